@@ -1,0 +1,135 @@
+"""`aiohttp`: one `ClientSession` (and its connector pool) per transport, on the event loop.
+
+The session is made on first use, inside the running loop it then belongs to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from time import perf_counter
+
+import aiohttp
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import StreamEvent
+from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.transports.base import (
+    DRAIN_LIMIT,
+    JSON_HEADERS,
+    AsyncTransport,
+    CancelToken,
+    Failure,
+    caused_by,
+    failure_event,
+    status_event,
+)
+
+
+def classify(exc: BaseException) -> Failure:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return Failure.READ_TIMEOUT
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) or caused_by(exc, socket.gaierror):
+        return Failure.DNS
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return Failure.REFUSED
+    return Failure.CUT
+
+
+class AiohttpTransport(AsyncTransport):
+    name = "aiohttp"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            settings = self.settings
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=settings.max_connections),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    sock_connect=settings.connect_timeout,
+                    sock_read=settings.read_timeout,
+                ),
+                trust_env=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def astream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        settings = self.settings
+        url = settings.url(request.path)
+        session = self._get_session()
+        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        response: aiohttp.ClientResponse | None = None
+        undo = None
+        try:
+            response = await session.post(
+                url, data=request.payload, headers=JSON_HEADERS, allow_redirects=False
+            )
+            if cancel is not None:
+                loop = asyncio.get_running_loop()
+                # close() aborts the connection; the pending read then ends at once.
+                undo = cancel.on_cancel(lambda: loop.call_soon_threadsafe(response.close))
+            if response.status != 200:
+                body = await response.content.read(ERROR_BODY_LIMIT)
+                yield status_event(
+                    decoder,
+                    response.status,
+                    response.reason or "",
+                    body,
+                    response.headers.get("Location"),
+                    url,
+                    perf_counter(),
+                )
+                return
+            content = response.content
+            while data := await content.readany():
+                at = perf_counter()
+                if cancel is not None and cancel.cancelled:
+                    break
+                for event in decoder.feed(data, at):
+                    yield event
+                if decoder.finished:
+                    await _drain(content)
+                    return
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                for event in decoder.finish(perf_counter()):
+                    yield event
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield failure_event(decoder, classify(exc), settings, perf_counter())
+        finally:
+            if undo is not None:
+                undo()
+            if response is not None:
+                # After a fully read body this returns the connection to the pool;
+                # otherwise it closes it, so the server stops generating.
+                if response.content.at_eof():
+                    response.release()
+                else:
+                    response.close()
+
+
+async def _drain(content: aiohttp.StreamReader) -> None:
+    """Read the end of a finished body so the connection goes back to the pool."""
+    left = DRAIN_LIMIT
+    try:
+        while left > 0 and (data := await content.readany()):
+            left -= len(data)
+    except aiohttp.ClientError:
+        return  # the connection is closed instead of pooled

@@ -1,0 +1,226 @@
+"""The one interface every transport implements, and what they share.
+
+A transport turns a `protocol.Request` into a stream of `events.StreamEvent`s. Sync
+transports (`stream`) are plain blocking code meant for worker threads; async ones
+(`astream`) run on the event loop. Both feed bytes into `protocol.StreamDecoder`
+with the `perf_counter()` read right after the library handed them over, so the
+only thing that differs between transports is the library under test.
+
+Cancelling:
+- sync: `CancelToken.cancel()` from any thread shuts the socket down, which wakes a
+  blocked read at once; the stream then ends with `Stopped` and the response is
+  closed, so the server sees the disconnect and stops generating.
+- async: cancel the task that iterates (the asyncio way), or call `cancel()` on the
+  token; either closes the response. Consume with `contextlib.aclosing` so that
+  leaving the loop early closes the response at once, not at garbage collection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterator
+from enum import Enum, auto
+from typing import ClassVar
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import ErrorKind, StreamError, StreamEvent
+from ollama_tui.protocol import Request, StreamDecoder, http_error_message
+
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/x-ndjson"}
+DRAIN_LIMIT = 64 * 1024
+"""After the done line, read at most this much to reach the end of the body, so
+the connection goes back to the pool; past it, close instead."""
+
+
+class CancelToken:
+    """A thread-safe stop request that can also interrupt a blocking read."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run `callback` on cancel (at once if already cancelled); returns an undo."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        # Already run and removed by `cancel`: nothing left to undo.
+        with self._lock, contextlib.suppress(ValueError):
+            self._callbacks.remove(callback)
+
+
+def shutdown_socket(sock: socket.socket | None) -> None:
+    """Wake a thread blocked reading `sock`: `close()` alone does not on Linux."""
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        # Already closed or never connected: there is no read to wake.
+        return
+
+
+class Failure(Enum):
+    """What went wrong, as each transport classifies its library's exceptions."""
+
+    REFUSED = auto()
+    DNS = auto()
+    CONNECT_TIMEOUT = auto()
+    READ_TIMEOUT = auto()
+    CUT = auto()
+
+
+def failure_event(
+    decoder: StreamDecoder, failure: Failure, settings: ConnectionSettings, at: float
+) -> StreamError:
+    """One sentence per failure, the same from every transport."""
+    url = settings.base_url
+    match failure:
+        case Failure.REFUSED:
+            kind = ErrorKind.CONNECT
+            text = f"Cannot reach Ollama at {url} — is `ollama serve` running?"
+        case Failure.DNS:
+            kind, text = (
+                ErrorKind.CONNECT,
+                f"Cannot reach Ollama at {url}: the host name could not be resolved. "
+                "Check OLLAMA_HOST or --host.",
+            )
+        case Failure.CONNECT_TIMEOUT:
+            kind, text = (
+                ErrorKind.TIMEOUT,
+                f"Ollama at {url} did not accept a connection within "
+                f"{settings.connect_timeout:g} s (connect timeout).",
+            )
+        case Failure.READ_TIMEOUT:
+            kind, text = (
+                ErrorKind.TIMEOUT,
+                f"Ollama sent nothing for {settings.read_timeout:g} s (read timeout). "
+                "A slow model load may need more: --read-timeout SECONDS.",
+            )
+        case Failure.CUT if decoder.received_any:
+            kind, text = (
+                ErrorKind.DISCONNECTED,
+                "The connection to Ollama was cut mid-reply; the text so far is kept.",
+            )
+        case Failure.CUT:
+            kind, text = (
+                ErrorKind.DISCONNECTED,
+                f"Ollama at {url} closed the connection before answering.",
+            )
+    return decoder.fail(kind, text, at)
+
+
+def status_event(
+    decoder: StreamDecoder,
+    status: int,
+    reason: str,
+    body: bytes,
+    location: str | None,
+    url: str,
+    at: float,
+) -> StreamError:
+    """The error for a response whose status is not 200."""
+    if 300 <= status < 400:
+        text = (
+            f"Ollama at {url} answered with a redirect (HTTP {status}) to {location or '?'}; "
+            "point OLLAMA_HOST or --host at the final address."
+        )
+    else:
+        text = http_error_message(status, reason, body, url)
+    return decoder.fail(ErrorKind.HTTP, text, at, status=status)
+
+
+def caused_by(exc: BaseException, *types: type[BaseException]) -> bool:
+    """Whether `exc` or anything it wraps (cause, context, urllib3's `reason`) is one of `types`."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, types):
+            return True
+        for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(linked, BaseException):
+                stack.append(linked)
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return False
+
+
+class SyncTransport(ABC):
+    """A blocking transport; run `stream` in a worker thread."""
+
+    name: ClassVar[str]
+    is_async: ClassVar[bool] = False
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+        """Send `request` and yield its events; the last one is terminal."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection pool."""
+
+    def __enter__(self) -> SyncTransport:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class AsyncTransport(ABC):
+    """A transport for the event loop."""
+
+    name: ClassVar[str]
+    is_async: ClassVar[bool] = True
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def astream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Send `request` and yield its events; the last one is terminal."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+
+    async def __aenter__(self) -> AsyncTransport:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+
+Transport = SyncTransport | AsyncTransport

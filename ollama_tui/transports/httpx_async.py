@@ -1,0 +1,104 @@
+"""`httpx` (async): one `httpx.AsyncClient` (and its pool) per transport, on the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from time import perf_counter
+
+import httpx
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import StreamEvent
+from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.transports._httpx import classify, client_options, socket_of
+from ollama_tui.transports.base import (
+    DRAIN_LIMIT,
+    JSON_HEADERS,
+    AsyncTransport,
+    CancelToken,
+    failure_event,
+    shutdown_socket,
+    status_event,
+)
+
+
+class HttpxAsyncTransport(AsyncTransport):
+    name = "httpx-async"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        self._client = httpx.AsyncClient(**client_options(settings))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def astream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        settings = self.settings
+        url = settings.url(request.path)
+        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        undo = None
+        try:
+            async with self._client.stream(
+                "POST", url, content=request.payload, headers=JSON_HEADERS
+            ) as response:
+                if cancel is not None:
+                    # Shutting the socket down makes the pending read return at once.
+                    undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response)))
+                if response.status_code != 200:
+                    body = await _read_limited(response.aiter_bytes(), ERROR_BODY_LIMIT)
+                    yield status_event(
+                        decoder,
+                        response.status_code,
+                        response.reason_phrase,
+                        body,
+                        response.headers.get("Location"),
+                        url,
+                        perf_counter(),
+                    )
+                    return
+                chunks = response.aiter_bytes()
+                async for data in chunks:
+                    at = perf_counter()
+                    if cancel is not None and cancel.cancelled:
+                        break
+                    for event in decoder.feed(data, at):
+                        yield event
+                    if decoder.finished:
+                        await _drain(chunks)
+                        return
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                for event in decoder.finish(perf_counter()):
+                    yield event
+        except httpx.HTTPError as exc:
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield failure_event(decoder, classify(exc), settings, perf_counter())
+        finally:
+            if undo is not None:
+                undo()
+
+
+async def _read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    body = b""
+    async for data in chunks:
+        body += data
+        if len(body) >= limit:
+            break
+    return body[:limit]
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the end of a finished body so the connection goes back to the pool."""
+    left = DRAIN_LIMIT
+    try:
+        async for data in chunks:
+            left -= len(data)
+            if left < 0:
+                return
+    except httpx.HTTPError:
+        return  # the connection is closed instead of pooled

@@ -1,0 +1,99 @@
+"""`httpx` (sync): blocking, one `httpx.Client` (and its pool) per transport."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from time import perf_counter
+
+import httpx
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import StreamEvent
+from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.transports._httpx import classify, client_options, socket_of
+from ollama_tui.transports.base import (
+    DRAIN_LIMIT,
+    JSON_HEADERS,
+    CancelToken,
+    SyncTransport,
+    failure_event,
+    shutdown_socket,
+    status_event,
+)
+
+
+class HttpxSyncTransport(SyncTransport):
+    name = "httpx-sync"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        self._client = httpx.Client(**client_options(settings))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+        settings = self.settings
+        url = settings.url(request.path)
+        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        undo = None
+        try:
+            with self._client.stream(
+                "POST", url, content=request.payload, headers=JSON_HEADERS
+            ) as response:
+                if cancel is not None:
+                    undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response)))
+                if response.status_code != 200:
+                    body = _read_limited(response.iter_bytes(), ERROR_BODY_LIMIT)
+                    yield status_event(
+                        decoder,
+                        response.status_code,
+                        response.reason_phrase,
+                        body,
+                        response.headers.get("Location"),
+                        url,
+                        perf_counter(),
+                    )
+                    return
+                chunks = response.iter_bytes()
+                for data in chunks:
+                    at = perf_counter()
+                    if cancel is not None and cancel.cancelled:
+                        break
+                    yield from decoder.feed(data, at)
+                    if decoder.finished:
+                        _drain(chunks)
+                        return
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield from decoder.finish(perf_counter())
+        except httpx.HTTPError as exc:
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield failure_event(decoder, classify(exc), settings, perf_counter())
+        finally:
+            if undo is not None:
+                undo()
+
+
+def _read_limited(chunks: Iterator[bytes], limit: int) -> bytes:
+    body = b""
+    for data in chunks:
+        body += data
+        if len(body) >= limit:
+            break
+    return body[:limit]
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read the end of a finished body so the connection goes back to the pool."""
+    left = DRAIN_LIMIT
+    try:
+        for data in chunks:
+            left -= len(data)
+            if left < 0:
+                return
+    except httpx.HTTPError:
+        return  # the connection is closed instead of pooled

@@ -1,0 +1,135 @@
+"""`requests`: blocking, one `Session` (and its urllib3 pool) per transport."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from time import perf_counter
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import StreamEvent
+from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.transports.base import (
+    DRAIN_LIMIT,
+    JSON_HEADERS,
+    CancelToken,
+    Failure,
+    SyncTransport,
+    caused_by,
+    failure_event,
+    shutdown_socket,
+    status_event,
+)
+
+# With chunked bodies urllib3 returns each HTTP chunk as soon as it is read, up to
+# this size; it never waits to fill the block.
+READ_SIZE = 64 * 1024
+
+
+def classify(exc: Exception) -> Failure:
+    if isinstance(exc, requests.ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    # A read timeout while iterating the body surfaces as ConnectionError(ReadTimeoutError).
+    if isinstance(exc, requests.ReadTimeout) or caused_by(
+        exc, urllib3.exceptions.ReadTimeoutError, TimeoutError
+    ):
+        return Failure.READ_TIMEOUT
+    if caused_by(exc, urllib3.exceptions.NameResolutionError, socket.gaierror):
+        return Failure.DNS
+    if caused_by(exc, urllib3.exceptions.NewConnectionError, ConnectionRefusedError):
+        return Failure.REFUSED
+    return Failure.CUT
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    connection = getattr(response.raw, "connection", None)
+    return getattr(connection, "sock", None)
+
+
+class RequestsTransport(SyncTransport):
+    name = "requests"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        self._session = requests.Session()
+        # The four transports ignore proxy variables alike, so they compare fairly.
+        self._session.trust_env = False
+        adapter = HTTPAdapter(pool_maxsize=settings.max_connections, pool_block=True)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+        settings = self.settings
+        url = settings.url(request.path)
+        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        try:
+            response = self._session.post(
+                url,
+                data=request.payload,
+                headers=JSON_HEADERS,
+                stream=True,
+                timeout=(settings.connect_timeout, settings.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            yield failure_event(decoder, classify(exc), settings, perf_counter())
+            return
+        undo = cancel.on_cancel(lambda: shutdown_socket(_socket_of(response))) if cancel else None
+        try:
+            if response.status_code != 200:
+                body = response.raw.read(ERROR_BODY_LIMIT, decode_content=True) or b""
+                yield status_event(
+                    decoder,
+                    response.status_code,
+                    response.reason or "",
+                    body,
+                    response.headers.get("Location"),
+                    url,
+                    perf_counter(),
+                )
+                return
+            chunks = response.iter_content(READ_SIZE)
+            for data in chunks:
+                at = perf_counter()
+                if cancel is not None and cancel.cancelled:
+                    break
+                yield from decoder.feed(data, at)
+                if decoder.finished:
+                    _drain(chunks)
+                    return
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield from decoder.finish(perf_counter())
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if cancel is not None and cancel.cancelled:
+                yield decoder.stop(perf_counter())
+            else:
+                yield failure_event(decoder, classify(exc), settings, perf_counter())
+        finally:
+            if undo is not None:
+                undo()
+            response.close()
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read the end of a finished body so the connection can be reused.
+
+    Only reached if the consumer iterates past the terminal event; a failure here
+    just means the connection is closed instead of pooled.
+    """
+    left = DRAIN_LIMIT
+    try:
+        for data in chunks:
+            left -= len(data)
+            if left < 0:
+                return
+    except requests.RequestException:
+        return
