@@ -1,0 +1,646 @@
+"""The built-in Ollama-compatible server, tested over real loopback HTTP.
+
+Only the standard library talks to it here (http.client, raw sockets): requests, httpx and
+aiohttp's client are the transports tested against this server elsewhere.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ollama_tui.demo import DemoConfig, DemoServer, Fault, RequestRecord
+from ollama_tui.demo.replies import REPLIES, choose_reply, tokenize
+
+REPLY = "Hello, **world**! 你好 🎉 <tag> & done."
+REPLY_TOKENS = tokenize(REPLY)
+MID_ERROR = "an error was encountered while running the model: unexpected EOF"
+STATS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def call(
+    server: DemoServer, method: str, path: str, body: object = None
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """One request with http.client; body is JSON-encoded unless it is already bytes."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    payload = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"} if payload is not None else {}
+    conn.request(method, path, body=payload, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
+def ndjson(data: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in data.split(b"\n") if line]
+
+
+def chat_body(prompt: str = "hi", model: str = "demo", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
+
+
+def content_of(lines: list[dict[str, Any]]) -> str:
+    return "".join(line["message"]["content"] for line in lines if not line["done"])
+
+
+@dataclass
+class RawStream:
+    """A hand-parsed HTTP/1.1 response read from a raw socket, chunk by chunk, with the
+    perf_counter() time at which each chunk was complete in our receive buffer."""
+
+    sock: socket.socket
+    sent_at: float
+    buffer: bytes = b""
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    arrivals: list[float] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, server: DemoServer, path: str, body: dict[str, Any]) -> RawStream:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        payload = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        sent_at = time.perf_counter()
+        sock.sendall(head + payload)
+        stream = cls(sock, sent_at)
+        stream._read_head()
+        return stream
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buffer += data
+        self.received_at = time.perf_counter()
+
+    def _take_until(self, marker: bytes) -> bytes:
+        while marker not in self.buffer:
+            self._fill()
+        part, self.buffer = self.buffer.split(marker, 1)
+        return part
+
+    def _read_head(self) -> None:
+        lines = self._take_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1])
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+
+    def next_chunk(self) -> bytes | None:
+        """The next chunk's payload, or None at the terminating zero-length chunk."""
+        size = int(self._take_until(b"\r\n"), 16)
+        while len(self.buffer) < size + 2:
+            self._fill()
+        chunk, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
+        if size == 0:
+            return None
+        self.arrivals.append(self.received_at)
+        return chunk
+
+    def chunks(self) -> list[bytes]:
+        """All remaining chunks up to the terminating one (EOFError if the body is cut)."""
+        result = []
+        while (chunk := self.next_chunk()) is not None:
+            result.append(chunk)
+        return result
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def finished(server: DemoServer, index: int = 0) -> RequestRecord:
+    """The index-th request's record, once its handler has exited."""
+    record = server.wait_for_requests(index + 1)[index]
+    assert record.finished.wait(5), "handler did not finish"
+    return record
+
+
+# -------------------------------------------------------------------- simple endpoints
+
+
+def test_root_answers_get_and_head(server: DemoServer) -> None:
+    assert server.url == f"http://127.0.0.1:{server.port}"
+    response, data = call(server, "GET", "/")
+    assert (response.status, data) == (200, b"Ollama is running")
+    response, data = call(server, "HEAD", "/")
+    assert (response.status, data) == (200, b"")
+
+
+def test_version(server: DemoServer) -> None:
+    response, data = call(server, "GET", "/api/version")
+    assert response.status == 200
+    assert response.getheader("Content-Type", "").startswith("application/json")
+    assert isinstance(json.loads(data)["version"], str)
+
+
+def test_tags_lists_default_models_in_ollama_shape(server: DemoServer) -> None:
+    response, data = call(server, "GET", "/api/tags")
+    models = json.loads(data)["models"]
+    assert response.status == 200
+    names = {m["name"] for m in models}
+    assert {"demo:latest", "demo-think:latest"} <= names and len(models) >= 3
+    for model in models:
+        assert model["model"] == model["name"]
+        assert RFC3339.fullmatch(model["modified_at"])
+        assert isinstance(model["size"], int) and re.fullmatch(r"[0-9a-f]{64}", model["digest"])
+        assert set(model["details"]) == {
+            "parent_model",
+            "format",
+            "family",
+            "families",
+            "parameter_size",
+            "quantization_level",
+        }
+
+
+def test_show_reports_capabilities_and_model_info(server: DemoServer) -> None:
+    response, data = call(server, "POST", "/api/show", {"model": "demo"})  # no tag: :latest
+    show = json.loads(data)
+    assert response.status == 200
+    assert {"modelfile", "parameters", "template", "details", "model_info", "modified_at"} <= set(
+        show
+    )
+    assert show["capabilities"] == ["completion"]
+    assert show["model_info"]["llama.context_length"] == 131072
+    _, data = call(server, "POST", "/api/show", {"name": "demo-think:latest"})
+    assert "thinking" in json.loads(data)["capabilities"]
+    response, data = call(server, "POST", "/api/show", {"model": "nope"})
+    assert (response.status, json.loads(data)) == (404, {"error": "model 'nope' not found"})
+
+
+def test_ps_lists_models_used_recently(server: DemoServer) -> None:
+    _, data = call(server, "GET", "/api/ps")
+    assert json.loads(data) == {"models": []}
+    call(server, "POST", "/api/chat", chat_body())
+    _, data = call(server, "GET", "/api/ps")
+    (loaded,) = json.loads(data)["models"]
+    assert loaded["name"] == "demo:latest"
+    assert RFC3339.fullmatch(loaded["expires_at"]) and isinstance(loaded["size_vram"], int)
+    # keep_alive 0 unloads, and an empty request answers with done_reason "unload".
+    _, data = call(server, "POST", "/api/chat", {"model": "demo", "messages": [], "keep_alive": 0})
+    assert json.loads(data)["done_reason"] == "unload"
+    _, data = call(server, "GET", "/api/ps")
+    assert json.loads(data) == {"models": []}
+
+
+# ------------------------------------------------------------------------ chat/generate
+
+
+def test_chat_stream_is_chunked_ndjson_one_line_per_token(server: DemoServer) -> None:
+    server.configure(reply=REPLY)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    chunks = stream.chunks()
+    stream.close()
+    assert stream.status == 200
+    assert stream.headers["content-type"] == "application/x-ndjson"
+    assert stream.headers["transfer-encoding"] == "chunked"
+    assert all(c.endswith(b"\n") and c.count(b"\n") == 1 for c in chunks)  # one line each
+    lines = [json.loads(c) for c in chunks]
+    tokens = [line["message"]["content"] for line in lines[:-1]]
+    assert tokens == REPLY_TOKENS
+    assert all(line["model"] == "demo" and RFC3339.fullmatch(line["created_at"]) for line in lines)
+    final = lines[-1]
+    assert final["done"] is True and final["done_reason"] == "stop"
+    assert final["message"] == {"role": "assistant", "content": ""}
+    assert all(type(final[key]) is int and final[key] > 0 for key in STATS)
+    assert final["eval_count"] == len(tokens)
+    # Go escapes <, > and & in JSON strings: the raw bytes must not contain them.
+    wire = b"".join(chunks)
+    assert b'"content":" \\u003c"' in wire and b'"content":" \\u0026"' in wire
+    assert not any(char in wire for char in (b"<", b">", b"&"))
+    assert finished(server).lines_sent == len(chunks)
+
+
+def test_chat_reply_is_chosen_from_builtins_by_prompt(server: DemoServer) -> None:
+    _, first = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
+    _, second = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
+    assert content_of(ndjson(first)) == content_of(ndjson(second)) == choose_reply("What is Rust?")
+
+
+def test_generate_stream_has_response_and_context(server: DemoServer) -> None:
+    server.configure(reply=REPLY)
+    response, data = call(server, "POST", "/api/generate", {"model": "demo", "prompt": "hi"})
+    lines = ndjson(data)
+    assert response.getheader("Content-Type") == "application/x-ndjson"
+    assert "".join(line["response"] for line in lines) == REPLY
+    final = lines[-1]
+    assert final["done"] is True and final["response"] == ""
+    assert final["context"] and all(type(n) is int for n in final["context"])
+    assert final["eval_count"] == len(lines) - 1
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/generate"])
+def test_stream_false_returns_one_object(server: DemoServer, path: str) -> None:
+    server.configure(reply=REPLY)
+    body = (
+        chat_body(stream=False)
+        if path == "/api/chat"
+        else {
+            "model": "demo",
+            "prompt": "hi",
+            "stream": False,
+        }
+    )
+    response, data = call(server, "POST", path, body)
+    answer = json.loads(data)
+    assert response.getheader("Content-Type", "").startswith("application/json")
+    text = answer["message"]["content"] if path == "/api/chat" else answer["response"]
+    assert text == REPLY
+    assert answer["done"] is True and answer["eval_count"] == len(REPLY_TOKENS)
+
+
+def test_num_predict_cuts_with_done_reason_length(server: DemoServer) -> None:
+    server.configure(reply=REPLY)
+    _, data = call(server, "POST", "/api/chat", chat_body(options={"num_predict": 3}))
+    lines = ndjson(data)
+    assert content_of(lines) == "".join(REPLY_TOKENS[:3])
+    assert lines[-1]["done_reason"] == "length" and lines[-1]["eval_count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/chat", {"model": "demo", "messages": []}),
+        ("/api/generate", {"model": "demo", "prompt": ""}),
+    ],
+)
+def test_empty_request_only_loads(server: DemoServer, path: str, body: dict[str, Any]) -> None:
+    response, data = call(server, "POST", path, body)
+    answer = json.loads(data)
+    assert response.status == 200
+    assert answer["done"] is True and answer["done_reason"] == "load"
+
+
+def test_chat_thinking_comes_before_content(server: DemoServer) -> None:
+    server.configure(reply=REPLY, thinking="Let me think.")
+    _, data = call(server, "POST", "/api/chat", chat_body(model="demo-think", think=True))
+    lines = ndjson(data)
+    thinking = [line for line in lines if line["message"].get("thinking")]
+    assert "".join(line["message"]["thinking"] for line in thinking) == "Let me think."
+    assert all(line["message"]["content"] == "" for line in thinking)
+    assert lines[: len(thinking)] == thinking  # all thinking first, then the answer
+    assert content_of(lines) == REPLY
+    assert lines[-1]["eval_count"] == len(lines) - 1
+
+
+def test_generate_thinking_is_top_level(server: DemoServer) -> None:
+    server.configure(reply=REPLY, thinking="Hmm.")
+    body = {"model": "demo-think", "prompt": "hi", "think": "high"}
+    _, data = call(server, "POST", "/api/generate", body)
+    lines = ndjson(data)
+    assert "".join(line.get("thinking", "") for line in lines) == "Hmm."
+    assert "".join(line["response"] for line in lines) == REPLY
+
+
+def test_thinking_model_without_think_inlines_think_tags(server: DemoServer) -> None:
+    server.configure(reply=REPLY, thinking="Hmm.")
+    _, data = call(server, "POST", "/api/chat", chat_body(model="demo-think"))
+    lines = ndjson(data)
+    assert [line["message"]["content"] for line in lines[:2]] == ["<think>", "\n"]
+    assert content_of(lines) == "<think>\nHmm.\n</think>\n\n" + REPLY
+
+
+def test_think_on_model_without_thinking_is_400(server: DemoServer) -> None:
+    response, data = call(server, "POST", "/api/chat", chat_body(think=True))
+    assert response.status == 400
+    assert json.loads(data) == {"error": '"demo" does not support thinking'}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b'{"model": "demo", "messages": [', 400, None),
+        (b"", 400, "missing request body"),
+        ({"messages": []}, 400, "model is required"),
+        (chat_body(model="llama3"), 404, 'model "llama3" not found, try pulling it first'),
+    ],
+)
+def test_bad_chat_requests(
+    server: DemoServer, body: object, status: int, error: str | None
+) -> None:
+    response, data = call(server, "POST", "/api/chat", body)
+    assert response.status == status
+    assert isinstance(json.loads(data)["error"], str)
+    if error is not None:
+        assert json.loads(data) == {"error": error}
+    assert finished(server).outcome == "error"
+
+
+# -------------------------------------------------------------------------------- pacing
+
+
+def test_paced_lines_arrive_one_by_one_over_time(server: DemoServer) -> None:
+    rate = 50.0
+    server.configure(reply="a b c d e f g h i j", token_rate=rate)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    chunks = stream.chunks()
+    stream.close()
+    record = finished(server)
+    assert len(chunks) == 11 and len(stream.arrivals) == 11
+    # Line i is not written before i / rate after the request (absolute schedule)...
+    for i, arrival in enumerate(stream.arrivals):
+        assert arrival - stream.sent_at >= i / rate
+    # ...and lines come while the server is still generating, not all at the end.
+    assert record.ended_at is not None and stream.arrivals[0] < record.ended_at
+    assert len(set(stream.arrivals)) > len(chunks) // 2
+
+
+def test_first_line_waits_for_first_token_delay(server: DemoServer) -> None:
+    delay = 0.2
+    server.configure(reply=REPLY, first_token_delay=delay)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    stream.next_chunk()
+    first_arrival = stream.arrivals[0]
+    stream.chunks()
+    stream.close()
+    record = finished(server)
+    assert first_arrival - stream.sent_at >= delay
+    assert record.first_line_at is not None
+    assert delay <= record.first_line_at - record.received_at < delay + 0.06
+    assert record.outcome == "completed"
+
+
+# -------------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/generate"])
+def test_fault_not_found(server: DemoServer, path: str) -> None:
+    server.configure(fault=Fault.NOT_FOUND)
+    body = chat_body() if path == "/api/chat" else {"model": "demo", "prompt": "hi"}
+    response, data = call(server, "POST", path, body)
+    assert response.status == 404
+    assert json.loads(data) == {"error": 'model "demo" not found, try pulling it first'}
+    assert finished(server).fault is Fault.NOT_FOUND
+
+
+def test_fault_error_mid_sends_error_line_then_ends_body(server: DemoServer) -> None:
+    server.configure(reply=REPLY, fault=Fault.ERROR_MID, fault_after=3)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    lines = [json.loads(c) for c in stream.chunks()]  # ends with the terminating chunk
+    stream.close()
+    assert stream.status == 200
+    assert content_of(lines[:3]) == "".join(REPLY_TOKENS[:3])
+    assert lines[3:] == [{"error": MID_ERROR}]
+    record = finished(server)
+    assert (record.outcome, record.fault, record.lines_sent) == ("fault", Fault.ERROR_MID, 4)
+
+
+def test_fault_error_mid_without_stream_is_500(server: DemoServer) -> None:
+    server.configure(fault="error-mid")  # a plain string is accepted too
+    response, data = call(server, "POST", "/api/chat", chat_body(stream=False))
+    assert (response.status, json.loads(data)) == (500, {"error": MID_ERROR})
+
+
+def test_fault_cut_aborts_inside_the_chunked_body(server: DemoServer) -> None:
+    server.configure(reply=REPLY, fault=Fault.CUT, fault_after=3)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    received = [stream.next_chunk() for _ in range(3)]
+    with pytest.raises((EOFError, ConnectionResetError)):
+        stream.next_chunk()  # no terminating chunk: the connection just ends
+    stream.close()
+    assert content_of([json.loads(c) for c in received if c]) == "".join(REPLY_TOKENS[:3])
+    record = finished(server)
+    assert (record.outcome, record.fault, record.lines_sent) == ("fault", Fault.CUT, 3)
+
+
+def test_fault_stall_goes_silent_until_client_leaves(server: DemoServer) -> None:
+    server.configure(reply=REPLY, fault=Fault.STALL, fault_after=2)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    assert stream.next_chunk() and stream.next_chunk()
+    stream.sock.settimeout(0.3)  # at 2000 tok/s the rest would have come long before
+    with pytest.raises(TimeoutError):
+        stream.next_chunk()
+    record = server.wait_for_requests(1)[0]
+    assert not record.finished.is_set()
+    stream.close()
+    assert record.finished.wait(2)
+    assert (record.outcome, record.fault, record.lines_sent) == ("disconnected", Fault.STALL, 2)
+
+
+def test_fault_malformed_line_then_normal_end(server: DemoServer) -> None:
+    server.configure(reply=REPLY, fault=Fault.MALFORMED, fault_after=2)
+    _, data = call(server, "POST", "/api/chat", chat_body())
+    raw_lines = data.split(b"\n")[:-1]
+    bad = [i for i, line in enumerate(raw_lines) if not _is_json(line)]
+    assert bad == [2]
+    lines = [json.loads(line) for i, line in enumerate(raw_lines) if i != 2]
+    assert content_of(lines) == REPLY and lines[-1]["done"] is True
+    assert lines[-1]["eval_count"] == len(REPLY_TOKENS)
+    assert finished(server).outcome == "fault"
+
+
+def test_fault_no_done_ends_body_without_done_line(server: DemoServer) -> None:
+    server.configure(reply=REPLY, fault=Fault.NO_DONE)
+    stream = RawStream.open(server, "/api/generate", {"model": "demo", "prompt": "hi"})
+    lines = [json.loads(c) for c in stream.chunks()]
+    stream.close()
+    assert "".join(line["response"] for line in lines) == REPLY
+    assert not any(line["done"] for line in lines)
+    assert finished(server).fault is Fault.NO_DONE
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------ pull / delete
+
+
+def test_pull_streams_progress_then_model_is_listed(server: DemoServer) -> None:
+    server.configure(pull_duration=0.05)
+    response, data = call(server, "POST", "/api/pull", {"model": "qwen3:1.7b"})
+    lines = ndjson(data)
+    statuses = [line["status"] for line in lines]
+    assert response.getheader("Content-Type") == "application/x-ndjson"
+    assert statuses[0] == "pulling manifest"
+    assert statuses[-3:] == ["verifying sha256 digest", "writing manifest", "success"]
+    layers = lines[1:-3]
+    assert len(layers) > 3
+    for line in layers:
+        assert line["status"] == f"pulling {line['digest'][7:19]}"
+        assert line["digest"].startswith("sha256:") and line["total"] >= line.get("completed", 0)
+    assert any(line.get("completed") == line["total"] for line in layers)
+    _, tags = call(server, "GET", "/api/tags")
+    assert "qwen3:1.7b" in {m["name"] for m in json.loads(tags)["models"]}
+    _, show = call(server, "POST", "/api/show", {"model": "qwen3:1.7b"})
+    assert "thinking" in json.loads(show)["capabilities"]
+
+
+def test_pull_unknown_model_reports_error_line(server: DemoServer) -> None:
+    response, data = call(server, "POST", "/api/pull", {"name": "no-such-model"})
+    assert response.status == 200
+    assert ndjson(data) == [
+        {"status": "pulling manifest"},
+        {"error": "pull model manifest: file does not exist"},
+    ]
+
+
+def test_pull_without_stream(server: DemoServer) -> None:
+    server.configure(pull_duration=0.01)
+    response, data = call(server, "POST", "/api/pull", {"model": "gemma3:1b", "stream": False})
+    assert (response.status, json.loads(data)) == (200, {"status": "success"})
+    response, data = call(server, "POST", "/api/pull", {"model": "nope", "stream": False})
+    assert response.status == 500 and "error" in json.loads(data)
+
+
+def test_delete_then_gone(server: DemoServer) -> None:
+    response, data = call(server, "DELETE", "/api/delete", {"model": "demo"})
+    assert (response.status, data) == (200, b"")
+    response, data = call(server, "DELETE", "/api/delete", {"model": "demo"})
+    assert (response.status, json.loads(data)) == (404, {"error": "model 'demo' not found"})
+    response, _ = call(server, "POST", "/api/chat", chat_body())
+    assert response.status == 404
+
+
+# ------------------------------------------------------------------ records and control
+
+
+def test_client_disconnect_is_recorded(server: DemoServer) -> None:
+    server.configure(reply=" word" * 100, token_rate=50.0)
+    stream = RawStream.open(server, "/api/chat", chat_body())
+    for _ in range(3):
+        stream.next_chunk()
+    stream.close()
+    record = finished(server)
+    assert record.outcome == "disconnected"
+    assert 3 <= record.lines_sent < 100
+
+
+def test_log_keeps_raw_request(server: DemoServer) -> None:
+    raw = b'{ "model" : "demo",\n  "messages": [] }'
+    call(server, "POST", "/api/chat", raw)
+    call(server, "GET", "/api/tags")
+    first, second = server.wait_for_requests(2)
+    assert (first.method, first.path, first.body) == ("POST", "/api/chat", raw)
+    assert first.headers["Content-Type"] == "application/json"
+    assert (second.method, second.path, second.body) == ("GET", "/api/tags", b"")
+    assert finished(server, 1).outcome == "completed"
+    assert first.ended_at is not None and first.received_at <= first.ended_at
+    with pytest.raises(TimeoutError):
+        server.wait_for_requests(3, timeout=0.05)
+
+
+def test_configure_and_reset(server: DemoServer) -> None:
+    with pytest.raises(TypeError):
+        server.configure(no_such_option=1)
+    server.configure(fault="cut", token_rate=0)
+    assert server.config.fault is Fault.CUT
+    call(server, "DELETE", "/api/delete", {"model": "demo"})
+    server.reset()
+    assert server.config == DemoConfig(token_rate=2000.0)
+    assert server.log == []
+    response, _ = call(server, "POST", "/api/show", {"model": "demo"})
+    assert response.status == 200
+
+
+def test_stop_ends_open_streams_and_frees_the_port() -> None:
+    config = DemoConfig(token_rate=0, fault=Fault.STALL, fault_after=1)
+    with DemoServer(config) as own:
+        stream = RawStream.open(own, "/api/chat", chat_body())
+        assert stream.next_chunk() is not None
+        with pytest.raises(OSError):  # the port is taken while it runs
+            DemoServer(port=own.port).start()
+        started = time.perf_counter()
+        own.stop()
+        assert time.perf_counter() - started < 3
+        record = own.log[0]
+        assert record.finished.is_set() and record.outcome == "stopped"
+        with pytest.raises((EOFError, ConnectionResetError)):
+            stream.next_chunk()
+        stream.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_run_standalone_serves_until_signal(sig: signal.Signals) -> None:
+    code = (
+        "from ollama_tui.demo import run_standalone, DemoConfig; "
+        "run_standalone('127.0.0.1', 0, DemoConfig())"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.fullmatch(
+            r"ollama-tui demo server listening on http://127\.0\.0\.1:(\d+)\n", line
+        )
+        assert match, line
+        conn = http.client.HTTPConnection("127.0.0.1", int(match[1]), timeout=5)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"Ollama is running"
+        conn.close()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert (proc.returncode, out, err) == (0, "", "")
+
+
+# ---------------------------------------------------------------------------- replies
+
+
+@given(st.text())
+def test_tokenize_round_trips_any_text(text: str) -> None:
+    assert "".join(tokenize(text)) == text
+    assert all(tokenize(text))
+
+
+@given(st.text(alphabet=st.sampled_from("你好世界ab ,\n🎉")))
+def test_tokenize_keeps_cjk_and_emoji_alone(text: str) -> None:
+    for token in tokenize(text):
+        if any(char in "你好世界🎉" for char in token):
+            assert token.lstrip(" ") in ("你", "好", "世", "界", "🎉")
+
+
+def test_tokenize_splits_like_a_model() -> None:
+    assert tokenize("Hello, world!") == ["Hello", ",", " world", "!"]
+    assert tokenize("你好！ ok") == ["你", "好", "！", " ok"]
+    assert tokenize("hi 🎉👩‍💻\n\nx") == ["hi", " 🎉", "👩‍💻", "\n\n", "x"]
+    assert tokenize("  def f():\n") == ["  def", " f", "(", ")", ":", "\n"]
+
+
+def test_builtin_replies_are_varied_markdown() -> None:
+    text = "\n".join(REPLIES)
+    assert 6 <= len(REPLIES) <= 10
+    for needle in ("```python", "```rust", "```bash", "\n1. ", "\n- ", "\n# ", "**", "\n> "):
+        assert needle in text, needle
+    assert re.search(r"\n\|[-:| ]+\|\n", text)  # a table's delimiter row
+    assert "中文" in text and "🎉" in text
+    assert max(len(tokenize(reply)) for reply in REPLIES) >= 350
+    assert choose_reply("same prompt") == choose_reply("same prompt")
+    assert len({choose_reply(f"prompt {i}") for i in range(50)}) == len(REPLIES)
