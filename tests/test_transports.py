@@ -241,6 +241,29 @@ async def test_cancel_wakes_a_stalled_read_at_once(
     assert record.outcome == "disconnected"
 
 
+@pytest.mark.parametrize("reused", [False, True], ids=["new-connection", "pooled-connection"])
+async def test_cancel_during_a_model_load_returns_at_once(
+    transport: Transport, server: DemoServer, reused: bool
+) -> None:
+    # Ollama sends its headers only with the first token: the wait is in the library.
+    if reused:
+        assert isinstance(terminal(await collect(transport, chat())), Done)
+    server.configure(first_token_delay=30.0)
+    token = CancelToken()
+    timer = threading.Timer(0.2, token.cancel)
+    timer.start()
+    started = time.perf_counter()
+    events = await collect(transport, chat(), cancel=token)
+    elapsed = time.perf_counter() - started
+    stopped = terminal(events)
+    assert isinstance(stopped, Stopped) and len(events) == 1
+    assert stopped.timing.first_chunk is None
+    assert 0.2 <= elapsed < 1.5
+    record = server.wait_for_requests(1 + reused)[-1]
+    assert record.finished.wait(2)
+    assert record.outcome == "disconnected" and record.lines_sent == 0
+
+
 @pytest.mark.parametrize("name", ["httpx-async", "aiohttp"])
 async def test_cancelling_the_task_closes_the_servers_stream(name: str, server: DemoServer) -> None:
     server.configure(reply=REPLY, token_rate=100.0)

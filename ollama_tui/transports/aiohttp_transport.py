@@ -22,8 +22,10 @@ from ollama_tui.transports.base import (
     CancelToken,
     Failure,
     caused_by,
-    failure_event,
+    ended,
+    failed,
     status_event,
+    until_cancelled,
 )
 
 
@@ -71,16 +73,25 @@ class AiohttpTransport(AsyncTransport):
         url = settings.url(request.path)
         session = self._get_session()
         decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
-        response: aiohttp.ClientResponse | None = None
-        undo = None
         try:
-            response = await session.post(
-                url, data=request.payload, headers=JSON_HEADERS, allow_redirects=False
+            response = await until_cancelled(
+                session.post(
+                    url, data=request.payload, headers=JSON_HEADERS, allow_redirects=False
+                ),
+                cancel,
             )
-            if cancel is not None:
-                loop = asyncio.get_running_loop()
-                # close() aborts the connection; the pending read then ends at once.
-                undo = cancel.on_cancel(lambda: loop.call_soon_threadsafe(response.close))
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            yield failed(decoder, classify(exc), settings, cancel)
+            return
+        if response is None:
+            yield decoder.stop(perf_counter())
+            return
+        undo = None
+        if cancel is not None:
+            loop = asyncio.get_running_loop()
+            # close() aborts the connection; a pending read then ends at once.
+            undo = cancel.on_cancel(lambda: loop.call_soon_threadsafe(response.close))
+        try:
             if response.status != 200:
                 body = await response.content.read(ERROR_BODY_LIMIT)
                 yield status_event(
@@ -103,26 +114,19 @@ class AiohttpTransport(AsyncTransport):
                 if decoder.finished:
                     await _drain(content)
                     return
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                for event in decoder.finish(perf_counter()):
-                    yield event
+            for event in ended(decoder, cancel):
+                yield event
         except (TimeoutError, aiohttp.ClientError) as exc:
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield failure_event(decoder, classify(exc), settings, perf_counter())
+            yield failed(decoder, classify(exc), settings, cancel)
         finally:
             if undo is not None:
                 undo()
-            if response is not None:
-                # After a fully read body this returns the connection to the pool;
-                # otherwise it closes it, so the server stops generating.
-                if response.content.at_eof():
-                    response.release()
-                else:
-                    response.close()
+            # After a fully read body this returns the connection to the pool;
+            # otherwise it closes it, so the server stops generating.
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()
 
 
 async def _drain(content: aiohttp.StreamReader) -> None:

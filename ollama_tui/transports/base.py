@@ -17,17 +17,21 @@ Cancelling:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from enum import Enum, auto
-from typing import ClassVar
+from time import perf_counter
+from typing import ClassVar, TypeVar
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import ErrorKind, StreamError, StreamEvent
 from ollama_tui.protocol import Request, StreamDecoder, http_error_message
+
+T = TypeVar("T")
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/x-ndjson"}
 DRAIN_LIMIT = 64 * 1024
@@ -85,6 +89,28 @@ def shutdown_socket(sock: socket.socket | None) -> None:
         return
 
 
+async def until_cancelled(awaitable: Awaitable[T], cancel: CancelToken | None) -> T | None:
+    """Await the request up to its headers; None if `cancel` stopped the wait.
+
+    The token may be cancelled from any thread; cancelling the task that awaits
+    here (the asyncio way) still raises as usual.
+    """
+    if cancel is None:
+        return await awaitable
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(awaitable)
+    undo = cancel.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
+    try:
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if cancel.cancelled and current is not None and not current.cancelling():
+            return None
+        raise
+    finally:
+        undo()
+
+
 class Failure(Enum):
     """What went wrong, as each transport classifies its library's exceptions."""
 
@@ -133,6 +159,25 @@ def failure_event(
                 f"Ollama at {url} closed the connection before answering.",
             )
     return decoder.fail(kind, text, at)
+
+
+def ended(decoder: StreamDecoder, cancel: CancelToken | None) -> list[StreamEvent]:
+    """The body stopped coming: `Stopped` if we cancelled, else the end of the stream."""
+    at = perf_counter()
+    return [decoder.stop(at)] if cancel is not None and cancel.cancelled else decoder.finish(at)
+
+
+def failed(
+    decoder: StreamDecoder,
+    failure: Failure,
+    settings: ConnectionSettings,
+    cancel: CancelToken | None,
+) -> StreamEvent:
+    """The library raised: `Stopped` if our cancel caused it, else the failure's sentence."""
+    at = perf_counter()
+    if cancel is not None and cancel.cancelled:
+        return decoder.stop(at)
+    return failure_event(decoder, failure, settings, at)
 
 
 def status_event(

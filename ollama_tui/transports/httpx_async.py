@@ -16,9 +16,11 @@ from ollama_tui.transports.base import (
     JSON_HEADERS,
     AsyncTransport,
     CancelToken,
-    failure_event,
+    ended,
+    failed,
     shutdown_socket,
     status_event,
+    until_cancelled,
 )
 
 
@@ -38,49 +40,55 @@ class HttpxAsyncTransport(AsyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
-        undo = None
         try:
-            async with self._client.stream(
-                "POST", url, content=request.payload, headers=JSON_HEADERS
-            ) as response:
-                if cancel is not None:
-                    # Shutting the socket down makes the pending read return at once.
-                    undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response)))
-                if response.status_code != 200:
-                    body = await _read_limited(response.aiter_bytes(), ERROR_BODY_LIMIT)
-                    yield status_event(
-                        decoder,
-                        response.status_code,
-                        response.reason_phrase,
-                        body,
-                        response.headers.get("Location"),
-                        url,
-                        perf_counter(),
-                    )
-                    return
-                chunks = response.aiter_bytes()
-                async for data in chunks:
-                    at = perf_counter()
-                    if cancel is not None and cancel.cancelled:
-                        break
-                    for event in decoder.feed(data, at):
-                        yield event
-                    if decoder.finished:
-                        await _drain(chunks)
-                        return
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                for event in decoder.finish(perf_counter()):
-                    yield event
+            response = await until_cancelled(
+                self._client.send(
+                    self._client.build_request(
+                        "POST", url, content=request.payload, headers=JSON_HEADERS
+                    ),
+                    stream=True,
+                ),
+                cancel,
+            )
         except httpx.HTTPError as exc:
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield failure_event(decoder, classify(exc), settings, perf_counter())
+            yield failed(decoder, classify(exc), settings, cancel)
+            return
+        if response is None:
+            yield decoder.stop(perf_counter())
+            return
+        # Shutting the socket down makes a pending read return at once.
+        undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response))) if cancel else None
+        try:
+            if response.status_code != 200:
+                body = await _read_limited(response.aiter_bytes(), ERROR_BODY_LIMIT)
+                yield status_event(
+                    decoder,
+                    response.status_code,
+                    response.reason_phrase,
+                    body,
+                    response.headers.get("Location"),
+                    url,
+                    perf_counter(),
+                )
+                return
+            chunks = response.aiter_bytes()
+            async for data in chunks:
+                at = perf_counter()
+                if cancel is not None and cancel.cancelled:
+                    break
+                for event in decoder.feed(data, at):
+                    yield event
+                if decoder.finished:
+                    await _drain(chunks)
+                    return
+            for event in ended(decoder, cancel):
+                yield event
+        except httpx.HTTPError as exc:
+            yield failed(decoder, classify(exc), settings, cancel)
         finally:
             if undo is not None:
                 undo()
+            await response.aclose()
 
 
 async def _read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:

@@ -11,12 +11,14 @@ from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
 from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
 from ollama_tui.transports._httpx import classify, client_options, socket_of
+from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers
 from ollama_tui.transports.base import (
     DRAIN_LIMIT,
     JSON_HEADERS,
     CancelToken,
     SyncTransport,
-    failure_event,
+    ended,
+    failed,
     shutdown_socket,
     status_event,
 )
@@ -27,7 +29,12 @@ class HttpxSyncTransport(SyncTransport):
 
     def __init__(self, settings: ConnectionSettings) -> None:
         super().__init__(settings)
-        self._client = httpx.Client(**client_options(settings))
+        options = client_options(settings)
+        transport = httpx.HTTPTransport(limits=options.pop("limits"))
+        # httpx has no public way to choose httpcore's network backend; this one lets
+        # a cancel wake a read blocked before the headers (see _wakeup).
+        transport._pool._network_backend = WakeableBackend()
+        self._client = httpx.Client(transport=transport, **options)
 
     def close(self) -> None:
         self._client.close()
@@ -36,46 +43,47 @@ class HttpxSyncTransport(SyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
-        undo = None
         try:
-            with self._client.stream(
-                "POST", url, content=request.payload, headers=JSON_HEADERS
-            ) as response:
-                if cancel is not None:
-                    undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response)))
-                if response.status_code != 200:
-                    body = _read_limited(response.iter_bytes(), ERROR_BODY_LIMIT)
-                    yield status_event(
-                        decoder,
-                        response.status_code,
-                        response.reason_phrase,
-                        body,
-                        response.headers.get("Location"),
-                        url,
-                        perf_counter(),
-                    )
-                    return
-                chunks = response.iter_bytes()
-                for data in chunks:
-                    at = perf_counter()
-                    if cancel is not None and cancel.cancelled:
-                        break
-                    yield from decoder.feed(data, at)
-                    if decoder.finished:
-                        _drain(chunks)
-                        return
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield from decoder.finish(perf_counter())
+            with waiting_for_headers(cancel):
+                response = self._client.send(
+                    self._client.build_request(
+                        "POST", url, content=request.payload, headers=JSON_HEADERS
+                    ),
+                    stream=True,
+                )
         except httpx.HTTPError as exc:
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield failure_event(decoder, classify(exc), settings, perf_counter())
+            yield failed(decoder, classify(exc), settings, cancel)
+            return
+        undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response))) if cancel else None
+        try:
+            if response.status_code != 200:
+                body = _read_limited(response.iter_bytes(), ERROR_BODY_LIMIT)
+                yield status_event(
+                    decoder,
+                    response.status_code,
+                    response.reason_phrase,
+                    body,
+                    response.headers.get("Location"),
+                    url,
+                    perf_counter(),
+                )
+                return
+            chunks = response.iter_bytes()
+            for data in chunks:
+                at = perf_counter()
+                if cancel is not None and cancel.cancelled:
+                    break
+                yield from decoder.feed(data, at)
+                if decoder.finished:
+                    _drain(chunks)
+                    return
+            yield from ended(decoder, cancel)
+        except httpx.HTTPError as exc:
+            yield failed(decoder, classify(exc), settings, cancel)
         finally:
             if undo is not None:
                 undo()
+            response.close()
 
 
 def _read_limited(chunks: Iterator[bytes], limit: int) -> bytes:

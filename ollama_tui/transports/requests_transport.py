@@ -13,6 +13,7 @@ from requests.adapters import HTTPAdapter
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
 from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
 from ollama_tui.transports.base import (
     DRAIN_LIMIT,
     JSON_HEADERS,
@@ -20,7 +21,8 @@ from ollama_tui.transports.base import (
     Failure,
     SyncTransport,
     caused_by,
-    failure_event,
+    ended,
+    failed,
     shutdown_socket,
     status_event,
 )
@@ -59,6 +61,7 @@ class RequestsTransport(SyncTransport):
         # The four transports ignore proxy variables alike, so they compare fairly.
         self._session.trust_env = False
         adapter = HTTPAdapter(pool_maxsize=settings.max_connections, pool_block=True)
+        adapter.poolmanager.pool_classes_by_scheme = URLLIB3_POOL_CLASSES
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -70,16 +73,17 @@ class RequestsTransport(SyncTransport):
         url = settings.url(request.path)
         decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
         try:
-            response = self._session.post(
-                url,
-                data=request.payload,
-                headers=JSON_HEADERS,
-                stream=True,
-                timeout=(settings.connect_timeout, settings.read_timeout),
-                allow_redirects=False,
-            )
+            with waiting_for_headers(cancel):
+                response = self._session.post(
+                    url,
+                    data=request.payload,
+                    headers=JSON_HEADERS,
+                    stream=True,
+                    timeout=(settings.connect_timeout, settings.read_timeout),
+                    allow_redirects=False,
+                )
         except requests.RequestException as exc:
-            yield failure_event(decoder, classify(exc), settings, perf_counter())
+            yield failed(decoder, classify(exc), settings, cancel)
             return
         undo = cancel.on_cancel(lambda: shutdown_socket(_socket_of(response))) if cancel else None
         try:
@@ -104,15 +108,9 @@ class RequestsTransport(SyncTransport):
                 if decoder.finished:
                     _drain(chunks)
                     return
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield from decoder.finish(perf_counter())
+            yield from ended(decoder, cancel)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            if cancel is not None and cancel.cancelled:
-                yield decoder.stop(perf_counter())
-            else:
-                yield failure_event(decoder, classify(exc), settings, perf_counter())
+            yield failed(decoder, classify(exc), settings, cancel)
         finally:
             if undo is not None:
                 undo()
