@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from time import perf_counter
+from typing import Any
 
 import aiohttp
 
@@ -21,6 +22,10 @@ from ollama_tui.transports.base import (
     AsyncTransport,
     CancelToken,
     Failure,
+    RawReply,
+    api_failure,
+    api_payload,
+    api_result,
     caused_by,
     ended,
     failed,
@@ -65,6 +70,26 @@ class AiohttpTransport(AsyncTransport):
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+    async def acall(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        settings = self.settings
+        try:
+            async with self._get_session().request(
+                method,
+                settings.url(path),
+                data=api_payload(body),
+                headers=JSON_HEADERS,
+                allow_redirects=False,
+            ) as response:
+                reply = RawReply(
+                    response.status,
+                    response.reason or "",
+                    await response.read(),
+                    response.headers.get("Location"),
+                )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise api_failure(classify(exc), settings) from exc
+        return api_result(reply, settings.base_url)
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None

@@ -19,17 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import Enum, auto
 from time import perf_counter
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import ErrorKind, StreamError, StreamEvent
-from ollama_tui.protocol import Request, StreamDecoder, http_error_message
+from ollama_tui.protocol import (
+    Request,
+    StreamDecoder,
+    http_error_message,
+    preview,
+)
 
 T = TypeVar("T")
 
@@ -121,43 +128,48 @@ class Failure(Enum):
     CUT = auto()
 
 
-def failure_event(
-    decoder: StreamDecoder, failure: Failure, settings: ConnectionSettings, at: float
-) -> StreamError:
+def failure_message(
+    failure: Failure, settings: ConnectionSettings, received_any: bool
+) -> tuple[ErrorKind, str]:
     """One sentence per failure, the same from every transport."""
     url = settings.base_url
     match failure:
         case Failure.REFUSED:
-            kind = ErrorKind.CONNECT
-            text = f"Cannot reach Ollama at {url} — is `ollama serve` running?"
+            return ErrorKind.CONNECT, f"Cannot reach Ollama at {url} — is `ollama serve` running?"
         case Failure.DNS:
-            kind, text = (
+            return (
                 ErrorKind.CONNECT,
                 f"Cannot reach Ollama at {url}: the host name could not be resolved. "
                 "Check OLLAMA_HOST or --host.",
             )
         case Failure.CONNECT_TIMEOUT:
-            kind, text = (
+            return (
                 ErrorKind.TIMEOUT,
                 f"Ollama at {url} did not accept a connection within "
                 f"{settings.connect_timeout:g} s (connect timeout).",
             )
         case Failure.READ_TIMEOUT:
-            kind, text = (
+            return (
                 ErrorKind.TIMEOUT,
                 f"Ollama sent nothing for {settings.read_timeout:g} s (read timeout). "
                 "A slow model load may need more: --read-timeout SECONDS.",
             )
-        case Failure.CUT if decoder.received_any:
-            kind, text = (
+        case Failure.CUT if received_any:
+            return (
                 ErrorKind.DISCONNECTED,
                 "The connection to Ollama was cut mid-reply; the text so far is kept.",
             )
         case Failure.CUT:
-            kind, text = (
+            return (
                 ErrorKind.DISCONNECTED,
                 f"Ollama at {url} closed the connection before answering.",
             )
+
+
+def failure_event(
+    decoder: StreamDecoder, failure: Failure, settings: ConnectionSettings, at: float
+) -> StreamError:
+    kind, text = failure_message(failure, settings, decoder.received_any)
     return decoder.fail(kind, text, at)
 
 
@@ -218,6 +230,53 @@ def caused_by(exc: BaseException, *types: type[BaseException]) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A whole, non-streamed response, as each library hands it over."""
+
+    status: int
+    reason: str
+    body: bytes
+    location: str | None = None
+
+
+class ApiError(Exception):
+    """A non-streamed call failed; `str(error)` is the sentence a person reads."""
+
+    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+def api_payload(body: Mapping[str, Any] | None) -> bytes | None:
+    return None if body is None else json.dumps(body, ensure_ascii=False).encode()
+
+
+def api_result(reply: RawReply, url: str) -> Any:
+    """The JSON of a 200 reply (None for an empty body), or an `ApiError`."""
+    if reply.status != 200:
+        decoder = StreamDecoder(0.0)
+        error = status_event(
+            decoder, reply.status, reply.reason, reply.body, reply.location, url, 0.0
+        )
+        raise ApiError(error.kind, error.message, reply.status)
+    if not reply.body.strip():
+        return None
+    try:
+        return json.loads(reply.body)
+    except ValueError as exc:
+        raise ApiError(
+            ErrorKind.PROTOCOL,
+            f"The server at {url} did not answer with JSON: {preview(reply.body)}",
+        ) from exc
+
+
+def api_failure(failure: Failure, settings: ConnectionSettings) -> ApiError:
+    kind, text = failure_message(failure, settings, received_any=False)
+    return ApiError(kind, text)
+
+
 class SyncTransport(ABC):
     """A blocking transport; run `stream` in a worker thread."""
 
@@ -230,6 +289,10 @@ class SyncTransport(ABC):
     @abstractmethod
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         """Send `request` and yield its events; the last one is terminal."""
+
+    @abstractmethod
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """One non-streamed request (`/api/tags`, `/api/show`…): its JSON, or `ApiError`."""
 
     @abstractmethod
     def close(self) -> None:
@@ -256,6 +319,10 @@ class AsyncTransport(ABC):
         self, request: Request, cancel: CancelToken | None = None
     ) -> AsyncIterator[StreamEvent]:
         """Send `request` and yield its events; the last one is terminal."""
+
+    @abstractmethod
+    async def acall(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """One non-streamed request (`/api/tags`, `/api/show`…): its JSON, or `ApiError`."""
 
     @abstractmethod
     async def aclose(self) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from time import perf_counter
+from typing import Any
 
 import httpx
 
@@ -16,6 +17,10 @@ from ollama_tui.transports.base import (
     JSON_HEADERS,
     AsyncTransport,
     CancelToken,
+    RawReply,
+    api_failure,
+    api_payload,
+    api_result,
     ended,
     failed,
     shutdown_socket,
@@ -33,6 +38,22 @@ class HttpxAsyncTransport(AsyncTransport):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def acall(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        settings = self.settings
+        try:
+            response = await self._client.request(
+                method, settings.url(path), content=api_payload(body), headers=JSON_HEADERS
+            )
+        except httpx.HTTPError as exc:
+            raise api_failure(classify(exc), settings) from exc
+        reply = RawReply(
+            response.status_code,
+            response.reason_phrase,
+            response.content,
+            response.headers.get("Location"),
+        )
+        return api_result(reply, settings.base_url)
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None

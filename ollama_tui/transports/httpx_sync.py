@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from time import perf_counter
+from typing import Any
 
 import httpx
 
@@ -16,7 +17,11 @@ from ollama_tui.transports.base import (
     DRAIN_LIMIT,
     JSON_HEADERS,
     CancelToken,
+    RawReply,
     SyncTransport,
+    api_failure,
+    api_payload,
+    api_result,
     ended,
     failed,
     shutdown_socket,
@@ -38,6 +43,22 @@ class HttpxSyncTransport(SyncTransport):
 
     def close(self) -> None:
         self._client.close()
+
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        settings = self.settings
+        try:
+            response = self._client.request(
+                method, settings.url(path), content=api_payload(body), headers=JSON_HEADERS
+            )
+        except httpx.HTTPError as exc:
+            raise api_failure(classify(exc), settings) from exc
+        reply = RawReply(
+            response.status_code,
+            response.reason_phrase,
+            response.content,
+            response.headers.get("Location"),
+        )
+        return api_result(reply, settings.base_url)
 
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         settings = self.settings

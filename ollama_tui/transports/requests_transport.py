@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from time import perf_counter
+from typing import Any
 
 import requests
 import urllib3.exceptions
@@ -19,7 +20,11 @@ from ollama_tui.transports.base import (
     JSON_HEADERS,
     CancelToken,
     Failure,
+    RawReply,
     SyncTransport,
+    api_failure,
+    api_payload,
+    api_result,
     caused_by,
     ended,
     failed,
@@ -67,6 +72,27 @@ class RequestsTransport(SyncTransport):
 
     def close(self) -> None:
         self._session.close()
+
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        settings = self.settings
+        try:
+            response = self._session.request(
+                method,
+                settings.url(path),
+                data=api_payload(body),
+                headers=JSON_HEADERS,
+                timeout=(settings.connect_timeout, settings.read_timeout),
+                allow_redirects=False,
+            )
+            reply = RawReply(
+                response.status_code,
+                response.reason or "",
+                response.content,
+                response.headers.get("Location"),
+            )
+        except requests.RequestException as exc:
+            raise api_failure(classify(exc), settings) from exc
+        return api_result(reply, settings.base_url)
 
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         settings = self.settings
