@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", metavar="NAME", help="model to chat with")
     parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="line-mode chat on stdin/stdout instead of the full-screen interface",
+    )
+    parser.add_argument(
         "--transport",
         choices=TRANSPORT_NAMES,
         default="httpx-async",
@@ -133,22 +138,31 @@ def demo_config(args: argparse.Namespace) -> DemoConfig:
 
 
 def chat(args: argparse.Namespace) -> int:
-    from ollama_tui.plain import PlainChat
-
     timeouts = {"connect_timeout": args.connect_timeout, "read_timeout": args.read_timeout}
     if args.demo:
         from ollama_tui.demo import DemoConfig, DemoServer
 
         with DemoServer(DemoConfig()) as server:
             settings = ConnectionSettings(base_url=server.url, **timeouts)
-            return PlainChat(settings, args.model or DEMO_MODEL, args.transport).run(sys.stdin)
+            return start(args, settings, args.model or DEMO_MODEL)
     try:
         settings = ConnectionSettings.resolve(args.host, **timeouts)
     except ValueError as exc:
         return fail(str(exc))
-    if not args.model:
-        return fail("Choose a model with --model NAME (`ollama list` shows what is installed).")
-    return PlainChat(settings, args.model, args.transport).run(sys.stdin)
+    return start(args, settings, args.model)
+
+
+def start(args: argparse.Namespace, settings: ConnectionSettings, model: str | None) -> int:
+    if args.plain:
+        from ollama_tui.plain import PlainChat
+
+        if not model:
+            return fail("Choose a model with --model NAME (`ollama list` shows what is installed).")
+        return PlainChat(settings, model, args.transport).run(sys.stdin)
+    from ollama_tui.ui.app import OllamaApp
+
+    OllamaApp(settings, model=model, transport=args.transport, demo=args.demo).run()
+    return 0
 
 
 def fail(message: str) -> int:

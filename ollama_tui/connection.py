@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import time
 import urllib.parse
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
@@ -75,6 +76,8 @@ class ConnectionSettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     """Pool size of every transport, the same for all so they compare fairly."""
     max_line_bytes: int = 8 * 1024 * 1024
+    clock: Callable[[], float] = field(default=time.perf_counter, compare=False, repr=False)
+    """Read where bytes arrive; tests replace it so displayed times are fixed."""
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path

@@ -29,7 +29,7 @@ def run_cli(
 
 
 def test_demo_chat_streams_a_reply_and_its_figures() -> None:
-    result = run_cli("--demo", "--transport", "requests", stdin="hello\n/bye\n")
+    result = run_cli("--demo", "--plain", "--transport", "requests", stdin="hello\n/bye\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "demo at http://127.0.0.1:" in result.stdout
@@ -89,7 +89,7 @@ def test_bad_arguments_exit_non_zero_with_one_line() -> None:
 
 
 def test_real_server_needs_a_model() -> None:
-    result = run_cli("--host", "127.0.0.1:9", env={"OLLAMA_HOST": ""})
+    result = run_cli("--plain", "--host", "127.0.0.1:9", env={"OLLAMA_HOST": ""})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "ollama-tui: Choose a model with --model NAME (`ollama list` shows what is installed)."

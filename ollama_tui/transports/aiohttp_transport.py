@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Mapping
-from time import perf_counter
 from typing import Any
 
 import aiohttp
@@ -97,7 +96,8 @@ class AiohttpTransport(AsyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         session = self._get_session()
-        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        clock = settings.clock
+        decoder = StreamDecoder(clock(), settings.max_line_bytes)
         try:
             response = await until_cancelled(
                 session.post(
@@ -109,7 +109,7 @@ class AiohttpTransport(AsyncTransport):
             yield failed(decoder, classify(exc), settings, cancel)
             return
         if response is None:
-            yield decoder.stop(perf_counter())
+            yield decoder.stop(clock())
             return
         undo = None
         if cancel is not None:
@@ -126,12 +126,12 @@ class AiohttpTransport(AsyncTransport):
                     body,
                     response.headers.get("Location"),
                     url,
-                    perf_counter(),
+                    clock(),
                 )
                 return
             content = response.content
             while data := await content.readany():
-                at = perf_counter()
+                at = clock()
                 if cancel is not None and cancel.cancelled:
                     break
                 for event in decoder.feed(data, at):
@@ -139,7 +139,7 @@ class AiohttpTransport(AsyncTransport):
                 if decoder.finished:
                     await _drain(content)
                     return
-            for event in ended(decoder, cancel):
+            for event in ended(decoder, cancel, clock):
                 yield event
         except (TimeoutError, aiohttp.ClientError) as exc:
             yield failed(decoder, classify(exc), settings, cancel)

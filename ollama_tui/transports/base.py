@@ -3,7 +3,7 @@
 A transport turns a `protocol.Request` into a stream of `events.StreamEvent`s. Sync
 transports (`stream`) are plain blocking code meant for worker threads; async ones
 (`astream`) run on the event loop. Both feed bytes into `protocol.StreamDecoder`
-with the `perf_counter()` read right after the library handed them over, so the
+with the clock (`time.perf_counter`) read right after the library handed them over, so the
 only thing that differs between transports is the library under test.
 
 Cancelling:
@@ -26,7 +26,6 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum, auto
-from time import perf_counter
 from typing import Any, ClassVar, TypeVar
 
 from ollama_tui.connection import ConnectionSettings
@@ -173,9 +172,11 @@ def failure_event(
     return decoder.fail(kind, text, at)
 
 
-def ended(decoder: StreamDecoder, cancel: CancelToken | None) -> list[StreamEvent]:
+def ended(
+    decoder: StreamDecoder, cancel: CancelToken | None, clock: Callable[[], float]
+) -> list[StreamEvent]:
     """The body stopped coming: `Stopped` if we cancelled, else the end of the stream."""
-    at = perf_counter()
+    at = clock()
     return [decoder.stop(at)] if cancel is not None and cancel.cancelled else decoder.finish(at)
 
 
@@ -186,7 +187,7 @@ def failed(
     cancel: CancelToken | None,
 ) -> StreamEvent:
     """The library raised: `Stopped` if our cancel caused it, else the failure's sentence."""
-    at = perf_counter()
+    at = settings.clock()
     if cancel is not None and cancel.cancelled:
         return decoder.stop(at)
     return failure_event(decoder, failure, settings, at)

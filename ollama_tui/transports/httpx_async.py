@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from time import perf_counter
 from typing import Any
 
 import httpx
@@ -60,7 +59,8 @@ class HttpxAsyncTransport(AsyncTransport):
     ) -> AsyncIterator[StreamEvent]:
         settings = self.settings
         url = settings.url(request.path)
-        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        clock = settings.clock
+        decoder = StreamDecoder(clock(), settings.max_line_bytes)
         try:
             response = await until_cancelled(
                 self._client.send(
@@ -75,7 +75,7 @@ class HttpxAsyncTransport(AsyncTransport):
             yield failed(decoder, classify(exc), settings, cancel)
             return
         if response is None:
-            yield decoder.stop(perf_counter())
+            yield decoder.stop(clock())
             return
         # Shutting the socket down makes a pending read return at once.
         undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response))) if cancel else None
@@ -89,12 +89,12 @@ class HttpxAsyncTransport(AsyncTransport):
                     body,
                     response.headers.get("Location"),
                     url,
-                    perf_counter(),
+                    clock(),
                 )
                 return
             chunks = response.aiter_bytes()
             async for data in chunks:
-                at = perf_counter()
+                at = clock()
                 if cancel is not None and cancel.cancelled:
                     break
                 for event in decoder.feed(data, at):
@@ -102,7 +102,7 @@ class HttpxAsyncTransport(AsyncTransport):
                 if decoder.finished:
                     await _drain(chunks)
                     return
-            for event in ended(decoder, cancel):
+            for event in ended(decoder, cancel, clock):
                 yield event
         except httpx.HTTPError as exc:
             yield failed(decoder, classify(exc), settings, cancel)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from time import perf_counter
 from typing import Any
 
 import httpx
@@ -63,7 +62,8 @@ class HttpxSyncTransport(SyncTransport):
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         settings = self.settings
         url = settings.url(request.path)
-        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        clock = settings.clock
+        decoder = StreamDecoder(clock(), settings.max_line_bytes)
         try:
             with waiting_for_headers(cancel):
                 response = self._client.send(
@@ -86,19 +86,19 @@ class HttpxSyncTransport(SyncTransport):
                     body,
                     response.headers.get("Location"),
                     url,
-                    perf_counter(),
+                    clock(),
                 )
                 return
             chunks = response.iter_bytes()
             for data in chunks:
-                at = perf_counter()
+                at = clock()
                 if cancel is not None and cancel.cancelled:
                     break
                 yield from decoder.feed(data, at)
                 if decoder.finished:
                     _drain(chunks)
                     return
-            yield from ended(decoder, cancel)
+            yield from ended(decoder, cancel, clock)
         except httpx.HTTPError as exc:
             yield failed(decoder, classify(exc), settings, cancel)
         finally:

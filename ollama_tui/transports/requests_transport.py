@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator, Mapping
-from time import perf_counter
 from typing import Any
 
 import requests
@@ -97,7 +96,8 @@ class RequestsTransport(SyncTransport):
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         settings = self.settings
         url = settings.url(request.path)
-        decoder = StreamDecoder(perf_counter(), settings.max_line_bytes)
+        clock = settings.clock
+        decoder = StreamDecoder(clock(), settings.max_line_bytes)
         try:
             with waiting_for_headers(cancel):
                 response = self._session.post(
@@ -122,19 +122,19 @@ class RequestsTransport(SyncTransport):
                     body,
                     response.headers.get("Location"),
                     url,
-                    perf_counter(),
+                    clock(),
                 )
                 return
             chunks = response.iter_content(READ_SIZE)
             for data in chunks:
-                at = perf_counter()
+                at = clock()
                 if cancel is not None and cancel.cancelled:
                     break
                 yield from decoder.feed(data, at)
                 if decoder.finished:
                     _drain(chunks)
                     return
-            yield from ended(decoder, cancel)
+            yield from ended(decoder, cancel, clock)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             yield failed(decoder, classify(exc), settings, cancel)
         finally:

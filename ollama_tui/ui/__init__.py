@@ -1,0 +1,1 @@
+"""The Textual interface: screens and widgets that render what the stream controller posts."""

@@ -1,0 +1,184 @@
+"""The Textual application: settings of the session, the stream controller, screens."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
+from ollama_tui.ui.controller import StreamController
+from ollama_tui.ui.screens.chat import ChatScreen
+from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
+from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
+
+# Streams on sync transports hold a thread each for a whole reply; Textual runs
+# thread workers (and Markdown parsing) in the loop's default executor, which is
+# only 6 threads on 2 cores. A larger pool keeps four streams from starving the UI.
+WORKER_THREADS = 32
+
+PULL_HINT = "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L."
+
+
+def is_remote_plain_http(base_url: str) -> bool:
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+class OllamaApp(App[None]):
+    TITLE = "ollama-tui"
+    # Screen styles live beside their screens; the default screen does not load its own.
+    CSS_PATH = ["app.tcss", "screens/chat.tcss", "screens/dialogs.tcss"]
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Every key, explained"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        model: str | None = None,
+        transport: str = "httpx-async",
+        demo: bool = False,
+        think: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.model = model
+        self.transport = transport
+        self.demo = demo
+        self.think = think
+        # One clock for the transports' timestamps and the ticking elapsed time.
+        self.clock = settings.clock
+        self.remote_plain_http = is_remote_plain_http(settings.base_url)
+        self.controller = StreamController(settings)
+        self.models: list[ModelInfo] = []
+        self.chat = ChatScreen()
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.chat
+
+    async def on_mount(self) -> None:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
+        )
+        self.run_worker(self.load_models(choose=self.model is None), exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        # Wake every blocked read so no thread outlives the app.
+        if self.chat.turn is not None:
+            self.chat.turn.live.stop()
+        await self.controller.aclose()
+
+    # ------------------------------------------------------------------ server calls
+
+    async def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """A non-streamed request on the current transport (`ApiError` on failure)."""
+        transport = self.controller.transport(self.transport)
+        if isinstance(transport, AsyncTransport):
+            return await transport.acall(method, path, body)
+        return await asyncio.to_thread(transport.call, method, path, body)
+
+    async def load_models(self, choose: bool = False) -> list[ModelInfo]:
+        from ollama_tui.transports.base import ApiError
+
+        try:
+            tags = await self.call("GET", "/api/tags")
+        except ApiError as error:
+            self.notify(str(error), title="Models", severity="error", markup=False)
+            return []
+        self.models = ModelInfo.from_tags(tags)
+        if not self.models:
+            self.notify(PULL_HINT, title="Models", severity="warning", markup=False)
+        elif choose and self.model is None:
+            self.set_model(self.models[0].name)
+        return self.models
+
+    # ------------------------------------------------------------------ choices
+
+    def set_transport(self, name: str) -> None:
+        if name in TRANSPORT_NAMES and name != self.transport:
+            self.transport = name
+            self.chat.transport_changed()
+
+    def set_model(self, name: str) -> None:
+        self.model = name
+        self.chat.refresh_labels()
+
+    def action_pick_model(self) -> None:
+        async def pick() -> None:
+            models = await self.load_models()
+            if not models:
+                return
+            chosen = await self.push_screen_wait(ModelPicker(models, self.model))
+            if chosen:
+                self.set_model(chosen)
+                self.notify(f"Model: {chosen}", markup=False)
+
+        self.run_worker(pick(), exit_on_error=False)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help()))
+
+    def key_help(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Enter", "Send the message"),
+            ("Ctrl+J", "New line in the message"),
+            ("↑ / ↓", "Earlier prompts, when the box is empty"),
+        ]
+        for binding in [*ChatScreen.BINDINGS, *self.BINDINGS]:
+            assert isinstance(binding, Binding)
+            rows.append((self.get_key_display(binding), binding.tooltip or binding.description))
+        rows.append(("Ctrl+P", "Command palette: every action, themes"))
+        return rows
+
+    def confirm_open_link(self, href: str) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.open_url(href)
+
+        self.push_screen(ConfirmScreen(f"Open this link in your browser?\n\n{href}"), answered)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        chat = self.chat
+        for name in TRANSPORT_NAMES:
+            yield SystemCommand(
+                f"Transport: {name}",
+                f"Stream with {name}",
+                lambda name=name: self.set_transport(name),
+            )
+            yield SystemCommand(
+                f"Regenerate with {name}",
+                f"Ask for the last reply again over {name}",
+                lambda name=name: self._regenerate_with(name),
+            )
+        yield SystemCommand("Choose model", "Pick from the server's models", self.action_pick_model)
+        yield SystemCommand("Stop", "Stop the reply being streamed", chat.action_stop)
+        yield SystemCommand("Regenerate", "Ask for the last reply again", chat.action_regenerate)
+        yield SystemCommand("New chat", "Clear the conversation", chat.action_new_chat)
+        yield SystemCommand("Copy last reply", "To the clipboard", chat.action_copy_reply)
+        yield SystemCommand("Copy last code block", "To the clipboard", chat.action_copy_code)
+        yield SystemCommand("Toggle thinking", "think on/off", chat.action_toggle_think)
+        yield SystemCommand("Jump to latest", "Follow the newest text", chat.action_follow)
+        yield SystemCommand("Help", "Every key", self.action_help)
+
+    def _regenerate_with(self, name: str) -> None:
+        self.set_transport(name)
+        self.chat.regenerate(name)

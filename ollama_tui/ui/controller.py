@@ -1,0 +1,156 @@
+"""Runs streams for the UI and turns their events into Textual messages.
+
+Sync transports run in Textual thread workers, async ones as async workers on the
+loop. Both push events into a `LiveStream` and post `StreamUpdated` only when the
+UI has taken the previous batch: the reading thread never waits for the UI (no
+`call_from_thread` per token), and a busy UI gets bigger batches instead of a
+growing queue of messages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from contextlib import aclosing, closing
+from dataclasses import dataclass, field
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.widget import Widget
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.events import Done, Stopped, StreamError, StreamEvent
+from ollama_tui.protocol import Request
+from ollama_tui.transports import (
+    AsyncTransport,
+    CancelToken,
+    SyncTransport,
+    Transport,
+    create_transport,
+)
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class LiveStream:
+    """One request in flight, shared by its worker and the UI."""
+
+    transport: str
+    request: Request
+    started: float
+    id: int = field(default_factory=lambda: next(_ids))
+    token: CancelToken = field(default_factory=CancelToken)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pending: list[StreamEvent] = field(default_factory=list, repr=False)
+    _notified: bool = False
+    ended: bool = False
+
+    def push(self, event: StreamEvent) -> bool:
+        """Queue `event`; true if the UI must be told (nothing already on its way)."""
+        with self._lock:
+            self._pending.append(event)
+            if self._notified:
+                return False
+            self._notified = True
+            return True
+
+    def take(self) -> list[StreamEvent]:
+        """Everything that arrived since the last call."""
+        with self._lock:
+            events, self._pending = self._pending, []
+            self._notified = False
+        return events
+
+    def stop(self) -> None:
+        self.token.cancel()
+
+
+class StreamUpdated(Message):
+    """New events are waiting in `stream`; call `stream.take()`."""
+
+    def __init__(self, stream: LiveStream) -> None:
+        super().__init__()
+        self.stream = stream
+
+
+class StreamCrashed(Message):
+    """The worker raised instead of ending with an event (a bug, shown as an error)."""
+
+    def __init__(self, stream: LiveStream, error: BaseException) -> None:
+        super().__init__()
+        self.stream = stream
+        self.error = error
+
+
+TERMINAL = (Done, StreamError, Stopped)
+
+
+class StreamController:
+    """Owns one transport per name (each with its pool) and runs streams on them."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self._transports: dict[str, Transport] = {}
+
+    def transport(self, name: str) -> Transport:
+        if name not in self._transports:
+            self._transports[name] = create_transport(name, self.settings)
+        return self._transports[name]
+
+    def start(self, owner: Widget, transport: str, request: Request) -> LiveStream:
+        """Start streaming `request`; `owner` receives the messages and owns the worker."""
+        live = LiveStream(transport, request, started=self.settings.clock())
+        chosen = self.transport(transport)
+        name = f"stream-{live.id}"
+        if isinstance(chosen, AsyncTransport):
+            owner.run_worker(
+                self._run_async(chosen, live, owner),
+                name=name,
+                group="streams",
+                exit_on_error=False,
+            )
+        else:
+            owner.run_worker(
+                lambda: self._run_sync(chosen, live, owner),
+                name=name,
+                group="streams",
+                thread=True,
+                exit_on_error=False,
+            )
+        return live
+
+    def _run_sync(self, transport: SyncTransport, live: LiveStream, owner: MessagePump) -> None:
+        try:
+            with closing(transport.stream(live.request, live.token)) as events:  # type: ignore[type-var]
+                for event in events:
+                    self._deliver(live, event, owner)
+                    if isinstance(event, TERMINAL):
+                        break
+        except Exception as exc:  # a bug must reach the screen, not kill the app
+            owner.post_message(StreamCrashed(live, exc))
+
+    async def _run_async(
+        self, transport: AsyncTransport, live: LiveStream, owner: MessagePump
+    ) -> None:
+        try:
+            async with aclosing(transport.astream(live.request, live.token)) as events:
+                async for event in events:
+                    self._deliver(live, event, owner)
+                    if isinstance(event, TERMINAL):
+                        break
+        except Exception as exc:  # a bug must reach the screen, not kill the app
+            owner.post_message(StreamCrashed(live, exc))
+
+    @staticmethod
+    def _deliver(live: LiveStream, event: StreamEvent, owner: MessagePump) -> None:
+        if live.push(event):
+            owner.post_message(StreamUpdated(live))
+
+    async def aclose(self) -> None:
+        transports, self._transports = self._transports, {}
+        for transport in transports.values():
+            if isinstance(transport, AsyncTransport):
+                await transport.aclose()
+            else:
+                transport.close()

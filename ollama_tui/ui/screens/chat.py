@@ -1,0 +1,381 @@
+"""The chat screen: transcript, prompt, transport selector and live status bar.
+
+It only renders: requests go out through the app's `StreamController`, and what
+comes back arrives as `StreamUpdated` messages whose events are applied in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Markdown, Select, Static
+
+from ollama_tui.codeblocks import code_blocks
+from ollama_tui.events import (
+    ContentDelta,
+    Done,
+    FirstChunk,
+    Stopped,
+    StreamError,
+    StreamEvent,
+    ThinkingDelta,
+)
+from ollama_tui.figures import summary
+from ollama_tui.protocol import ChatMessage, chat_request
+from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.tracker import TimingTracker
+from ollama_tui.transports import TRANSPORT_NAMES
+from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, UserMessage
+from ollama_tui.ui.widgets.prompt import PromptInput
+from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
+
+if TYPE_CHECKING:
+    from ollama_tui.ui.app import OllamaApp
+
+
+THINK_LABEL = {None: "model default", True: "on", False: "off"}
+
+
+@dataclass
+class Turn:
+    """The reply being streamed and what it needs to finish."""
+
+    live: LiveStream
+    prompt: str
+    widget: AssistantMessage
+    tracker: TimingTracker
+    splitter: ThinkTagSplitter
+    context: list[ChatMessage]
+    regenerate: bool = False
+
+
+class ChatScreen(Screen[None]):
+    AUTO_FOCUS = "#prompt"
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", id="stop", tooltip="Stop the reply being streamed"),
+        Binding(
+            "ctrl+t",
+            "cycle_transport",
+            "Transport",
+            id="transport",
+            tooltip="Switch to the next HTTP transport",
+        ),
+        Binding("ctrl+l", "pick_model", "Model", id="model", tooltip="Choose the model"),
+        Binding(
+            "ctrl+r",
+            "regenerate",
+            "Regenerate",
+            id="regenerate",
+            tooltip="Ask for the last reply again",
+        ),
+        Binding(
+            "ctrl+g",
+            "regenerate_next",
+            "Regen. on next",
+            id="regenerate_next",
+            show=False,
+            tooltip="Ask again on the next transport",
+        ),
+        Binding("ctrl+n", "new_chat", "New chat", id="new_chat", tooltip="Start over"),
+        Binding("ctrl+o", "copy_reply", "Copy", id="copy", tooltip="Copy the last reply"),
+        Binding(
+            "ctrl+b",
+            "copy_code",
+            "Copy code",
+            id="copy_code",
+            show=False,
+            tooltip="Copy the last code block of the last reply",
+        ),
+        Binding(
+            "ctrl+f",
+            "toggle_think",
+            "Think",
+            id="think",
+            show=False,
+            tooltip="Ask thinking models to think (or not)",
+        ),
+        Binding(
+            "ctrl+down",
+            "follow",
+            "Jump to latest",
+            id="follow",
+            show=False,
+            tooltip="Scroll to the newest text and follow it",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[ChatMessage] = []
+        self.turn: Turn | None = None
+
+    @property
+    def ollama(self) -> OllamaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header", markup=False)
+        with Horizontal(id="toolbar"):
+            yield Label("Transport", classes="label")
+            yield Select(
+                [(name, name) for name in TRANSPORT_NAMES],
+                value=self.ollama.transport,
+                allow_blank=False,
+                id="transport",
+                compact=True,
+            )
+            yield Static(id="think-flag", markup=False)
+        yield VerticalScroll(id="transcript")
+        yield Static(id="below", markup=False)
+        yield PromptInput(id="prompt")
+        yield StatusBar(self.ollama.clock, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript", VerticalScroll).anchor()
+        self.query_one("#below").display = False
+        self.refresh_labels()
+
+    # ------------------------------------------------------------------ labels
+
+    def refresh_labels(self) -> None:
+        app = self.ollama
+        where = "demo server" if app.demo else app.settings.base_url
+        header = f"ollama-tui · {app.model or 'no model'} · {where}"
+        if app.remote_plain_http:
+            header += " · unencrypted remote host"
+        self.query_one("#header", Static).update(Content(header))
+        self.query_one("#think-flag", Static).update(
+            Content(f"think: {THINK_LABEL[app.think]}  ^F")
+        )
+        status = self.query_one(StatusBar)
+        status.transport = app.transport
+        status.model = app.model or "no model"
+        select = self.query_one("#transport", Select)
+        if select.value != app.transport:
+            select.value = app.transport
+
+    @on(Select.Changed, "#transport")
+    def transport_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.ollama.transport:
+            self.ollama.set_transport(event.value)
+
+    # ------------------------------------------------------------------ sending
+
+    @on(PromptInput.Submitted)
+    def prompt_submitted(self, event: PromptInput.Submitted) -> None:
+        if self.turn is not None:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        if not self.ollama.model:
+            self.notify("Choose a model first (Ctrl+L).", severity="warning")
+            return
+        prompt = event.prompt
+        prompt.remember(event.text)
+        prompt.clear()
+        self.mount_in_transcript(UserMessage(event.text))
+        self.send(event.text, [*self.history, ChatMessage("user", event.text)])
+
+    def send(self, prompt: str, context: list[ChatMessage], regenerate: bool = False) -> None:
+        app = self.ollama
+        request = chat_request(app.model or "", context, think=app.think)
+        widget = AssistantMessage(app.transport, app.model or "")
+        self.mount_in_transcript(widget)
+        live = app.controller.start(self, app.transport, request)
+        self.turn = Turn(
+            live,
+            prompt,
+            widget,
+            TimingTracker(live.started),
+            ThinkTagSplitter(),
+            context,
+            regenerate,
+        )
+        self.query_one(StatusBar).begin(live.started)
+
+    def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript.mount(widget)
+
+    # ------------------------------------------------------------------ receiving
+
+    @on(StreamUpdated)
+    async def stream_updated(self, message: StreamUpdated) -> None:
+        turn = self.turn
+        if turn is None or message.stream is not turn.live:
+            return
+        for event in message.stream.take():
+            await self.apply(turn, event)
+            if self.turn is not turn:
+                break
+        self.show_below()
+
+    async def apply(self, turn: Turn, event: StreamEvent) -> None:
+        status = self.query_one(StatusBar)
+        if isinstance(event, FirstChunk):
+            turn.tracker.observe(event)
+            status.update_timing(turn.tracker.snapshot(), State.STREAMING)
+        elif isinstance(event, ThinkingDelta):
+            turn.tracker.observe(event)
+            turn.widget.add_thinking(event.text)
+            status.update_timing(turn.tracker.snapshot())
+        elif isinstance(event, ContentDelta):
+            turn.tracker.observe(event)
+            routed = turn.splitter.feed(event.text)
+            turn.widget.add_thinking(routed.thinking)
+            await turn.widget.add_content(routed.content)
+            status.update_timing(turn.tracker.snapshot())
+        elif isinstance(event, Done | Stopped | StreamError):
+            await self.finish(turn, event)
+
+    async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
+        self.turn = None
+        rest = turn.splitter.flush()
+        turn.widget.add_thinking(rest.thinking)
+        await turn.widget.add_content(rest.content)
+        status = self.query_one(StatusBar)
+        figures = summary(turn.live.transport, end.timing, getattr(end, "stats", None))
+        if isinstance(end, Done):
+            status.end(State.DONE, end.timing, end.stats)
+            await turn.widget.finish(figures, "done")
+        elif isinstance(end, Stopped):
+            status.end(State.STOPPED, end.timing)
+            await turn.widget.finish(f"stopped · {figures}", "stopped")
+        else:
+            status.end(State.ERROR, end.timing)
+            await turn.widget.finish(f"error · {figures}", "error")
+            self.mount_in_transcript(Notice(end.message))
+        arrived = turn.widget.text or turn.widget.thinking_text
+        if not arrived and not isinstance(end, Done):
+            # Nothing came back: the request is undone and its prompt returned for editing.
+            await turn.widget.remove()
+            if not turn.regenerate:
+                self.query_one(PromptInput).restore(turn.prompt)
+            return
+        thinking = turn.widget.thinking_text or None
+        reply = ChatMessage("assistant", turn.widget.text, thinking=thinking)
+        self.history = [*turn.context, reply]
+
+    @on(StreamCrashed)
+    async def stream_crashed(self, message: StreamCrashed) -> None:
+        turn = self.turn
+        if turn is None or message.stream is not turn.live:
+            return
+        self.turn = None
+        await turn.widget.finish("error", "error")
+        self.mount_in_transcript(Notice(f"Internal error: {message.error!r}"))
+        self.query_one(StatusBar).end(State.ERROR, turn.tracker.snapshot())
+
+    # ------------------------------------------------------------------ scrolling
+
+    def show_below(self) -> None:
+        # After the refresh, so the anchor has scrolled to the new text if it follows.
+        self.call_after_refresh(self._update_below)
+
+    def _update_below(self) -> None:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        below = self.query_one("#below", Static)
+        away = self.turn is not None and not transcript.is_vertical_scroll_end
+        if away and not below.display:
+            below.update(Content("↓ new text below — Ctrl+↓ to follow"))
+        below.display = away
+
+    def action_follow(self) -> None:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript.scroll_end(animate=False)
+        transcript.anchor()
+        self.query_one("#below").display = False
+
+    # ------------------------------------------------------------------ actions
+
+    def action_stop(self) -> None:
+        if self.turn is not None:
+            self.turn.live.stop()
+
+    def action_cycle_transport(self) -> None:
+        names = TRANSPORT_NAMES
+        self.ollama.set_transport(names[(names.index(self.ollama.transport) + 1) % len(names)])
+
+    def transport_changed(self) -> None:
+        self.refresh_labels()
+        if self.turn is not None:
+            self.notify(
+                f"Transport: {self.ollama.transport} — applies to the next request; "
+                f"this reply continues on {self.turn.live.transport}."
+            )
+        else:
+            self.notify(f"Transport: {self.ollama.transport}")
+
+    def action_regenerate(self) -> None:
+        self.regenerate(self.ollama.transport)
+
+    def action_regenerate_next(self) -> None:
+        self.action_cycle_transport()
+        self.regenerate(self.ollama.transport)
+
+    def regenerate(self, transport: str) -> None:
+        if self.turn is not None:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        last_user = next(
+            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
+            None,
+        )
+        if last_user is None:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        context = self.history[: last_user + 1]
+        self.send(context[-1].content, context, regenerate=True)
+
+    def action_new_chat(self) -> None:
+        if self.turn is not None:
+            self.turn.live.stop()
+            self.turn = None
+        self.history = []
+        self.query_one("#transcript", VerticalScroll).remove_children()
+        self.query_one(StatusBar).figures = Figures()
+        self.query_one(PromptInput).focus()
+
+    def last_reply(self) -> str | None:
+        replies = [m.content for m in self.history if m.role == "assistant" and m.content]
+        return replies[-1] if replies else None
+
+    def action_copy_reply(self) -> None:
+        reply = self.last_reply()
+        if reply is None:
+            self.notify("No reply to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(reply)
+        self.notify(f"Copied the last reply ({len(reply)} characters).")
+
+    def action_copy_code(self) -> None:
+        reply = self.last_reply()
+        blocks = code_blocks(reply) if reply else []
+        if not blocks:
+            self.notify("The last reply has no code block.", severity="warning")
+            return
+        self.app.copy_to_clipboard(blocks[-1])
+        self.notify(f"Copied the last code block ({len(blocks[-1].splitlines())} lines).")
+
+    def action_toggle_think(self) -> None:
+        # Unset (the model decides) → on → off → unset.
+        self.ollama.think = {None: True, True: False, False: None}[self.ollama.think]
+        self.refresh_labels()
+        self.notify(f"Thinking: {THINK_LABEL[self.ollama.think]} for the next request.")
+
+    def action_pick_model(self) -> None:
+        self.ollama.action_pick_model()
+
+    @on(Markdown.LinkClicked)
+    def link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.ollama.confirm_open_link(event.href)

@@ -1,0 +1,85 @@
+"""One turn of the transcript. Text from the model never passes through markup."""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from ollama_tui.sanitize import clean
+
+
+def _parser() -> MarkdownIt:
+    # "html": False shows HTML in a reply as text instead of dropping it silently.
+    return MarkdownIt("gfm-like", {"html": False})
+
+
+class UserMessage(Static):
+    def __init__(self, text: str) -> None:
+        super().__init__(Content(clean(text)), classes="message user")
+        self.text = text
+
+
+class Notice(Static):
+    """A line from the app in the transcript: an error, a note."""
+
+    def __init__(self, text: str, kind: str = "error") -> None:
+        super().__init__(Content(clean(text)), classes=f"notice {kind}")
+
+
+class AssistantMessage(Vertical):
+    """Thinking (collapsible, folded once the answer starts), the answer, its figures."""
+
+    def __init__(self, transport: str, model: str) -> None:
+        super().__init__(classes="message assistant")
+        self.transport = transport
+        self.model = model
+        self.thinking_text = ""
+        self.text = ""
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        with Collapsible(title="Thinking", collapsed=False, id="thinking"):
+            yield Static(id="thinking-text", markup=False)
+        yield Markdown(id="answer", parser_factory=_parser, open_links=False)
+        yield Static(id="footer", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#thinking").display = False
+        self.query_one("#footer").display = False
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one("#answer", Markdown)
+
+    def add_thinking(self, text: str) -> None:
+        if not text:
+            return
+        self.thinking_text += clean(text)
+        block = self.query_one("#thinking", Collapsible)
+        block.display = True
+        self.query_one("#thinking-text", Static).update(Content(self.thinking_text.strip("\n")))
+
+    async def add_content(self, text: str) -> None:
+        text = clean(text)
+        if not text:
+            return
+        if not self.text:
+            # The answer has started: fold the reasoning away.
+            self.query_one("#thinking", Collapsible).collapsed = True
+        self.text += text
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.markdown)
+        await self._stream.write(text)
+
+    async def finish(self, footer: str, state: str) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.add_class(state)
+        widget = self.query_one("#footer", Static)
+        widget.update(Content(footer))
+        widget.display = True

@@ -1,0 +1,71 @@
+"""The prompt box: Enter sends, Ctrl+J inserts a newline, Up/Down recall past prompts."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    class Submitted(Message):
+        def __init__(self, prompt: PromptInput, text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+        @property
+        def control(self) -> PromptInput:
+            return self.prompt
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder="Message (Enter sends, Ctrl+J new line, ↑ history)",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.past_prompts: list[str] = []
+        self._recall: int | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            text = self.text
+            if text.strip():
+                self.post_message(self.Submitted(self, text))
+            return
+        if event.key in ("ctrl+j", "shift+enter"):
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        if event.key in ("up", "down") and self._recalling():
+            event.stop()
+            event.prevent_default()
+            self._step(-1 if event.key == "up" else 1)
+            return
+        await super()._on_key(event)
+
+    def _recalling(self) -> bool:
+        return bool(self.past_prompts) and (not self.text or self._recall is not None)
+
+    def _step(self, direction: int) -> None:
+        index = len(self.past_prompts) if self._recall is None else self._recall
+        index = max(0, min(len(self.past_prompts), index + direction))
+        self._recall = None if index == len(self.past_prompts) else index
+        self.load_text("" if self._recall is None else self.past_prompts[index])
+        self.move_cursor(self.document.end)
+
+    def remember(self, text: str) -> None:
+        if not self.past_prompts or self.past_prompts[-1] != text:
+            self.past_prompts.append(text)
+        self._recall = None
+
+    def restore(self, text: str) -> None:
+        """Put `text` back (a request that got nothing), unless the user typed anew."""
+        if not self.text.strip():
+            self.load_text(text)
+            self.move_cursor(self.document.end)

@@ -1,0 +1,331 @@
+"""The chat screen driven with Pilot against the built-in server on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+
+from ollama_tui.demo import DemoServer, Fault
+from ollama_tui.transports import TRANSPORT_NAMES
+from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
+from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.widgets.chat_message import Notice, UserMessage
+from ollama_tui.ui.widgets.prompt import PromptInput
+from ollama_tui.ui.widgets.status_bar import State, StatusBar
+from tests.uitools import (
+    chat_requests,
+    make_app,
+    replies,
+    screen_text,
+    send,
+    send_and_wait,
+    wait_until,
+)
+
+REPLY = "Here is **bold** text, 中文 and 🦙.\n\n```python\nprint('hi')\n```\n"
+
+
+def footer_of(widget: object) -> str:
+    return str(widget.query_one("#footer", Static).content)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("transport", TRANSPORT_NAMES)
+async def test_typing_and_enter_streams_a_markdown_reply(
+    server: DemoServer, transport: str
+) -> None:
+    server.configure(reply=REPLY)
+    app = make_app(server, transport=transport)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.focused, PromptInput)
+        reply = await send_and_wait(pilot, app, "hello there")
+        assert reply.markdown.source == REPLY
+        assert reply.text == REPLY
+        assert footer_of(reply).startswith(f"{transport} · TTFC ")
+        assert [m.content for m in app.chat.history] == ["hello there", REPLY]
+        assert app.chat.query_one(PromptInput).text == ""
+        assert app.chat.query_one(StatusBar).figures.state is State.DONE
+        (record,) = chat_requests(server, 1)
+        assert b'"hello there"' in record.body
+
+
+async def test_context_is_sent_with_each_request(server: DemoServer) -> None:
+    server.configure(reply="ok")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "one")
+        await send_and_wait(pilot, app, "two")
+        second = chat_requests(server, 2)[1]
+        assert second.body.count(b'"role"') == 3
+
+
+async def test_status_bar_goes_through_its_states_in_order(server: DemoServer) -> None:
+    server.configure(first_token_delay=0.2, token_rate=50.0, reply="a b c d e")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        bar = app.chat.query_one(StatusBar)
+        seen: list[State] = [bar.figures.state]
+        app.chat.watch(bar, "figures", lambda f: seen.append(f.state), init=False)
+        await send_and_wait(pilot, app, "x")
+        states = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] is not s]
+        assert states == [State.IDLE, State.WAITING, State.STREAMING, State.DONE]
+
+
+async def test_switching_transport_mid_stream_applies_to_the_next_request(
+    server: DemoServer,
+) -> None:
+    server.configure(token_rate=30.0, reply="one two three four five six seven eight")
+    app = make_app(server, transport="requests")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "first")
+        await wait_until(pilot, lambda: bool(replies(app)) and bool(replies(app)[-1].text))
+        await pilot.press("ctrl+t")
+        assert app.transport == "httpx-sync"
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        assert footer_of(replies(app)[-1]).startswith("requests · ")
+        second = await send_and_wait(pilot, app, "second")
+        assert footer_of(second).startswith("httpx-sync · ")
+        assert str(app.chat.query_one("#transport").value) == "httpx-sync"  # type: ignore[attr-defined]
+
+
+async def test_escape_stops_the_stream_and_keeps_the_text(server: DemoServer) -> None:
+    server.configure(token_rate=30.0)
+    app = make_app(server, transport="httpx-sync")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "tell me")
+        await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 10)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        reply = replies(app)[-1]
+        assert reply.text and footer_of(reply).startswith("stopped · httpx-sync")
+        assert app.chat.query_one(StatusBar).figures.state is State.STOPPED
+        (record,) = chat_requests(server, 1)
+        assert record.finished.wait(2) and record.outcome == "disconnected"
+        assert app.chat.history[-1].content == reply.text
+
+
+async def test_regenerate_on_the_next_transport_keeps_both_replies(server: DemoServer) -> None:
+    server.configure(reply="same answer")
+    app = make_app(server, transport="aiohttp")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "q")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: len(replies(app)) == 2 and app.chat.turn is None)
+        first, second = replies(app)
+        assert footer_of(first).startswith("aiohttp · ")
+        assert footer_of(second).startswith("requests · ")
+        assert len(app.chat.query(UserMessage)) == 1
+        assert [m.role for m in app.chat.history] == ["user", "assistant"]
+        again = chat_requests(server, 2)[1]
+        assert again.body.count(b'"role"') == 1
+
+
+async def test_model_picker_lists_the_servers_models(server: DemoServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        picker = app.screen
+        assert isinstance(picker, ModelPicker)
+        assert "demo-think:latest" in [m.name for m in picker.models]
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        assert app.model == picker.models[1].name
+        assert app.model in str(app.chat.query_one("#header", Static).content)
+
+
+async def test_no_model_given_chooses_the_first_installed(server: DemoServer) -> None:
+    app = make_app(server, model=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model is not None)
+        assert app.model == "demo:latest"
+
+
+async def test_thinking_goes_in_a_block_that_folds_when_the_answer_starts(
+    server: DemoServer,
+) -> None:
+    server.configure(reply="The answer.", thinking="Let me think about it.")
+    app = make_app(server, model="demo-think")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f")
+        assert app.think is True
+        reply = await send_and_wait(pilot, app, "why")
+        block = reply.query_one("#thinking", Collapsible)
+        assert block.display and block.collapsed
+        assert reply.thinking_text == "Let me think about it."
+        assert reply.text == "The answer."
+        (record,) = chat_requests(server, 1)
+        assert b'"think": true' in record.body
+
+
+async def test_inline_think_tags_are_routed_to_the_thinking_block(server: DemoServer) -> None:
+    server.configure(reply="The answer.", thinking="Hmm.")
+    app = make_app(server, model="demo-think")
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "why")
+        assert "<think>" not in reply.text and reply.text == "The answer."
+        assert reply.thinking_text.strip() == "Hmm."
+
+
+async def test_unknown_model_shows_the_servers_error_and_gives_the_prompt_back(
+    server: DemoServer,
+) -> None:
+    app = make_app(server, model="llama3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "my long question")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        notice = app.chat.query_one(Notice)
+        assert str(notice.content) == (
+            'Ollama: model "llama3" not found, try pulling it first (HTTP 404)'
+        )
+        assert app.chat.query_one(PromptInput).text == "my long question"
+        assert replies(app) == []
+        assert app.chat.history == []
+
+
+async def test_server_down_then_back(server: DemoServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        server.configure(fault=Fault.NOT_FOUND)
+        await send(pilot, "first try")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        assert app.chat.query_one(PromptInput).text == "first try"
+        server.configure(fault=None, reply="back")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(replies(app)) and app.chat.turn is None)
+        assert replies(app)[-1].text == "back"
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault.ERROR_MID, "Ollama: an error was encountered while running the model"),
+        (Fault.CUT, "The connection to Ollama was cut mid-reply"),
+        (Fault.MALFORMED, "The server sent a line that is not JSON"),
+    ],
+)
+async def test_mid_stream_errors_keep_the_text(
+    server: DemoServer, fault: Fault, message: str
+) -> None:
+    server.configure(fault=fault, fault_after=4, reply="one two three four five six")
+    app = make_app(server, transport="requests")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        assert str(app.chat.query_one(Notice).content).startswith(message)
+        reply = replies(app)[-1]
+        assert reply.text == "one two three four"
+        assert footer_of(reply).startswith("error · requests")
+        assert app.chat.query_one(StatusBar).figures.state is State.ERROR
+        assert app.chat.query_one(PromptInput).text == ""
+
+
+async def test_markup_and_escape_sequences_in_a_reply_are_inert(server: DemoServer) -> None:
+    server.configure(reply="[red]x[/red] \x1b]52;c;aGk=\x07 <b>html</b> \x9b2J end")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "x")
+        source = reply.markdown.source
+        assert "\x1b" not in source and "\x9b" not in source and "\x07" not in source
+        assert "[red]x[/red]" in source
+        shown = screen_text(app)
+        assert "[red]x[/red]" in shown
+        assert "<b>html</b>" in shown
+
+
+async def test_scrolling_up_stops_following_and_ctrl_down_resumes(server: DemoServer) -> None:
+    server.configure(token_rate=40.0, reply="line\n\n" * 60)
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "long")
+        transcript = app.chat.query_one("#transcript", VerticalScroll)
+        await wait_until(pilot, lambda: transcript.max_scroll_y > 10)
+        transcript.scroll_to(y=0, animate=False, immediate=True)
+        transcript.release_anchor()
+        await wait_until(pilot, lambda: app.chat.query_one("#below").display)
+        assert transcript.scroll_y < transcript.max_scroll_y
+        await pilot.press("ctrl+down")
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        await pilot.pause()
+        assert transcript.is_vertical_scroll_end
+        assert not app.chat.query_one("#below").display
+
+
+async def test_help_lists_every_key(server: DemoServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(app.screen.rows)
+        assert rows["Enter"] == "Send the message"
+        assert rows["Ctrl+J"] == "New line in the message"
+        for key, text in [
+            ("escape", "Stop the reply being streamed"),
+            ("ctrl+t", "Switch to the next HTTP transport"),
+            ("ctrl+l", "Choose the model"),
+            ("ctrl+r", "Ask for the last reply again"),
+            ("ctrl+g", "Ask again on the next transport"),
+            ("ctrl+n", "Start over"),
+            ("ctrl+o", "Copy the last reply"),
+            ("ctrl+b", "Copy the last code block of the last reply"),
+            ("ctrl+f", "Ask thinking models to think (or not)"),
+            ("f1", "Every key, explained"),
+        ]:
+            assert rows[app.get_key_display(Binding(key, ""))] == text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_copy_reply_and_code_block_and_new_chat(server: DemoServer) -> None:
+    server.configure(reply=REPLY)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "code please")
+        await pilot.press("ctrl+o")
+        assert app.clipboard == REPLY
+        await pilot.press("ctrl+b")
+        assert app.clipboard == "print('hi')\n"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.chat.history == [] and replies(app) == []
+
+
+async def test_prompt_history_recall(server: DemoServer) -> None:
+    server.configure(reply="ok")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "first")
+        await send_and_wait(pilot, app, "second")
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press("up")
+        assert prompt.text == "second"
+        await pilot.press("up")
+        assert prompt.text == "first"
+        await pilot.press("down", "down")
+        assert prompt.text == ""
+        await pilot.press("a", "ctrl+j", "b")
+        assert prompt.text == "a\nb"
+
+
+async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> None:
+    server.configure(reply="See [the docs](https://example.com/docs).")
+    app = make_app(server)
+    opened: list[str] = []
+    app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "link")
+        reply.markdown.post_message(
+            Markdown.LinkClicked(reply.markdown, "https://example.com/docs")
+        )
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert opened == []
+        reply.markdown.post_message(
+            Markdown.LinkClicked(reply.markdown, "https://example.com/docs")
+        )
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(opened))
+        assert opened == ["https://example.com/docs"]

@@ -1,0 +1,87 @@
+"""Helpers for Pilot and snapshot tests of the app against the built-in server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.demo import DemoServer, RequestRecord
+from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.widgets.chat_message import AssistantMessage
+
+FIXED_TIME = 1000.0
+
+
+def fixed_clock() -> float:
+    """Every reading is the same instant: displayed times are 0 ms, always."""
+    return FIXED_TIME
+
+
+def make_app(
+    server: DemoServer,
+    *,
+    transport: str = "httpx-async",
+    model: str | None = "demo",
+    fixed_time: bool = False,
+    **settings: float,
+) -> OllamaApp:
+    connection = ConnectionSettings(base_url=server.url, **settings)  # type: ignore[arg-type]
+    if fixed_time:
+        connection = ConnectionSettings(
+            base_url=server.url,
+            clock=fixed_clock,
+            **settings,  # type: ignore[arg-type]
+        )
+    app = OllamaApp(connection, model=model, transport=transport, demo=True)
+    app.animation_level = "none"
+    return app
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Let the app run until `condition()` holds (checked after each pause)."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+        waited += 0.02
+
+
+def replies(app: OllamaApp) -> list[AssistantMessage]:
+    return list(app.chat.query(AssistantMessage))
+
+
+async def send(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+async def send_and_wait(pilot: Pilot[None], app: OllamaApp, text: str) -> AssistantMessage:
+    before = len(replies(app))
+    await send(pilot, text)
+    await wait_until(pilot, lambda: len(replies(app)) > before and app.chat.turn is None)
+    return replies(app)[-1]
+
+
+def screen_text(app: OllamaApp) -> str:
+    """What the terminal shows now, as plain text, one line per row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def chat_requests(server: DemoServer, n: int, timeout: float = 5.0) -> list[RequestRecord]:
+    """The first `n` `/api/chat` requests (the app also calls `/api/tags` at start)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in server.log if r.path == "/api/chat"]
+        if len(found) >= n:
+            return found[:n]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(found)} chat requests, expected {n}")
+        server.wait_for_requests(
+            len(server.log) + 1, timeout=max(0.01, deadline - time.monotonic())
+        )
