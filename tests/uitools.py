@@ -30,6 +30,7 @@ def make_app(
 ) -> OllamaApp:
     connection = ConnectionSettings(base_url=server.url, **settings)  # type: ignore[arg-type]
     if fixed_time:
+        server.configure(nominal_stats=True)
         connection = ConnectionSettings(
             base_url=server.url,
             clock=fixed_clock,

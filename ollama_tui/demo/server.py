@@ -57,6 +57,9 @@ class DemoConfig:
     fault_after: int = 5  # token lines sent before the fault
     pull_duration: float = 2.0  # seconds a successful pull takes
     thinking: str | None = None  # fixed reasoning text instead of the built-ins
+    # Report the stats the pacing promises instead of measuring them: deterministic
+    # figures for snapshot tests and screenshots.
+    nominal_stats: bool = False
 
     def __post_init__(self) -> None:
         if self.fault is not None:  # accept plain strings such as "cut" from a CLI
@@ -245,6 +248,7 @@ class _Generation:
     prompt_tokens: list[str]
     started: float  # perf_counter() when the request arrived
     prompt_done: float  # perf_counter() when the prompt had been "evaluated"
+    nominal: DemoConfig | None = None  # set: report the planned timings, not measured ones
 
 
 _RECORD = web.RequestKey("record", RequestRecord)
@@ -483,6 +487,7 @@ class DemoApp:
             prompt_tokens=prompt_tokens,
             started=request[_START],
             prompt_done=time.perf_counter(),
+            nominal=config if config.nominal_stats else None,
         )
 
     async def _stream(self, request: web.Request, gen: _Generation, writer: LineWriter) -> None:
@@ -579,6 +584,11 @@ class DemoApp:
         if gen.kind == "generate":
             tokens = gen.prompt_tokens + [t for _, t in gen.pieces]
             final["context"] = [_token_id(t) for t in tokens]
+        if gen.nominal is not None:
+            load = gen.nominal.first_token_delay
+            first_at = gen.prompt_done + load
+            now = first_at + len(gen.pieces) * gen.nominal.token_interval
+            gen = dataclasses.replace(gen, started=gen.prompt_done)
         final |= {
             "total_duration": _ns(now - gen.started),
             "load_duration": _ns(first_at - gen.prompt_done),

@@ -141,7 +141,9 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#transcript", VerticalScroll).anchor()
+        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript.anchor()
+        self.watch(transcript, "scroll_y", lambda _: self.show_below(), init=False)
         self.query_one("#below").display = False
         self.refresh_labels()
 
@@ -278,13 +280,10 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ scrolling
 
     def show_below(self) -> None:
-        # After the refresh, so the anchor has scrolled to the new text if it follows.
-        self.call_after_refresh(self._update_below)
-
-    def _update_below(self) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
+        # Textual keeps no public flag for "the user scrolled away from the anchor".
+        away = self.turn is not None and getattr(transcript, "_anchor_released", False)
         below = self.query_one("#below", Static)
-        away = self.turn is not None and not transcript.is_vertical_scroll_end
         if away and not below.display:
             below.update(Content("↓ new text below — Ctrl+↓ to follow"))
         below.display = away

@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ollama_tui.events import ServerStats
-from ollama_tui.figures import rate, seconds
+from ollama_tui.figures import seconds
 from ollama_tui.timing import StreamTiming
 
 
@@ -84,22 +84,40 @@ class StatusBar(Widget):
         self.figures = Figures(state, timing, stats)
 
     def render(self) -> Content:
-        # Compact, so the whole line fits 80 columns; the reply's footer has the long form.
+        # Figures are dropped, least useful first, until the line fits the bar;
+        # each reply's footer keeps the long form.
+        segments = self.segments()
+        width = self.size.width or 80
+        while len(segments) > 1 and sum(len(text) for _, text, _ in segments) > width:
+            segments.remove(max(segments, key=lambda seg: seg[0]))
+        return Content.assemble(*[(text, style) for _, text, style in segments])
+
+    def segments(self) -> list[tuple[int, str, str]]:
+        """(priority: lower stays longer, text, style) in display order."""
         f = self.figures
-        parts: list[str | tuple[str, str]] = [
-            (f" ● {f.state.value} ", STATE_STYLE[f.state]),
-            f"{self.transport} · {self.model}",
+        out = [
+            (0, f" ● {f.state.value} ", STATE_STYLE[f.state]),
+            (1, f"{self.transport} · {self.model}", ""),
         ]
         t = f.timing
-        if t is not None:
-            parts.append(f" │ TTFC {seconds(t.ttfc)} · TTFT {seconds(t.ttft)} · ")
-            if f.state in (State.WAITING, State.STREAMING):
-                parts.append(f"{seconds(max(0.0, self.now - t.sent))}…")
-            else:
-                parts.append(f"total {seconds(t.total)}")
-            parts.append(f" · {t.chunks} ch · {rate(t.tokens_per_s)}")
-            if f.stats is not None and f.stats.eval_rate is not None:
-                parts.append(f" (server {f.stats.eval_rate:.1f})")
-                if f.stats.load_duration and f.stats.load_duration >= 1e6:
-                    parts.append(f" · load {seconds(f.stats.load_duration / 1e9)}")
-        return Content.assemble(*parts)
+        if t is None:
+            return out
+        live = f.state in (State.WAITING, State.STREAMING)
+        out.append((2, f" │ TTFC {_short(t.ttfc)}", ""))
+        out.append((6, f" TTFT {_short(t.ttft)}", ""))
+        if live:
+            out.append((3, f" {_short(max(0.0, self.now - t.sent))}…", ""))
+        else:
+            out.append((3, f" total {_short(t.total)}", ""))
+        out.append((7, f" {t.chunks} ch", ""))
+        tps = "—" if t.tokens_per_s is None else f"{t.tokens_per_s:.1f}"
+        out.append((4, f" {tps} tok/s", ""))
+        if f.stats is not None and f.stats.eval_rate is not None:
+            out.append((5, f" server {f.stats.eval_rate:.1f}", "$text-muted"))
+            if f.stats.load_duration and f.stats.load_duration >= 1e6:
+                out.append((8, f" load {_short(f.stats.load_duration / 1e9)}", "$text-muted"))
+        return out
+
+
+def _short(value: float | None) -> str:
+    return seconds(value).replace(" ", "")

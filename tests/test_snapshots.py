@@ -1,0 +1,140 @@
+"""Snapshot tests: what the screen looks like, deterministic by construction.
+
+The clock is fixed (every displayed time is 0 ms), animations and the cursor blink
+are off, and each `run_before` waits for the stream's own end (or stall) event.
+Look at a changed SVG before accepting it with `pytest --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from ollama_tui.demo import DemoServer, Fault
+from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.screens.dialogs import HelpScreen
+from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.widgets.chat_message import Notice
+from ollama_tui.ui.widgets.prompt import PromptInput
+from tests.uitools import make_app, replies, send, wait_until
+
+SIZE = (100, 32)
+MARKDOWN_REPLY = (
+    "## Results\n\n"
+    "| transport | TTFC |\n|---|---|\n| aiohttp | 3 ms |\n| requests | 4 ms |\n\n"
+    "```python\nasync def main() -> None:\n    print('你好，世界')\n```\n\n"
+    "中文也可以：**流式**输出。 🦙\n"
+)
+
+SnapCompare = Callable[..., bool]
+
+
+def steady(app: OllamaApp) -> None:
+    app.chat.query_one(PromptInput).cursor_blink = False
+
+
+def after(
+    action: Callable[[Pilot[None], OllamaApp], Awaitable[None]], app: OllamaApp
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        steady(app)
+        await wait_until(pilot, lambda: bool(app.models))
+        await action(pilot, app)
+        await pilot.pause()
+
+    return run_before
+
+
+async def ask(pilot: Pilot[None], app: OllamaApp, text: str = "Show me the results") -> None:
+    await send(pilot, text)
+    await wait_until(pilot, lambda: bool(replies(app)) and app.chat.turn is None)
+
+
+def test_empty_start_screen(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True)
+
+    async def nothing(pilot: Pilot[None], app: OllamaApp) -> None:
+        return None
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(nothing, app))
+
+
+def test_finished_markdown_reply(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply=MARKDOWN_REPLY)
+    app = make_app(server, fixed_time=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(ask, app))
+
+
+def test_status_bar_mid_stream(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply="one two three four five six seven", fault=Fault.STALL, fault_after=4)
+    app = make_app(server, fixed_time=True)
+
+    async def stalled(pilot: Pilot[None], app: OllamaApp) -> None:
+        await send(pilot, "Count for me")
+        await wait_until(
+            pilot, lambda: bool(replies(app)) and replies(app)[-1].text.count(" ") >= 3
+        )
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(stalled, app))
+    server.reset()
+
+
+def test_error_in_the_chat(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True, model="llama3")
+
+    async def failing(pilot: Pilot[None], app: OllamaApp) -> None:
+        await send(pilot, "Hello?")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(failing, app))
+
+
+def test_thinking_block(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply="Because light scatters.", thinking="Rayleigh scattering goes as 1/λ⁴.")
+    app = make_app(server, fixed_time=True, model="demo-think")
+
+    async def thinking(pilot: Pilot[None], app: OllamaApp) -> None:
+        app.think = True
+        app.chat.refresh_labels()
+        await ask(pilot, app, "Why is the sky blue?")
+        replies(app)[-1].query_one("#thinking").collapsed = False  # type: ignore[attr-defined]
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(thinking, app))
+
+
+def test_model_picker(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True)
+
+    async def picker(pilot: Pilot[None], app: OllamaApp) -> None:
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPicker))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(picker, app))
+
+
+def test_help_screen(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True)
+
+    async def help_screen(pilot: Pilot[None], app: OllamaApp) -> None:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=after(help_screen, app))
+
+
+def test_light_theme(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply=MARKDOWN_REPLY)
+    app = make_app(server, fixed_time=True)
+
+    async def light(pilot: Pilot[None], app: OllamaApp) -> None:
+        app.theme = "textual-light"
+        await ask(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=after(light, app))
+
+
+def test_fits_80_by_24(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply=MARKDOWN_REPLY)
+    app = make_app(server, fixed_time=True, transport="aiohttp")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after(ask, app))
