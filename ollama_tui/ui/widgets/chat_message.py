@@ -75,6 +75,12 @@ class AssistantMessage(Vertical):
             self._stream = Markdown.get_stream(self.markdown)
         await self._stream.write(text)
 
+    async def on_unmount(self) -> None:
+        # The app may close mid-reply: end the stream's task rather than leave it pending.
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
     async def finish(self, footer: str, state: str) -> None:
         if self._stream is not None:
             await self._stream.stop()

@@ -1,0 +1,112 @@
+"""Regenerate the SVG screenshots in this folder: `python screenshots/make_screenshots.py`.
+
+Runs the real app headless against the built-in server (real clock, so the figures
+are what this machine measured at the time), drives it like a person would, and
+saves one SVG per state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.demo import DemoConfig, DemoServer, Fault
+from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
+from ollama_tui.ui.widgets.prompt import PromptInput
+
+HERE = Path(__file__).parent
+SIZE = (110, 34)
+
+Scene = Callable[[Pilot[None], OllamaApp, DemoServer], Awaitable[None]]
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 30) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise TimeoutError("the app never reached the expected state")
+
+
+def idle(app: OllamaApp) -> bool:
+    return app.chat.turn is None and bool(app.chat.query(AssistantMessage))
+
+
+async def ask(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+async def markdown_reply(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    await ask(pilot, "Show me some python code")
+    await until(pilot, lambda: idle(app))
+
+
+async def streaming(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    server.configure(fault=Fault.STALL, fault_after=30)
+    await ask(pilot, "Write a markdown table")
+    await until(pilot, lambda: len(app.chat.query(AssistantMessage).last().text) > 60)
+    await pilot.pause(0.5)
+
+
+async def thinking(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    app.set_model("demo-think:latest")
+    app.think = True
+    app.chat.refresh_labels()
+    await ask(pilot, "Why is the sky blue?")
+    await until(pilot, lambda: idle(app))
+    app.chat.query(AssistantMessage).last().query_one("#thinking").collapsed = False  # type: ignore[attr-defined]
+
+
+async def error(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    app.set_model("llama3")
+    await ask(pilot, "Hello?")
+    await until(pilot, lambda: bool(app.chat.query(Notice)))
+
+
+async def model_picker(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    await pilot.press("ctrl+l")
+    await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+
+
+async def help_screen(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    await pilot.press("f1")
+    await pilot.pause(0.2)
+
+
+SCENES: dict[str, Scene] = {
+    "chat-markdown": markdown_reply,
+    "chat-streaming": streaming,
+    "thinking": thinking,
+    "error": error,
+    "model-picker": model_picker,
+    "help": help_screen,
+}
+
+
+async def shoot(name: str, scene: Scene) -> None:
+    with DemoServer(DemoConfig(token_rate=60.0, first_token_delay=0.15)) as server:
+        app = OllamaApp(ConnectionSettings(base_url=server.url), model="demo", demo=True)
+        app.animation_level = "none"
+        async with app.run_test(size=SIZE) as pilot:
+            app.chat.query_one(PromptInput).cursor_blink = False
+            await until(pilot, lambda: bool(app.models))
+            await scene(pilot, app, server)
+            await pilot.pause(0.2)
+            app.save_screenshot(str(HERE / f"{name}.svg"))
+            print(f"screenshots/{name}.svg")
+
+
+async def main() -> None:
+    for name, scene in SCENES.items():
+        await shoot(name, scene)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
