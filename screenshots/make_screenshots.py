@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Collapsible
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, Fault
@@ -61,7 +62,9 @@ async def thinking(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> No
     app.chat.refresh_labels()
     await ask(pilot, "Why is the sky blue?")
     await until(pilot, lambda: idle(app))
-    app.chat.query(AssistantMessage).last().query_one("#thinking").collapsed = False  # type: ignore[attr-defined]
+    reply = app.chat.query(AssistantMessage).last()
+    reply.query_one("#thinking", Collapsible).collapsed = False
+    await until(pilot, lambda: reply.query_one("#thinking-text").region.height > 0)
 
 
 async def error(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
+from textual.widgets import Collapsible
 
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
@@ -98,7 +99,10 @@ def test_thinking_block(server: DemoServer, snap_compare: SnapCompare) -> None:
         app.think = True
         app.chat.refresh_labels()
         await ask(pilot, app, "Why is the sky blue?")
-        replies(app)[-1].query_one("#thinking").collapsed = False  # type: ignore[attr-defined]
+        reply = replies(app)[-1]
+        reply.query_one("#thinking", Collapsible).collapsed = False
+        shown = reply.query_one("#thinking-text")
+        await wait_until(pilot, lambda: shown.region.height > 0)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=after(thinking, app))
 

@@ -32,7 +32,7 @@ from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, UserMessage
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
@@ -217,7 +217,7 @@ class ChatScreen(Screen[None]):
             return
         for event in message.stream.take():
             await self.apply(turn, event)
-            if self.turn is not turn:
+            if isinstance(event, TERMINAL):
                 break
         self.show_below()
 
@@ -240,7 +240,13 @@ class ChatScreen(Screen[None]):
             await self.finish(turn, event)
 
     async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
-        self.turn = None
+        try:
+            await self._finish(turn, end)
+        finally:
+            # Only now: the reply is complete on screen before a new request can start.
+            self.turn = None
+
+    async def _finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
         rest = turn.splitter.flush()
         turn.widget.add_thinking(rest.thinking)
         await turn.widget.add_content(rest.content)
