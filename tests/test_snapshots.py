@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Collapsible
 
@@ -42,6 +43,11 @@ def after(
         steady(app)
         await wait_until(pilot, lambda: bool(app.models))
         await action(pilot, app)
+        transcript = app.chat.query_one("#transcript", VerticalScroll)
+        # Anchored at the bottom: fully scrolled once the content overflows.
+        await wait_until(
+            pilot, lambda: transcript.max_scroll_y == 0 or transcript.is_vertical_scroll_end
+        )
         await pilot.pause()
 
     return run_before

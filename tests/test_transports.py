@@ -258,7 +258,8 @@ async def test_cancel_during_a_model_load_returns_at_once(
     stopped = terminal(events)
     assert isinstance(stopped, Stopped) and len(events) == 1
     assert stopped.timing.first_chunk is None
-    assert 0.2 <= elapsed < 1.5
+    # The timer may fire a hair before `started` plus 0.2 s; what matters is the bound.
+    assert 0.15 <= elapsed < 1.5
     record = server.wait_for_requests(1 + reused)[-1]
     assert record.finished.wait(2)
     assert record.outcome == "disconnected" and record.lines_sent == 0

@@ -42,14 +42,15 @@ class AssistantMessage(Vertical):
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
-        with Collapsible(title="Thinking", collapsed=False, id="thinking"):
+        # Hidden from the start (not in on_mount, which may run after the first events).
+        thinking = Collapsible(title="Thinking", collapsed=False, id="thinking")
+        thinking.display = False
+        with thinking:
             yield Static(id="thinking-text", markup=False)
         yield Markdown(id="answer", parser_factory=_parser, open_links=False)
-        yield Static(id="footer", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#thinking").display = False
-        self.query_one("#footer").display = False
+        footer = Static(id="footer", markup=False)
+        footer.display = False
+        yield footer
 
     @property
     def markdown(self) -> Markdown:

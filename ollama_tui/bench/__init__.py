@@ -1,0 +1,151 @@
+"""`ollama-tui bench`: the four transports at the wire, alone and under concurrency.
+
+For each transport and each concurrency level, a fresh worker process streams from
+the built-in server (itself a separate process) or from `--host`, and reports time to
+first chunk/token, total time, client CPU per 1,000 chunks, peak RSS and errors; the
+same is measured for the shortest bare loop of each library, for reference.
+
+Only `argparse` and the small options module are imported here: the CLI imports this
+package to build its parser, and must stay quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ollama_tui.bench.options import (
+    ALL_TRANSPORTS,
+    DEFAULT_FIRST_TOKEN_DELAY,
+    DEFAULT_LEVELS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_PROMPT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REPEAT,
+    DEFAULT_REQUESTS,
+    DEFAULT_TOKEN_RATE,
+    level_list,
+    non_negative,
+    positive,
+    positive_int,
+    transport_list,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Stream from the built-in server (started as a subprocess) or a real Ollama with each "
+        "transport and with the bare libraries, 1 and N streams at once, one fresh process "
+        "per cell, and print latency, CPU and memory figures."
+    )
+    parser.add_argument(
+        "--transports",
+        type=transport_list,
+        default=ALL_TRANSPORTS,
+        metavar="LIST",
+        help=f"comma list (default {','.join(ALL_TRANSPORTS)})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=level_list,
+        default=DEFAULT_LEVELS,
+        metavar="LIST",
+        help=f"streams at once, a comma list (default {','.join(map(str, DEFAULT_LEVELS))})",
+    )
+    parser.add_argument(
+        "--requests",
+        type=positive_int,
+        default=DEFAULT_REQUESTS,
+        metavar="N",
+        help="streams per client and level, split over the --repeat runs; every run has at "
+        f"least one stream per concurrent stream (default {DEFAULT_REQUESTS})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=DEFAULT_REPEAT,
+        metavar="K",
+        help="run every cell K times, in a rotated order, and pool the results "
+        f"(default {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--endpoint",
+        choices=("generate", "chat"),
+        default="generate",
+        help="/api/generate (default) or /api/chat",
+    )
+    parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="the prompt of every request")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        metavar="N",
+        help=f"options.num_predict of every request, 0 for no limit (default {DEFAULT_MAX_TOKENS})",
+    )
+    # SUPPRESS: --host and --model also exist on the main parser (`ollama-tui --host X bench`);
+    # a default here would overwrite the value given there.
+    parser.add_argument(
+        "--host",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="bench a running server (a real Ollama) instead of the built-in one",
+    )
+    parser.add_argument(
+        "--model",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help='model to request (default "demo"; required with --host)',
+    )
+    # Its own dest: the main parser's --read-timeout defaults to 600 s, far too long for
+    # a bench, and would otherwise shadow this default.
+    parser.add_argument(
+        "--read-timeout",
+        dest="bench_read_timeout",
+        type=positive,
+        default=DEFAULT_READ_TIMEOUT,
+        metavar="S",
+        help="longest silence from the server before a stream counts as failed "
+        f"(default {DEFAULT_READ_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--token-rate",
+        type=non_negative,
+        default=DEFAULT_TOKEN_RATE,
+        metavar="N",
+        help=f"built-in server: tokens per second per stream (default {DEFAULT_TOKEN_RATE:g})",
+    )
+    parser.add_argument(
+        "--first-token-delay",
+        type=non_negative,
+        default=DEFAULT_FIRST_TOKEN_DELAY,
+        metavar="S",
+        help="built-in server: seconds before the first token "
+        f"(default {DEFAULT_FIRST_TOKEN_DELAY:g})",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="skip the bare-library reference rows"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="write a cProfile of each cell's streaming phase to DIR (inflates CPU figures)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bench as parsed by `add_arguments`; returns the exit status."""
+    import sys
+
+    from ollama_tui.bench.options import BenchOptions
+    from ollama_tui.bench.runner import run_bench
+
+    try:
+        options = BenchOptions.from_args(args)
+    except ValueError as exc:
+        print(f"ollama-tui bench: {exc}", file=sys.stderr)
+        return 2
+    return run_bench(options)
+
+
+__all__ = ["add_arguments", "run"]

@@ -1,0 +1,195 @@
+"""Bare-library baselines: the shortest loop each library allows, for reference rows.
+
+Each sends the same bytes with the same headers and pool size as the project's
+transport, reads lines with the library's own line iterator and parses each with
+`json.loads`. TTFC is the `perf_counter()` when the first non-empty line arrives minus
+the one read just before the request.
+"""
+
+from __future__ import annotations
+
+import json
+from time import perf_counter
+from typing import Any
+
+import aiohttp
+import httpx
+import requests
+from requests.adapters import HTTPAdapter
+
+from ollama_tui.bench.spec import StreamSample
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.protocol import Request
+from ollama_tui.transports.base import JSON_HEADERS
+
+
+class Tally:
+    """Per-stream counters; one method call per line is all it adds to the bare loop."""
+
+    __slots__ = ("chunks", "done_at", "first", "first_token", "sent", "tokens")
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.tokens = 0
+        self.first: float | None = None
+        self.first_token: float | None = None
+        self.done_at: float | None = None
+        self.sent = perf_counter()
+
+    def line(self, obj: dict[str, Any], at: float) -> None:
+        self.chunks += 1
+        if self.first is None:
+            self.first = at
+        message = obj.get("message")
+        text = message.get("content") if message else obj.get("response")
+        if text:
+            self.tokens += 1
+            if self.first_token is None:
+                self.first_token = at
+        if obj.get("done"):
+            self.done_at = at
+
+    def sample(self, error: str | None = None) -> StreamSample:
+        def since(at: float | None) -> float | None:
+            return None if at is None else at - self.sent
+
+        if error is None and self.done_at is None:
+            error = "the body ended without a done line"
+        return StreamSample(
+            ok=error is None,
+            ttfc=since(self.first),
+            ttft=since(self.first_token),
+            total=since(self.done_at),
+            chunks=self.chunks,
+            tokens=self.tokens,
+            error=error,
+        )
+
+
+class BareRequests:
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.session = requests.Session()
+        self.session.trust_env = False
+        adapter = HTTPAdapter(pool_maxsize=settings.max_connections, pool_block=True)
+        self.session.mount("http://", adapter)
+        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.settings = settings
+
+    def one(self, request: Request) -> StreamSample:
+        url = self.settings.url(request.path)
+        tally = Tally()
+        try:
+            with self.session.post(
+                url, data=request.payload, headers=JSON_HEADERS, stream=True, timeout=self.timeout
+            ) as response:
+                if response.status_code != 200:
+                    return tally.sample(f"HTTP {response.status_code}")
+                for line in response.iter_lines():
+                    if line:
+                        tally.line(json.loads(line), perf_counter())
+        except (requests.RequestException, ValueError) as exc:
+            return tally.sample(repr(exc))
+        return tally.sample()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class BareHttpxSync:
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.client = httpx.Client(**_httpx_options(settings))
+        self.settings = settings
+
+    def one(self, request: Request) -> StreamSample:
+        url = self.settings.url(request.path)
+        tally = Tally()
+        try:
+            with self.client.stream(
+                "POST", url, content=request.payload, headers=JSON_HEADERS
+            ) as response:
+                if response.status_code != 200:
+                    return tally.sample(f"HTTP {response.status_code}")
+                for line in response.iter_lines():
+                    if line:
+                        tally.line(json.loads(line), perf_counter())
+        except (httpx.HTTPError, ValueError) as exc:
+            return tally.sample(repr(exc))
+        return tally.sample()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class BareHttpxAsync:
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.client = httpx.AsyncClient(**_httpx_options(settings))
+        self.settings = settings
+
+    async def one(self, request: Request) -> StreamSample:
+        url = self.settings.url(request.path)
+        tally = Tally()
+        try:
+            async with self.client.stream(
+                "POST", url, content=request.payload, headers=JSON_HEADERS
+            ) as response:
+                if response.status_code != 200:
+                    return tally.sample(f"HTTP {response.status_code}")
+                async for line in response.aiter_lines():
+                    if line:
+                        tally.line(json.loads(line), perf_counter())
+        except (httpx.HTTPError, ValueError) as exc:
+            return tally.sample(repr(exc))
+        return tally.sample()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class BareAiohttp:
+    def __init__(self, settings: ConnectionSettings) -> None:
+        # Made inside the running loop (the worker builds async clients there).
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=settings.max_connections),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+            ),
+            trust_env=False,
+        )
+        self.settings = settings
+
+    async def one(self, request: Request) -> StreamSample:
+        url = self.settings.url(request.path)
+        tally = Tally()
+        try:
+            async with self.session.post(
+                url, data=request.payload, headers=JSON_HEADERS
+            ) as response:
+                if response.status != 200:
+                    return tally.sample(f"HTTP {response.status}")
+                async for line in response.content:
+                    if line.strip():
+                        tally.line(json.loads(line), perf_counter())
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return tally.sample(repr(exc))
+        return tally.sample()
+
+    async def aclose(self) -> None:
+        await self.session.close()
+
+
+def _httpx_options(settings: ConnectionSettings) -> dict[str, Any]:
+    n = settings.max_connections
+    return {
+        "timeout": httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.connect_timeout,
+            pool=None,
+        ),
+        "limits": httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        "trust_env": False,
+    }
+
+
+SYNC_BASELINES = {"requests": BareRequests, "httpx-sync": BareHttpxSync}
+ASYNC_BASELINES = {"httpx-async": BareHttpxAsync, "aiohttp": BareAiohttp}

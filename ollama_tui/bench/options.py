@@ -1,0 +1,126 @@
+"""The bench's settings as one dataclass, read from the parsed command line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+
+# Kept here (not imported from ollama_tui.transports) so `add_arguments` stays cheap.
+ALL_TRANSPORTS = ("requests", "httpx-sync", "httpx-async", "aiohttp")
+DEFAULT_LEVELS = (1, 16, 64, 256)
+DEFAULT_REQUESTS = 20
+DEFAULT_REPEAT = 2
+DEFAULT_TOKEN_RATE = 100.0
+DEFAULT_FIRST_TOKEN_DELAY = 0.0
+DEFAULT_MAX_TOKENS = 50
+DEFAULT_PROMPT = "Tell me about streaming."  # the demo's longest reply (~450 tokens)
+DEFAULT_MODEL = "demo"
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    transports: tuple[str, ...] = ALL_TRANSPORTS
+    levels: tuple[int, ...] = DEFAULT_LEVELS
+    requests: int = DEFAULT_REQUESTS
+    repeat: int = DEFAULT_REPEAT
+    endpoint: str = "generate"
+    prompt: str = DEFAULT_PROMPT
+    model: str = DEFAULT_MODEL
+    max_tokens: int | None = DEFAULT_MAX_TOKENS
+    host: str | None = None
+    """A running server (a real Ollama); None starts the built-in one."""
+    token_rate: float = DEFAULT_TOKEN_RATE
+    first_token_delay: float = DEFAULT_FIRST_TOKEN_DELAY
+    baselines: bool = True
+    json_path: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    profile_dir: str | None = None
+    progress: bool = True
+
+    def per_stream(self, level: int) -> int:
+        """Streams each of the `level` concurrent workers runs back to back in one run.
+
+        `requests` is per client and level, split over the repetitions; every run has
+        at least one stream per concurrent worker.
+        """
+        per_run = math.ceil(self.requests / self.repeat)
+        return max(1, math.ceil(per_run / level))
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> BenchOptions:
+        host = getattr(args, "host", None)
+        model = getattr(args, "model", None)
+        if host and not model:
+            raise ValueError("--host needs --model NAME (a model the server has installed)")
+        max_tokens = args.max_tokens if args.max_tokens and args.max_tokens > 0 else None
+        return cls(
+            transports=args.transports,
+            levels=args.concurrency,
+            requests=args.requests,
+            repeat=args.repeat,
+            endpoint=args.endpoint,
+            prompt=args.prompt,
+            model=model or DEFAULT_MODEL,
+            max_tokens=max_tokens,
+            host=host,
+            token_rate=args.token_rate,
+            first_token_delay=args.first_token_delay,
+            baselines=not args.no_baselines,
+            json_path=args.json,
+            connect_timeout=getattr(args, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+            read_timeout=args.bench_read_timeout,
+            profile_dir=args.profile,
+            progress=not args.no_progress,
+        )
+
+
+def transport_list(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in ALL_TRANSPORTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown transport {', '.join(unknown) or '(none)'}; "
+            f"choose from {','.join(ALL_TRANSPORTS)}"
+        )
+    return names
+
+
+def level_list(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(dict.fromkeys(int(n) for n in text.split(",") if n.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma list of integers: {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"levels must be integers >= 1: {text!r}")
+    return levels
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0 or math.isnan(value):
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    value = non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be above zero: {text!r}")
+    return value

@@ -1,0 +1,215 @@
+"""Plan the cells, start the server, run each cell in a fresh worker, collect, report.
+
+The parent process only orchestrates: it never imports an HTTP library, so nothing it
+does is counted in a cell's figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ollama_tui.bench.machine import Machine, describe, load_average
+from ollama_tui.bench.options import BenchOptions
+from ollama_tui.bench.server import DemoProcess, ServerError
+from ollama_tui.bench.spec import CellResult, CellSpec, StreamSample, baseline_of
+from ollama_tui.bench.stats import Row, summarise
+from ollama_tui.connection import parse_host
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    client: str
+    level: int
+    rep: int
+
+
+@dataclass
+class BenchResult:
+    machine: Machine
+    options: BenchOptions
+    base_url: str
+    cells: list[tuple[Cell, CellResult]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def rows(self) -> list[Row]:
+        """One row per (level, client), in the order the clients were planned."""
+        grouped: dict[tuple[int, str], list[CellResult]] = {}
+        for cell, result in self.cells:
+            grouped.setdefault((cell.level, cell.client), []).append(result)
+        order = clients_for(self.options)
+        keys = sorted(grouped, key=lambda k: (k[0], order.index(k[1])))
+        return [summarise(client, level, grouped[level, client]) for level, client in keys]
+
+
+def clients_for(options: BenchOptions) -> list[str]:
+    """Each transport next to its baseline, so the pair runs under the same conditions."""
+    clients: list[str] = []
+    for name in options.transports:
+        clients.append(name)
+        if options.baselines:
+            clients.append(baseline_of(name))
+    return clients
+
+
+def plan(options: BenchOptions) -> list[Cell]:
+    """Level by level; each repetition starts at a different place in the client list,
+    so slow drift on a shared machine is spread over every client alike."""
+    clients = clients_for(options)
+    cells: list[Cell] = []
+    for level in options.levels:
+        for rep in range(options.repeat):
+            shift = rep * len(clients) // options.repeat
+            for client in clients[shift:] + clients[:shift]:
+                cells.append(Cell(client, level, rep))
+    return cells
+
+
+def spec_for(cell: Cell, options: BenchOptions, base_url: str, server_pid: int | None) -> CellSpec:
+    profile = None
+    if options.profile_dir:
+        name = f"{cell.client.replace(':', '_')}-c{cell.level}-r{cell.rep}.prof"
+        profile = os.path.join(options.profile_dir, name)
+    return CellSpec(
+        client=cell.client,
+        level=cell.level,
+        per_stream=options.per_stream(cell.level),
+        base_url=base_url,
+        endpoint=options.endpoint,
+        model=options.model,
+        prompt=options.prompt,
+        max_tokens=options.max_tokens,
+        connect_timeout=options.connect_timeout,
+        read_timeout=options.read_timeout,
+        server_pid=server_pid,
+        profile=profile,
+    )
+
+
+def run_worker(spec: CellSpec) -> CellResult:
+    """One cell in a fresh interpreter; a worker that fails fails every stream it owed."""
+    # A generous backstop: every stream may legitimately wait up to the read timeout.
+    timeout = 60 + spec.read_timeout * (spec.per_stream + 2)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ollama_tui.bench.worker"],
+            input=spec.to_json(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode == 0:
+            return CellResult.from_json(done.stdout)
+        lines = done.stderr.strip().splitlines()
+        failure = f"worker exited {done.returncode}: {lines[-1] if lines else 'no output'}"
+    except subprocess.TimeoutExpired:
+        failure = f"worker did not finish within {timeout:g} s"
+    except ValueError as exc:  # unreadable JSON on stdout
+        failure = f"worker output unreadable: {exc}"
+    failed = [StreamSample(ok=False, error=failure) for _ in range(spec.streams)]
+    return CellResult(client=spec.client, level=spec.level, samples=failed, failure=failure)
+
+
+@contextlib.contextmanager
+def target(options: BenchOptions) -> Iterator[tuple[str, int | None]]:
+    """The server's URL and, for the built-in one, its pid (stopped on the way out)."""
+    if options.host:
+        yield parse_host(options.host), None
+        return
+    with DemoProcess(options.token_rate, options.first_token_delay) as server:
+        yield server.url, server.pid
+
+
+@contextlib.contextmanager
+def progress_display(console: Console, total: int) -> Iterator[Callable[[str], None]]:
+    """Call the yielded function before each cell: a live bar on a terminal, else a line."""
+    if not console.is_terminal:
+        count = 0
+
+        def line(text: str) -> None:
+            nonlocal count
+            count += 1
+            console.print(f"[{count}/{total}] {text}", highlight=False)
+
+        yield line
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=total)
+        started = False
+
+        def advance(text: str) -> None:
+            nonlocal started
+            if started:
+                progress.advance(task)
+            started = True
+            progress.update(task, description=text)
+
+        yield advance
+        progress.advance(task)
+
+
+def run_bench(options: BenchOptions) -> int:
+    from ollama_tui.bench import report  # Rich tables: only once there is something to show
+
+    err = Console(stderr=True)
+    # Redirected to a file, the tables keep their full width instead of Rich's 80 columns.
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    if options.profile_dir:
+        os.makedirs(options.profile_dir, exist_ok=True)
+    cells = plan(options)
+    machine = describe()
+    result = BenchResult(machine, options, base_url="")
+    try:
+        with target(options) as (base_url, server_pid):
+            result.base_url = base_url
+            shown = progress_display(err, len(cells)) if options.progress else _silent()
+            with shown as show:
+                for cell in cells:
+                    show(f"{cell.client} × {cell.level} (run {cell.rep + 1}/{options.repeat})")
+                    spec = spec_for(cell, options, base_url, server_pid)
+                    result.cells.append((cell, run_worker(spec)))
+    except ServerError as exc:
+        err.print(f"ollama-tui bench: {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        result.interrupted = True
+    result.machine = dataclasses.replace(machine, load_end=load_average())
+    report.render(result, out)
+    if options.json_path:
+        report.write_json(result, options.json_path)
+        err.print(f"results written to {options.json_path}", highlight=False)
+    if result.interrupted:
+        err.print("interrupted: the figures above are partial", highlight=False)
+        return 130
+    errors = sum(row.errors for row in result.rows())
+    if errors:
+        err.print(f"{errors} stream(s) failed; see the errors column", highlight=False)
+        return 1
+    return 0
+
+
+@contextlib.contextmanager
+def _silent() -> Iterator[Callable[[str], None]]:
+    yield lambda _text: None
