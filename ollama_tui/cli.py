@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ollama_tui import __version__
@@ -124,6 +125,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault-after", type=int, default=5, metavar="N", help="tokens before the fault"
     )
+    parser.add_argument(
+        "--reply-file", metavar="PATH", help="answer every prompt with this file's text"
+    )
 
 
 def demo_config(args: argparse.Namespace) -> DemoConfig:
@@ -134,6 +138,7 @@ def demo_config(args: argparse.Namespace) -> DemoConfig:
         first_token_delay=args.first_token_delay,
         fault=Fault(args.fault) if args.fault else None,
         fault_after=args.fault_after,
+        reply=Path(args.reply_file).read_text(encoding="utf-8") if args.reply_file else None,
     )
 
 

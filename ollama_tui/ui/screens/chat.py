@@ -24,7 +24,6 @@ from ollama_tui.events import (
     FirstChunk,
     Stopped,
     StreamError,
-    StreamEvent,
     ThinkingDelta,
 )
 from ollama_tui.figures import summary
@@ -202,7 +201,7 @@ class ChatScreen(Screen[None]):
             context,
             regenerate,
         )
-        self.query_one(StatusBar).begin(live.started)
+        self.query_one(StatusBar).begin(live.started, self.turn.tracker.snapshot)
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
@@ -215,29 +214,28 @@ class ChatScreen(Screen[None]):
         turn = self.turn
         if turn is None or message.stream is not turn.live:
             return
+        # One batch: text is joined and handed to the widget once, whatever its size.
+        thinking: list[str] = []
+        content: list[str] = []
+        end: Done | Stopped | StreamError | None = None
         for event in message.stream.take():
-            await self.apply(turn, event)
-            if isinstance(event, TERMINAL):
+            turn.tracker.observe(event)
+            if isinstance(event, ContentDelta):
+                routed = turn.splitter.feed(event.text)
+                thinking.append(routed.thinking)
+                content.append(routed.content)
+            elif isinstance(event, ThinkingDelta):
+                thinking.append(event.text)
+            elif isinstance(event, FirstChunk):
+                self.query_one(StatusBar).streaming()
+            elif isinstance(event, TERMINAL):
+                end = event
                 break
+        turn.widget.add_thinking("".join(thinking))
+        await turn.widget.add_content("".join(content))
+        if end is not None:
+            await self.finish(turn, end)
         self.show_below()
-
-    async def apply(self, turn: Turn, event: StreamEvent) -> None:
-        status = self.query_one(StatusBar)
-        if isinstance(event, FirstChunk):
-            turn.tracker.observe(event)
-            status.update_timing(turn.tracker.snapshot(), State.STREAMING)
-        elif isinstance(event, ThinkingDelta):
-            turn.tracker.observe(event)
-            turn.widget.add_thinking(event.text)
-            status.update_timing(turn.tracker.snapshot())
-        elif isinstance(event, ContentDelta):
-            turn.tracker.observe(event)
-            routed = turn.splitter.feed(event.text)
-            turn.widget.add_thinking(routed.thinking)
-            await turn.widget.add_content(routed.content)
-            status.update_timing(turn.tracker.snapshot())
-        elif isinstance(event, Done | Stopped | StreamError):
-            await self.finish(turn, event)
 
     async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
         try:

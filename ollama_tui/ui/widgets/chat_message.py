@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
 
 from ollama_tui.sanitize import clean
+from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 
 def _parser() -> MarkdownIt:
@@ -39,7 +39,7 @@ class AssistantMessage(Vertical):
         self.model = model
         self.thinking_text = ""
         self.text = ""
-        self._stream: MarkdownStream | None = None
+        self._feed: MarkdownFeed | None = None
 
     def compose(self) -> ComposeResult:
         # Hidden from the start (not in on_mount, which may run after the first events).
@@ -72,20 +72,20 @@ class AssistantMessage(Vertical):
             # The answer has started: fold the reasoning away.
             self.query_one("#thinking", Collapsible).collapsed = True
         self.text += text
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
-        await self._stream.write(text)
+        if self._feed is None:
+            self._feed = MarkdownFeed(self.markdown)
+        self._feed.write(text)
 
     async def on_unmount(self) -> None:
         # The app may close mid-reply: end the stream's task rather than leave it pending.
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        if self._feed is not None:
+            await self._feed.stop()
+            self._feed = None
 
     async def finish(self, footer: str, state: str) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        if self._feed is not None:
+            await self._feed.stop()
+            self._feed = None
         self.add_class(state)
         widget = self.query_one("#footer", Static)
         widget.update(Content(footer))

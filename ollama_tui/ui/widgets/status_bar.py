@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 
 from ollama_tui.events import ServerStats
@@ -56,13 +57,17 @@ class StatusBar(Widget):
     def __init__(self, clock: Callable[[], float], **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.clock = clock
-        self._ticker = None
+        self._ticker: Timer | None = None
+        self._live: Callable[[], StreamTiming] | None = None
 
     def on_mount(self) -> None:
-        # Elapsed time ticks while a reply is under way; nothing runs when idle.
+        # While a reply streams, the bar redraws ten times a second, whatever the token
+        # rate: per-token redraws would cost more than the text itself.
         self._ticker = self.set_interval(0.1, self._tick, pause=True)
 
     def _tick(self) -> None:
+        if self._live is not None:
+            self.figures = replace(self.figures, timing=self._live())
         self.now = self.clock()
 
     def watch_figures(self, figures: Figures) -> None:
@@ -74,13 +79,17 @@ class StatusBar(Widget):
         else:
             self._ticker.pause()
 
-    def begin(self, sent: float) -> None:
-        self.figures = Figures(State.WAITING, StreamTiming(sent=sent))
+    def begin(self, sent: float, live: Callable[[], StreamTiming]) -> None:
+        """A reply started; `live()` gives its figures so far, read at each tick."""
+        self._live = live
+        self.figures = Figures(State.WAITING, live())
 
-    def update_timing(self, timing: StreamTiming, state: State | None = None) -> None:
-        self.figures = replace(self.figures, timing=timing, state=state or self.figures.state)
+    def streaming(self) -> None:
+        if self._live is not None:
+            self.figures = Figures(State.STREAMING, self._live())
 
     def end(self, state: State, timing: StreamTiming, stats: ServerStats | None = None) -> None:
+        self._live = None
         self.figures = Figures(state, timing, stats)
 
     def render(self) -> Content:

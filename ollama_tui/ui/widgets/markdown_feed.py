@@ -1,0 +1,64 @@
+"""Feeds streamed text into a Markdown widget without hogging the event loop.
+
+Like Textual's `MarkdownStream`, fragments that arrive while an append runs are
+joined into the next one. Unlike it, each append is followed by a rest as long as
+the append took: one growing code fence or paragraph is re-parsed (and a fence
+re-highlighted) whole on every append, so appends get slower as it grows, and
+back-to-back appends would leave no time for keystrokes. Resting in proportion
+keeps the loop at most about half busy with Markdown, and batches grow to match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from time import perf_counter
+
+from textual.widgets import Markdown
+
+REST_FACTOR = 1.0
+
+
+class MarkdownFeed:
+    def __init__(self, markdown: Markdown) -> None:
+        self.markdown = markdown
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._append: asyncio.Future[None] | None = None
+
+    def write(self, fragment: str) -> None:
+        if not fragment:
+            return
+        self._pending.append(fragment)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            text = "".join(self._pending)
+            self._pending.clear()
+            started = perf_counter()
+            # Shielded: a cancel (stop) must not cut an append in half.
+            self._append = asyncio.ensure_future(self.markdown.append(text))
+            await asyncio.shield(self._append)
+            await asyncio.sleep((perf_counter() - started) * REST_FACTOR)
+
+    async def stop(self) -> None:
+        """Append whatever is still pending and end the feed."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # the cancel just asked for
+                await self._task
+            self._task = None
+        if self._append is not None:
+            # An append still running would land after ours and duplicate text.
+            await self._append
+            self._append = None
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            await self.markdown.append(text)

@@ -1,0 +1,300 @@
+"""UI streaming benchmark: `ollama-tui bench --ui` (or `python -m ollama_tui.uibench`).
+
+Runs the real app headless against the built-in server (in a subprocess, so its
+CPU is not counted here) and measures, per transport and reply shape:
+
+- lag: from a chunk's arrival (the transport's timestamp) to the moment its text
+  is in the Markdown widget (the append that contains it has completed), p50/p95;
+- the longest event-loop stall while streaming (a 5 ms ticker's worst gap);
+- CPU per 1,000 tokens over the first and the last 1,000 tokens of the reply;
+- keystroke-to-echo latency in the prompt box while streaming, p50/p95;
+- RSS growth over the reply;
+and, once, start-up time from launch to the first frame on a real pseudo-terminal.
+
+It prints figures; it asserts nothing. The machine is shared: compare within a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import pty
+import resource
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SHAPES = ("prose", "code-fence", "paragraph")
+
+
+def make_reply(shape: str, tokens: int) -> str:
+    """A reply of about `tokens` tokens (the demo server sends a word per token)."""
+    words = ["stream", "token", "latency", "render", "chunk", "markdown", "widget", "loop"]
+    if shape == "prose":
+        paragraphs = []
+        count = 0
+        while count < tokens:
+            sentence = " ".join(words[(count + i) % len(words)] for i in range(40))
+            paragraphs.append(f"{sentence.capitalize()}.")
+            count += 40
+        return "\n\n".join(paragraphs)
+    if shape == "code-fence":
+        lines = [f"    value_{i} = compute({i}, 'x')  # step" for i in range(tokens // 4)]
+        return "```python\n" + "\n".join(lines) + "\n```\n"
+    if shape == "paragraph":
+        return " ".join(words[i % len(words)] for i in range(tokens)) + "."
+    raise ValueError(shape)
+
+
+@dataclass
+class Result:
+    transport: str
+    shape: str
+    tokens: int
+    lag_p50_ms: float
+    lag_p95_ms: float
+    lag_max_ms: float
+    stall_max_ms: float
+    cpu_first_1k_ms: float
+    cpu_last_1k_ms: float
+    echo_p50_ms: float
+    echo_p95_ms: float
+    rss_growth_mib: float
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+class Server:
+    """The demo server in a subprocess, with a fixed reply."""
+
+    def __init__(self, reply: str, rate: float) -> None:
+        self.file = tempfile.NamedTemporaryFile("w", suffix=".md", delete=False)  # noqa: SIM115
+        self.file.write(reply)
+        self.file.close()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ollama_tui", "serve-demo", "--port", "0",
+             "--token-rate", str(rate), "--reply-file", self.file.name],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        self.url = line.strip().rsplit(" ", 1)[-1]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        os.unlink(self.file.name)
+
+
+async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
+    from textual import events
+
+    from ollama_tui.connection import ConnectionSettings
+    from ollama_tui.events import ContentDelta
+    from ollama_tui.ui.app import OllamaApp
+    from ollama_tui.ui.controller import LiveStream
+    from ollama_tui.ui.widgets.chat_message import AssistantMessage
+    from ollama_tui.ui.widgets.prompt import PromptInput
+
+    app = OllamaApp(ConnectionSettings(base_url=url), model="demo", transport=transport)
+    arrivals: list[tuple[int, float]] = []  # (text offset at the end of the delta, arrival)
+    appended: list[tuple[float, int]] = []  # (completion time, source length)
+    cpu_marks: list[float] = []
+    received = 0
+    original_take = LiveStream.take
+
+    def take(self: LiveStream) -> list[Any]:
+        nonlocal received
+        events_now = original_take(self)
+        for event in events_now:
+            if isinstance(event, ContentDelta):
+                received += len(event.text)
+                arrivals.append((received, event.at))
+                if len(arrivals) % 1000 == 1:
+                    cpu_marks.append(time.process_time())
+        return events_now
+
+    LiveStream.take = take  # type: ignore[method-assign]
+    stall = 0.0
+    echoes: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    rss_before = rss_mib()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            prompt = app.chat.query_one(PromptInput)
+            prompt.load_text("go")
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            message = app.chat.query(AssistantMessage).last()
+            markdown = message.markdown
+            original_append = markdown.append
+
+            def append(fragment: str) -> Any:
+                awaitable = original_append(fragment)
+
+                async def timed() -> None:
+                    await awaitable
+                    appended.append((time.perf_counter(), len(markdown.source)))
+
+                from textual.await_complete import AwaitComplete
+
+                return AwaitComplete(timed())
+
+            markdown.append = append  # type: ignore[method-assign]
+
+            async def ticker() -> None:
+                nonlocal stall
+                last = time.perf_counter()
+                while True:
+                    await asyncio.sleep(0.005)
+                    now = time.perf_counter()
+                    stall = max(stall, now - last - 0.005)
+                    last = now
+
+            async def typist() -> None:
+                # One key every 200 ms, as a person typing into the box while it streams.
+                while True:
+                    await asyncio.sleep(0.2)
+                    before = prompt.text
+                    sent = time.perf_counter()
+                    prompt.post_message(events.Key("x", "x"))
+                    while prompt.text == before:
+                        await asyncio.sleep(0.001)
+                    echoes.append(time.perf_counter() - sent)
+
+            tasks = [asyncio.create_task(ticker()), asyncio.create_task(typist())]
+            while app.chat.turn is not None:
+                await asyncio.sleep(0.05)
+            for task in tasks:
+                task.cancel()
+            end_cpu = time.process_time()
+            if message.text != reply:
+                errors.append(f"text differs: {len(message.text)} of {len(reply)} chars")
+    finally:
+        LiveStream.take = original_take  # type: ignore[method-assign]
+    wall = time.perf_counter() - started
+    lags = []
+    index = 0
+    for offset, at in arrivals:
+        while index < len(appended) and appended[index][1] < offset:
+            index += 1
+        if index < len(appended):
+            lags.append(appended[index][0] - at)
+    cpu_marks.append(end_cpu)
+    first = (cpu_marks[1] - cpu_marks[0]) * 1000 if len(cpu_marks) > 2 else float("nan")
+    last = (cpu_marks[-1] - cpu_marks[-2]) * 1000 if len(cpu_marks) > 2 else float("nan")
+    # The last mark may cover fewer than 1,000 tokens: scale it.
+    tail_tokens = len(arrivals) % 1000 or 1000
+    last = last * 1000 / tail_tokens
+    return Result(
+        transport, shape, len(arrivals),
+        statistics.median(lags) * 1000 if lags else float("nan"),
+        pct(lags, 0.95) * 1000, max(lags, default=float("nan")) * 1000,
+        stall * 1000, first, last,
+        statistics.median(echoes) * 1000 if echoes else float("nan"),
+        pct(echoes, 0.95) * 1000, rss_mib() - rss_before, wall, errors,
+    )
+
+
+def startup_time(runs: int = 3) -> float:
+    """Median seconds from exec to the first frame containing the header, on a pty."""
+    times = []
+    for _ in range(runs):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["TERM"] = "xterm-256color"
+            os.execvp(sys.executable, [sys.executable, "-m", "ollama_tui", "--demo"])
+        started = time.perf_counter()
+        seen = b""
+        while b"ollama-tui" not in seen and time.perf_counter() - started < 20:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        times.append(time.perf_counter() - started)
+        os.write(fd, b"\x11")  # Ctrl+Q
+        with contextlib.suppress(ChildProcessError):  # already reaped
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return statistics.median(times)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--rate", type=float, default=500.0, help="server tokens per second")
+    parser.add_argument("--shapes", default="prose,code-fence,paragraph")
+    parser.add_argument("--ui-transports", default="requests,httpx-sync,httpx-async,aiohttp")
+    parser.add_argument("--ui-json", metavar="PATH")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ollama_tui.transports import TRANSPORT_NAMES
+
+    results: list[Result] = []
+    shapes = [s for s in args.shapes.split(",") if s]
+    transports = [t for t in args.ui_transports.split(",") if t in TRANSPORT_NAMES]
+    for shape in shapes:
+        tokens = args.tokens if shape != "code-fence" else min(args.tokens, 3000)
+        reply = make_reply(shape, tokens)
+        server = Server(reply, args.rate)
+        try:
+            for transport in transports:
+                result = asyncio.run(run_one(server.url, transport, shape, reply))
+                results.append(result)
+                print(format_row(result), flush=True)
+        finally:
+            server.close()
+    startup = startup_time()
+    print(f"start-up to first frame (median of 3): {startup * 1000:.0f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak:.0f} MiB")
+    if args.ui_json:
+        Path(args.ui_json).write_text(
+            json.dumps({"results": [asdict(r) for r in results], "startup_s": startup}, indent=2)
+        )
+    return 0
+
+
+def format_row(r: Result) -> str:
+    return (
+        f"{r.transport:<12} {r.shape:<11} {r.tokens:>6} tok  lag p50 {r.lag_p50_ms:6.1f} "
+        f"p95 {r.lag_p95_ms:7.1f} max {r.lag_max_ms:7.1f} ms  stall {r.stall_max_ms:6.1f} ms  "
+        f"cpu/1k first {r.cpu_first_1k_ms:6.0f} last {r.cpu_last_1k_ms:6.0f} ms  "
+        f"echo p50 {r.echo_p50_ms:5.1f} p95 {r.echo_p95_ms:5.1f} ms  "
+        f"rss +{r.rss_growth_mib:5.1f} MiB  {r.wall_s:5.1f} s"
+        + (f"  ERRORS {r.errors}" if r.errors else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ollama_tui.uibench")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
