@@ -35,7 +35,11 @@ from ollama_tui.bench.project import ProjectAsync, ProjectSync
 from ollama_tui.bench.spec import BARE_PREFIX, CellResult, CellSpec, StreamSample
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.protocol import ChatMessage, Request, chat_request, generate_request
-from ollama_tui.transports import REGISTRY
+from ollama_tui.transports import TRANSPORT_NAMES, transport_class
+
+# Every worker loads every transport module, so peak RSS compares across rows.
+for _name in TRANSPORT_NAMES:
+    transport_class(_name)
 
 T = TypeVar("T")
 
@@ -56,7 +60,7 @@ def is_async(client: str) -> bool:
         if name not in SYNC_BASELINES and name not in ASYNC_BASELINES:
             raise ValueError(f"no baseline for {name!r}")
         return name in ASYNC_BASELINES
-    return REGISTRY[name].is_async
+    return transport_class(name).is_async
 
 
 def open_sync(client: str, settings: ConnectionSettings) -> SyncClient:

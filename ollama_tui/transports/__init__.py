@@ -1,28 +1,40 @@
-"""The four transports, chosen by name from one registry."""
+"""The four transports, chosen by name from one registry.
+
+Each transport's module (and its HTTP library) is imported only when a transport of
+that kind is made: importing all three libraries up front costs ~0.4 s of start-up.
+"""
 
 from __future__ import annotations
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.transports.aiohttp_transport import AiohttpTransport
-from ollama_tui.transports.base import AsyncTransport, CancelToken, SyncTransport, Transport
-from ollama_tui.transports.httpx_async import HttpxAsyncTransport
-from ollama_tui.transports.httpx_sync import HttpxSyncTransport
-from ollama_tui.transports.requests_transport import RequestsTransport
+import importlib
 
-REGISTRY: dict[str, type[SyncTransport] | type[AsyncTransport]] = {
-    cls.name: cls
-    for cls in (RequestsTransport, HttpxSyncTransport, HttpxAsyncTransport, AiohttpTransport)
+from ollama_tui.connection import ConnectionSettings
+from ollama_tui.transports.base import AsyncTransport, CancelToken, SyncTransport, Transport
+
+# name → (module, class)
+REGISTRY: dict[str, tuple[str, str]] = {
+    "requests": ("ollama_tui.transports.requests_transport", "RequestsTransport"),
+    "httpx-sync": ("ollama_tui.transports.httpx_sync", "HttpxSyncTransport"),
+    "httpx-async": ("ollama_tui.transports.httpx_async", "HttpxAsyncTransport"),
+    "aiohttp": ("ollama_tui.transports.aiohttp_transport", "AiohttpTransport"),
 }
 TRANSPORT_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def create_transport(name: str, settings: ConnectionSettings) -> Transport:
+def transport_class(name: str) -> type[SyncTransport] | type[AsyncTransport]:
     try:
-        cls = REGISTRY[name]
+        module, cls = REGISTRY[name]
     except KeyError:
         choices = ", ".join(TRANSPORT_NAMES)
         raise ValueError(f"Unknown transport {name!r}; choose one of {choices}") from None
-    return cls(settings)
+    found: type[SyncTransport] | type[AsyncTransport] = getattr(
+        importlib.import_module(module), cls
+    )
+    return found
+
+
+def create_transport(name: str, settings: ConnectionSettings) -> Transport:
+    return transport_class(name)(settings)
 
 
 __all__ = [
@@ -33,4 +45,5 @@ __all__ = [
     "SyncTransport",
     "Transport",
     "create_transport",
+    "transport_class",
 ]
