@@ -109,6 +109,8 @@ class Server:
 
 async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
     from textual import events
+    from textual.await_complete import AwaitComplete
+    from textual.widgets import Markdown
 
     from ollama_tui.connection import ConnectionSettings
     from ollama_tui.events import ContentDelta
@@ -136,6 +138,19 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
         return events_now
 
     LiveStream.take = take  # type: ignore[method-assign]
+    # Patched on the class before the request goes out, so no append is missed.
+    original_append = Markdown.append
+
+    def append(self: Markdown, fragment: str) -> AwaitComplete:
+        awaitable = original_append(self, fragment)
+
+        async def timed() -> None:
+            await awaitable
+            appended.append((time.perf_counter(), len(self.source)))
+
+        return AwaitComplete(timed())
+
+    Markdown.append = append  # type: ignore[method-assign]
     stall = 0.0
     echoes: list[float] = []
     errors: list[str] = []
@@ -148,21 +163,6 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
             await pilot.press("enter")
             await pilot.pause(0.05)
             message = app.chat.query(AssistantMessage).last()
-            markdown = message.markdown
-            original_append = markdown.append
-
-            def append(fragment: str) -> Any:
-                awaitable = original_append(fragment)
-
-                async def timed() -> None:
-                    await awaitable
-                    appended.append((time.perf_counter(), len(markdown.source)))
-
-                from textual.await_complete import AwaitComplete
-
-                return AwaitComplete(timed())
-
-            markdown.append = append  # type: ignore[method-assign]
 
             async def ticker() -> None:
                 nonlocal stall
@@ -194,6 +194,7 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
                 errors.append(f"text differs: {len(message.text)} of {len(reply)} chars")
     finally:
         LiveStream.take = original_take  # type: ignore[method-assign]
+        Markdown.append = original_append  # type: ignore[method-assign]
     wall = time.perf_counter() - started
     lags = []
     index = 0
