@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import pty
@@ -189,7 +190,6 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
                 await asyncio.sleep(0.05)
             for task in tasks:
                 task.cancel()
-            end_cpu = time.process_time()
             if message.text != reply:
                 errors.append(f"text differs: {len(message.text)} of {len(reply)} chars")
     finally:
@@ -203,12 +203,10 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
             index += 1
         if index < len(appended):
             lags.append(appended[index][0] - at)
-    cpu_marks.append(end_cpu)
-    first = (cpu_marks[1] - cpu_marks[0]) * 1000 if len(cpu_marks) > 2 else float("nan")
-    last = (cpu_marks[-1] - cpu_marks[-2]) * 1000 if len(cpu_marks) > 2 else float("nan")
-    # The last mark may cover fewer than 1,000 tokens: scale it.
-    tail_tokens = len(arrivals) % 1000 or 1000
-    last = last * 1000 / tail_tokens
+    # CPU over the first and the last complete 1,000-token windows.
+    windows = [b - a for a, b in itertools.pairwise(cpu_marks)]
+    first = windows[0] * 1000 if windows else float("nan")
+    last = windows[-1] * 1000 if windows else float("nan")
     return Result(
         transport, shape, len(arrivals),
         statistics.median(lags) * 1000 if lags else float("nan"),

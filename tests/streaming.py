@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing, closing
+from typing import Any
 
 from ollama_tui.events import StreamEvent
 from ollama_tui.protocol import Request
@@ -52,13 +52,17 @@ async def collect(
     return events
 
 
-def cancel_from_another_thread(token: CancelToken, when: threading.Event) -> threading.Thread:
-    """Cancel `token` from a thread of its own once `when` is set, as a UI would."""
+async def close(transport: Transport) -> None:
+    if isinstance(transport, AsyncTransport):
+        await transport.aclose()
+    else:
+        transport.close()
 
-    def run() -> None:
-        when.wait(10)
-        token.cancel()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+async def call(
+    transport: Transport, method: str, path: str, body: Mapping[str, Any] | None = None
+) -> Any:
+    """A non-streamed call on any transport (a thread for the sync ones)."""
+    if isinstance(transport, AsyncTransport):
+        return await transport.acall(method, path, body)
+    return await asyncio.to_thread(transport.call, method, path, body)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.demo import DemoServer
 from ollama_tui.events import ErrorKind
-from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport, Transport, create_transport
+from ollama_tui.transports import TRANSPORT_NAMES, Transport, create_transport
 from ollama_tui.transports.base import ApiError
-
-
-async def call(
-    transport: Transport, method: str, path: str, body: Mapping[str, Any] | None = None
-) -> Any:
-    if isinstance(transport, AsyncTransport):
-        return await transport.acall(method, path, body)
-    return await asyncio.to_thread(transport.call, method, path, body)
-
-
-async def close(transport: Transport) -> None:
-    if isinstance(transport, AsyncTransport):
-        await transport.aclose()
-    else:
-        transport.close()
+from tests.streaming import call, close
 
 
 @pytest.fixture(params=TRANSPORT_NAMES)

@@ -31,16 +31,9 @@ from ollama_tui.transports import (
     Transport,
     create_transport,
 )
-from tests.streaming import collect
+from tests.streaming import close, collect
 
 REPLY = "# Title\n\nHello, **world**! 你好，世界 🦙🚀 — `code` and é.\n\n```python\nprint(1)\n```\n"
-
-
-async def close(transport: Transport) -> None:
-    if isinstance(transport, AsyncTransport):
-        await transport.aclose()
-    else:
-        transport.close()
 
 
 @pytest.fixture(params=TRANSPORT_NAMES)

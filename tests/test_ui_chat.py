@@ -16,11 +16,13 @@ from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (
     chat_requests,
+    delete_model,
     make_app,
     replies,
     screen_text,
     send,
     send_and_wait,
+    server_models,
     wait_until,
 )
 
@@ -184,7 +186,9 @@ async def test_unknown_model_shows_the_servers_error_and_gives_the_prompt_back(
         assert app.chat.history == []
 
 
-async def test_server_down_then_back(server: DemoServer) -> None:
+async def test_a_failed_request_can_be_sent_again_when_the_server_recovers(
+    server: DemoServer,
+) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         server.configure(fault=Fault.NOT_FOUND)
@@ -329,3 +333,68 @@ async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> 
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(opened))
         assert opened == ["https://example.com/docs"]
+
+
+async def test_server_down_is_one_sentence_and_the_prompt_comes_back() -> None:
+    import socket
+
+    from ollama_tui.connection import ConnectionSettings
+    from ollama_tui.ui.app import OllamaApp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    app = OllamaApp(ConnectionSettings(base_url=url), model="demo", transport="requests")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "anyone there?")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        assert str(app.chat.query_one(Notice).content) == (
+            f"Cannot reach Ollama at {url} — is `ollama serve` running?"
+        )
+        assert app.chat.query_one(PromptInput).text == "anyone there?"
+        assert app.chat.query_one(StatusBar).figures.state is State.ERROR
+
+
+async def test_read_timeout_names_the_timeout_and_keeps_the_text(server: DemoServer) -> None:
+    server.configure(fault=Fault.STALL, fault_after=3, reply="one two three four five")
+    app = make_app(server, transport="aiohttp", read_timeout=0.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "slow")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        assert str(app.chat.query_one(Notice).content).startswith(
+            "Ollama sent nothing for 0.5 s (read timeout)."
+        )
+        assert replies(app)[-1].text == "one two three"
+
+
+async def test_no_models_installed_says_how_to_pull_one(server: DemoServer) -> None:
+    for name in [m["name"] for m in server_models(server)]:
+        delete_model(server, name)
+    app = make_app(server, model=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app._notifications))
+        (notice,) = list(app._notifications)
+        assert "ollama pull" in notice.message
+        assert app.model is None
+
+
+async def test_every_action_is_in_the_command_palette(server: DemoServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for name in TRANSPORT_NAMES:
+            assert f"Transport: {name}" in titles
+            assert f"Regenerate with {name}" in titles
+        for title in (
+            "Choose model",
+            "Stop",
+            "Regenerate",
+            "New chat",
+            "Copy last reply",
+            "Copy last code block",
+            "Toggle thinking",
+            "Jump to latest",
+            "Help",
+        ):
+            assert title in titles

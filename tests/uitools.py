@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from collections.abc import Callable
 
 from textual.pilot import Pilot
@@ -86,3 +88,16 @@ def chat_requests(server: DemoServer, n: int, timeout: float = 5.0) -> list[Requ
         server.wait_for_requests(
             len(server.log) + 1, timeout=max(0.01, deadline - time.monotonic())
         )
+
+
+def server_models(server: DemoServer) -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"{server.url}/api/tags", timeout=5) as response:
+        return json.load(response)["models"]  # type: ignore[no-any-return]
+
+
+def delete_model(server: DemoServer, name: str) -> None:
+    request = urllib.request.Request(
+        f"{server.url}/api/delete", data=json.dumps({"model": name}).encode(), method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from ollama_tui.connection import ConnectionSettings
-from ollama_tui.transports.base import Failure, caused_by
+from ollama_tui.transports.base import Failure, RawReply, caused_by
 
 
 def client_options(settings: ConnectionSettings) -> dict[str, Any]:
@@ -43,3 +43,9 @@ def classify(exc: httpx.HTTPError) -> Failure:
 def socket_of(response: httpx.Response) -> socket.socket | None:
     stream = response.extensions.get("network_stream")
     return stream.get_extra_info("socket") if stream is not None else None
+
+
+def reply_of(response: httpx.Response, body: bytes) -> RawReply:
+    return RawReply(
+        response.status_code, response.reason_phrase, body, response.headers.get("Location")
+    )

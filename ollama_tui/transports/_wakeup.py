@@ -44,24 +44,26 @@ def _watch(sock: socket.socket | None) -> Callable[[], None] | None:
 # requests / urllib3 ------------------------------------------------------------------
 
 
-class _HTTPConnection(urllib3.connection.HTTPConnection):
-    def getresponse(self) -> urllib3.connection.BaseHTTPResponse:  # type: ignore[override]
+class _WakeableResponse:
+    """Mixed into urllib3's connections: the wait for the status line can be woken."""
+
+    sock: socket.socket | None
+
+    def getresponse(self) -> urllib3.connection.BaseHTTPResponse:
         undo = _watch(self.sock)
         try:
-            return super().getresponse()
+            return super().getresponse()  # type: ignore[misc, no-any-return]
         finally:
             if undo is not None:
                 undo()
 
 
-class _HTTPSConnection(urllib3.connection.HTTPSConnection):
-    def getresponse(self) -> urllib3.connection.BaseHTTPResponse:  # type: ignore[override]
-        undo = _watch(self.sock)
-        try:
-            return super().getresponse()
-        finally:
-            if undo is not None:
-                undo()
+class _HTTPConnection(_WakeableResponse, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WakeableResponse, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):

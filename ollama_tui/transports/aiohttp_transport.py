@@ -80,12 +80,7 @@ class AiohttpTransport(AsyncTransport):
                 headers=JSON_HEADERS,
                 allow_redirects=False,
             ) as response:
-                reply = RawReply(
-                    response.status,
-                    response.reason or "",
-                    await response.read(),
-                    response.headers.get("Location"),
-                )
+                reply = _reply(response, await response.read())
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise api_failure(classify(exc), settings) from exc
         return api_result(reply, settings.base_url)
@@ -119,15 +114,7 @@ class AiohttpTransport(AsyncTransport):
         try:
             if response.status != 200:
                 body = await response.content.read(ERROR_BODY_LIMIT)
-                yield status_event(
-                    decoder,
-                    response.status,
-                    response.reason or "",
-                    body,
-                    response.headers.get("Location"),
-                    url,
-                    clock(),
-                )
+                yield status_event(decoder, _reply(response, body), url, clock())
                 return
             content = response.content
             while data := await content.readany():
@@ -162,3 +149,7 @@ async def _drain(content: aiohttp.StreamReader) -> None:
             left -= len(data)
     except aiohttp.ClientError:
         return  # the connection is closed instead of pooled
+
+
+def _reply(response: aiohttp.ClientResponse, body: bytes) -> RawReply:
+    return RawReply(response.status, response.reason or "", body, response.headers.get("Location"))

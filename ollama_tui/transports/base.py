@@ -31,6 +31,7 @@ from typing import Any, ClassVar, TypeVar
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import ErrorKind, StreamError, StreamEvent
 from ollama_tui.protocol import (
+    ERROR_BODY_LIMIT,
     Request,
     StreamDecoder,
     http_error_message,
@@ -117,6 +118,16 @@ async def until_cancelled(awaitable: Awaitable[T], cancel: CancelToken | None) -
         undo()
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A whole, non-streamed response, as each library hands it over."""
+
+    status: int
+    reason: str
+    body: bytes
+    location: str | None = None
+
+
 class Failure(Enum):
     """What went wrong, as each transport classifies its library's exceptions."""
 
@@ -193,24 +204,42 @@ def failed(
     return failure_event(decoder, failure, settings, at)
 
 
-def status_event(
-    decoder: StreamDecoder,
-    status: int,
-    reason: str,
-    body: bytes,
-    location: str | None,
-    url: str,
-    at: float,
-) -> StreamError:
+def status_event(decoder: StreamDecoder, reply: RawReply, url: str, at: float) -> StreamError:
     """The error for a response whose status is not 200."""
-    if 300 <= status < 400:
+    if 300 <= reply.status < 400:
         text = (
-            f"Ollama at {url} answered with a redirect (HTTP {status}) to {location or '?'}; "
-            "point OLLAMA_HOST or --host at the final address."
+            f"Ollama at {url} answered with a redirect (HTTP {reply.status}) to "
+            f"{reply.location or '?'}; point OLLAMA_HOST or --host at the final address."
         )
     else:
-        text = http_error_message(status, reason, body, url)
-    return decoder.fail(ErrorKind.HTTP, text, at, status=status)
+        text = http_error_message(reply.status, reply.reason, reply.body, url)
+    return decoder.fail(ErrorKind.HTTP, text, at, status=reply.status)
+
+
+def read_limited(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """At most `limit` bytes of a body: enough to find the server's error message."""
+    body = b""
+    for data in chunks:
+        body += data
+        if len(body) >= limit:
+            break
+    return body[:limit]
+
+
+def drain(chunks: Iterator[bytes], errors: tuple[type[BaseException], ...]) -> None:
+    """Read the end of a finished body so the connection goes back to the pool.
+
+    Only reached if the consumer iterates past the terminal event; a failure (or a
+    body that goes on) just means the connection is closed instead of pooled.
+    """
+    left = DRAIN_LIMIT
+    try:
+        for data in chunks:
+            left -= len(data)
+            if left < 0:
+                return
+    except errors:
+        return
 
 
 def caused_by(exc: BaseException, *types: type[BaseException]) -> bool:
@@ -231,16 +260,6 @@ def caused_by(exc: BaseException, *types: type[BaseException]) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class RawReply:
-    """A whole, non-streamed response, as each library hands it over."""
-
-    status: int
-    reason: str
-    body: bytes
-    location: str | None = None
-
-
 class ApiError(Exception):
     """A non-streamed call failed; `str(error)` is the sentence a person reads."""
 
@@ -257,10 +276,7 @@ def api_payload(body: Mapping[str, Any] | None) -> bytes | None:
 def api_result(reply: RawReply, url: str) -> Any:
     """The JSON of a 200 reply (None for an empty body), or an `ApiError`."""
     if reply.status != 200:
-        decoder = StreamDecoder(0.0)
-        error = status_event(
-            decoder, reply.status, reply.reason, reply.body, reply.location, url, 0.0
-        )
+        error = status_event(StreamDecoder(0.0), reply, url, 0.0)
         raise ApiError(error.kind, error.message, reply.status)
     if not reply.body.strip():
         return None

@@ -10,13 +10,12 @@ import httpx
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
 from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
-from ollama_tui.transports._httpx import classify, client_options, socket_of
+from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports.base import (
     DRAIN_LIMIT,
     JSON_HEADERS,
     AsyncTransport,
     CancelToken,
-    RawReply,
     api_failure,
     api_payload,
     api_result,
@@ -46,13 +45,7 @@ class HttpxAsyncTransport(AsyncTransport):
             )
         except httpx.HTTPError as exc:
             raise api_failure(classify(exc), settings) from exc
-        reply = RawReply(
-            response.status_code,
-            response.reason_phrase,
-            response.content,
-            response.headers.get("Location"),
-        )
-        return api_result(reply, settings.base_url)
+        return api_result(reply_of(response, response.content), settings.base_url)
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None
@@ -82,15 +75,7 @@ class HttpxAsyncTransport(AsyncTransport):
         try:
             if response.status_code != 200:
                 body = await _read_limited(response.aiter_bytes(), ERROR_BODY_LIMIT)
-                yield status_event(
-                    decoder,
-                    response.status_code,
-                    response.reason_phrase,
-                    body,
-                    response.headers.get("Location"),
-                    url,
-                    clock(),
-                )
+                yield status_event(decoder, reply_of(response, body), url, clock())
                 return
             chunks = response.aiter_bytes()
             async for data in chunks:

@@ -9,20 +9,20 @@ import httpx
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
-from ollama_tui.transports._httpx import classify, client_options, socket_of
+from ollama_tui.protocol import Request, StreamDecoder
+from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers
 from ollama_tui.transports.base import (
-    DRAIN_LIMIT,
     JSON_HEADERS,
     CancelToken,
-    RawReply,
     SyncTransport,
     api_failure,
     api_payload,
     api_result,
+    drain,
     ended,
     failed,
+    read_limited,
     shutdown_socket,
     status_event,
 )
@@ -51,13 +51,7 @@ class HttpxSyncTransport(SyncTransport):
             )
         except httpx.HTTPError as exc:
             raise api_failure(classify(exc), settings) from exc
-        reply = RawReply(
-            response.status_code,
-            response.reason_phrase,
-            response.content,
-            response.headers.get("Location"),
-        )
-        return api_result(reply, settings.base_url)
+        return api_result(reply_of(response, response.content), settings.base_url)
 
     def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
         settings = self.settings
@@ -78,16 +72,8 @@ class HttpxSyncTransport(SyncTransport):
         undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response))) if cancel else None
         try:
             if response.status_code != 200:
-                body = _read_limited(response.iter_bytes(), ERROR_BODY_LIMIT)
-                yield status_event(
-                    decoder,
-                    response.status_code,
-                    response.reason_phrase,
-                    body,
-                    response.headers.get("Location"),
-                    url,
-                    clock(),
-                )
+                body = read_limited(response.iter_bytes())
+                yield status_event(decoder, reply_of(response, body), url, clock())
                 return
             chunks = response.iter_bytes()
             for data in chunks:
@@ -96,7 +82,7 @@ class HttpxSyncTransport(SyncTransport):
                     break
                 yield from decoder.feed(data, at)
                 if decoder.finished:
-                    _drain(chunks)
+                    drain(chunks, (httpx.HTTPError,))
                     return
             yield from ended(decoder, cancel, clock)
         except httpx.HTTPError as exc:
@@ -105,24 +91,3 @@ class HttpxSyncTransport(SyncTransport):
             if undo is not None:
                 undo()
             response.close()
-
-
-def _read_limited(chunks: Iterator[bytes], limit: int) -> bytes:
-    body = b""
-    for data in chunks:
-        body += data
-        if len(body) >= limit:
-            break
-    return body[:limit]
-
-
-def _drain(chunks: Iterator[bytes]) -> None:
-    """Read the end of a finished body so the connection goes back to the pool."""
-    left = DRAIN_LIMIT
-    try:
-        for data in chunks:
-            left -= len(data)
-            if left < 0:
-                return
-    except httpx.HTTPError:
-        return  # the connection is closed instead of pooled

@@ -15,7 +15,6 @@ from ollama_tui.events import StreamEvent
 from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
 from ollama_tui.transports.base import (
-    DRAIN_LIMIT,
     JSON_HEADERS,
     CancelToken,
     Failure,
@@ -25,6 +24,7 @@ from ollama_tui.transports.base import (
     api_payload,
     api_result,
     caused_by,
+    drain,
     ended,
     failed,
     shutdown_socket,
@@ -83,12 +83,7 @@ class RequestsTransport(SyncTransport):
                 timeout=(settings.connect_timeout, settings.read_timeout),
                 allow_redirects=False,
             )
-            reply = RawReply(
-                response.status_code,
-                response.reason or "",
-                response.content,
-                response.headers.get("Location"),
-            )
+            reply = _reply(response, response.content)
         except requests.RequestException as exc:
             raise api_failure(classify(exc), settings) from exc
         return api_result(reply, settings.base_url)
@@ -115,15 +110,7 @@ class RequestsTransport(SyncTransport):
         try:
             if response.status_code != 200:
                 body = response.raw.read(ERROR_BODY_LIMIT, decode_content=True) or b""
-                yield status_event(
-                    decoder,
-                    response.status_code,
-                    response.reason or "",
-                    body,
-                    response.headers.get("Location"),
-                    url,
-                    clock(),
-                )
+                yield status_event(decoder, _reply(response, body), url, clock())
                 return
             chunks = response.iter_content(READ_SIZE)
             for data in chunks:
@@ -132,7 +119,7 @@ class RequestsTransport(SyncTransport):
                     break
                 yield from decoder.feed(data, at)
                 if decoder.finished:
-                    _drain(chunks)
+                    drain(chunks, (requests.RequestException,))
                     return
             yield from ended(decoder, cancel, clock)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
@@ -143,17 +130,7 @@ class RequestsTransport(SyncTransport):
             response.close()
 
 
-def _drain(chunks: Iterator[bytes]) -> None:
-    """Read the end of a finished body so the connection can be reused.
-
-    Only reached if the consumer iterates past the terminal event; a failure here
-    just means the connection is closed instead of pooled.
-    """
-    left = DRAIN_LIMIT
-    try:
-        for data in chunks:
-            left -= len(data)
-            if left < 0:
-                return
-    except requests.RequestException:
-        return
+def _reply(response: requests.Response, body: bytes) -> RawReply:
+    return RawReply(
+        response.status_code, response.reason or "", body, response.headers.get("Location")
+    )
