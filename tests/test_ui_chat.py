@@ -398,3 +398,14 @@ async def test_every_action_is_in_the_command_palette(server: DemoServer) -> Non
             "Help",
         ):
             assert title in titles
+
+
+@pytest.mark.parametrize("transport", TRANSPORT_NAMES)
+async def test_replies_reuse_one_pooled_connection(server: DemoServer, transport: str) -> None:
+    server.configure(reply="short")
+    app = make_app(server, transport=transport)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for text in ("one", "two", "three"):
+            await send_and_wait(pilot, app, text)
+        records = chat_requests(server, 3)
+        assert len({r.peer for r in records}) == 1, [r.peer for r in records]

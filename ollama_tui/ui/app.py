@@ -80,9 +80,7 @@ class OllamaApp(App[None]):
         self.run_worker(self.load_models(choose=self.model is None), exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        # Wake every blocked read so no thread outlives the app.
-        if self.chat.turn is not None:
-            self.chat.turn.live.stop()
+        # Wakes every blocked read, so no thread outlives the app.
         await self.controller.aclose()
 
     # ------------------------------------------------------------------ server calls

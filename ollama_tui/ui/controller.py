@@ -92,6 +92,8 @@ class StreamController:
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self._transports: dict[str, Transport] = {}
+        self._running: set[LiveStream] = set()
+        self._running_lock = threading.Lock()  # worker threads remove their streams
 
     def transport(self, name: str) -> Transport:
         if name not in self._transports:
@@ -101,6 +103,8 @@ class StreamController:
     def start(self, owner: Widget, transport: str, request: Request) -> LiveStream:
         """Start streaming `request`; `owner` receives the messages and owns the worker."""
         live = LiveStream(transport, request, started=self.settings.clock())
+        with self._running_lock:
+            self._running.add(live)
         chosen = self.transport(transport)
         name = f"stream-{live.id}"
         if isinstance(chosen, AsyncTransport):
@@ -122,13 +126,15 @@ class StreamController:
 
     def _run_sync(self, transport: SyncTransport, live: LiveStream, owner: MessagePump) -> None:
         try:
+            # Iterated to the end, past the terminal event: the transport then reads the
+            # end of the body, and the connection goes back to the pool.
             with closing(transport.stream(live.request, live.token)) as events:  # type: ignore[type-var]
                 for event in events:
                     self._deliver(live, event, owner)
-                    if isinstance(event, TERMINAL):
-                        break
         except Exception as exc:  # a bug must reach the screen, not kill the app
             owner.post_message(StreamCrashed(live, exc))
+        finally:
+            self._forget(live)
 
     async def _run_async(
         self, transport: AsyncTransport, live: LiveStream, owner: MessagePump
@@ -137,17 +143,29 @@ class StreamController:
             async with aclosing(transport.astream(live.request, live.token)) as events:
                 async for event in events:
                     self._deliver(live, event, owner)
-                    if isinstance(event, TERMINAL):
-                        break
         except Exception as exc:  # a bug must reach the screen, not kill the app
             owner.post_message(StreamCrashed(live, exc))
+        finally:
+            self._forget(live)
 
     @staticmethod
     def _deliver(live: LiveStream, event: StreamEvent, owner: MessagePump) -> None:
         if live.push(event):
             owner.post_message(StreamUpdated(live))
 
+    def _forget(self, live: LiveStream) -> None:
+        with self._running_lock:
+            self._running.discard(live)
+
+    def stop_all(self) -> None:
+        """Cancel every stream still running (replies, and drains after them)."""
+        with self._running_lock:
+            running = list(self._running)
+        for live in running:
+            live.stop()
+
     async def aclose(self) -> None:
+        self.stop_all()
         transports, self._transports = self._transports, {}
         for transport in transports.values():
             if isinstance(transport, AsyncTransport):
