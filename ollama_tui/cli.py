@@ -166,8 +166,9 @@ def start(args: argparse.Namespace, settings: ConnectionSettings, model: str | N
         return PlainChat(settings, model, args.transport).run(sys.stdin)
     from ollama_tui.ui.app import OllamaApp
 
-    OllamaApp(settings, model=model, transport=args.transport, demo=args.demo).run()
-    return 0
+    app = OllamaApp(settings, model=model, transport=args.transport, demo=args.demo)
+    app.run()
+    return app.return_code or 0
 
 
 def fail(message: str) -> int:

@@ -19,6 +19,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 # Loading a large model before the first byte can take minutes on a slow disk.
 DEFAULT_READ_TIMEOUT = 600.0
 DEFAULT_MAX_CONNECTIONS = 100
+# One NDJSON line larger than this ends the stream with an error (bounded memory).
+DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 
 # Addresses a server binds to but a client cannot connect to.
 _BIND_ALL = {"0.0.0.0": "127.0.0.1", "::": "::1"}
@@ -75,7 +77,7 @@ class ConnectionSettings:
     """Longest silence allowed between two reads, the wait for the first byte included."""
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     """Pool size of every transport, the same for all so they compare fairly."""
-    max_line_bytes: int = 8 * 1024 * 1024
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     clock: Callable[[], float] = field(default=time.perf_counter, compare=False, repr=False)
     """Read where bytes arrive; tests replace it so displayed times are fixed."""
 

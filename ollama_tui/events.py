@@ -92,4 +92,3 @@ class Stopped:
 
 
 StreamEvent = FirstChunk | ContentDelta | ThinkingDelta | Done | StreamError | Stopped
-TerminalEvent = Done | StreamError | Stopped

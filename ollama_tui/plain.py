@@ -84,10 +84,11 @@ class PlainChat:
         end = self.end
         if isinstance(end, StreamError):
             self.say(f"Error: {end.message}")
-        if self.reply:
-            # A stopped or broken reply stays in the context, as it stays on screen.
+        if self.reply or isinstance(end, Done):
+            # A stopped or broken reply stays in the context, as it stays on screen;
+            # an empty answer too, so the turns keep alternating.
             self.history.append(ChatMessage("assistant", "".join(self.reply)))
-        elif not isinstance(end, Done):
+        else:
             self.history.pop()
         if isinstance(end, Done):
             self.say(summary(self.transport_name, end.timing, end.stats), dim=True)

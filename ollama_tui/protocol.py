@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ollama_tui.connection import DEFAULT_MAX_LINE_BYTES
 from ollama_tui.events import (
     ContentDelta,
     Done,
@@ -24,10 +25,8 @@ from ollama_tui.events import (
     StreamEvent,
     ThinkingDelta,
 )
+from ollama_tui.sanitize import clean, without_surrogates
 from ollama_tui.timing import StreamTiming
-
-DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
-"""One NDJSON line larger than this ends the stream with an error (bounded memory)."""
 
 ERROR_BODY_LIMIT = 64 * 1024
 """How much of an HTTP error body is read to find Ollama's message."""
@@ -169,12 +168,15 @@ class LineTooLong(ProtocolError):
         )
 
 
-def _str_field(container: Mapping[str, Any], key: str) -> str:
+def _str_field(container: Mapping[str, Any], key: str, surrogates: bool = False) -> str:
     value = container.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise ProtocolError(f"The server sent {key!r} as {type(value).__name__}, not text.")
+    if surrogates:
+        # A lone "\ud83d" would make the text impossible to send back as context.
+        return without_surrogates(value)
     return value
 
 
@@ -222,7 +224,8 @@ def parse_line(line: bytes) -> ParsedLine:
         raise ProtocolError(f"The server sent a line that is not a JSON object: {preview(line)}")
     if "error" in obj:
         error = obj["error"]
-        return ParsedLine(error=error if isinstance(error, str) else json.dumps(error))
+        # Shown to a person: never let the server's text drive the terminal.
+        return ParsedLine(error=clean(error if isinstance(error, str) else json.dumps(error)))
     message = obj.get("message")
     if message is not None:
         if not isinstance(message, dict):
@@ -230,8 +233,10 @@ def parse_line(line: bytes) -> ParsedLine:
         source: Mapping[str, Any] = message
     else:
         source = obj
-    content = _str_field(source, "content" if message is not None else "response")
-    thinking = _str_field(source, "thinking")
+    # Only a JSON escape can produce a surrogate: look for one before paying for it.
+    surrogates = b"\\ud" in line or b"\\uD" in line
+    content = _str_field(source, "content" if message is not None else "response", surrogates)
+    thinking = _str_field(source, "thinking", surrogates)
     if obj.get("done") is True:
         reason = obj.get("done_reason")
         return ParsedLine(
@@ -259,7 +264,7 @@ def http_error_message(status: int, reason: str, body: bytes, url: str) -> str:
     except ValueError:
         obj = None
     if isinstance(obj, dict) and isinstance(obj.get("error"), str):
-        detail = obj["error"]
+        detail = clean(obj["error"])
     if detail:
         return f"Ollama: {detail} (HTTP {status})"
     label = f"HTTP {status} {reason}".rstrip()

@@ -274,6 +274,15 @@ class TestDecoder:
         assert shape(chunked) == shape(whole)
         assert text_of(chunked) == "".join(tokens)
 
+    @given(st.text(alphabet=st.characters(codec=None, blacklist_categories=()), max_size=20))
+    def test_any_json_string_content_decodes_to_sendable_text(self, text: str) -> None:
+        line = json.dumps({"response": text, "done": False}).encode()
+        content = parse_line(line).content
+        content.encode("utf-8")  # never a lone surrogate
+        assert content.replace("\ufffd", "") == "".join(
+            ch for ch in text if not 0xD800 <= ord(ch) < 0xE000
+        ).replace("\ufffd", "")
+
     @settings(max_examples=300)
     @given(st.lists(st.binary(max_size=64), max_size=10))
     def test_random_bytes_never_raise(self, chunks: list[bytes]) -> None:
@@ -295,3 +304,20 @@ class TestHttpErrorMessage:
         )
         assert message.startswith("HTTP 502 Bad Gateway from http://h:1: '<h1>bad [31m gateway")
         assert "\x1b" not in message and message.endswith("…'")
+
+
+class TestUntrustedText:
+    def test_a_lone_surrogate_becomes_a_replacement_character(self) -> None:
+        parsed = parse_line(b'{"message":{"role":"assistant","content":"a\\ud83db"},"done":false}')
+        assert parsed.content == "a\ufffdb"
+        # It can be sent back as context.
+        chat_request("m", [ChatMessage("assistant", parsed.content)])
+
+    def test_a_proper_surrogate_pair_is_kept(self) -> None:
+        assert parse_line(b'{"response":"\\ud83e\\udd99","done":false}').content == "🦙"
+
+    def test_error_text_from_the_server_loses_its_escape_sequences(self) -> None:
+        line = b'{"error":"bad \\u001b[31mred\\u001b]0;pwned\\u0007 \\u009b2J"}'
+        assert parse_line(line).error == "bad [31mred]0;pwned 2J"
+        body = b'{"error":"x\\u001b[2Jy"}'
+        assert http_error_message(500, "", body, "http://h:1") == "Ollama: x[2Jy (HTTP 500)"

@@ -91,16 +91,19 @@ async def test_switching_transport_mid_stream_applies_to_the_next_request(
         assert str(app.chat.query_one("#transport").value) == "httpx-sync"  # type: ignore[attr-defined]
 
 
-async def test_escape_stops_the_stream_and_keeps_the_text(server: DemoServer) -> None:
+@pytest.mark.parametrize("transport", TRANSPORT_NAMES)
+async def test_escape_stops_the_stream_and_keeps_the_text(
+    server: DemoServer, transport: str
+) -> None:
     server.configure(token_rate=30.0)
-    app = make_app(server, transport="httpx-sync")
+    app = make_app(server, transport=transport)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "tell me")
         await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 10)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.chat.turn is None)
         reply = replies(app)[-1]
-        assert reply.text and footer_of(reply).startswith("stopped · httpx-sync")
+        assert reply.text and footer_of(reply).startswith(f"stopped · {transport}")
         assert app.chat.query_one(StatusBar).figures.state is State.STOPPED
         (record,) = chat_requests(server, 1)
         assert record.finished.wait(2) and record.outcome == "disconnected"
@@ -409,3 +412,71 @@ async def test_replies_reuse_one_pooled_connection(server: DemoServer, transport
             await send_and_wait(pilot, app, text)
         records = chat_requests(server, 3)
         assert len({r.peer for r in records}) == 1, [r.peer for r in records]
+
+
+@pytest.mark.parametrize("transport", TRANSPORT_NAMES)
+async def test_escape_during_a_model_load_stops_at_once(server: DemoServer, transport: str) -> None:
+    server.configure(first_token_delay=30.0)
+    app = make_app(server, transport=transport)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "wake up")
+        await wait_until(pilot, lambda: bool(chat_requests(server, 1)))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.chat.turn is None, timeout=3)
+        assert app.chat.query_one(StatusBar).figures.state is State.STOPPED
+        # Nothing arrived: the question goes back into the box, and off the transcript.
+        assert app.chat.query_one(PromptInput).text == "wake up"
+        assert not app.chat.query(UserMessage)
+        (record,) = chat_requests(server, 1)
+        assert record.finished.wait(2) and record.outcome == "disconnected"
+
+
+async def test_a_failed_send_leaves_no_orphan_question(server: DemoServer) -> None:
+    server.configure(fault=Fault.NOT_FOUND)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "question")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        server.configure(fault=None, reply="answer")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(replies(app)) and app.chat.turn is None)
+        assert [m.text for m in app.chat.query(UserMessage)] == ["question"]
+        assert [m.content for m in app.chat.history] == ["question", "answer"]
+
+
+async def test_untrusted_names_and_error_text_never_reach_the_terminal(
+    server: DemoServer,
+) -> None:
+    evil = "evil\x1b]0;pwned\x07\x1b[31m"
+    app = make_app(server, model=evil)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hi")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        shown = screen_text(app)
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "evil]0;pwned[31m" in shown
+        assert str(app.chat.query_one(Notice).content) == (
+            'Ollama: model "evil]0;pwned[31m" not found, try pulling it first (HTTP 404)'
+        )
+
+
+async def test_entities_cannot_smuggle_control_characters(server: DemoServer) -> None:
+    server.configure(reply="abc &#x202E;def &#27;[31m &#x9b;ghi")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "x")
+        shown = screen_text(app)
+        assert "def" in shown and "ghi" in shown
+        assert not any(ch in shown for ch in "\u202e\x1b\x9b")
+
+
+async def test_editing_a_recalled_prompt_keeps_the_edit(server: DemoServer) -> None:
+    server.configure(reply="ok")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "first")
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press("up")
+        assert prompt.text == "first"
+        await pilot.press("end", "!", "up", "down")
+        assert prompt.text == "first!"

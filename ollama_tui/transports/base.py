@@ -37,6 +37,7 @@ from ollama_tui.protocol import (
     http_error_message,
     preview,
 )
+from ollama_tui.sanitize import clean
 
 T = TypeVar("T")
 
@@ -57,9 +58,6 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
 
     def cancel(self) -> None:
         with self._lock:
@@ -209,7 +207,7 @@ def status_event(decoder: StreamDecoder, reply: RawReply, url: str, at: float) -
     if 300 <= reply.status < 400:
         text = (
             f"Ollama at {url} answered with a redirect (HTTP {reply.status}) to "
-            f"{reply.location or '?'}; point OLLAMA_HOST or --host at the final address."
+            f"{clean(reply.location or '?')}; point OLLAMA_HOST or --host at the final address."
         )
     else:
         text = http_error_message(reply.status, reply.reason, reply.body, url)

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ollama_tui.connection import ConnectionSettings
+from ollama_tui.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
 from ollama_tui.ui.controller import StreamController
 from ollama_tui.ui.screens.chat import ChatScreen
@@ -126,7 +127,7 @@ class OllamaApp(App[None]):
             chosen = await self.push_screen_wait(ModelPicker(models, self.model))
             if chosen:
                 self.set_model(chosen)
-                self.notify(f"Model: {chosen}", markup=False)
+                self.notify(f"Model: {clean(chosen)}", markup=False)
 
         self.run_worker(pick(), exit_on_error=False)
 

@@ -28,6 +28,7 @@ from ollama_tui.events import (
 )
 from ollama_tui.figures import summary
 from ollama_tui.protocol import ChatMessage, chat_request
+from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
@@ -54,6 +55,7 @@ class Turn:
     splitter: ThinkTagSplitter
     context: list[ChatMessage]
     regenerate: bool = False
+    question: UserMessage | None = None  # its bubble, removed again if nothing came back
 
 
 class ChatScreen(Screen[None]):
@@ -151,7 +153,8 @@ class ChatScreen(Screen[None]):
     def refresh_labels(self) -> None:
         app = self.ollama
         where = "demo server" if app.demo else app.settings.base_url
-        header = f"ollama-tui · {app.model or 'no model'} · {where}"
+        model = clean(app.model or "no model")
+        header = f"ollama-tui · {model} · {where}"
         if app.remote_plain_http:
             header += " · unencrypted remote host"
         self.query_one("#header", Static).update(Content(header))
@@ -160,7 +163,7 @@ class ChatScreen(Screen[None]):
         )
         status = self.query_one(StatusBar)
         status.transport = app.transport
-        status.model = app.model or "no model"
+        status.model = model
         select = self.query_one("#transport", Select)
         if select.value != app.transport:
             select.value = app.transport
@@ -183,10 +186,17 @@ class ChatScreen(Screen[None]):
         prompt = event.prompt
         prompt.remember(event.text)
         prompt.clear()
-        self.mount_in_transcript(UserMessage(event.text))
-        self.send(event.text, [*self.history, ChatMessage("user", event.text)])
+        question = UserMessage(event.text)
+        self.mount_in_transcript(question)
+        self.send(event.text, [*self.history, ChatMessage("user", event.text)], question=question)
 
-    def send(self, prompt: str, context: list[ChatMessage], regenerate: bool = False) -> None:
+    def send(
+        self,
+        prompt: str,
+        context: list[ChatMessage],
+        regenerate: bool = False,
+        question: UserMessage | None = None,
+    ) -> None:
         app = self.ollama
         request = chat_request(app.model or "", context, think=app.think)
         widget = AssistantMessage(app.transport, app.model or "")
@@ -200,8 +210,9 @@ class ChatScreen(Screen[None]):
             ThinkTagSplitter(),
             context,
             regenerate,
+            question,
         )
-        self.query_one(StatusBar).begin(live.started, self.turn.tracker.snapshot)
+        self.query_one(StatusBar).begin(self.turn.tracker.snapshot)
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
@@ -262,8 +273,11 @@ class ChatScreen(Screen[None]):
             self.mount_in_transcript(Notice(end.message))
         arrived = turn.widget.text or turn.widget.thinking_text
         if not arrived and not isinstance(end, Done):
-            # Nothing came back: the request is undone and its prompt returned for editing.
+            # Nothing came back: the request is undone (the error stays) and its prompt
+            # goes back into the box, so a resend does not show the question twice.
             await turn.widget.remove()
+            if turn.question is not None:
+                await turn.question.remove()
             if not turn.regenerate:
                 self.query_one(PromptInput).restore(turn.prompt)
             return
@@ -322,7 +336,8 @@ class ChatScreen(Screen[None]):
         self.regenerate(self.ollama.transport)
 
     def action_regenerate_next(self) -> None:
-        self.action_cycle_transport()
+        if self.turn is None and any(m.role == "user" for m in self.history):
+            self.action_cycle_transport()
         self.regenerate(self.ollama.transport)
 
     def regenerate(self, transport: str) -> None:

@@ -47,7 +47,7 @@ class ModelInfo:
     def label(self) -> Content:
         gib = f"{self.size / 2**30:.1f} GiB" if self.size else ""
         extra = "  ".join(x for x in (self.parameter_size, self.quantization, gib) if x)
-        return Content.assemble(f"{clean(self.name):<28} ", (extra, "$text-muted"))
+        return Content.assemble(f"{clean(self.name):<28} ", (clean(extra), "$text-muted"))
 
 
 class ModelPicker(ModalScreen[str | None]):

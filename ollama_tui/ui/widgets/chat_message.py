@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -14,7 +15,17 @@ from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 def _parser() -> MarkdownIt:
     # "html": False shows HTML in a reply as text instead of dropping it silently.
-    return MarkdownIt("gfm-like", {"html": False})
+    parser = MarkdownIt("gfm-like", {"html": False})
+    parser.core.ruler.push("clean_text", _clean_tokens)
+    return parser
+
+
+def _clean_tokens(state: StateCore) -> None:
+    """Entities (`&#x202E;`, `&#27;`) decode after the source was cleaned: clean again."""
+    for token in state.tokens:
+        token.content = clean(token.content)
+        for child in token.children or ():
+            child.content = clean(child.content)
 
 
 class UserMessage(Static):

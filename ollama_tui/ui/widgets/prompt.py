@@ -50,7 +50,14 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     def _recalling(self) -> bool:
-        return bool(self.past_prompts) and (not self.text or self._recall is not None)
+        """Up/Down walk the history from an empty box, or from an unedited recalled prompt;
+        once the user edits a recalled prompt they move the cursor, so no edit is lost."""
+        if not self.past_prompts:
+            return False
+        if self._recall is not None and self.text == self.past_prompts[self._recall]:
+            return True
+        self._recall = None
+        return not self.text
 
     def _step(self, direction: int) -> None:
         index = len(self.past_prompts) if self._recall is None else self._recall

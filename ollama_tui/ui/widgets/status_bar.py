@@ -79,7 +79,7 @@ class StatusBar(Widget):
         else:
             self._ticker.pause()
 
-    def begin(self, sent: float, live: Callable[[], StreamTiming]) -> None:
+    def begin(self, live: Callable[[], StreamTiming]) -> None:
         """A reply started; `live()` gives its figures so far, read at each tick."""
         self._live = live
         self.figures = Figures(State.WAITING, live())
