@@ -480,3 +480,15 @@ async def test_editing_a_recalled_prompt_keeps_the_edit(server: DemoServer) -> N
         assert prompt.text == "first"
         await pilot.press("end", "!", "up", "down")
         assert prompt.text == "first!"
+
+
+async def test_status_bar_names_the_transport_its_figures_came_from(server: DemoServer) -> None:
+    server.configure(reply="ok")
+    app = make_app(server, transport="aiohttp")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await send_and_wait(pilot, app, "x")
+        await pilot.press("ctrl+t")
+        assert app.transport == "requests"
+        bar = app.chat.query_one(StatusBar)
+        assert bar.figures.transport == "aiohttp"
+        assert "aiohttp · demo │ TTFC" in str(bar.render())

@@ -212,7 +212,7 @@ class ChatScreen(Screen[None]):
             regenerate,
             question,
         )
-        self.query_one(StatusBar).begin(self.turn.tracker.snapshot)
+        self.query_one(StatusBar).begin(live.transport, self.turn.tracker.snapshot)
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)

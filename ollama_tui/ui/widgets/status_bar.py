@@ -46,6 +46,7 @@ class Figures:
     state: State = State.IDLE
     timing: StreamTiming | None = None
     stats: ServerStats | None = None
+    transport: str | None = None  # the reply's own, which a switch since does not change
 
 
 class StatusBar(Widget):
@@ -79,18 +80,18 @@ class StatusBar(Widget):
         else:
             self._ticker.pause()
 
-    def begin(self, live: Callable[[], StreamTiming]) -> None:
+    def begin(self, transport: str, live: Callable[[], StreamTiming]) -> None:
         """A reply started; `live()` gives its figures so far, read at each tick."""
         self._live = live
-        self.figures = Figures(State.WAITING, live())
+        self.figures = Figures(State.WAITING, live(), transport=transport)
 
     def streaming(self) -> None:
         if self._live is not None:
-            self.figures = Figures(State.STREAMING, self._live())
+            self.figures = replace(self.figures, state=State.STREAMING, timing=self._live())
 
     def end(self, state: State, timing: StreamTiming, stats: ServerStats | None = None) -> None:
         self._live = None
-        self.figures = Figures(state, timing, stats)
+        self.figures = replace(self.figures, state=state, timing=timing, stats=stats)
 
     def render(self) -> Content:
         # Figures are dropped, least useful first, until the line fits the bar;
@@ -106,7 +107,7 @@ class StatusBar(Widget):
         f = self.figures
         out = [
             (0, f" ● {f.state.value} ", STATE_STYLE[f.state]),
-            (1, f"{self.transport} · {self.model}", ""),
+            (1, f"{f.transport or self.transport} · {self.model}", ""),
         ]
         t = f.timing
         if t is None:
