@@ -14,9 +14,8 @@ import aiohttp
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.protocol import Request, StreamDecoder
 from ollama_tui.transports.base import (
-    DRAIN_LIMIT,
     JSON_HEADERS,
     AsyncTransport,
     CancelToken,
@@ -25,8 +24,9 @@ from ollama_tui.transports.base import (
     api_failure,
     api_payload,
     api_result,
+    apump,
+    aread_limited,
     caused_by,
-    ended,
     failed,
     status_event,
     until_cancelled,
@@ -113,20 +113,11 @@ class AiohttpTransport(AsyncTransport):
             undo = cancel.on_cancel(lambda: loop.call_soon_threadsafe(response.close))
         try:
             if response.status != 200:
-                body = await response.content.read(ERROR_BODY_LIMIT)
+                body = await aread_limited(response.content.iter_any())
                 yield status_event(decoder, _reply(response, body), url, clock())
                 return
-            content = response.content
-            while data := await content.readany():
-                at = clock()
-                if cancel is not None and cancel.cancelled:
-                    break
-                for event in decoder.feed(data, at):
-                    yield event
-                if decoder.finished:
-                    await _drain(content)
-                    return
-            for event in ended(decoder, cancel, clock):
+            chunks = response.content.iter_any()
+            async for event in apump(decoder, chunks, cancel, clock, (aiohttp.ClientError,)):
                 yield event
         except (TimeoutError, aiohttp.ClientError) as exc:
             yield failed(decoder, classify(exc), settings, cancel)
@@ -139,16 +130,6 @@ class AiohttpTransport(AsyncTransport):
                 response.release()
             else:
                 response.close()
-
-
-async def _drain(content: aiohttp.StreamReader) -> None:
-    """Read the end of a finished body so the connection goes back to the pool."""
-    left = DRAIN_LIMIT
-    try:
-        while left > 0 and (data := await content.readany()):
-            left -= len(data)
-    except aiohttp.ClientError:
-        return  # the connection is closed instead of pooled
 
 
 def _reply(response: aiohttp.ClientResponse, body: bytes) -> RawReply:

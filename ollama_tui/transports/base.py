@@ -214,6 +214,50 @@ def status_event(decoder: StreamDecoder, reply: RawReply, url: str, at: float) -
     return decoder.fail(ErrorKind.HTTP, text, at, status=reply.status)
 
 
+def pump(
+    decoder: StreamDecoder,
+    chunks: Iterator[bytes],
+    cancel: CancelToken | None,
+    clock: Callable[[], float],
+    errors: tuple[type[BaseException], ...],
+) -> Iterator[StreamEvent]:
+    """Feed a body to the decoder, each read timed as it arrives, to the terminal event.
+
+    Then the end of the body is read (bounded), so the connection can go back to the
+    pool; that only happens if the consumer iterates on past the terminal event.
+    """
+    for data in chunks:
+        at = clock()
+        if cancel is not None and cancel.cancelled:
+            break
+        yield from decoder.feed(data, at)
+        if decoder.finished:
+            _drain(chunks, errors)
+            return
+    yield from ended(decoder, cancel, clock)
+
+
+async def apump(
+    decoder: StreamDecoder,
+    chunks: AsyncIterator[bytes],
+    cancel: CancelToken | None,
+    clock: Callable[[], float],
+    errors: tuple[type[BaseException], ...],
+) -> AsyncIterator[StreamEvent]:
+    """`pump` for an async body."""
+    async for data in chunks:
+        at = clock()
+        if cancel is not None and cancel.cancelled:
+            break
+        for event in decoder.feed(data, at):
+            yield event
+        if decoder.finished:
+            await _adrain(chunks, errors)
+            return
+    for event in ended(decoder, cancel, clock):
+        yield event
+
+
 def read_limited(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
     """At most `limit` bytes of a body: enough to find the server's error message."""
     body = b""
@@ -224,15 +268,31 @@ def read_limited(chunks: Iterator[bytes], limit: int = ERROR_BODY_LIMIT) -> byte
     return body[:limit]
 
 
-def drain(chunks: Iterator[bytes], errors: tuple[type[BaseException], ...]) -> None:
-    """Read the end of a finished body so the connection goes back to the pool.
+async def aread_limited(chunks: AsyncIterator[bytes], limit: int = ERROR_BODY_LIMIT) -> bytes:
+    body = b""
+    async for data in chunks:
+        body += data
+        if len(body) >= limit:
+            break
+    return body[:limit]
 
-    Only reached if the consumer iterates past the terminal event; a failure (or a
-    body that goes on) just means the connection is closed instead of pooled.
-    """
+
+def _drain(chunks: Iterator[bytes], errors: tuple[type[BaseException], ...]) -> None:
+    # A failure, or a body that goes on, just means the connection is closed, not pooled.
     left = DRAIN_LIMIT
     try:
         for data in chunks:
+            left -= len(data)
+            if left < 0:
+                return
+    except errors:
+        return
+
+
+async def _adrain(chunks: AsyncIterator[bytes], errors: tuple[type[BaseException], ...]) -> None:
+    left = DRAIN_LIMIT
+    try:
+        async for data in chunks:
             left -= len(data)
             if left < 0:
                 return

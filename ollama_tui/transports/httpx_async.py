@@ -9,17 +9,17 @@ import httpx
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.protocol import Request, StreamDecoder
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports.base import (
-    DRAIN_LIMIT,
     JSON_HEADERS,
     AsyncTransport,
     CancelToken,
     api_failure,
     api_payload,
     api_result,
-    ended,
+    apump,
+    aread_limited,
     failed,
     shutdown_socket,
     status_event,
@@ -74,20 +74,11 @@ class HttpxAsyncTransport(AsyncTransport):
         undo = cancel.on_cancel(lambda: shutdown_socket(socket_of(response))) if cancel else None
         try:
             if response.status_code != 200:
-                body = await _read_limited(response.aiter_bytes(), ERROR_BODY_LIMIT)
+                body = await aread_limited(response.aiter_bytes())
                 yield status_event(decoder, reply_of(response, body), url, clock())
                 return
             chunks = response.aiter_bytes()
-            async for data in chunks:
-                at = clock()
-                if cancel is not None and cancel.cancelled:
-                    break
-                for event in decoder.feed(data, at):
-                    yield event
-                if decoder.finished:
-                    await _drain(chunks)
-                    return
-            for event in ended(decoder, cancel, clock):
+            async for event in apump(decoder, chunks, cancel, clock, (httpx.HTTPError,)):
                 yield event
         except httpx.HTTPError as exc:
             yield failed(decoder, classify(exc), settings, cancel)
@@ -95,24 +86,3 @@ class HttpxAsyncTransport(AsyncTransport):
             if undo is not None:
                 undo()
             await response.aclose()
-
-
-async def _read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    body = b""
-    async for data in chunks:
-        body += data
-        if len(body) >= limit:
-            break
-    return body[:limit]
-
-
-async def _drain(chunks: AsyncIterator[bytes]) -> None:
-    """Read the end of a finished body so the connection goes back to the pool."""
-    left = DRAIN_LIMIT
-    try:
-        async for data in chunks:
-            left -= len(data)
-            if left < 0:
-                return
-    except httpx.HTTPError:
-        return  # the connection is closed instead of pooled

@@ -19,9 +19,8 @@ from ollama_tui.transports.base import (
     api_failure,
     api_payload,
     api_result,
-    drain,
-    ended,
     failed,
+    pump,
     read_limited,
     shutdown_socket,
     status_event,
@@ -75,16 +74,7 @@ class HttpxSyncTransport(SyncTransport):
                 body = read_limited(response.iter_bytes())
                 yield status_event(decoder, reply_of(response, body), url, clock())
                 return
-            chunks = response.iter_bytes()
-            for data in chunks:
-                at = clock()
-                if cancel is not None and cancel.cancelled:
-                    break
-                yield from decoder.feed(data, at)
-                if decoder.finished:
-                    drain(chunks, (httpx.HTTPError,))
-                    return
-            yield from ended(decoder, cancel, clock)
+            yield from pump(decoder, response.iter_bytes(), cancel, clock, (httpx.HTTPError,))
         except httpx.HTTPError as exc:
             yield failed(decoder, classify(exc), settings, cancel)
         finally:

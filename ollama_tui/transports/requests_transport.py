@@ -24,9 +24,8 @@ from ollama_tui.transports.base import (
     api_payload,
     api_result,
     caused_by,
-    drain,
-    ended,
     failed,
+    pump,
     shutdown_socket,
     status_event,
 )
@@ -113,15 +112,7 @@ class RequestsTransport(SyncTransport):
                 yield status_event(decoder, _reply(response, body), url, clock())
                 return
             chunks = response.iter_content(READ_SIZE)
-            for data in chunks:
-                at = clock()
-                if cancel is not None and cancel.cancelled:
-                    break
-                yield from decoder.feed(data, at)
-                if decoder.finished:
-                    drain(chunks, (requests.RequestException,))
-                    return
-            yield from ended(decoder, cancel, clock)
+            yield from pump(decoder, chunks, cancel, clock, (requests.RequestException,))
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             yield failed(decoder, classify(exc), settings, cancel)
         finally:
