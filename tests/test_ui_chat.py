@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 
 from ollama_tui.demo import DemoServer, Fault
+from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
@@ -492,3 +495,29 @@ async def test_status_bar_names_the_transport_its_figures_came_from(server: Demo
         bar = app.chat.query_one(StatusBar)
         assert bar.figures.transport == "aiohttp"
         assert "aiohttp · demo │ TTFC" in str(bar.render())
+
+
+async def test_streams_on_sync_transports_do_not_starve_other_thread_work(
+    server: DemoServer,
+) -> None:
+    # Eight blocking streams: more than the 6 threads Textual's default executor has here.
+    server.configure(token_rate=10.0)
+    app = make_app(server, transport="httpx-sync")
+    async with app.run_test(size=(100, 30)) as pilot:
+        request = chat_request("demo", [ChatMessage("user", "long")])
+        streams = [app.controller.start(app.chat, "requests", request) for _ in range(8)]
+
+        def streaming() -> bool:
+            records = [r for r in server.log if r.path == "/api/chat"]
+            return len(records) == 8 and all(r.lines_sent > 0 for r in records)
+
+        await wait_until(pilot, streaming)
+        records = chat_requests(server, 8)
+        started = time.perf_counter()
+        tags = await app.call("GET", "/api/tags")  # a worker thread of its own
+        assert time.perf_counter() - started < 1.0
+        assert tags["models"]
+        for stream in streams:
+            stream.stop()
+        for record in records:
+            assert record.finished.wait(2) and record.outcome == "disconnected"
