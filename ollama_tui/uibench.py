@@ -4,7 +4,7 @@ Runs the real app headless against the built-in server (in a subprocess, so its
 CPU is not counted here) and measures, per transport and reply shape:
 
 - lag: from a chunk's arrival (the transport's timestamp) to the moment its text
-  is in the Markdown widget (the append that contains it has completed), p50/p95;
+  is in a Markdown widget (the append that contains it has completed), p50/p95;
 - the longest event-loop stall while streaming (a 5 ms ticker's worst gap);
 - CPU per 1,000 tokens over the first and the last 1,000 tokens of the reply;
 - keystroke-to-echo latency in the prompt box while streaming, p50/p95;
@@ -110,8 +110,6 @@ class Server:
 
 async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
     from textual import events
-    from textual.await_complete import AwaitComplete
-    from textual.widgets import Markdown
 
     from ollama_tui.connection import ConnectionSettings
     from ollama_tui.events import ContentDelta
@@ -139,19 +137,18 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
         return events_now
 
     LiveStream.take = take  # type: ignore[method-assign]
-    # Patched on the class before the request goes out, so no append is missed.
-    original_append = Markdown.append
+    # Patched on the class before the request goes out, so no append is missed. The
+    # answer may span several Markdown widgets: count the text handed to them all.
+    original_append = AssistantMessage._append
+    appended_chars = 0
 
-    def append(self: Markdown, fragment: str) -> AwaitComplete:
-        awaitable = original_append(self, fragment)
+    async def append(self: AssistantMessage, text: str) -> None:
+        nonlocal appended_chars
+        await original_append(self, text)
+        appended_chars += len(text)
+        appended.append((time.perf_counter(), appended_chars))
 
-        async def timed() -> None:
-            await awaitable
-            appended.append((time.perf_counter(), len(self.source)))
-
-        return AwaitComplete(timed())
-
-    Markdown.append = append  # type: ignore[method-assign]
+    AssistantMessage._append = append  # type: ignore[method-assign]
     stall = 0.0
     echoes: list[float] = []
     errors: list[str] = []
@@ -194,7 +191,7 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
                 errors.append(f"text differs: {len(message.text)} of {len(reply)} chars")
     finally:
         LiveStream.take = original_take  # type: ignore[method-assign]
-        Markdown.append = original_append  # type: ignore[method-assign]
+        AssistantMessage._append = original_append  # type: ignore[method-assign]
     wall = time.perf_counter() - started
     lags = []
     index = 0

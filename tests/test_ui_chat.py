@@ -14,7 +14,7 @@ from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
-from ollama_tui.ui.widgets.chat_message import Notice, UserMessage
+from ollama_tui.ui.widgets.chat_message import FoldedParagraphs, Notice, UserMessage
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (
@@ -521,3 +521,26 @@ async def test_streams_on_sync_transports_do_not_starve_other_thread_work(
             stream.stop()
         for record in records:
             assert record.finished.wait(2) and record.outcome == "disconnected"
+
+
+async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
+    server: DemoServer,
+) -> None:
+    paragraphs = [f"Paragraph {i} has **bold** and `code` words." for i in range(130)]
+    reply = "\n\n".join(paragraphs) + "\n\n```python\nprint('kept as code')\n```\n"
+    server.configure(reply=reply, token_rate=3000.0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "long")
+        assert message.text == reply
+        folded = list(message.query(FoldedParagraphs))
+        assert len(folded) >= 2
+        # Far fewer widgets than the 130 paragraph widgets a single Markdown would hold.
+        assert len(list(message.query("*"))) < 100
+        words = "\n\n".join(str(f.content) for f in folded) + "\n\n"
+        words += "".join(m.source for m in message.query(Markdown))
+        for i in (0, 64, 129):
+            assert f"Paragraph {i} has bold and code words." in words.replace("**", "").replace(
+                "`", ""
+            )
+        assert "print('kept as code')" in words

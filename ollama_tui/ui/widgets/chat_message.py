@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._markdown import MarkdownParagraph
 
 from ollama_tui.sanitize import clean
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
@@ -26,6 +27,63 @@ def _clean_tokens(state: StateCore) -> None:
         token.content = clean(token.content)
         for child in token.children or ():
             child.content = clean(child.content)
+
+
+SEGMENT_BLOCKS = 40
+"""A streaming answer moves on to a new Markdown widget after this many blocks."""
+
+
+def _segment() -> Markdown:
+    return Markdown(classes="answer", parser_factory=_parser, open_links=False)
+
+
+def _boundary(text: str, room: int) -> int | None:
+    """Where the `room`-th blank line of `text` ends, if it has that many."""
+    end = 0
+    for _ in range(room):
+        found = text.find("\n\n", end)
+        if found < 0:
+            return None
+        end = found + 2
+    return end
+
+
+def _between_blocks(source: str) -> bool:
+    """Whether `source` ends between two top-level blocks (not inside a code fence)."""
+    fences = source.count("\n```") + source.startswith("```")
+    return source.endswith("\n\n") and fences % 2 == 0
+
+
+class FoldedParagraphs(Static):
+    """A finished run of paragraphs as one widget, styled as Markdown paragraphs are."""
+
+    COMPONENT_CLASSES = {"em", "strong", "s", "code_inline"}
+    DEFAULT_CSS = """
+    FoldedParagraphs {
+        padding: 0 2;
+        margin: 0 0 1 0;
+        & > .em { text-style: italic; }
+        & > .strong { text-style: bold; }
+        & > .s { text-style: strike; }
+        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
+        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
+    }
+    """
+
+
+async def _fold(markdown: Markdown) -> None:
+    """Replace a finished run of plain paragraphs with one widget holding their text.
+
+    Textual lays out every mounted widget on every frame, so a long reply of hundreds
+    of paragraph widgets slows the whole screen; one widget per segment does not.
+    Segments with anything but paragraphs (code, tables, lists) stay as they are.
+    """
+    blocks = list(markdown.children)
+    if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
+        return
+    joined = Content("\n\n").join(b._content for b in blocks)
+    await markdown.parent.mount(FoldedParagraphs(joined), before=markdown)  # type: ignore[union-attr]
+    await markdown.remove()
 
 
 class UserMessage(Static):
@@ -51,6 +109,7 @@ class AssistantMessage(Vertical):
         self.thinking_text = ""
         self.text = ""
         self._feed: MarkdownFeed | None = None
+        self._live: Markdown | None = None
 
     def compose(self) -> ComposeResult:
         # Hidden from the start (not in on_mount, which may run after the first events).
@@ -58,14 +117,34 @@ class AssistantMessage(Vertical):
         thinking.display = False
         with thinking:
             yield Static(id="thinking-text", markup=False)
-        yield Markdown(id="answer", parser_factory=_parser, open_links=False)
+        yield _segment()
         footer = Static(id="footer", markup=False)
         footer.display = False
         yield footer
 
     @property
     def markdown(self) -> Markdown:
-        return self.query_one("#answer", Markdown)
+        """The Markdown widget the answer is streaming into now."""
+        return self._live or self.query(Markdown).last()
+
+    async def _append(self, text: str) -> None:
+        """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
+        block boundary in a new segment and fold the full one (see `_fold`)."""
+        live = self.markdown
+        while True:
+            room = max(1, SEGMENT_BLOCKS - len(live.children))
+            cut = _boundary(text, room)
+            if cut is None or not _between_blocks(live.source + text[:cut]):
+                break
+            await live.append(text[:cut])
+            text = text[cut:]
+            fresh = _segment()
+            await self.mount(fresh, after=live)
+            self._live = fresh
+            await _fold(live)
+            live = fresh
+        if text:
+            await live.append(text)
 
     def add_thinking(self, text: str) -> None:
         if not text:
@@ -84,7 +163,7 @@ class AssistantMessage(Vertical):
             self.query_one("#thinking", Collapsible).collapsed = True
         self.text += text
         if self._feed is None:
-            self._feed = MarkdownFeed(self.markdown)
+            self._feed = MarkdownFeed(self._append)
         self._feed.write(text)
 
     async def on_unmount(self) -> None:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from time import perf_counter
-
-from textual.widgets import Markdown
 
 REST_FACTOR = 1.0
 
 
+Sink = Callable[[str], Awaitable[None]]
+
+
 class MarkdownFeed:
-    def __init__(self, markdown: Markdown) -> None:
-        self.markdown = markdown
+    def __init__(self, sink: Sink) -> None:
+        """`sink(text)` appends joined text (to one or, for a long reply, more widgets)."""
+        self.sink = sink
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -43,7 +46,7 @@ class MarkdownFeed:
             self._pending.clear()
             started = perf_counter()
             # Shielded: a cancel (stop) must not cut an append in half.
-            self._append = asyncio.ensure_future(self.markdown.append(text))
+            self._append = asyncio.ensure_future(self.sink(text))
             await asyncio.shield(self._append)
             await asyncio.sleep((perf_counter() - started) * REST_FACTOR)
 
@@ -61,4 +64,4 @@ class MarkdownFeed:
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
-            await self.markdown.append(text)
+            await self.sink(text)
