@@ -544,3 +544,6 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
                 "`", ""
             )
         assert "print('kept as code')" in words
+        # A link in folded text still asks before opening.
+        await folded[0].run_action("link('https://example.com/x')")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

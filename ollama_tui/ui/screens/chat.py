@@ -33,7 +33,12 @@ from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
-from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, UserMessage
+from ollama_tui.ui.widgets.chat_message import (
+    AssistantMessage,
+    FoldedParagraphs,
+    Notice,
+    UserMessage,
+)
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 
@@ -394,6 +399,7 @@ class ChatScreen(Screen[None]):
         self.ollama.action_pick_model()
 
     @on(Markdown.LinkClicked)
-    def link_clicked(self, event: Markdown.LinkClicked) -> None:
+    @on(FoldedParagraphs.LinkClicked)
+    def link_clicked(self, event: Markdown.LinkClicked | FoldedParagraphs.LinkClicked) -> None:
         event.stop()
         self.ollama.confirm_open_link(event.href)

@@ -7,6 +7,7 @@ from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownParagraph
 
@@ -56,6 +57,16 @@ def _between_blocks(source: str) -> bool:
 
 class FoldedParagraphs(Static):
     """A finished run of paragraphs as one widget, styled as Markdown paragraphs are."""
+
+    class LinkClicked(Message):
+        """A link in folded text was clicked (Markdown's own message needs a Markdown)."""
+
+        def __init__(self, href: str) -> None:
+            super().__init__()
+            self.href = href
+
+    async def action_link(self, href: str) -> None:
+        self.post_message(self.LinkClicked(href))
 
     COMPONENT_CLASSES = {"em", "strong", "s", "code_inline"}
     DEFAULT_CSS = """
