@@ -26,7 +26,6 @@ import pty
 import resource
 import select
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -87,24 +86,20 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Server:
-    """The demo server in a subprocess, with a fixed reply."""
+    """The demo server in a subprocess (the bench's), answering with a fixed reply."""
 
     def __init__(self, reply: str, rate: float) -> None:
+        from ollama_tui.bench.server import DemoProcess
+
         self.file = tempfile.NamedTemporaryFile("w", suffix=".md", delete=False)  # noqa: SIM115
         self.file.write(reply)
         self.file.close()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ollama_tui", "serve-demo", "--port", "0",
-             "--token-rate", str(rate), "--reply-file", self.file.name],
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        self.url = line.strip().rsplit(" ", 1)[-1]
+        self.process = DemoProcess(rate, 0.0, extra_args=["--reply-file", self.file.name])
+        self.process.start()
+        self.url = self.process.url
 
     def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        self.process.stop()
         os.unlink(self.file.name)
 
 

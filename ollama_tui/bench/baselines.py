@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from ollama_tui.bench.spec import StreamSample
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.protocol import Request
+from ollama_tui.transports._httpx import client_options  # same limits as the project's
 from ollama_tui.transports.base import JSON_HEADERS
 
 
@@ -97,7 +98,7 @@ class BareRequests:
 
 class BareHttpxSync:
     def __init__(self, settings: ConnectionSettings) -> None:
-        self.client = httpx.Client(**_httpx_options(settings))
+        self.client = httpx.Client(**client_options(settings))
         self.settings = settings
 
     def one(self, request: Request) -> StreamSample:
@@ -122,7 +123,7 @@ class BareHttpxSync:
 
 class BareHttpxAsync:
     def __init__(self, settings: ConnectionSettings) -> None:
-        self.client = httpx.AsyncClient(**_httpx_options(settings))
+        self.client = httpx.AsyncClient(**client_options(settings))
         self.settings = settings
 
     async def one(self, request: Request) -> StreamSample:
@@ -175,20 +176,6 @@ class BareAiohttp:
 
     async def aclose(self) -> None:
         await self.session.close()
-
-
-def _httpx_options(settings: ConnectionSettings) -> dict[str, Any]:
-    n = settings.max_connections
-    return {
-        "timeout": httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.connect_timeout,
-            pool=None,
-        ),
-        "limits": httpx.Limits(max_connections=n, max_keepalive_connections=n),
-        "trust_env": False,
-    }
 
 
 SYNC_BASELINES = {"requests": BareRequests, "httpx-sync": BareHttpxSync}

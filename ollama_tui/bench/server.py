@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import IO
 
@@ -22,11 +23,16 @@ class DemoProcess:
     """`python -m ollama_tui serve-demo --port 0 ...` on 127.0.0.1; stopped on exit, always."""
 
     def __init__(
-        self, token_rate: float, first_token_delay: float, start_timeout: float = 20.0
+        self,
+        token_rate: float,
+        first_token_delay: float,
+        start_timeout: float = 20.0,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.token_rate = token_rate
         self.first_token_delay = first_token_delay
         self.start_timeout = start_timeout
+        self.extra_args = tuple(extra_args)
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
@@ -64,6 +70,7 @@ class DemoProcess:
             repr(self.token_rate),
             "--first-token-delay",
             repr(self.first_token_delay),
+            *self.extra_args,
         ]
         self._process = subprocess.Popen(
             command,
