@@ -94,17 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_arguments(serve)
 
     from ollama_tui.bench import add_arguments as add_bench_arguments
+    from ollama_tui.uibench import add_arguments as add_ui_bench_arguments
 
     bench = commands.add_parser(
         "bench", help="measure the four transports at the wire, alone and under concurrency"
     )
     add_bench_arguments(bench)
+    ui = bench.add_argument_group("UI streaming benchmark (with --ui)")
+    ui.add_argument(
+        "--ui", action="store_true", help="measure the chat UI's streaming instead of the wire"
+    )
+    add_ui_bench_arguments(ui)  # type: ignore[arg-type]
     return parser
 
 
-def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    from ollama_tui.demo import Fault
+# The demo server's fault names, spelled out so building the parser does not import the
+# server (aiohttp.web costs ~0.2 s of every start); a test keeps them equal to `Fault`.
+FAULTS = ("not-found", "error-mid", "cut", "stall", "malformed", "no-done")
 
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token-rate",
         type=float,
@@ -119,9 +128,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds before the first token, as a model load",
     )
-    parser.add_argument(
-        "--fault", choices=[f.value for f in Fault], help="misbehave this way on every reply"
-    )
+    parser.add_argument("--fault", choices=FAULTS, help="misbehave this way on every reply")
     parser.add_argument(
         "--fault-after", type=int, default=5, metavar="N", help="tokens before the fault"
     )
@@ -184,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_standalone(args.bind, args.port, demo_config(args))
             return 0
+        if args.command == "bench" and args.ui:
+            from ollama_tui.uibench import run as run_ui_bench
+
+            return run_ui_bench(args)
         if args.command == "bench":
             from ollama_tui.bench import run
 

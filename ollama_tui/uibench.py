@@ -234,12 +234,12 @@ def startup_time(runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tokens", type=int, default=20_000)
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--tokens", type=int, default=20_000, help="reply length (UI bench)")
     parser.add_argument("--rate", type=float, default=500.0, help="server tokens per second")
-    parser.add_argument("--shapes", default="prose,code-fence,paragraph")
+    parser.add_argument("--shapes", default="prose,code-fence,paragraph", help="reply shapes")
     parser.add_argument("--ui-transports", default="requests,httpx-sync,httpx-async,aiohttp")
-    parser.add_argument("--ui-json", metavar="PATH")
+    parser.add_argument("--ui-json", metavar="PATH", help="write the UI results as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -100,3 +100,14 @@ def test_bad_host_is_one_line() -> None:
     result = run_cli("--host", "example.com:99999", "--model", "m")
     assert result.returncode == 2
     assert result.stderr.strip() == "ollama-tui: Invalid port in Ollama host 'example.com:99999'"
+
+
+def test_fault_choices_match_the_server() -> None:
+    from ollama_tui.cli import FAULTS
+
+    assert tuple(f.value for f in Fault) == FAULTS
+
+
+def test_bench_ui_is_reachable_from_the_command_line() -> None:
+    helptext = run_cli("bench", "--help").stdout
+    assert "--ui" in helptext and "--ui-transports" in helptext
