@@ -8,6 +8,7 @@ import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._markdown import MarkdownFence
 
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.protocol import ChatMessage, chat_request
@@ -547,3 +548,20 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
         # A link in folded text still asks before opening.
         await folded[0].run_action("link('https://example.com/x')")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
+async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: DemoServer) -> None:
+    code = "".join(f"value_{i} = compute({i})\n" for i in range(300))
+    reply = f"Here:\n\n```python\n{code}```\n\nDone.\n"
+    server.configure(reply=reply, token_rate=3000.0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "code")
+        assert message.text == reply
+        fences = list(message.query(MarkdownFence))
+        assert len(fences) >= 3
+        # Each block shows its lines; together, every line once, in order.
+        assert "\n".join(f.code.rstrip("\n") for f in fences) == code.rstrip("\n")
+        assert all(f.lexer == "python" for f in fences)
+        await pilot.press("ctrl+b")
+        assert app.clipboard == code

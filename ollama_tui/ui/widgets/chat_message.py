@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
@@ -47,6 +49,37 @@ def _boundary(text: str, room: int) -> int | None:
             return None
         end = found + 2
     return end
+
+
+FENCE_LINES = 80
+"""A growing code block is re-highlighted whole on every append: past this many lines,
+it continues as a new block in a new segment, so each append's cost stays bounded."""
+
+_FENCE = re.compile(r"^```([^`\n]*)$", re.MULTILINE)
+
+
+def _fence_cut(source: str, text: str) -> tuple[int, str] | None:
+    """Where in `text` a fence passes FENCE_LINES lines (just after a line end), and the
+    fence's opening line; None if no fence in `text` is that long.
+
+    Only fences of three backticks at the start of a line are counted; anything else is
+    left whole.
+    """
+    whole = source + text
+    fences = list(_FENCE.finditer(whole))
+    for index in range(0, len(fences), 2):
+        opener = fences[index]
+        end = fences[index + 1].start() if index + 1 < len(fences) else len(whole)
+        position = opener.end()
+        for _ in range(FENCE_LINES + 1):  # the opening line's end, then the code lines
+            position = whole.find("\n", position, end) + 1
+            if position == 0:
+                break
+        else:
+            cut = position - len(source)
+            if cut > 0 and position < end:
+                return cut, opener.group(0)
+    return None
 
 
 def _between_blocks(source: str) -> bool:
@@ -140,22 +173,36 @@ class AssistantMessage(Vertical):
 
     async def _append(self, text: str) -> None:
         """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
-        block boundary in a new segment and fold the full one (see `_fold`)."""
+        block boundary in a new segment and fold the full one (see `_fold`). A code fence
+        longer than FENCE_LINES is closed and reopened in a new segment (see `_fence_cut`)."""
         live = self.markdown
         while True:
             room = max(1, SEGMENT_BLOCKS - len(live.children))
             cut = _boundary(text, room)
-            if cut is None or not _between_blocks(live.source + text[:cut]):
-                break
-            await live.append(text[:cut])
-            text = text[cut:]
-            fresh = _segment()
-            await self.mount(fresh, after=live)
-            self._live = fresh
-            await _fold(live)
-            live = fresh
+            if cut is not None and _between_blocks(live.source + text[:cut]):
+                await live.append(text[:cut])
+                text = text[cut:]
+                live = await self._next_segment(live)
+                continue
+            fence = _fence_cut(live.source, text)
+            if fence is not None:
+                cut, opener = fence
+                await live.append(text[:cut] + "```\n")
+                text = opener + "\n" + text[cut:]
+                live.add_class("fence-continues")
+                live = await self._next_segment(live)
+                live.add_class("fence-continued")
+                continue
+            break
         if text:
             await live.append(text)
+
+    async def _next_segment(self, full: Markdown) -> Markdown:
+        fresh = _segment()
+        await self.mount(fresh, after=full)
+        self._live = fresh
+        await _fold(full)
+        return fresh
 
     def add_thinking(self, text: str) -> None:
         if not text:
