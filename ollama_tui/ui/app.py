@@ -16,6 +16,7 @@ from textual.screen import Screen
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
+from ollama_tui.transports.base import ApiError
 from ollama_tui.ui.controller import StreamController
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
@@ -94,8 +95,6 @@ class OllamaApp(App[None]):
         return await asyncio.to_thread(transport.call, method, path, body)
 
     async def load_models(self, choose: bool = False) -> list[ModelInfo]:
-        from ollama_tui.transports.base import ApiError
-
         try:
             tags = await self.call("GET", "/api/tags")
         except ApiError as error:
@@ -180,4 +179,4 @@ class OllamaApp(App[None]):
 
     def _regenerate_with(self, name: str) -> None:
         self.set_transport(name)
-        self.chat.regenerate(name)
+        self.chat.action_regenerate()

@@ -44,7 +44,6 @@ class LiveStream:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pending: list[StreamEvent] = field(default_factory=list, repr=False)
     _notified: bool = False
-    ended: bool = False
 
     def push(self, event: StreamEvent) -> bool:
         """Queue `event`; true if the UI must be told (nothing already on its way)."""

@@ -338,14 +338,7 @@ class ChatScreen(Screen[None]):
             self.notify(f"Transport: {self.ollama.transport}")
 
     def action_regenerate(self) -> None:
-        self.regenerate(self.ollama.transport)
-
-    def action_regenerate_next(self) -> None:
-        if self.turn is None and any(m.role == "user" for m in self.history):
-            self.action_cycle_transport()
-        self.regenerate(self.ollama.transport)
-
-    def regenerate(self, transport: str) -> None:
+        """Ask for the last reply again, on the transport chosen now."""
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
@@ -358,6 +351,11 @@ class ChatScreen(Screen[None]):
             return
         context = self.history[: last_user + 1]
         self.send(context[-1].content, context, regenerate=True)
+
+    def action_regenerate_next(self) -> None:
+        if self.turn is None and any(m.role == "user" for m in self.history):
+            self.action_cycle_transport()
+        self.action_regenerate()
 
     def action_new_chat(self) -> None:
         if self.turn is not None:
