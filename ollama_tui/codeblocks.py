@@ -10,7 +10,5 @@ _parser = MarkdownIt("commonmark")
 def code_blocks(markdown: str) -> list[str]:
     """The contents of every fenced or indented code block, in order."""
     return [
-        token.content
-        for token in _parser.parse(markdown)
-        if token.type in ("fence", "code_block")
+        token.content for token in _parser.parse(markdown) if token.type in ("fence", "code_block")
     ]

@@ -200,12 +200,20 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
     first = windows[0] * 1000 if windows else float("nan")
     last = windows[-1] * 1000 if windows else float("nan")
     return Result(
-        transport, shape, len(arrivals),
+        transport,
+        shape,
+        len(arrivals),
         statistics.median(lags) * 1000 if lags else float("nan"),
-        pct(lags, 0.95) * 1000, max(lags, default=float("nan")) * 1000,
-        stall * 1000, first, last,
+        pct(lags, 0.95) * 1000,
+        max(lags, default=float("nan")) * 1000,
+        stall * 1000,
+        first,
+        last,
         statistics.median(echoes) * 1000 if echoes else float("nan"),
-        pct(echoes, 0.95) * 1000, rss_mib() - rss_before, wall, errors,
+        pct(echoes, 0.95) * 1000,
+        rss_mib() - rss_before,
+        wall,
+        errors,
     )
 
 

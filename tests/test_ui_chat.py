@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -15,7 +16,12 @@ from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
-from ollama_tui.ui.widgets.chat_message import FoldedParagraphs, Notice, UserMessage
+from ollama_tui.ui.widgets.chat_message import (
+    FoldedFence,
+    FoldedParagraphs,
+    Notice,
+    UserMessage,
+)
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (
@@ -558,10 +564,37 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: Dem
     async with app.run_test(size=(100, 30)) as pilot:
         message = await send_and_wait(pilot, app, "code")
         assert message.text == reply
-        fences = list(message.query(MarkdownFence))
+        # Finished parts are folded into plain widgets; the last part is still a fence.
+        fences = list(message.query("MarkdownFence, FoldedFence"))
         assert len(fences) >= 3
+        assert any(isinstance(f, FoldedFence) for f in fences)
+        assert isinstance(fences[-1], MarkdownFence)
         # Each block shows its lines; together, every line once, in order.
         assert "\n".join(f.code.rstrip("\n") for f in fences) == code.rstrip("\n")
         assert all(f.lexer == "python" for f in fences)
+        # The parts read as one block: no margin or padding between them.
+        for upper, lower in itertools.pairwise(fences):
+            assert upper.has_class("continues") and lower.has_class("continued")
+            assert upper.region.bottom == lower.region.y
         await pilot.press("ctrl+b")
         assert app.clipboard == code
+
+
+async def test_a_giant_paragraph_is_cut_at_sentences_and_reads_as_one(server: DemoServer) -> None:
+    sentences = [f"Sentence {i} is `short` and *plain*." for i in range(400)]
+    reply = " ".join(sentences) + "\n"
+    server.configure(reply=reply, token_rate=5000.0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "long")
+        assert message.text == reply
+        parts = list(message.query("FoldedParagraphs, MarkdownParagraph"))
+        assert len(parts) >= 4
+        texts = [str(p.content if isinstance(p, FoldedParagraphs) else p._content) for p in parts]
+        # Cut only after a sentence, with no code span or emphasis left open.
+        assert all(t.rstrip().endswith(".") for t in texts)
+        plain = " ".join(t.strip() for t in texts)
+        assert plain == " ".join(s.replace("`", "").replace("*", "") for s in sentences)
+        # The parts touch: no blank line between them.
+        for upper, lower in itertools.pairwise(parts):
+            assert upper.region.bottom == lower.region.y

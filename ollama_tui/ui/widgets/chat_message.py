@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets._markdown import MarkdownParagraph
+from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
 
 from ollama_tui.sanitize import clean
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
@@ -82,6 +82,44 @@ def _fence_cut(source: str, text: str) -> tuple[int, str] | None:
     return None
 
 
+PARAGRAPH_CHARS = 2000
+"""A growing paragraph is re-parsed and re-wrapped whole on every append: past this many
+characters, it continues as a new paragraph in a new segment, margins joined."""
+
+_SENTENCE_ENDS = (". ", "! ", "? ", "。", "！", "？")
+_NOT_PARAGRAPH = tuple("#`>|-*+ \t") + tuple("0123456789")
+
+
+def _paragraph_cut(source: str, text: str) -> int | None:
+    """Where in `text` a long trailing paragraph may be cut, if it is longer than
+    PARAGRAPH_CHARS: after a sentence end (or, past 1.5× the size, any space), before a
+    letter, with no code span, emphasis or link left open. None if it may not be cut.
+    """
+    whole = source + text
+    start = whole.rfind("\n\n") + 2 if "\n\n" in whole else 0
+    block = whole[start:]
+    if len(block) < PARAGRAPH_CHARS or block.startswith(_NOT_PARAGRAPH):
+        return None
+    if not _between_blocks(whole[:start] or "\n\n"):
+        return None  # inside a code fence
+    first = max(PARAGRAPH_CHARS, len(source) - start)
+    for patient in (True, False):
+        if not patient and len(block) < PARAGRAPH_CHARS * 1.5:
+            return None
+        for index in range(first, len(block)):
+            if not block[index].isalpha():
+                continue
+            if not block.endswith(_SENTENCE_ENDS if patient else " ", 0, index):
+                continue
+            head = block[:index]
+            if head.count("`") % 2 or head.count("*") % 2 or head.count("**") % 2:
+                continue
+            if head.count("[") != head.count("]"):
+                continue
+            return start + index - len(source)
+    return None
+
+
 def _between_blocks(source: str) -> bool:
     """Whether `source` ends between two top-level blocks (not inside a code fence)."""
     fences = source.count("\n```") + source.startswith("```")
@@ -115,6 +153,31 @@ class FoldedParagraphs(Static):
     """
 
 
+class FoldedFence(Static):
+    """A finished part of a long code block, highlighted as before, without the scroll
+    container each `MarkdownFence` is (the compositor arranges every one, every frame)."""
+
+    DEFAULT_CSS = """
+    FoldedFence {
+        margin: 1 0;
+        padding: 1 2;
+        color: rgb(210,210,210);
+        background: black 10%;
+        text-wrap: nowrap;
+        text-overflow: clip;
+        &:light { background: white 30%; }
+    }
+    FoldedFence.continues { padding-bottom: 0; }
+    FoldedFence.continued { padding-top: 0; }
+    """
+
+    def __init__(self, fence: MarkdownFence) -> None:
+        classes = " ".join(c for c in ("continues", "continued") if fence.has_class(c))
+        super().__init__(fence._highlighted_code, classes=classes)
+        self.code = fence.code
+        self.lexer = fence.lexer
+
+
 async def _fold(markdown: Markdown) -> None:
     """Replace a finished run of plain paragraphs with one widget holding their text.
 
@@ -123,10 +186,17 @@ async def _fold(markdown: Markdown) -> None:
     Segments with anything but paragraphs (code, tables, lists) stay as they are.
     """
     blocks = list(markdown.children)
+    if len(blocks) == 1 and type(blocks[0]) is MarkdownFence:
+        await markdown.parent.mount(FoldedFence(blocks[0]), before=markdown)  # type: ignore[union-attr]
+        await markdown.remove()
+        return
     if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
         return
     joined = Content("\n\n").join(b._content for b in blocks)
-    await markdown.parent.mount(FoldedParagraphs(joined), before=markdown)  # type: ignore[union-attr]
+    # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
+    continues = blocks[-1].has_class("continues")
+    folded = FoldedParagraphs(joined, classes="continues" if continues else "")
+    await markdown.parent.mount(folded, before=markdown)  # type: ignore[union-attr]
     await markdown.remove()
 
 
@@ -154,6 +224,8 @@ class AssistantMessage(Vertical):
         self.text = ""
         self._feed: MarkdownFeed | None = None
         self._live: Markdown | None = None
+        self._unfolded: list[Markdown] = []
+        self._continued = False  # the live segment's first block is to be marked so
 
     def compose(self) -> ComposeResult:
         # Hidden from the start (not in on_mount, which may run after the first events).
@@ -189,20 +261,40 @@ class AssistantMessage(Vertical):
                 cut, opener = fence
                 await live.append(text[:cut] + "```\n")
                 text = opener + "\n" + text[cut:]
-                live.add_class("fence-continues")
-                live = await self._next_segment(live)
-                live.add_class("fence-continued")
+                live = await self._next_segment(live, joined=True)
+                continue
+            cut = _paragraph_cut(live.source, text)
+            if cut is not None:
+                await live.append(text[:cut].rstrip(" "))
+                text = text[cut:]
+                live = await self._next_segment(live, joined=True)
                 continue
             break
         if text:
             await live.append(text)
+        self._mark_continued(live)
 
-    async def _next_segment(self, full: Markdown) -> Markdown:
+    def _mark_continued(self, segment: Markdown) -> None:
+        if self._continued and segment.children:
+            segment.children[0].add_class("continued")
+            self._continued = False
+
+    async def _next_segment(self, full: Markdown, joined: bool = False) -> Markdown:
+        """Continue in a fresh segment; `joined`: its first block continues the last."""
+        self._mark_continued(full)
+        if joined and full.children:
+            full.children[-1].add_class("continues")
+            self._continued = True
         fresh = _segment()
         await self.mount(fresh, after=full)
         self._live = fresh
-        await _fold(full)
+        self._unfolded.append(full)
         return fresh
+
+    async def _tidy(self) -> None:
+        """Fold full segments: after the append, so the new text is shown first."""
+        while self._unfolded:
+            await _fold(self._unfolded.pop(0))
 
     def add_thinking(self, text: str) -> None:
         if not text:
@@ -221,7 +313,7 @@ class AssistantMessage(Vertical):
             self.query_one("#thinking", Collapsible).collapsed = True
         self.text += text
         if self._feed is None:
-            self._feed = MarkdownFeed(self._append)
+            self._feed = MarkdownFeed(self._append, self._tidy)
         self._feed.write(text)
 
     async def on_unmount(self) -> None:

@@ -15,16 +15,23 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from time import perf_counter
 
-REST_FACTOR = 1.0
+REST_FACTOR = 0.25
 
 
 Sink = Callable[[str], Awaitable[None]]
+Tidy = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
 
 
 class MarkdownFeed:
-    def __init__(self, sink: Sink) -> None:
-        """`sink(text)` appends joined text (to one or, for a long reply, more widgets)."""
+    def __init__(self, sink: Sink, tidy: Tidy = _nothing) -> None:
+        """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
+        `tidy()` runs after each append, for work that need not delay the text."""
         self.sink = sink
+        self.tidy = tidy
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -46,9 +53,13 @@ class MarkdownFeed:
             self._pending.clear()
             started = perf_counter()
             # Shielded: a cancel (stop) must not cut an append in half.
-            self._append = asyncio.ensure_future(self.sink(text))
+            self._append = asyncio.ensure_future(self._sink_and_tidy(text))
             await asyncio.shield(self._append)
             await asyncio.sleep((perf_counter() - started) * REST_FACTOR)
+
+    async def _sink_and_tidy(self, text: str) -> None:
+        await self.sink(text)
+        await self.tidy()
 
     async def stop(self) -> None:
         """Append whatever is still pending and end the feed."""
@@ -65,3 +76,4 @@ class MarkdownFeed:
             text = "".join(self._pending)
             self._pending.clear()
             await self.sink(text)
+        await self.tidy()

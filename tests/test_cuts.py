@@ -1,0 +1,58 @@
+"""Where a long streamed answer may be cut into blocks (pure functions)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ollama_tui.ui.widgets.chat_message import PARAGRAPH_CHARS, _paragraph_cut
+
+LONG = "Words go on here. " * (PARAGRAPH_CHARS // 18 + 5)
+
+
+def test_a_long_paragraph_is_cut_after_a_sentence_before_a_letter() -> None:
+    cut = _paragraph_cut("", LONG)
+    assert cut is not None and cut >= PARAGRAPH_CHARS
+    assert LONG[:cut].endswith(". ") and LONG[cut].isalpha()
+
+
+def test_short_paragraphs_lists_headings_quotes_and_fences_are_never_cut() -> None:
+    assert _paragraph_cut("", "Short. Text.") is None
+    for prefix in ("- ", "1. ", "# ", "> ", "| ", "    "):
+        assert _paragraph_cut("", prefix + LONG) is None
+    assert _paragraph_cut("```\n", LONG) is None  # inside a code fence
+    assert _paragraph_cut("```\ncode\n```\n\n", LONG) is not None  # after one
+
+
+def test_no_cut_leaves_a_code_span_or_emphasis_open() -> None:
+    for opener in ("`", "**", "*", "["):
+        text = f"Start {opener}open " + LONG
+        cut = _paragraph_cut("", text)
+        assert cut is None
+
+
+def test_cjk_text_without_spaces_is_cut_after_a_full_stop() -> None:
+    text = "这是一个很长的句子。" * (PARAGRAPH_CHARS // 10 + 10)
+    cut = _paragraph_cut("", text)
+    assert cut is not None and text[:cut].endswith("。")
+
+
+def test_a_run_on_paragraph_without_sentences_is_cut_at_a_space_later() -> None:
+    assert _paragraph_cut("", "word " * (PARAGRAPH_CHARS // 5 + 10)) is None
+    text = "word " * PARAGRAPH_CHARS
+    cut = _paragraph_cut("", text)
+    assert cut is not None and cut >= PARAGRAPH_CHARS and text[cut - 1] == " "
+
+
+def test_only_the_new_text_is_cut() -> None:
+    cut = _paragraph_cut(LONG[:-40], LONG[-40:])
+    assert cut is not None and 0 < cut <= 40
+
+
+@given(st.text(alphabet="ab .`*[]\n#-", max_size=PARAGRAPH_CHARS * 3), st.integers(0, 100))
+def test_a_cut_is_always_inside_the_new_text(text: str, split: int) -> None:
+    split = min(split, len(text))
+    cut = _paragraph_cut(text[:split], text[split:])
+    if cut is not None:
+        assert 0 < cut < len(text) - split + 1
+        assert text[split + cut].isalpha()
