@@ -80,11 +80,8 @@ class OllamaApp(App[None]):
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
         )
         self.run_worker(self.load_models(choose=self.model is None), exit_on_error=False)
-        self.controller.collector.install()
-        self.set_interval(0.5, self.controller.collector.tick)
 
     async def on_unmount(self) -> None:
-        self.controller.collector.uninstall()
         # Wakes every blocked read, so no thread outlives the app.
         await self.controller.aclose()
 

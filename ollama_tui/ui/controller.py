@@ -28,7 +28,6 @@ from ollama_tui.transports import (
     Transport,
     create_transport,
 )
-from ollama_tui.ui.collector import CollectorPolicy
 
 _ids = itertools.count(1)
 
@@ -89,11 +88,8 @@ TERMINAL = (Done, StreamError, Stopped)
 class StreamController:
     """Owns one transport per name (each with its pool) and runs streams on them."""
 
-    def __init__(
-        self, settings: ConnectionSettings, collector: CollectorPolicy | None = None
-    ) -> None:
+    def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self.collector = collector or CollectorPolicy()
         self._transports: dict[str, Transport] = {}
         self._running: set[LiveStream] = set()
         self._running_lock = threading.Lock()  # worker threads remove their streams
@@ -108,7 +104,6 @@ class StreamController:
         live = LiveStream(transport, request, started=self.settings.clock())
         with self._running_lock:
             self._running.add(live)
-        self.collector.begin()
         chosen = self.transport(transport)
         name = f"stream-{live.id}"
         if isinstance(chosen, AsyncTransport):
@@ -160,7 +155,6 @@ class StreamController:
     def _forget(self, live: LiveStream) -> None:
         with self._running_lock:
             self._running.discard(live)
-        self.collector.end()
 
     def stop_all(self) -> None:
         """Cancel every stream still running (replies, and drains after them)."""

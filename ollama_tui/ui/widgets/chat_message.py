@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from markdown_it import MarkdownIt
@@ -17,7 +18,10 @@ from ollama_tui.sanitize import clean
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 
+@functools.cache
 def _parser() -> MarkdownIt:
+    """One parser for every append: Textual asks for one per append, and building it
+    costs more than parsing a fragment (and leaves a reference cycle to collect)."""
     # "html": False shows HTML in a reply as text instead of dropping it silently.
     parser = MarkdownIt("gfm-like", {"html": False})
     parser.core.ruler.push("clean_text", _clean_tokens)
