@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Collapsible
+from textual.widgets import Checkbox, Collapsible, Input
 
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.dialogs import HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.widgets.chat_message import Notice
@@ -148,3 +149,24 @@ def test_fits_80_by_24(server: DemoServer, snap_compare: SnapCompare) -> None:
     server.configure(reply=MARKDOWN_REPLY)
     app = make_app(server, fixed_time=True, transport="aiohttp")
     assert snap_compare(app, terminal_size=(80, 24), run_before=after(ask, app))
+
+
+def test_finished_comparison(server: DemoServer, snap_compare: SnapCompare) -> None:
+    server.configure(reply="Streams **compared**: `aiohttp` and `requests`.", token_rate=0)
+    app = make_app(server, fixed_time=True)
+
+    async def compared(pilot: Pilot[None]) -> None:
+        steady(app)
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        for box in screen.query(Checkbox).filter(".transport"):
+            box.value = box.name in ("requests", "aiohttp")
+        await pilot.press(*"Which is faster?", "enter")
+        await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
+        screen.query_one("#compare-prompt", Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=compared)

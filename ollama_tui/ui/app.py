@@ -19,8 +19,10 @@ from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
 from ollama_tui.transports.base import ApiError
 from ollama_tui.ui.controller import StreamController
 from ollama_tui.ui.screens.chat import ChatScreen
+from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
+from ollama_tui.ui.widgets.prompt import PromptInput
 
 # Streams on sync transports hold a thread each for a whole reply; Textual runs
 # thread workers (and Markdown parsing) in the loop's default executor, which is
@@ -44,9 +46,16 @@ def is_remote_plain_http(base_url: str) -> bool:
 class OllamaApp(App[None]):
     TITLE = "ollama-tui"
     # Screen styles live beside their screens; the default screen does not load its own.
-    CSS_PATH = ["app.tcss", "screens/chat.tcss", "screens/dialogs.tcss"]
+    CSS_PATH = ["app.tcss", "screens/chat.tcss", "screens/dialogs.tcss", "screens/compare.tcss"]
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key, explained"),
+        Binding(
+            "f2",
+            "compare",
+            "Compare",
+            id="compare",
+            tooltip="Compare transports on one prompt",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -72,6 +81,14 @@ class OllamaApp(App[None]):
         self.models: list[ModelInfo] = []
         self.chat = ChatScreen()
 
+    @property
+    def where(self) -> str:
+        """The server, as headers name it."""
+        where = "demo server" if self.demo else self.settings.base_url
+        if self.remote_plain_http:
+            where += " · unencrypted remote host"
+        return where
+
     def get_default_screen(self) -> Screen[Any]:
         return self.chat
 
@@ -87,9 +104,15 @@ class OllamaApp(App[None]):
 
     # ------------------------------------------------------------------ server calls
 
-    async def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        """A non-streamed request on the current transport (`ApiError` on failure)."""
-        transport = self.controller.transport(self.transport)
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        transport: str | None = None,
+    ) -> Any:
+        """A non-streamed request on `transport` or the current one (`ApiError` on failure)."""
+        transport = self.controller.transport(transport or self.transport)
         if isinstance(transport, AsyncTransport):
             return await transport.acall(method, path, body)
         return await asyncio.to_thread(transport.call, method, path, body)
@@ -129,6 +152,12 @@ class OllamaApp(App[None]):
                 self.notify(f"Model: {clean(chosen)}", markup=False)
 
         self.run_worker(pick(), exit_on_error=False)
+
+    def action_compare(self) -> None:
+        if isinstance(self.screen, CompareScreen):
+            return
+        prompt = self.chat.query_one(PromptInput).text.strip() or self.chat.last_prompt()
+        self.push_screen(CompareScreen(prompt))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -175,6 +204,9 @@ class OllamaApp(App[None]):
         yield SystemCommand("Copy last code block", "To the clipboard", chat.action_copy_code)
         yield SystemCommand("Toggle thinking", "think on/off", chat.action_toggle_think)
         yield SystemCommand("Jump to latest", "Follow the newest text", chat.action_follow)
+        yield SystemCommand(
+            "Compare transports", "One prompt, transports side by side", self.action_compare
+        )
         yield SystemCommand("Help", "Every key", self.action_help)
 
     def _regenerate_with(self, name: str) -> None:

@@ -157,12 +157,8 @@ class ChatScreen(Screen[None]):
 
     def refresh_labels(self) -> None:
         app = self.ollama
-        where = "demo server" if app.demo else app.settings.base_url
         model = clean(app.model or "no model")
-        header = f"ollama-tui · {model} · {where}"
-        if app.remote_plain_http:
-            header += " · unencrypted remote host"
-        self.query_one("#header", Static).update(Content(header))
+        self.query_one("#header", Static).update(Content(f"ollama-tui · {model} · {app.where}"))
         self.query_one("#think-flag", Static).update(
             Content(f"think: {THINK_LABEL[app.think]}  ^F")
         )
@@ -365,6 +361,10 @@ class ChatScreen(Screen[None]):
         self.query_one("#transcript", VerticalScroll).remove_children()
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
+
+    def last_prompt(self) -> str:
+        """The last message the user sent in this conversation, or ""."""
+        return next((m.content for m in reversed(self.history) if m.role == "user"), "")
 
     def last_reply(self) -> str | None:
         replies = [m.content for m in self.history if m.role == "assistant" and m.content]

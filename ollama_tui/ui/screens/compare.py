@@ -1,0 +1,346 @@
+"""Compare view: one prompt through two to four transports, a live column each.
+
+It only renders and sequences: streams go out through the app's `StreamController`,
+their events arrive as `StreamUpdated` messages, and the ranking is `compare.summarize`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
+
+from ollama_tui.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
+from ollama_tui.events import ContentDelta, Done, FirstChunk, Stopped, StreamError, ThinkingDelta
+from ollama_tui.figures import rate, seconds, summary
+from ollama_tui.protocol import ChatMessage, chat_request
+from ollama_tui.sanitize import clean
+from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.tracker import TimingTracker
+from ollama_tui.transports import TRANSPORT_NAMES
+from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
+
+if TYPE_CHECKING:
+    from ollama_tui.ui.app import OllamaApp
+
+PARALLEL_NOTE = (
+    "Concurrent: Ollama serves at most OLLAMA_NUM_PARALLEL requests of a model at once; "
+    "a queued request's wait shows up as its TTFC."
+)
+
+
+class ColumnStatus(StatusBar):
+    """The status bar's figures for one column, wrapped instead of cut to fit."""
+
+    def render(self) -> Content:
+        return Content.assemble(*[(text, style) for _, text, style in self.segments()])
+
+
+@dataclass(eq=False)
+class Column:
+    transport: str
+    box: Vertical
+    status: ColumnStatus
+    live: LiveStream | None = None
+    tracker: TimingTracker | None = None
+    splitter: ThinkTagSplitter = field(default_factory=ThinkTagSplitter)
+    reply: AssistantMessage | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    run: int = 0
+
+
+class CompareScreen(Screen[None]):
+    AUTO_FOCUS = "#compare-prompt"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel / back", tooltip="Cancel the runs, or go back"),
+        Binding("ctrl+s", "save", "Save JSON", tooltip="Save the results as JSON"),
+    ]
+
+    def __init__(self, prompt: str = "", save_dir: Path | None = None) -> None:
+        super().__init__()
+        self.initial_prompt = prompt
+        self.save_dir = save_dir or Path.cwd()
+        self.columns: list[Column] = []
+        self.outcomes: list[Outcome] = []
+        self.settings: CompareSettings | None = None
+        self.prompt = ""
+        self.running = False
+        self.saved: Path | None = None
+
+    @property
+    def ollama(self) -> OllamaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-header", markup=False)
+        yield Input(self.initial_prompt, placeholder="Prompt to compare", id="compare-prompt")
+        with Horizontal(classes="compare-controls"):
+            for name in TRANSPORT_NAMES:
+                yield Checkbox(name, True, name=name, classes="transport")
+        with Horizontal(classes="compare-controls"):
+            yield Checkbox("one at a time", False, id="compare-sequential")
+            yield Checkbox("warm-up", True, id="compare-warmup")
+            yield Static("runs", classes="label")
+            yield Input("1", id="compare-runs", type="integer", max_length=3)
+            yield Button("Run", id="compare-run", compact=True, variant="primary")
+        yield Static(PARALLEL_NOTE, id="compare-note", markup=False)
+        yield Horizontal(id="compare-columns")
+        table = DataTable(id="compare-summary", cursor_type="none", zebra_stripes=True)
+        table.display = False
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.ollama
+        model = clean(app.model or "—")
+        header = f"Compare transports · {model} · {app.where}"
+        self.query_one("#compare-header", Static).update(Content(header))
+
+    # ------------------------------------------------------------------ starting
+
+    def chosen_settings(self) -> CompareSettings:
+        transports = tuple(
+            box.name or "" for box in self.query(Checkbox).filter(".transport") if box.value
+        )
+        runs_text = self.query_one("#compare-runs", Input).value or "1"
+        sequential = self.query_one("#compare-sequential", Checkbox).value
+        return CompareSettings(
+            transports,
+            Mode.SEQUENTIAL if sequential else Mode.CONCURRENT,
+            runs=int(runs_text),
+            warmup=self.query_one("#compare-warmup", Checkbox).value,
+        )
+
+    @on(Input.Submitted, "#compare-prompt")
+    @on(Button.Pressed, "#compare-run")
+    def run_requested(self) -> None:
+        if self.running:
+            self.notify("A comparison is running: Esc cancels it.", severity="warning")
+            return
+        prompt = self.query_one("#compare-prompt", Input).value.strip()
+        if not prompt:
+            self.notify("Type a prompt to compare.", severity="warning")
+            return
+        if not self.ollama.model:
+            self.notify("Choose a model first (Ctrl+L in the chat).", severity="warning")
+            return
+        try:
+            settings = self.chosen_settings()
+        except ValueError as error:
+            self.notify(str(error).capitalize() + ".", severity="warning", markup=False)
+            return
+        self.start(prompt, settings)
+
+    def start(self, prompt: str, settings: CompareSettings) -> None:
+        self.prompt, self.settings = prompt, settings
+        self.outcomes = []
+        self.saved = None
+        self.running = True
+        self.query_one("#compare-note").display = settings.mode is Mode.CONCURRENT
+        self.query_one("#compare-summary", DataTable).display = False
+        self.run_all(prompt, settings)
+
+    @work(exclusive=True, group="compare", exit_on_error=False)
+    async def run_all(self, prompt: str, settings: CompareSettings) -> None:
+        try:
+            await self._build_columns(settings.transports)
+            if settings.warmup and not await self._warm_up(settings.transports[0]):
+                return
+            for run in range(settings.runs):
+                order = run_order(settings.transports, run)
+                by_name = {c.transport: c for c in self.columns}
+                for column in self.columns:
+                    await self._prepare(column, run, settings.runs)
+                if settings.mode is Mode.CONCURRENT:
+                    # All launched back to back with no await between them (the barrier);
+                    # each stream is timed from its own send.
+                    for name in order:
+                        self._launch(by_name[name], prompt)
+                    await asyncio.gather(*(c.ended.wait() for c in self.columns))
+                else:
+                    for name in order:
+                        self._launch(by_name[name], prompt)
+                        await by_name[name].ended.wait()
+        finally:
+            self.running = False
+            self._show_summary()
+
+    async def _build_columns(self, transports: tuple[str, ...]) -> None:
+        area = self.query_one("#compare-columns", Horizontal)
+        await area.remove_children()
+        self.columns = []
+        for name in transports:
+            status = ColumnStatus(self.ollama.clock, classes="column-status")
+            status.transport = name
+            status.model = self.ollama.model or ""
+            box = Vertical(
+                Static(Content(name), classes="column-title"),
+                status,
+                VerticalScroll(classes="column-reply"),
+                classes="column",
+            )
+            self.columns.append(Column(name, box, status))
+        await area.mount_all([c.box for c in self.columns])
+
+    async def _warm_up(self, transport: str) -> bool:
+        """One short request, so a model load is not timed against any transport."""
+        app = self.ollama
+        request = chat_request(
+            app.model or "", [ChatMessage("user", "hi")], options={"num_predict": 1}, stream=False
+        )
+        try:
+            await app.call("POST", "/api/chat", request.body, transport=transport)
+        except Exception as error:  # an ApiError, shown; the comparison is not started
+            self.notify(f"Warm-up failed: {error}", severity="error", markup=False)
+            return False
+        return True
+
+    async def _prepare(self, column: Column, run: int, runs: int) -> None:
+        """A fresh reply widget and state for run `run` of `column`."""
+        app = self.ollama
+        scroll = column.box.query_one(".column-reply", VerticalScroll)
+        await scroll.remove_children()
+        column.reply = AssistantMessage(column.transport, app.model or "")
+        await scroll.mount(column.reply)
+        column.splitter = ThinkTagSplitter()
+        column.ended = asyncio.Event()
+        title = column.box.query_one(".column-title", Static)
+        suffix = f" · run {run + 1}/{runs}" if runs > 1 else ""
+        title.update(Content(column.transport + suffix))
+        column.run = run
+        column.status.figures = Figures(State.IDLE, transport=column.transport)
+
+    def _launch(self, column: Column, prompt: str) -> None:
+        app = self.ollama
+        request = chat_request(app.model or "", [ChatMessage("user", prompt)], think=app.think)
+        column.live = app.controller.start(self, column.transport, request)
+        column.tracker = TimingTracker(column.live.started)
+        column.status.begin(column.transport, column.tracker.snapshot)
+
+    # ------------------------------------------------------------------ receiving
+
+    def _column_of(self, stream: LiveStream) -> Column | None:
+        return next((c for c in self.columns if c.live is stream), None)
+
+    @on(StreamUpdated)
+    async def stream_updated(self, message: StreamUpdated) -> None:
+        column = self._column_of(message.stream)
+        if column is None or column.reply is None or column.tracker is None:
+            return
+        content: list[str] = []
+        thinking: list[str] = []
+        end: Done | Stopped | StreamError | None = None
+        for event in message.stream.take():
+            column.tracker.observe(event)
+            if isinstance(event, ContentDelta):
+                routed = column.splitter.feed(event.text)
+                thinking.append(routed.thinking)
+                content.append(routed.content)
+            elif isinstance(event, ThinkingDelta):
+                thinking.append(event.text)
+            elif isinstance(event, FirstChunk):
+                column.status.streaming()
+            elif isinstance(event, TERMINAL):
+                end = event
+                break
+        column.reply.add_thinking("".join(thinking))
+        await column.reply.add_content("".join(content))
+        if end is not None:
+            await self._end(column, end)
+
+    async def _end(self, column: Column, end: Done | Stopped | StreamError) -> None:
+        assert column.reply is not None
+        rest = column.splitter.flush()
+        column.reply.add_thinking(rest.thinking)
+        await column.reply.add_content(rest.content)
+        state = {Done: State.DONE, Stopped: State.STOPPED, StreamError: State.ERROR}[type(end)]
+        stats = getattr(end, "stats", None)
+        column.status.end(state, end.timing, stats)
+        footer = summary(column.transport, end.timing, stats)
+        if isinstance(end, StreamError):
+            footer = f"{end.message} · {footer}"
+        await column.reply.finish(footer, state.name.lower())
+        self.outcomes.append(Outcome.of(column.transport, column.run, end))
+        column.live = None
+        column.ended.set()
+
+    @on(StreamCrashed)
+    async def stream_crashed(self, message: StreamCrashed) -> None:
+        column = self._column_of(message.stream)
+        if column is None or column.tracker is None:
+            return
+        timing = column.tracker.snapshot()
+        column.status.end(State.ERROR, timing)
+        text = f"Internal error: {message.error!r}"
+        self.outcomes.append(Outcome(column.transport, column.run, "error", timing, error=text))
+        self.notify(f"{column.transport}: {text}", severity="error", markup=False)
+        column.live = None
+        column.ended.set()
+
+    # ------------------------------------------------------------------ results
+
+    def _show_summary(self) -> None:
+        if self.settings is None:
+            return
+        table = self.query_one("#compare-summary", DataTable)
+        table.clear(columns=True)
+        table.add_columns("#", "transport", "ok", "TTFC", "TTFT", "total", "tok/s", "server tok/s")
+        for rank, row in enumerate(summarize(self.settings.transports, self.outcomes), 1):
+            table.add_row(
+                str(rank) if row.completed else "—",
+                row.transport,
+                f"{row.completed}/{row.completed + row.failed}",
+                seconds(row.ttfc),
+                seconds(row.ttft),
+                seconds(row.total),
+                rate(row.tokens_per_s).removesuffix(" tok/s"),
+                rate(row.server_eval_rate).removesuffix(" tok/s"),
+            )
+        table.display = bool(self.outcomes)
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            self.dismiss()
+            return
+        for column in self.columns:
+            if column.live is not None:
+                column.live.stop()
+        self.notify("Comparison cancelled.")
+
+    def action_save(self) -> None:
+        if self.settings is None or not self.outcomes:
+            self.notify("Nothing to save yet: run a comparison first.", severity="warning")
+            return
+        data = to_json(
+            self.settings,
+            prompt=self.prompt,
+            model=self.ollama.model or "",
+            host=self.ollama.settings.base_url,
+            outcomes=self.outcomes,
+        )
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.save_dir / f"ollama-tui-compare-{stamp}.json"
+        try:
+            # User-only: a comparison holds the prompt.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=2, ensure_ascii=False)
+        except OSError as error:
+            self.notify(f"Could not save: {error}", severity="error", markup=False)
+            return
+        self.saved = path
+        self.notify(f"Saved {path}", markup=False)

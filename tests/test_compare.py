@@ -1,0 +1,98 @@
+"""The compare view's pure parts: run order, outcomes, ranking, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ollama_tui.compare import (
+    CompareSettings,
+    Mode,
+    Outcome,
+    run_order,
+    summarize,
+    to_json,
+)
+from ollama_tui.events import Done, ErrorKind, ServerStats, Stopped, StreamError
+from ollama_tui.timing import StreamTiming
+
+NAMES = ("requests", "httpx-sync", "httpx-async", "aiohttp")
+
+
+def timing(total: float, ttfc: float = 0.01, tokens: int = 11) -> StreamTiming:
+    return StreamTiming(
+        sent=0.0,
+        first_chunk=ttfc,
+        first_token=ttfc,
+        last_token=total - 0.001,
+        ended=total,
+        chunks=tokens + 1,
+        tokens=tokens,
+    )
+
+
+def done(name: str, total: float, run: int = 0, ttfc: float = 0.01) -> Outcome:
+    stats = ServerStats(eval_count=10, eval_duration=500_000_000)
+    return Outcome.of(name, run, Done("stop", stats, timing(total, ttfc), total))
+
+
+def test_every_transport_goes_first_once_in_as_many_runs() -> None:
+    firsts = [run_order(NAMES, run)[0] for run in range(4)]
+    assert sorted(firsts) == sorted(NAMES)
+    assert all(sorted(run_order(NAMES, run)) == sorted(NAMES) for run in range(7))
+    assert run_order(NAMES, 4) == list(NAMES)
+
+
+def test_settings_need_two_to_four_distinct_transports_and_sane_runs() -> None:
+    CompareSettings(NAMES[:2])
+    for bad in ((NAMES[0],), (*NAMES, "requests"), ("aiohttp", "aiohttp")):
+        with pytest.raises(ValueError):
+            CompareSettings(bad)
+    with pytest.raises(ValueError):
+        CompareSettings(NAMES, runs=0)
+
+
+def test_ranked_by_median_total_and_failures_are_never_fast() -> None:
+    outcomes = [
+        done("requests", 2.0, 0),
+        done("requests", 3.0, 1),
+        done("requests", 9.0, 2),  # the median ignores one slow run
+        done("aiohttp", 4.0, 0),
+        done("aiohttp", 4.0, 1),
+        # httpx-sync failed at once: counted as a failure, not as a 1 ms result.
+        Outcome.of(
+            "httpx-sync",
+            0,
+            StreamError(ErrorKind.CONNECT, "refused", None, StreamTiming(0.0, ended=0.001), 0),
+        ),
+        Outcome.of("httpx-async", 0, Stopped(timing(0.5), 0.5)),
+    ]
+    rows = summarize(NAMES, outcomes)
+    assert [r.transport for r in rows] == ["requests", "aiohttp", "httpx-sync", "httpx-async"]
+    first = rows[0]
+    assert (first.completed, first.failed, first.total) == (3, 0, 3.0)
+    assert first.server_eval_rate == pytest.approx(20.0)
+    assert first.tokens_per_s == pytest.approx(10 / (3.0 - 0.001 - 0.01))
+    failed = rows[2]
+    assert (failed.completed, failed.failed, failed.total, failed.ttfc) == (0, 1, None, None)
+    assert failed.errors == ["refused"]
+    assert (rows[3].completed, rows[3].failed) == (0, 1)  # a stopped run is not a result
+
+
+def test_ties_keep_the_chosen_order() -> None:
+    rows = summarize(NAMES, [done(n, 1.0) for n in reversed(NAMES)])
+    assert [r.transport for r in rows] == list(NAMES)
+
+
+def test_json_has_every_outcome_and_the_summary() -> None:
+    settings = CompareSettings(NAMES[:2], Mode.SEQUENTIAL, runs=2, warmup=False)
+    outcomes = [done("requests", 1.0, 0), done("httpx-sync", 2.0, 0)]
+    data = json.loads(
+        json.dumps(to_json(settings, prompt="p", model="m", host="h", outcomes=outcomes))
+    )
+    assert data["mode"] == "sequential" and data["runs"] == 2 and data["warmup"] is False
+    assert [o["transport"] for o in data["outcomes"]] == ["requests", "httpx-sync"]
+    assert data["outcomes"][0]["total"] == 1.0 and data["outcomes"][0]["state"] == "done"
+    assert data["outcomes"][0]["server_eval_rate"] == pytest.approx(20.0)
+    assert [r["transport"] for r in data["summary"]] == ["requests", "httpx-sync"]
