@@ -2,8 +2,10 @@
 
 For each transport and each concurrency level, a fresh worker process streams from
 the built-in server (itself a separate process) or from `--host`, and reports time to
-first chunk/token, total time, client CPU per 1,000 chunks, peak RSS and errors; the
-same is measured for the shortest bare loop of each library, for reference.
+first chunk/token, total time, aggregate tokens/s, client CPU per 1,000 chunks, peak
+RSS and errors; the same is measured for the shortest bare loop of each library, for
+reference. Output: Rich tables and a plotext chart on stdout, `--json` and `--csv`
+files. A quick request checks the server and the model before any cell runs.
 
 Only `argparse` and the small options module are imported here: the CLI imports this
 package to build its parser, and must stay quick.
@@ -23,6 +25,7 @@ from ollama_tui.bench.options import (
     DEFAULT_REPEAT,
     DEFAULT_REQUESTS,
     DEFAULT_TOKEN_RATE,
+    PRESETS,
     level_list,
     non_negative,
     positive,
@@ -35,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Stream from the built-in server (started as a subprocess) or a real Ollama with each "
         "transport and with the bare libraries, 1 and N streams at once, one fresh process "
-        "per cell, and print latency, CPU and memory figures."
+        "per cell, and print latency, throughput, CPU and memory figures, and a chart."
     )
     parser.add_argument(
         "--transports",
@@ -47,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=level_list,
-        default=DEFAULT_LEVELS,
+        default=None,  # None, not the default, so that --preset can tell it was not given
         metavar="LIST",
         help=f"streams at once, a comma list (default {','.join(map(str, DEFAULT_LEVELS))})",
     )
@@ -70,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint",
         choices=("generate", "chat"),
-        default="generate",
+        default=None,
         help="/api/generate (default) or /api/chat",
     )
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="the prompt of every request")
@@ -101,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--read-timeout",
         dest="bench_read_timeout",
         type=positive,
-        default=DEFAULT_READ_TIMEOUT,
+        default=None,
         metavar="S",
         help="longest silence from the server before a stream counts as failed "
         f"(default {DEFAULT_READ_TIMEOUT:g})",
@@ -122,6 +125,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_FIRST_TOKEN_DELAY:g})",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    parser.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="also write the results to PATH as CSV, one row per client and level",
+    )
+    parser.add_argument(
+        "--no-chart",
+        action="store_true",
+        help="no terminal chart of TTFC p50 and tokens/s against concurrency (drawn when the "
+        "sweep has two levels or more)",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        help="; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values()),
+    )
     parser.add_argument(
         "--no-baselines", action="store_true", help="skip the bare-library reference rows"
     )

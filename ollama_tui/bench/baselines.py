@@ -3,7 +3,8 @@
 Each sends the same bytes with the same headers and pool size as the project's
 transport, reads lines with the library's own line iterator and parses each with
 `json.loads`. TTFC is the `perf_counter()` when the first non-empty line arrives minus
-the one read just before the request.
+the one read just before the request; TTFT the same for the first line with content or
+thinking text.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class Tally:
         self.chunks += 1
         if self.first is None:
             self.first = at
-        message = obj.get("message")
-        text = message.get("content") if message else obj.get("response")
+        # Reasoning counts as tokens, as in the project's StreamTiming: a thinking model
+        # (qwen3) may spend all of --max-tokens on it, and TTFT must not then be missing.
+        source = obj.get("message") or obj
+        text = source.get("content") or source.get("response") or source.get("thinking")
         if text:
             self.tokens += 1
             if self.first_token is None:

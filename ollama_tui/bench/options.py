@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Kept here (not imported from ollama_tui.transports) so `add_arguments` stays cheap.
 ALL_TRANSPORTS = ("requests", "httpx-sync", "httpx-async", "aiohttp")
@@ -18,6 +21,40 @@ DEFAULT_PROMPT = "Tell me about streaming."  # the demo's longest reply (~450 to
 DEFAULT_MODEL = "demo"
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+
+SINGLE = "single"
+"""Stage name: each client streams once, alone (the seed preset's first part)."""
+SWEEP = "sweep"
+"""Stage name: the concurrency sweep, i.e. every cell of an ordinary run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """Named defaults; flags given on the command line still win."""
+
+    name: str
+    summary: str
+    """What it sets, for --help."""
+    single_stream_first: bool = False
+    levels: tuple[int, ...] | None = None
+    endpoint: str | None = None
+    read_timeout: float | None = None
+
+
+PRESETS = {
+    "seed": Preset(
+        "seed",
+        "the published experiment: each transport streams once alone (1 request at "
+        "concurrency 1, no repetition), then the sweep --concurrency 1,16,64,256 with the "
+        "default --requests and --repeat; --endpoint generate; --read-timeout 600 (streams "
+        "that Ollama queues behind its parallel slots wait in silence). Flags given "
+        "explicitly override these (--concurrency, --requests and --repeat apply to the sweep)",
+        single_stream_first=True,
+        levels=(1, 16, 64, 256),
+        endpoint="generate",
+        read_timeout=600.0,
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +77,12 @@ class BenchOptions:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     profile_dir: str | None = None
     progress: bool = True
+    csv_path: str | None = None
+    chart: bool = True
+    """Draw TTFC p50 and throughput against concurrency when the sweep has several levels."""
+    preset: str | None = None
+    single_stream_first: bool = False
+    """Before the sweep, run each client once with one stream (stage "single")."""
 
     def per_stream(self, level: int) -> int:
         """Streams each of the `level` concurrent workers runs back to back in one run.
@@ -56,13 +99,23 @@ class BenchOptions:
         model = getattr(args, "model", None)
         if host and not model:
             raise ValueError("--host needs --model NAME (a model the server has installed)")
+        if host:
+            from ollama_tui.connection import parse_host  # here: the parser must stay cheap
+
+            try:
+                parse_host(host)  # malformed: a usage error now, not a traceback later
+            except ValueError as exc:
+                raise ValueError(f"--host {host!r}: {exc}") from None
         max_tokens = args.max_tokens if args.max_tokens and args.max_tokens > 0 else None
+        preset = PRESETS[args.preset] if args.preset else Preset("", "")
         return cls(
             transports=args.transports,
-            levels=args.concurrency,
+            # The parser leaves these at None when not given, so a preset can tell an
+            # explicit flag (which wins) from a default.
+            levels=_first(args.concurrency, preset.levels, DEFAULT_LEVELS),
             requests=args.requests,
             repeat=args.repeat,
-            endpoint=args.endpoint,
+            endpoint=_first(args.endpoint, preset.endpoint, "generate"),
             prompt=args.prompt,
             model=model or DEFAULT_MODEL,
             max_tokens=max_tokens,
@@ -72,10 +125,22 @@ class BenchOptions:
             baselines=not args.no_baselines,
             json_path=args.json,
             connect_timeout=getattr(args, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
-            read_timeout=args.bench_read_timeout,
+            read_timeout=_first(args.bench_read_timeout, preset.read_timeout, DEFAULT_READ_TIMEOUT),
             profile_dir=args.profile,
             progress=not args.no_progress,
+            csv_path=args.csv,
+            chart=not args.no_chart,
+            preset=preset.name or None,
+            single_stream_first=preset.single_stream_first,
         )
+
+
+def _first(*values: T | None) -> T:
+    """The first value that is not None (the last one is the default and never None)."""
+    for value in values:
+        if value is not None:
+            return value
+    raise ValueError("no default")
 
 
 def transport_list(text: str) -> tuple[str, ...]:

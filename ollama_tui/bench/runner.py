@@ -1,7 +1,7 @@
 """Plan the cells, start the server, run each cell in a fresh worker, collect, report.
 
-The parent process only orchestrates: it never imports an HTTP library, so nothing it
-does is counted in a cell's figures.
+The parent process only orchestrates: it never imports the HTTP libraries being measured
+(its one preflight request uses urllib), and nothing it does is counted in a cell's figures.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ollama_tui.bench import preflight
 from ollama_tui.bench.machine import Machine, describe, load_average
-from ollama_tui.bench.options import BenchOptions
+from ollama_tui.bench.options import SINGLE, SWEEP, BenchOptions
 from ollama_tui.bench.server import DemoProcess, ServerError
 from ollama_tui.bench.spec import CellResult, CellSpec, StreamSample, baseline_of
 from ollama_tui.bench.stats import Row, summarise
@@ -37,6 +38,11 @@ class Cell:
     client: str
     level: int
     rep: int
+    stage: str = SWEEP
+    """SINGLE (each client once, one stream) or SWEEP (the concurrency levels)."""
+
+    def per_stream(self, options: BenchOptions) -> int:
+        return 1 if self.stage == SINGLE else options.per_stream(self.level)
 
 
 @dataclass
@@ -47,11 +53,16 @@ class BenchResult:
     cells: list[tuple[Cell, CellResult]] = field(default_factory=list)
     interrupted: bool = False
 
-    def rows(self) -> list[Row]:
-        """One row per (level, client), in the order the clients were planned."""
+    def stages(self) -> list[str]:
+        """The stages that have results, in the order they ran."""
+        return list(dict.fromkeys(cell.stage for cell, _ in self.cells))
+
+    def rows(self, stage: str = SWEEP) -> list[Row]:
+        """One row per (level, client) of `stage`, in the order the clients were planned."""
         grouped: dict[tuple[int, str], list[CellResult]] = {}
         for cell, result in self.cells:
-            grouped.setdefault((cell.level, cell.client), []).append(result)
+            if cell.stage == stage:
+                grouped.setdefault((cell.level, cell.client), []).append(result)
         order = clients_for(self.options)
         keys = sorted(grouped, key=lambda k: (k[0], order.index(k[1])))
         return [summarise(client, level, grouped[level, client]) for level, client in keys]
@@ -69,9 +80,12 @@ def clients_for(options: BenchOptions) -> list[str]:
 
 def plan(options: BenchOptions) -> list[Cell]:
     """Level by level; each repetition starts at a different place in the client list,
-    so slow drift on a shared machine is spread over every client alike."""
+    so slow drift on a shared machine is spread over every client alike. A preset may
+    put a single-stream stage (each client once) before the sweep."""
     clients = clients_for(options)
     cells: list[Cell] = []
+    if options.single_stream_first:
+        cells += [Cell(client, 1, 0, SINGLE) for client in clients]
     for level in options.levels:
         for rep in range(options.repeat):
             shift = rep * len(clients) // options.repeat
@@ -83,12 +97,13 @@ def plan(options: BenchOptions) -> list[Cell]:
 def spec_for(cell: Cell, options: BenchOptions, base_url: str, server_pid: int | None) -> CellSpec:
     profile = None
     if options.profile_dir:
-        name = f"{cell.client.replace(':', '_')}-c{cell.level}-r{cell.rep}.prof"
+        stage = f"{SINGLE}-" if cell.stage == SINGLE else ""
+        name = f"{stage}{cell.client.replace(':', '_')}-c{cell.level}-r{cell.rep}.prof"
         profile = os.path.join(options.profile_dir, name)
     return CellSpec(
         client=cell.client,
         level=cell.level,
-        per_stream=options.per_stream(cell.level),
+        per_stream=cell.per_stream(options),
         base_url=base_url,
         endpoint=options.endpoint,
         model=options.model,
@@ -170,6 +185,17 @@ def progress_display(console: Console, total: int) -> Iterator[Callable[[str], N
         progress.advance(task)
 
 
+def describe_cell(cell: Cell, options: BenchOptions) -> str:
+    if cell.stage == SINGLE:
+        return f"{cell.client} × 1 (single stream)"
+    return f"{cell.client} × {cell.level} (run {cell.rep + 1}/{options.repeat})"
+
+
+def fail(message: str) -> None:
+    """One line on stderr: plain print, as Rich would wrap it at 80 columns off a terminal."""
+    print(f"ollama-tui bench: {message}", file=sys.stderr)
+
+
 def run_bench(options: BenchOptions) -> int:
     from ollama_tui.bench import report  # Rich tables: only once there is something to show
 
@@ -184,26 +210,34 @@ def run_bench(options: BenchOptions) -> int:
     try:
         with target(options) as (base_url, server_pid):
             result.base_url = base_url
+            # Before any cell: a wrong --host or --model is one line, not a table of errors.
+            preflight.check(
+                base_url, options.model, options.connect_timeout, builtin=not options.host
+            )
             shown = progress_display(err, len(cells)) if options.progress else _silent()
             with shown as show:
                 for cell in cells:
-                    show(f"{cell.client} × {cell.level} (run {cell.rep + 1}/{options.repeat})")
+                    show(describe_cell(cell, options))
                     spec = spec_for(cell, options, base_url, server_pid)
                     result.cells.append((cell, run_worker(spec)))
-    except ServerError as exc:
-        err.print(f"ollama-tui bench: {exc}", highlight=False)
+    except (ServerError, preflight.PreflightError) as exc:
+        fail(str(exc))
         return 1
     except KeyboardInterrupt:
         result.interrupted = True
     result.machine = dataclasses.replace(machine, load_end=load_average())
     report.render(result, out)
-    if options.json_path:
-        report.write_json(result, options.json_path)
-        err.print(f"results written to {options.json_path}", highlight=False)
+    for path, write in (
+        (options.json_path, report.write_json),
+        (options.csv_path, report.write_csv),
+    ):
+        if path:
+            write(result, path)
+            err.print(f"results written to {path}", highlight=False, markup=False)
     if result.interrupted:
         err.print("interrupted: the figures above are partial", highlight=False)
         return 130
-    errors = sum(row.errors for row in result.rows())
+    errors = sum(row.errors for stage in result.stages() for row in result.rows(stage))
     if errors:
         err.print(f"{errors} stream(s) failed; see the errors column", highlight=False)
         return 1

@@ -44,9 +44,15 @@ class Row:
     tokens: int
     ttfc_p50_ms: float | None
     ttfc_p95_ms: float | None
+    ttfc_p99_ms: float | None
     ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+    ttft_p99_ms: float | None
     total_p50_ms: float | None
     total_p95_ms: float | None
+    total_p99_ms: float | None
+    tokens_per_s: float | None
+    """Aggregate: tokens of the successful streams ÷ the cells' wall time (all runs pooled)."""
     cpu_s: float
     cpu_ms_per_1k_chunks: float | None
     cpu_ms_per_1k_chunks_runs: list[float]
@@ -75,6 +81,10 @@ def summarise(client: str, level: int, results: Sequence[CellResult]) -> Row:
     server = [r.server_cpu for r in results if r.server_cpu is not None]
     server_wall = sum(r.wall for r in results if r.server_cpu is not None)
     messages = [s.error for s in samples if s.error]
+    ttfc = [s.ttfc for s in good if s.ttfc is not None]
+    ttft = [s.ttft for s in good if s.ttft is not None]
+    total = [s.total for s in good if s.total is not None]
+    good_tokens = sum(s.tokens for s in good)
     return Row(
         client=client,
         level=level,
@@ -83,11 +93,17 @@ def summarise(client: str, level: int, results: Sequence[CellResult]) -> Row:
         errors=errors,
         chunks=chunks,
         tokens=sum(s.tokens for s in samples),
-        ttfc_p50_ms=_ms(percentile([s.ttfc for s in good if s.ttfc is not None], 50)),
-        ttfc_p95_ms=_ms(percentile([s.ttfc for s in good if s.ttfc is not None], 95)),
-        ttft_p50_ms=_ms(percentile([s.ttft for s in good if s.ttft is not None], 50)),
-        total_p50_ms=_ms(percentile([s.total for s in good if s.total is not None], 50)),
-        total_p95_ms=_ms(percentile([s.total for s in good if s.total is not None], 95)),
+        ttfc_p50_ms=_ms(percentile(ttfc, 50)),
+        ttfc_p95_ms=_ms(percentile(ttfc, 95)),
+        ttfc_p99_ms=_ms(percentile(ttfc, 99)),
+        ttft_p50_ms=_ms(percentile(ttft, 50)),
+        ttft_p95_ms=_ms(percentile(ttft, 95)),
+        ttft_p99_ms=_ms(percentile(ttft, 99)),
+        total_p50_ms=_ms(percentile(total, 50)),
+        total_p95_ms=_ms(percentile(total, 95)),
+        total_p99_ms=_ms(percentile(total, 99)),
+        # A failed stream's tokens are left out: an error must never look like throughput.
+        tokens_per_s=good_tokens / wall if good and wall > 0 else None,
         cpu_s=cpu,
         cpu_ms_per_1k_chunks=cpu / chunks * 1e6 if chunks else None,
         cpu_ms_per_1k_chunks_runs=per_run,
