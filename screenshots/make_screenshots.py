@@ -17,6 +17,7 @@ from textual.widgets import Collapsible
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
@@ -83,6 +84,17 @@ async def help_screen(pilot: Pilot[None], app: OllamaApp, server: DemoServer) ->
     await pilot.pause(0.2)
 
 
+async def compare(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    app.chat.query_one(PromptInput).load_text("Write a markdown table")
+    await pilot.press("f2")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+    screen = app.screen
+    assert isinstance(screen, CompareScreen)
+    await pilot.press("enter")
+    await until(pilot, lambda: len(screen.outcomes) == 4 and not screen.running)
+    await until(pilot, lambda: screen.query_one("#compare-summary").region.height > 0)
+
+
 SCENES: dict[str, Scene] = {
     "chat-markdown": markdown_reply,
     "chat-streaming": streaming,
@@ -90,6 +102,7 @@ SCENES: dict[str, Scene] = {
     "error": error,
     "model-picker": model_picker,
     "help": help_screen,
+    "compare": compare,
 }
 
 

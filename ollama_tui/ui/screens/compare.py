@@ -46,8 +46,17 @@ PARALLEL_NOTE = (
 class ColumnStatus(StatusBar):
     """The status bar's figures for one column, wrapped instead of cut to fit."""
 
+    def watch_figures(self, figures: Figures) -> None:
+        super().watch_figures(figures)
+        self.refresh(layout=True)  # wrapped figures change the height
+
     def render(self) -> Content:
-        return Content.assemble(*[(text, style) for _, text, style in self.segments()])
+        parts: list[tuple[str, str] | str] = []
+        for _, text, style in self.segments():
+            if parts:
+                parts.append(" ")  # unstyled, so wrapping breaks here and keeps it
+            parts.append((text.strip(" │"), style))
+        return Content.assemble(*parts)
 
 
 @dataclass(eq=False)
