@@ -8,6 +8,7 @@ import ipaddress
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -68,9 +69,18 @@ class OllamaApp(App[None]):
         transport: str = "httpx-async",
         demo: bool = False,
         think: bool | None = None,
+        theme: str | None = None,
+        data_dir: Path | None = None,
+        config_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        if theme:
+            self.theme = theme
+        self.data_dir = data_dir
+        """Where conversations are kept (None: nothing is kept, as in tests)."""
+        self.config_path = config_path
+        """The settings file choices made in the UI are saved back to."""
         self.model = model
         self.transport = transport
         self.demo = demo
