@@ -1,23 +1,24 @@
-"""Command line: `ollama-tui [--demo] [--host URL] [--model NAME] [--transport NAME]`,
-plus `ollama-tui serve-demo` and `ollama-tui bench`.
+"""Command line: `ollama-tui [--demo] [--host URL] [--model NAME] [--transport NAME] ...`,
+plus the subcommands `serve-demo`, `bench` and `models`.
 
-Every error exits non-zero with one clear line on stderr.
+Settings come from flags, then the environment, then the config file (ollama_tui.config);
+`--print-config` shows them with their sources. Every error exits non-zero with one clear
+line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ollama_tui import __version__
-from ollama_tui.connection import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    ConnectionSettings,
-)
+from ollama_tui import config as cfg
+from ollama_tui.connection import ConnectionSettings
 from ollama_tui.transports import TRANSPORT_NAMES
 
 if TYPE_CHECKING:
@@ -26,52 +27,72 @@ if TYPE_CHECKING:
 DEMO_MODEL = "demo"
 
 
-def positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above zero: {text!r}")
-    return value
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump above it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def flag_type(field: str) -> Callable[[str], Any]:
+    """An argparse `type` that checks a flag as the config file's key is checked."""
+    key = cfg.BY_FIELD[field]
+
+    def parse(text: str) -> Any:
+        try:
+            return key.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = field
+    return parse
+
+
+def setting(field: str, text: str) -> str:
+    """Help text naming the setting's default, file key and environment variable."""
+    key = cfg.BY_FIELD[field]
+    shown = cfg.show_value(key, getattr(cfg.Settings(), field)).strip("()")
+    return f"{text} (default: {shown}; file key {key.name}, env {key.env})"
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
         metavar="URL",
-        help="Ollama server, e.g. localhost:11434 or https://host/ollama "
-        "(default: $OLLAMA_HOST, else http://127.0.0.1:11434)",
+        help=setting("host", "Ollama server, e.g. localhost:11434 or https://host/ollama"),
     )
     parser.add_argument(
         "--connect-timeout",
-        type=positive,
-        default=DEFAULT_CONNECT_TIMEOUT,
+        type=flag_type("connect_timeout"),
         metavar="S",
-        help=f"seconds to wait for a connection (default {DEFAULT_CONNECT_TIMEOUT:g})",
+        help=setting("connect_timeout", "seconds to wait for a connection"),
     )
     parser.add_argument(
         "--read-timeout",
-        type=positive,
-        default=DEFAULT_READ_TIMEOUT,
+        type=flag_type("read_timeout"),
         metavar="S",
-        help="longest silence from the server, model loading included "
-        f"(default {DEFAULT_READ_TIMEOUT:g})",
+        help=setting("read_timeout", "longest silence from the server, model loading included"),
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ollama-tui",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Chat with Ollama in the terminal through requests, httpx or aiohttp.",
+        epilog="Settings also come from the environment and the config file: a flag beats\n"
+        "the environment, which beats the file, which beats the default.\n"
+        "`ollama-tui --print-config` shows each setting and where it came from;\n"
+        "docs/configuration.md describes them.",
     )
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="start the built-in Ollama-compatible server and chat with it (no Ollama needed)",
+        help="start the built-in Ollama-compatible server and chat with it (no Ollama needed; "
+        "--host and the model of the file and environment are then ignored)",
     )
-    parser.add_argument("--model", metavar="NAME", help="model to chat with")
+    parser.add_argument("--model", metavar="NAME", help=setting("model", "model to chat with"))
     parser.add_argument(
         "--plain",
         action="store_true",
@@ -80,10 +101,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--transport",
         choices=TRANSPORT_NAMES,
-        default="httpx-async",
-        help="HTTP client to stream with (default httpx-async)",
+        help=setting("transport", "HTTP client to stream with"),
+    )
+    parser.add_argument(
+        "--theme",
+        type=flag_type("theme"),
+        metavar="NAME",
+        help=setting("theme", "a Textual built-in theme, e.g. nord, dracula, textual-light"),
+    )
+    parser.add_argument(
+        "--think",
+        action=argparse.BooleanOptionalAction,
+        help=setting("think", "turn a thinking model's reasoning on or off"),
     )
     add_connection_arguments(parser)
+    parser.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        help=setting("data_dir", "where conversations are kept"),
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help=f"the settings file (default {cfg.default_config_path()}; env {cfg.CONFIG_ENV})",
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print every setting, its value and where it came from, then exit",
+    )
+    demo = parser.add_argument_group("built-in server (with --demo, and for serve-demo)")
+    add_demo_pace_arguments(demo)  # type: ignore[arg-type]
+
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -105,6 +154,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--ui", action="store_true", help="measure the chat UI's streaming instead of the wire"
     )
     add_ui_bench_arguments(ui)  # type: ignore[arg-type]
+
+    models = commands.add_parser(
+        "models",
+        help="list the server's models, like `ollama list`",
+        description="List the models installed on the server (GET /api/tags): name, ID, "
+        "size and when each was modified.",
+    )
+    # SUPPRESS: --host also exists on the main parser (`ollama-tui --host X models`);
+    # a default here would overwrite the value given there.
+    models.add_argument(
+        "--host", default=argparse.SUPPRESS, metavar="URL", help="the Ollama server"
+    )
+
+    # `export` (a saved conversation as Markdown or JSON) comes here with the history
+    # store: a parser here, and its handler in COMMANDS.
     return parser
 
 
@@ -113,21 +177,29 @@ def build_parser() -> argparse.ArgumentParser:
 FAULTS = ("not-found", "error-mid", "cut", "stall", "malformed", "no-done")
 
 
-def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+def add_demo_pace_arguments(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: the main parser and serve-demo both have these flags
+    # (`ollama-tui --token-rate 5 serve-demo`); a default in one would overwrite the other.
     parser.add_argument(
         "--token-rate",
-        type=float,
-        default=40.0,
+        dest="demo_token_rate",
+        type=flag_type("demo_token_rate"),
+        default=argparse.SUPPRESS,
         metavar="N",
-        help="tokens per second (0: no limit)",
+        help=setting("demo_token_rate", "tokens per second, 0 for no limit"),
     )
     parser.add_argument(
         "--first-token-delay",
-        type=float,
-        default=0.0,
+        dest="demo_first_token_delay",
+        type=flag_type("demo_first_token_delay"),
+        default=argparse.SUPPRESS,
         metavar="S",
-        help="seconds before the first token, as a model load",
+        help=setting("demo_first_token_delay", "seconds before the first token, as a model load"),
     )
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    add_demo_pace_arguments(parser)
     parser.add_argument("--fault", choices=FAULTS, help="misbehave this way on every reply")
     parser.add_argument(
         "--fault-after", type=int, default=5, metavar="N", help="tokens before the fault"
@@ -137,45 +209,196 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def demo_config(args: argparse.Namespace) -> DemoConfig:
+def demo_config(args: argparse.Namespace, settings: cfg.Settings) -> DemoConfig:
     from ollama_tui.demo import DemoConfig, Fault
 
+    fault = getattr(args, "fault", None)
+    reply_file = getattr(args, "reply_file", None)
     return DemoConfig(
-        token_rate=args.token_rate,
-        first_token_delay=args.first_token_delay,
-        fault=Fault(args.fault) if args.fault else None,
-        fault_after=args.fault_after,
-        reply=Path(args.reply_file).read_text(encoding="utf-8") if args.reply_file else None,
+        token_rate=settings.demo_token_rate,
+        first_token_delay=settings.demo_first_token_delay,
+        fault=Fault(fault) if fault else None,
+        fault_after=getattr(args, "fault_after", 5),
+        reply=Path(reply_file).read_text(encoding="utf-8") if reply_file else None,
     )
 
 
-def chat(args: argparse.Namespace) -> int:
-    timeouts = {"connect_timeout": args.connect_timeout, "read_timeout": args.read_timeout}
+# ---------------------------------------------------------------------------- commands
+
+
+def chat(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
+    settings = resolved.settings
     if args.demo:
-        from ollama_tui.demo import DemoConfig, DemoServer
+        from ollama_tui.demo import DemoServer
 
-        with DemoServer(DemoConfig()) as server:
-            settings = ConnectionSettings(base_url=server.url, **timeouts)
-            return start(args, settings, args.model or DEMO_MODEL)
-    try:
-        settings = ConnectionSettings.resolve(args.host, **timeouts)
-    except ValueError as exc:
-        return fail(str(exc))
-    return start(args, settings, args.model)
+        # The file's and environment's model name a model of the real server.
+        model = settings.model if resolved.sources["model"].kind == "flag" else DEMO_MODEL
+        with DemoServer(demo_config(args, settings)) as server:
+            return start(args, resolved, settings.connection(server.url), model)
+    return start(args, resolved, settings.connection(), settings.model)
 
 
-def start(args: argparse.Namespace, settings: ConnectionSettings, model: str | None) -> int:
+def start(
+    args: argparse.Namespace,
+    resolved: cfg.Resolved,
+    connection: ConnectionSettings,
+    model: str | None,
+) -> int:
+    settings = resolved.settings
     if args.plain:
         from ollama_tui.plain import PlainChat
 
         if not model:
             return fail("Choose a model with --model NAME (`ollama list` shows what is installed).")
-        return PlainChat(settings, model, args.transport).run(sys.stdin)
+        return PlainChat(connection, model, settings.transport).run(sys.stdin)
     from ollama_tui.ui.app import OllamaApp
 
-    app = OllamaApp(settings, model=model, transport=args.transport, demo=args.demo)
+    app = OllamaApp(
+        connection,
+        model=model,
+        transport=settings.transport,
+        demo=args.demo,
+        think=settings.think,
+        theme=settings.theme,
+        data_dir=settings.data_dir,
+        config_path=resolved.config_path,
+    )
     app.run()
     return app.return_code or 0
+
+
+def serve_demo(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
+    from ollama_tui.demo import run_standalone
+
+    run_standalone(args.bind, args.port, demo_config(args, resolved.settings))
+    return 0
+
+
+def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
+    from ollama_tui.transports.base import ApiError
+
+    settings = resolved.settings
+    try:
+        tags = fetch(settings.connection(), settings.transport, "/api/tags")
+    except ApiError as error:
+        print(f"ollama-tui: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+    try:
+        table = format_models(tags, datetime.now(UTC))
+    except (TypeError, ValueError, AttributeError):
+        print(f"ollama-tui: {settings.host}/api/tags: not a list of models", file=sys.stderr)
+        return 1
+    print(table)
+    return 0
+
+
+def fetch(connection: ConnectionSettings, transport_name: str, path: str) -> Any:
+    """GET `path` with the configured transport: its JSON, or `ApiError`."""
+    from ollama_tui.transports import AsyncTransport, create_transport
+
+    transport = create_transport(transport_name, connection)
+    if isinstance(transport, AsyncTransport):
+        import asyncio
+
+        async def call() -> Any:
+            try:
+                return await transport.acall("GET", path)
+            finally:
+                await transport.aclose()
+
+        return asyncio.run(call())
+    with transport:
+        return transport.call("GET", path)
+
+
+def format_models(tags: Mapping[str, Any], now: datetime) -> str:
+    """`ollama list`'s table: NAME, ID, SIZE, MODIFIED, in the server's order."""
+    from ollama_tui.sanitize import clean
+
+    rows = [("NAME", "ID", "SIZE", "MODIFIED")]
+    for model in tags.get("models") or []:
+        digest = str(model.get("digest", "")).removeprefix("sha256:")
+        rows.append(
+            (
+                clean(str(model.get("name") or model.get("model", ""))),
+                clean(digest[:12]),
+                human_bytes(int(model.get("size", 0))),
+                human_time(str(model.get("modified_at", "")), now),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "    ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "    "
+        + row[3]
+        for row in rows
+    )
+
+
+def human_bytes(size: int) -> str:
+    """Decimal units as Ollama shows them: 522 MB, 1.2 GB, 65 GB."""
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{size} B"
+
+
+def human_time(stamp: str, now: datetime) -> str:
+    """An RFC 3339 time as `ollama list` shows it: "2 days ago", "About an hour ago"."""
+    try:
+        then = datetime.fromisoformat(stamp)
+    except ValueError:
+        from ollama_tui.sanitize import clean
+
+        return clean(stamp) or "-"
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = (now - then).total_seconds()
+    ago = "ago" if seconds >= 0 else "from now"
+    seconds = abs(seconds)
+    minutes, hours = seconds / 60, seconds / 3600
+    if seconds < 1:
+        text = "Less than a second"
+    elif seconds < 2:
+        text = "1 second"
+    elif seconds < 60:
+        text = f"{int(seconds)} seconds"
+    elif round(minutes) == 1:
+        text = "About a minute"
+    elif minutes < 60:
+        text = f"{round(minutes)} minutes"
+    elif round(hours) == 1:
+        text = "About an hour"
+    elif hours < 48:
+        text = f"{round(hours)} hours"
+    elif hours < 24 * 7 * 2:
+        text = f"{int(hours // 24)} days"
+    elif hours < 24 * 30 * 2:
+        text = f"{int(hours // (24 * 7))} weeks"
+    elif hours < 24 * 365 * 2:
+        text = f"{int(hours // (24 * 30))} months"
+    else:
+        text = f"{int(hours // (24 * 365))} years"
+    return f"{text} {ago}"
+
+
+def bench(args: argparse.Namespace) -> int:
+    if args.ui:
+        from ollama_tui.uibench import run as run_ui_bench
+
+        return run_ui_bench(args)
+    from ollama_tui.bench import run
+
+    return run(args)
+
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace, cfg.Resolved], int]] = {
+    None: chat,
+    "serve-demo": serve_demo,
+    "models": models,
+    # "export": export, once the history store exists
+}
 
 
 def fail(message: str) -> int:
@@ -183,23 +406,27 @@ def fail(message: str) -> int:
     return 2
 
 
+def flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given as flags, by `Settings` field (None: not given)."""
+    return {key.field: getattr(args, key.field, None) for key in cfg.KEYS}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "serve-demo":
-            from ollama_tui.demo import run_standalone
-
-            run_standalone(args.bind, args.port, demo_config(args))
+        # The bench keeps its own defaults so that its figures do not depend on a file.
+        if args.command == "bench" and not args.print_config:
+            return bench(args)
+        try:
+            resolved = cfg.load(flags(args), os.environ, args.config)
+        except cfg.ConfigError as exc:
+            return fail(str(exc))
+        for warning in resolved.warnings:
+            print(f"ollama-tui: {warning}", file=sys.stderr)
+        if args.print_config:
+            print(cfg.format_settings(resolved))
             return 0
-        if args.command == "bench" and args.ui:
-            from ollama_tui.uibench import run as run_ui_bench
-
-            return run_ui_bench(args)
-        if args.command == "bench":
-            from ollama_tui.bench import run
-
-            return run(args)
-        return chat(args)
+        return COMMANDS[args.command](args, resolved)
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
