@@ -262,6 +262,7 @@ def start(
         theme=settings.theme,
         data_dir=settings.data_dir,
         config_path=resolved.config_path,
+        warnings=resolved.warnings,
     )
     app.run()
     return app.return_code or 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets import Collapsible, Input, Markdown, Static, TextArea
 from textual.widgets._markdown import MarkdownFence
 
 from ollama_tui.demo import DemoServer, Fault
@@ -16,6 +17,7 @@ from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     FoldedFence,
     FoldedParagraphs,
@@ -598,3 +600,58 @@ async def test_a_giant_paragraph_is_cut_at_sentences_and_reads_as_one(server: De
         # The parts touch: no blank line between them.
         for upper, lower in itertools.pairwise(parts):
             assert upper.region.bottom == lower.region.y
+
+
+async def test_editing_the_last_message_resends_it_in_place(server: DemoServer) -> None:
+    server.configure(reply="Answer one.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "first question")
+        await send_and_wait(pilot, app, "second question")
+        await pilot.press("f4")
+        prompt = app.chat.query_one(PromptInput)
+        assert prompt.text == "second question"
+        # The exchange left the transcript and the context; the first one stayed.
+        assert [m.text for m in app.chat.query(UserMessage)] == ["first question"]
+        assert len(replies(app)) == 1
+        prompt.load_text("second question, edited")
+        server.configure(reply="Answer two.", token_rate=0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(replies(app)) == 2 and app.chat.turn is None)
+        sent = json.loads(chat_requests(server, 3)[-1].body)["messages"]
+        assert [m["content"] for m in sent] == [
+            "first question",
+            "Answer one.",
+            "second question, edited",
+        ]
+        assert [m.content for m in app.chat.history] == [
+            "first question",
+            "Answer one.",
+            "second question, edited",
+            "Answer two.",
+        ]
+
+
+async def test_conversation_settings_go_with_every_request(server: DemoServer) -> None:
+    server.configure(reply="Short.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        screen.query_one("#system", TextArea).load_text("Answer in one word.")
+        screen.query_one("#temperature", Input).value = "warm"
+        await pilot.press("ctrl+s")
+        # A bad value is named, and nothing is saved until it is fixed.
+        assert "temperature" in str(screen.query_one("#errors", Static).content)
+        assert app.screen is screen
+        screen.query_one("#temperature", Input).value = "0.1"
+        screen.query_one("#num_predict", Input).value = "64"
+        screen.query_one("#keep_alive", Input).value = "10m"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is app.chat)
+        await send_and_wait(pilot, app, "hi")
+        body = json.loads(chat_requests(server, 1)[0].body)
+        assert body["messages"][0] == {"role": "system", "content": "Answer in one word."}
+        assert body["options"] == {"temperature": 0.1, "num_predict": 64}
+        assert body["keep_alive"] == "10m"

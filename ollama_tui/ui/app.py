@@ -20,8 +20,10 @@ from ollama_tui.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
 from ollama_tui.transports.base import ApiError
 from ollama_tui.ui.controller import StreamController
+from ollama_tui.ui.recorder import Recorder
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
+from ollama_tui.ui.screens.conversations import ConversationsScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
 from ollama_tui.ui.widgets.prompt import PromptInput
@@ -58,6 +60,13 @@ class OllamaApp(App[None]):
             id="compare",
             tooltip="Compare transports on one prompt",
         ),
+        Binding(
+            "f3",
+            "conversations",
+            "History",
+            id="conversations",
+            tooltip="Kept conversations: search, open, rename, delete",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -72,6 +81,7 @@ class OllamaApp(App[None]):
         theme: str | None = None,
         data_dir: Path | None = None,
         config_path: Path | None = None,
+        warnings: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -81,6 +91,8 @@ class OllamaApp(App[None]):
         """Where conversations are kept (None: nothing is kept, as in tests)."""
         self.config_path = config_path
         """The settings file choices made in the UI are saved back to."""
+        self.startup_warnings = list(warnings)
+        """Settings that were ignored (printed on stderr too, where the screen hides them)."""
         self.model = model
         self.transport = transport
         self.demo = demo
@@ -89,6 +101,7 @@ class OllamaApp(App[None]):
         self.clock = settings.clock
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
         self.controller = StreamController(settings)
+        self.recorder = Recorder(report=lambda text: self.notify(text, severity="error"))
         self.models: list[ModelInfo] = []
         self.chat = ChatScreen()
 
@@ -108,6 +121,10 @@ class OllamaApp(App[None]):
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
         )
         self.run_worker(self.load_models(choose=self.model is None), exit_on_error=False)
+        if self.data_dir is not None:
+            self.run_worker(self.open_history(self.data_dir), exit_on_error=False)
+        for warning in self.startup_warnings:
+            self.notify(warning, title="Settings", severity="warning", markup=False, timeout=15)
         # Full garbage collections scan every live object and, while a reply streams,
         # run about twice a second. What is alive at the first frame (modules, classes,
         # CSS, the screen: ~65,000 objects) lives as long as the app: frozen out of those
@@ -116,6 +133,7 @@ class OllamaApp(App[None]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
+        await self.recorder.aclose()
         # Wakes every blocked read, so no thread outlives the app.
         await self.controller.aclose()
 
@@ -146,6 +164,54 @@ class OllamaApp(App[None]):
         elif choose and self.model is None:
             self.set_model(self.models[0].name)
         return self.models
+
+    async def open_history(self, data_dir: Path) -> None:
+        from ollama_tui.history.aio import AsyncHistory
+
+        try:
+            history, warning = await AsyncHistory.open(data_dir)
+        except Exception as error:  # the chat works without history: say so and go on
+            self.notify(f"History is off: {error}", severity="error", markup=False, timeout=10)
+            return
+        if warning:
+            self.notify(warning, title="History", severity="warning", markup=False, timeout=15)
+        self.recorder.attach(history)
+
+    def action_save_choices(self) -> None:
+        """Theme, transport and model of this session become the settings file's."""
+        from ollama_tui.config import save_choices
+
+        if self.config_path is None:
+            self.notify("No settings file is in use.", severity="warning")
+            return
+        try:
+            save_choices(
+                self.config_path, theme=self.theme, transport=self.transport, model=self.model
+            )
+        except (OSError, ValueError) as error:
+            self.notify(f"Not saved: {error}", severity="error", markup=False, timeout=10)
+            return
+        self.notify(f"Saved theme, transport and model to {self.config_path}", markup=False)
+
+    def action_conversations(self) -> None:
+        history = self.recorder.history
+        if history is None:
+            self.notify("History is off (no data directory).", severity="warning")
+            return
+        if isinstance(self.screen, ConversationsScreen):
+            return
+
+        async def choose() -> None:
+            chosen = await self.push_screen_wait(ConversationsScreen(history))
+            if chosen is not None:
+                try:
+                    conversation = await history.load(chosen)
+                except KeyError:
+                    self.notify("That conversation was deleted.", severity="warning")
+                    return
+                await self.chat.show_conversation(conversation)
+
+        self.run_worker(choose(), exit_on_error=False)
 
     # ------------------------------------------------------------------ choices
 
@@ -217,12 +283,24 @@ class OllamaApp(App[None]):
         yield SystemCommand("Stop", "Stop the reply being streamed", chat.action_stop)
         yield SystemCommand("Regenerate", "Ask for the last reply again", chat.action_regenerate)
         yield SystemCommand("New chat", "Clear the conversation", chat.action_new_chat)
+        yield SystemCommand(
+            "Conversation settings", "System prompt, options, think", chat.action_settings
+        )
+        yield SystemCommand(
+            "Edit last message", "Change your last message and send it again", chat.action_edit_last
+        )
         yield SystemCommand("Copy last reply", "To the clipboard", chat.action_copy_reply)
         yield SystemCommand("Copy last code block", "To the clipboard", chat.action_copy_code)
         yield SystemCommand("Toggle thinking", "think on/off", chat.action_toggle_think)
         yield SystemCommand("Jump to latest", "Follow the newest text", chat.action_follow)
         yield SystemCommand(
             "Compare transports", "One prompt, transports side by side", self.action_compare
+        )
+        yield SystemCommand(
+            "Conversations", "Search, open, rename or delete", self.action_conversations
+        )
+        yield SystemCommand(
+            "Save choices", "Theme, transport, model to the settings file", self.action_save_choices
         )
         yield SystemCommand("Help", "Every key", self.action_help)
 

@@ -6,7 +6,7 @@ comes back arrives as `StreamUpdated` messages whose events are applied in order
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Select, Static
 
+from ollama_tui.chat_settings import ChatSettings
 from ollama_tui.codeblocks import code_blocks
 from ollama_tui.events import (
     ContentDelta,
@@ -26,13 +27,15 @@ from ollama_tui.events import (
     StreamError,
     ThinkingDelta,
 )
-from ollama_tui.figures import summary
+from ollama_tui.figures import stored_summary, summary
 from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.recorder import Saved
+from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
     FoldedParagraphs,
@@ -43,6 +46,7 @@ from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 
 if TYPE_CHECKING:
+    from ollama_tui.history.store import Conversation, MessageRecord
     from ollama_tui.ui.app import OllamaApp
 
 
@@ -61,6 +65,10 @@ class Turn:
     context: list[ChatMessage]
     regenerate: bool = False
     question: UserMessage | None = None  # its bubble, removed again if nothing came back
+    saved_context: list[Saved | None] = field(default_factory=list)  # history rows of context
+    replaced: list[Saved | None] = field(default_factory=list)  # kept rows it replaces
+    saved_user: Saved | None = None
+    saved_reply: Saved | None = None
 
 
 class ChatScreen(Screen[None]):
@@ -92,6 +100,22 @@ class ChatScreen(Screen[None]):
             tooltip="Ask again on the next transport",
         ),
         Binding("ctrl+n", "new_chat", "New chat", id="new_chat", tooltip="Start over"),
+        Binding(
+            "f5",
+            "settings",
+            "Settings",
+            id="settings",
+            show=False,
+            tooltip="System prompt and options of this conversation",
+        ),
+        Binding(
+            "f4",
+            "edit_last",
+            "Edit last",
+            id="edit_last",
+            show=False,
+            tooltip="Edit your last message and send it again",
+        ),
         Binding("ctrl+o", "copy_reply", "Copy", id="copy", tooltip="Copy the last reply"),
         Binding(
             "ctrl+b",
@@ -122,6 +146,12 @@ class ChatScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[ChatMessage] = []
+        self.saved: list[Saved | None] = []
+        """The history's rows for `history`, message for message (None: not kept)."""
+        self.chat_settings = ChatSettings()
+        """This conversation's system prompt and options, sent with each request."""
+        self.editing: list[Saved | None] = []
+        """Rows of the exchange being edited (F4): replaced once the edit is answered."""
         self.turn: Turn | None = None
 
     @property
@@ -199,10 +229,21 @@ class ChatScreen(Screen[None]):
         question: UserMessage | None = None,
     ) -> None:
         app = self.ollama
-        request = chat_request(app.model or "", context, think=app.think)
+        settings = self.chat_settings
+        request = chat_request(
+            app.model or "",
+            context,
+            system=settings.system or None,
+            options=settings.options() or None,
+            keep_alive=settings.keep_alive_value(),
+            think=app.think,
+        )
         widget = AssistantMessage(app.transport, app.model or "")
         self.mount_in_transcript(widget)
         live = app.controller.start(self, app.transport, request)
+        kept = len(context) - (0 if regenerate else 1)  # the new question is not kept yet
+        if regenerate:
+            self.editing = []
         self.turn = Turn(
             live,
             prompt,
@@ -212,6 +253,8 @@ class ChatScreen(Screen[None]):
             context,
             regenerate,
             question,
+            saved_context=self.saved[:kept],
+            replaced=self.saved[kept:] if regenerate else self.editing,
         )
         self.query_one(StatusBar).begin(live.transport, self.turn.tracker.snapshot)
 
@@ -247,7 +290,35 @@ class ChatScreen(Screen[None]):
         await turn.widget.add_content("".join(content))
         if end is not None:
             await self.finish(turn, end)
+        else:
+            self.record(turn)
         self.show_below()
+
+    def record(self, turn: Turn, end: Done | Stopped | StreamError | None = None) -> None:
+        """Keep the reply so far in the history (the recorder paces and queues it)."""
+        recorder = self.ollama.recorder
+        widget = turn.widget
+        if not recorder.on or not (widget.text or widget.thinking_text or isinstance(end, Done)):
+            return
+        transport = turn.live.transport
+        if turn.saved_reply is None:
+            # Only now that something came back: a request that fails with nothing
+            # leaves no orphan question in the history either.
+            for row in turn.replaced:
+                recorder.supersede(row)
+            if not turn.regenerate:
+                turn.saved_user = recorder.user(turn.prompt, widget.model, transport)
+        turn.saved_reply = recorder.reply(
+            turn.saved_reply,
+            text=widget.text,
+            thinking=widget.thinking_text or None,
+            model=widget.model,
+            transport=transport,
+            complete=isinstance(end, Done),
+            timing=end.timing if end is not None else None,
+            stats=end.stats if isinstance(end, Done) else None,
+            force=end is not None,
+        )
 
     async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
         try:
@@ -281,10 +352,16 @@ class ChatScreen(Screen[None]):
                 await turn.question.remove()
             if not turn.regenerate:
                 self.query_one(PromptInput).restore(turn.prompt)
+                self.editing = turn.replaced  # a retry still replaces the edited exchange
             return
         thinking = turn.widget.thinking_text or None
         reply = ChatMessage("assistant", turn.widget.text, thinking=thinking)
         self.history = [*turn.context, reply]
+        self.record(turn, end)
+        if not turn.regenerate:
+            self.editing = []
+        asked = [] if turn.regenerate else [turn.saved_user]
+        self.saved = [*turn.saved_context, *asked, turn.saved_reply]
 
     @on(StreamCrashed)
     async def stream_crashed(self, message: StreamCrashed) -> None:
@@ -348,6 +425,48 @@ class ChatScreen(Screen[None]):
         context = self.history[: last_user + 1]
         self.send(context[-1].content, context, regenerate=True)
 
+    def action_settings(self) -> None:
+        async def edit() -> None:
+            app = self.ollama
+            current = replace(self.chat_settings, think=app.think)
+            chosen = await app.push_screen_wait(SettingsScreen(current, app.model or "no model"))
+            if chosen is None:
+                return
+            self.chat_settings = chosen
+            app.think = chosen.think  # type: ignore[assignment]
+            app.recorder.set_settings(chosen.to_dict())
+            self.refresh_labels()
+            self.notify("Settings saved for this conversation.")
+
+        self.run_worker(edit(), exit_on_error=False)
+
+    def action_edit_last(self) -> None:
+        """Take the last message back into the prompt box; sending it replaces that
+        exchange (the history keeps the old one, marked as replaced)."""
+        if self.turn is not None:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        last_user = next(
+            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
+            None,
+        )
+        if last_user is None:
+            self.notify("No message to edit yet.", severity="warning")
+            return
+        text = self.history[last_user].content
+        self.editing = [*self.editing, *self.saved[last_user:]]
+        self.history = self.history[:last_user]
+        self.saved = self.saved[:last_user]
+        transcript = self.query_one("#transcript", VerticalScroll)
+        questions = list(transcript.query(UserMessage))
+        if questions:
+            children = list(transcript.children)
+            for widget in children[children.index(questions[-1]) :]:
+                widget.remove()
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(text)
+        prompt.focus()
+
     def action_regenerate_next(self) -> None:
         if self.turn is None and any(m.role == "user" for m in self.history):
             self.action_cycle_transport()
@@ -358,9 +477,47 @@ class ChatScreen(Screen[None]):
             self.turn.live.stop()
             self.turn = None
         self.history = []
+        self.saved = []
+        self.editing = []
+        self.chat_settings = ChatSettings(think=self.ollama.think)
+        self.ollama.recorder.new_conversation()
         self.query_one("#transcript", VerticalScroll).remove_children()
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
+
+    async def show_conversation(self, conversation: Conversation) -> None:
+        """Continue a kept conversation: its messages become the transcript and context."""
+        self.action_new_chat()
+        self.chat_settings = ChatSettings.from_dict(conversation.settings)
+        self.ollama.think = self.chat_settings.think  # type: ignore[assignment]
+        self.ollama.recorder.continue_conversation(conversation.id, conversation.settings)
+        if conversation.model:
+            self.ollama.set_model(conversation.model)
+        shown = [m for m in conversation.messages if not m.superseded]
+        widgets: list[Static | AssistantMessage] = []
+        replies: list[tuple[AssistantMessage, MessageRecord]] = []
+        for record in shown:
+            if record.role == "assistant":
+                widget = AssistantMessage(record.transport or "", record.model or "")
+                replies.append((widget, record))
+                widgets.append(widget)
+                self.history.append(ChatMessage("assistant", record.content, record.thinking))
+            else:
+                widgets.append(UserMessage(record.content))
+                self.history.append(ChatMessage(record.role, record.content))
+            self.saved.append(Saved(record.id))
+        await self.query_one("#transcript", VerticalScroll).mount_all(widgets)
+        # Newest first: the bottom of the transcript (what is on screen) is painted
+        # before the replies above it are parsed.
+        for widget, record in reversed(replies):
+            widget.add_thinking(record.thinking or "")
+            await widget.add_content(record.content)
+            footer = stored_summary(widget.transport, record.figures, record.stats)
+            await widget.finish(
+                footer if record.complete else f"incomplete · {footer}",
+                "done" if record.complete else "stopped",
+            )
+        self.notify(f"Opened “{clean(conversation.title)}”.", markup=False)
 
     def last_prompt(self) -> str:
         """The last message the user sent in this conversation, or ""."""

@@ -1,0 +1,220 @@
+"""Keeps the chat's conversation in the history as it happens.
+
+Every call returns at once: the writes queue up and run in order, one at a time, on
+the history's own thread (`AsyncHistory`), so the chat never waits for the disk. A
+reply is saved as it grows (at most once a second, marked incomplete) and once more
+when it ends, so a crash loses at most the last second of text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ollama_tui.events import ServerStats
+from ollama_tui.timing import StreamTiming
+
+if TYPE_CHECKING:
+    from ollama_tui.history.aio import AsyncHistory
+
+SAVE_EVERY_S = 1.0
+
+
+@dataclass(eq=False)
+class Saved:
+    """A row being written: its id is known once the queued write has run."""
+
+    id: int | None = None
+    last_save: float = 0.0
+
+
+def figures_of(timing: StreamTiming) -> dict[str, Any]:
+    return {
+        "ttfc": timing.ttfc,
+        "ttft": timing.ttft,
+        "total": timing.total,
+        "chunks": timing.chunks,
+        "tokens": timing.tokens,
+        "tokens_per_s": timing.tokens_per_s,
+    }
+
+
+def stats_of(stats: ServerStats | None) -> dict[str, Any] | None:
+    return None if stats is None else dataclasses.asdict(stats)
+
+
+class Recorder:
+    def __init__(self, report: Callable[[str], None]) -> None:
+        """`report(message)` tells the user when a write failed (the chat goes on)."""
+        self.history: AsyncHistory | None = None
+        self.conversation: Saved | None = None
+        self.settings: dict[str, Any] = {}
+        """The conversation's request settings, stored with it."""
+        self._report = report
+        self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._failed = False
+
+    def attach(self, history: AsyncHistory) -> None:
+        self.history = history
+
+    @property
+    def on(self) -> bool:
+        return self.history is not None
+
+    # ------------------------------------------------------------------ queue
+
+    def _submit(self, write: Callable[[], Awaitable[None]]) -> None:
+        if self.history is None:
+            return
+        self._queue.put_nowait(write)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while not self._queue.empty():
+            write = self._queue.get_nowait()
+            try:
+                await write()
+            except Exception as error:  # a full disk must not stop the chat: say it once
+                if not self._failed:
+                    self._failed = True
+                    self._report(f"History: could not save ({error}).")
+
+    async def flush(self) -> None:
+        """Wait until every queued write has run (tests, and before closing)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):  # reported as it happened
+            await self.flush()
+        if self.history is not None:
+            history, self.history = self.history, None
+            await history.aclose()
+
+    # ------------------------------------------------------------------ conversation
+
+    def new_conversation(self) -> None:
+        self.conversation = None
+        self.settings = {}
+
+    def continue_conversation(self, conversation_id: int, settings: dict[str, Any]) -> None:
+        self.conversation = Saved(conversation_id)
+        self.settings = dict(settings)
+
+    def _ensure_conversation(self, title: str, model: str, transport: str) -> Saved:
+        if self.conversation is None:
+            conversation = self.conversation = Saved()
+            history = self.history
+            settings = dict(self.settings)
+
+            async def create() -> None:
+                from ollama_tui.history.store import default_title
+
+                assert history is not None
+                conversation.id = await history.create_conversation(
+                    title=default_title(title), model=model, transport=transport, settings=settings
+                )
+
+            self._submit(create)
+        return self.conversation
+
+    def set_settings(self, settings: dict[str, Any]) -> None:
+        self.settings = dict(settings)
+        conversation, history = self.conversation, self.history
+        if conversation is None or history is None:
+            return  # stored when the conversation is created
+
+        async def store() -> None:
+            if conversation.id is not None:
+                await history.set_settings(conversation.id, dict(settings))
+
+        self._submit(store)
+
+    # ------------------------------------------------------------------ messages
+
+    def user(self, text: str, model: str, transport: str) -> Saved:
+        conversation = self._ensure_conversation(text, model, transport)
+        saved = Saved()
+        history = self.history
+
+        async def add() -> None:
+            assert history is not None and conversation.id is not None
+            saved.id = await history.add_message(
+                conversation.id, role="user", content=text, model=model, transport=transport
+            )
+
+        self._submit(add)
+        return saved
+
+    def reply(
+        self,
+        saved: Saved | None,
+        *,
+        text: str,
+        thinking: str | None,
+        model: str,
+        transport: str,
+        complete: bool,
+        timing: StreamTiming | None = None,
+        stats: ServerStats | None = None,
+        force: bool = False,
+    ) -> Saved | None:
+        """Save the reply so far (a new row the first time); at most once a second
+        unless `force` (its end). Returns the row, or None with history off."""
+        if self.history is None:
+            return None
+        now = time.monotonic()
+        if saved is not None and not force and now - saved.last_save < SAVE_EVERY_S:
+            return saved
+        conversation = self._ensure_conversation(text, model, transport)
+        row = saved or Saved()
+        row.last_save = now
+        history = self.history
+        figures = figures_of(timing) if timing is not None else None
+        server = stats_of(stats)
+
+        async def write() -> None:
+            assert history is not None and conversation.id is not None
+            if row.id is None:
+                row.id = await history.add_message(
+                    conversation.id,
+                    role="assistant",
+                    content=text,
+                    thinking=thinking,
+                    model=model,
+                    transport=transport,
+                    complete=complete,
+                    figures=figures,
+                    stats=server,
+                )
+            else:
+                await history.update_message(
+                    row.id,
+                    content=text,
+                    thinking=thinking,
+                    complete=complete,
+                    figures=figures,
+                    stats=server,
+                )
+
+        self._submit(write)
+        return row
+
+    def supersede(self, saved: Saved | None) -> None:
+        """An earlier reply was asked again: kept, marked as replaced."""
+        history = self.history
+        if saved is None or history is None:
+            return
+
+        async def mark() -> None:
+            if saved.id is not None:
+                await history.supersede(saved.id)
+
+        self._submit(mark)

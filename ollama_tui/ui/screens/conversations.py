@@ -1,0 +1,170 @@
+"""Kept conversations: newest first, full-text search, open, rename, delete.
+
+It only renders and asks: the store is the app's `AsyncHistory`, whose calls run on
+its own thread, so a large history never blocks the screen.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from ollama_tui.sanitize import clean
+from ollama_tui.ui.screens.dialogs import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ollama_tui.history.aio import AsyncHistory
+    from ollama_tui.history.store import ConversationSummary
+
+
+def ago(then: float, now: float) -> str:
+    """ "just now", "5 min ago", "3 h ago", "2 days ago", or the date."""
+    seconds = max(0.0, now - then)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    if seconds < 7 * 86400:
+        days = int(seconds // 86400)
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    return time.strftime("%Y-%m-%d", time.localtime(then))
+
+
+class RenameScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Rename the conversation", classes="title")
+            yield Input(self.title_text, id="new-title")
+            yield Label("Enter renames · Esc cancels", classes="hint")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+class ConversationsScreen(ModalScreen[int | None]):
+    """Returns the id of the conversation to open, or None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        # F-keys: the search box takes the usual Ctrl combinations for editing.
+        Binding("f2", "rename", "Rename", tooltip="Rename the highlighted conversation"),
+        Binding("f8", "delete", "Delete", tooltip="Delete the highlighted conversation"),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def __init__(self, history: AsyncHistory, clock: type[time.time] = time.time) -> None:  # type: ignore[valid-type]
+        super().__init__()
+        self.history = history
+        self.clock = clock
+        self.shown: list[ConversationSummary] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog conversations"):
+            yield Label("Conversations", classes="title")
+            yield Input(placeholder="Search every message…", id="search")
+            yield OptionList(id="conversation-list")
+            yield Label("Enter opens · ^E renames · ^D deletes · Esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        self.refresh_list("")
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.refresh_list(event.value)
+
+    @work(exclusive=True, group="conversations", exit_on_error=False)
+    async def refresh_list(self, query: str) -> None:
+        query = query.strip()
+        found = await (self.history.search(query) if query else self.history.list_conversations())
+        self.show(found, query)
+
+    def show(self, found: list[ConversationSummary], query: str) -> None:
+        self.shown = found
+        options = self.query_one("#conversation-list", OptionList)
+        options.clear_options()
+        now = self.clock()
+        for item in found:
+            line = Content.assemble(
+                (clean(item.title) or "(untitled)", "bold"),
+                ("  " + clean(item.model or ""), "$text-muted"),
+                (f"  {item.message_count} messages · {ago(item.updated_at, now)}", "$text-muted"),
+            )
+            if query and item.snippet:
+                line = Content("\n").join([line, Content.styled(clean(item.snippet), "italic")])
+            options.add_option(Option(line, id=str(item.id)))
+        if not found:
+            text = "Nothing matches." if query else "No conversations yet."
+            options.add_option(Option(Content(text), disabled=True))
+        elif options.highlighted is None:
+            options.highlighted = 0
+
+    def highlighted(self) -> ConversationSummary | None:
+        options = self.query_one("#conversation-list", OptionList)
+        index = options.highlighted
+        if index is None or index >= len(self.shown):
+            return None
+        return self.shown[index]
+
+    def action_move(self, step: int) -> None:
+        """↑/↓ from the search box move through the list."""
+        options = self.query_one("#conversation-list", OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    @on(Input.Submitted, "#search")
+    def open_highlighted(self) -> None:
+        item = self.highlighted()
+        if item is not None:
+            self.dismiss(item.id)
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
+
+    def action_rename(self) -> None:
+        item = self.highlighted()
+        if item is None:
+            return
+
+        async def rename() -> None:
+            title = await self.app.push_screen_wait(RenameScreen(item.title))
+            if title:
+                await self.history.rename(item.id, title)
+                self.refresh_list(self.query_one("#search", Input).value)
+
+        self.run_worker(rename(), exit_on_error=False)
+
+    def action_delete(self) -> None:
+        item = self.highlighted()
+        if item is None:
+            return
+
+        async def delete() -> None:
+            question = f"Delete “{clean(item.title)}” and its {item.message_count} messages?"
+            if await self.app.push_screen_wait(ConfirmScreen(question)):
+                await self.history.delete(item.id)
+                self.notify(f"Deleted “{clean(item.title)}”.", markup=False)
+                self.refresh_list(self.query_one("#search", Input).value)
+
+        self.run_worker(delete(), exit_on_error=False)

@@ -1,0 +1,199 @@
+"""Conversations kept across restarts, driven with Pilot against the built-in server."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from textual.widgets import Input
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.history.store import History
+from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.screens.conversations import ConversationsScreen
+from ollama_tui.ui.screens.dialogs import ConfirmScreen
+from tests.uitools import chat_requests, make_app, replies, send, send_and_wait, wait_until
+
+
+def kept_app(server: DemoServer, data_dir: Path) -> OllamaApp:
+    app = make_app(server)
+    app.data_dir = data_dir
+    return app
+
+
+def stored(data_dir: Path) -> History:
+    history, warning = History.open(data_dir)
+    assert warning is None
+    return history
+
+
+async def history_ready(pilot, app: OllamaApp) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: app.recorder.on and bool(app.models))
+
+
+async def test_conversations_survive_a_restart_and_continue(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="First answer.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "hello there")
+        await pilot.press("ctrl+n")
+        server.configure(reply="Second answer.", token_rate=0)
+        await send_and_wait(pilot, app, "another topic")
+        await app.recorder.flush()
+    # A new process of the app: both conversations, newest first.
+    server.configure(reply="Third answer.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        await wait_until(pilot, lambda: len(screen.shown) == 2)
+        assert [c.title for c in screen.shown] == ["another topic", "hello there"]
+        # Open the older one and go on with it: its messages are the context.
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.screen is app.chat and len(replies(app)) == 1)
+        assert replies(app)[0].text == "First answer."
+        await send_and_wait(pilot, app, "and more")
+        sent = json.loads(chat_requests(server, 3)[-1].body)["messages"]
+        assert [m["content"] for m in sent] == ["hello there", "First answer.", "and more"]
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    conversations = history.list_conversations()
+    assert [c.title for c in conversations] == ["hello there", "another topic"]
+    messages = history.load(conversations[0].id).messages
+    assert [(m.role, m.content, m.complete) for m in messages] == [
+        ("user", "hello there", True),
+        ("assistant", "First answer.", True),
+        ("user", "and more", True),
+        ("assistant", "Third answer.", True),
+    ]
+    assert messages[1].figures is not None and messages[1].figures["ttfc"] is not None
+    assert messages[1].transport == "httpx-async" and messages[1].model == "demo"
+    history.close()
+
+
+async def test_regenerate_keeps_the_earlier_reply_and_a_stop_is_incomplete(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="Version one.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "write it")
+        server.configure(reply="Version two is much longer than one.", token_rate=5.0)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "two" in replies(app)[-1].text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    (summary,) = history.list_conversations()
+    messages = history.load(summary.id).messages
+    assert [(m.role, m.superseded) for m in messages] == [
+        ("user", False),
+        ("assistant", True),
+        ("assistant", False),
+    ]
+    assert messages[1].content == "Version one." and messages[1].complete
+    assert messages[2].content.startswith("Version two") and not messages[2].complete
+    history.close()
+
+
+async def test_nothing_kept_when_nothing_came_back(server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(server, model="no-such-model")
+    app.data_dir = tmp_path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send(pilot, "lost?")
+        await wait_until(pilot, lambda: app.chat.turn is None and not replies(app))
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    assert history.list_conversations() == []
+    history.close()
+
+
+async def test_search_and_delete_with_confirmation(server: DemoServer, tmp_path: Path) -> None:
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        server.configure(reply="Llamas graze on the altiplano.", token_rate=0)
+        await send_and_wait(pilot, app, "tell me about llamas")
+        await pilot.press("ctrl+n")
+        server.configure(reply="Rust has no garbage collector.", token_rate=0)
+        await send_and_wait(pilot, app, "and rust?")
+        await app.recorder.flush()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        await wait_until(pilot, lambda: len(screen.shown) == 2)
+        screen.query_one("#search", Input).value = "altiplano"
+        await wait_until(pilot, lambda: len(screen.shown) == 1)
+        assert screen.shown[0].title == "tell me about llamas"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await wait_until(pilot, lambda: screen.shown == [])
+        screen.query_one("#search", Input).value = ""
+        await wait_until(pilot, lambda: [c.title for c in screen.shown] == ["and rust?"])
+
+
+def test_killed_mid_reply_keeps_the_text_so_far(tmp_path: Path) -> None:
+    """The real app on a pseudo-terminal, killed with SIGKILL while a reply streams."""
+    data = tmp_path / "data"
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execvp(
+            sys.executable,
+            [sys.executable, "-m", "ollama_tui", "--demo", "--data-dir", str(data)],
+        )
+    try:
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"demo server" not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                seen += os.read(fd, 65536)
+        time.sleep(0.5)  # the history opens beside the first frame
+        os.write(fd, b"Write a markdown table\r")
+        # The demo server sends ~40 tokens/s: after 3.5 s a few saves have happened.
+        end = time.monotonic() + 3.5
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                os.read(fd, 65536)
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        os.waitpid(pid, 0)
+        os.close(fd)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);"
+            "print(c.execute('pragma integrity_check').fetchone()[0])",
+            str(data / "history.sqlite3"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert check.stdout.strip() == "ok"
+    history = stored(data)
+    (summary,) = history.list_conversations()
+    user, reply = history.load(summary.id).messages
+    assert user.content == "Write a markdown table"
+    assert not reply.complete and len(reply.content) > 20
+    history.close()

@@ -1,0 +1,48 @@
+"""The settings file seen from the app: warnings shown, choices saved back."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+from pathlib import Path
+
+from ollama_tui.demo import DemoServer
+from tests.uitools import make_app, wait_until
+
+
+async def test_choices_are_saved_back_keeping_comments(server: DemoServer, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('# my settings\nread_timeout = 30  # slow disk\n\n[demo]\ntoken_rate = 5\n')
+    app = make_app(server)
+    app.config_path = path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.theme = "nord"
+        await pilot.press("ctrl+t")  # next transport
+        app.action_save_choices()
+        await pilot.pause()
+    text = path.read_text()
+    assert "# my settings" in text and "# slow disk" in text
+    saved = tomllib.loads(text)
+    assert saved["theme"] == "nord" and saved["model"] == "demo"
+    assert saved["transport"] == app.transport != "httpx-async"
+    assert saved["read_timeout"] == 30 and saved["demo"]["token_rate"] == 5
+
+
+async def test_a_new_settings_file_is_user_only(server: DemoServer, tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "config.toml"
+    app = make_app(server)
+    app.config_path = path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.action_save_choices()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+async def test_ignored_settings_are_shown_in_the_app(server: DemoServer) -> None:
+    app = make_app(server)
+    app.startup_warnings = ["/x/config.toml:3: read_timeout: expected a number; ignored"]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app._notifications))
+        assert any("read_timeout" in n.message for n in app._notifications)
