@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ollama_tui import __version__
 from ollama_tui import config as cfg
 from ollama_tui.connection import ConnectionSettings
+from ollama_tui.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES
 
 if TYPE_CHECKING:
@@ -167,8 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default=argparse.SUPPRESS, metavar="URL", help="the Ollama server"
     )
 
-    # `export` (a saved conversation as Markdown or JSON) comes here with the history
-    # store: a parser here, and its handler in COMMANDS.
+    export = commands.add_parser(
+        "export",
+        help="a kept conversation as Markdown or JSON (no ID: list them)",
+        description="Print a kept conversation, with each reply's figures, as Markdown or "
+        "JSON; without an ID, list the kept conversations with their IDs.",
+    )
+    export.add_argument("id", nargs="?", type=int, help="the conversation's ID")
+    export.add_argument("--format", choices=("md", "json"), default="md", help="default md")
+    export.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (mode 0600), not stdout"
+    )
     return parser
 
 
@@ -293,6 +303,52 @@ def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
     return 0
 
 
+def export(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
+    from ollama_tui.history.export import export_conversation
+    from ollama_tui.history.store import HistoryError
+
+    data_dir = resolved.settings.data_dir
+    try:
+        if args.id is None:
+            text = list_kept(data_dir)
+        else:
+            text = export_conversation(data_dir, args.id, args.format)
+    except KeyError:
+        print(f"ollama-tui: no conversation {args.id} in {data_dir}", file=sys.stderr)
+        return 1
+    except HistoryError as error:
+        print(f"ollama-tui: {error}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    from ollama_tui.files import write_private
+
+    try:
+        write_private(args.output, text)
+    except OSError as error:
+        print(f"ollama-tui: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def list_kept(data_dir: Path) -> str:
+    """The kept conversations, newest first: ID, last change, messages, title."""
+    from ollama_tui.history.store import DB_NAME, History
+
+    try:
+        history = History.open_existing(data_dir / DB_NAME)
+    except FileNotFoundError:
+        return f"No conversations kept in {data_dir} yet."
+    with history:
+        rows = history.list_conversations(limit=10_000)
+    lines = [f"{'ID':>6}  {'CHANGED':<16}  {'MESSAGES':>8}  TITLE"]
+    for row in rows:
+        changed = datetime.fromtimestamp(row.updated_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"{row.id:>6}  {changed:<16}  {row.message_count:>8}  {clean(row.title)}")
+    return "\n".join(lines)
+
+
 def fetch(connection: ConnectionSettings, transport_name: str, path: str) -> Any:
     """GET `path` with the configured transport: its JSON, or `ApiError`."""
     from ollama_tui.transports import AsyncTransport, create_transport
@@ -398,7 +454,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, cfg.Resolved], int]] = 
     None: chat,
     "serve-demo": serve_demo,
     "models": models,
-    # "export": export, once the history store exists
+    "export": export,
 }
 
 

@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -14,10 +15,11 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from ollama_tui.cli import main
 from ollama_tui.demo import DemoServer
 from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
-from ollama_tui.ui.screens.conversations import ConversationsScreen
+from ollama_tui.ui.screens.conversations import ConversationsScreen, RenameScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
 from tests.uitools import chat_requests, make_app, replies, send, send_and_wait, wait_until
 
@@ -197,3 +199,64 @@ def test_killed_mid_reply_keeps_the_text_so_far(tmp_path: Path) -> None:
     assert user.content == "Write a markdown table"
     assert not reply.complete and len(reply.content) > 20
     history.close()
+
+
+async def test_rename_and_export_from_the_list(server: DemoServer, tmp_path: Path) -> None:
+    server.configure(reply="A **bold** answer.", token_rate=0)
+    app = kept_app(server, tmp_path / "data")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "name me")
+        await app.recorder.flush()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        screen.save_dir = tmp_path
+        await wait_until(pilot, lambda: len(screen.shown) == 1)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        app.screen.query_one(Input).value = "Renamed"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: [c.title for c in screen.shown] == ["Renamed"])
+        await pilot.press("f6")
+        md = tmp_path / f"ollama-tui-conversation-{screen.shown[0].id}.md"
+        await wait_until(pilot, lambda: md.with_suffix(".json").exists())
+    assert stat.S_IMODE(md.stat().st_mode) == 0o600
+    text = md.read_text()
+    assert "# Renamed" in text and "A **bold** answer." in text and "TTFC" in text
+    data = json.loads(md.with_suffix(".json").read_text())
+    assert [m["content"] for m in data["messages"]] == ["name me", "A **bold** answer."]
+
+
+def test_export_from_the_command_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    history, _ = History.open(tmp_path)
+    first = history.create_conversation(title="First", model="demo", transport="aiohttp")
+    history.add_message(first, role="user", content="hi")
+    history.add_message(
+        first,
+        role="assistant",
+        content="hello",
+        transport="aiohttp",
+        figures={
+            "ttfc": 0.002,
+            "ttft": 0.002,
+            "total": 0.5,
+            "tokens": 3,
+            "chunks": 4,
+            "tokens_per_s": 4.0,
+        },
+    )
+    history.close()
+    base = ["--data-dir", str(tmp_path), "export"]
+    assert main(base) == 0
+    listing = capsys.readouterr().out
+    assert "First" in listing and f"{first}" in listing
+    assert main([*base, str(first)]) == 0
+    assert "## Assistant" in capsys.readouterr().out
+    out = tmp_path / "first.json"
+    assert main([*base, str(first), "--format", "json", "-o", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert json.loads(out.read_text())["messages"][1]["figures"]["ttfc"] == 0.002
+    assert main([*base, "999"]) == 1
+    assert "no conversation 999" in capsys.readouterr().err

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 from ollama_tui.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
 from ollama_tui.events import ContentDelta, Done, FirstChunk, Stopped, StreamError, ThinkingDelta
 from ollama_tui.figures import rate, seconds, summary
+from ollama_tui.files import write_private
 from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
@@ -345,9 +345,7 @@ class CompareScreen(Screen[None]):
         path = self.save_dir / f"ollama-tui-compare-{stamp}.json"
         try:
             # User-only: a comparison holds the prompt.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=2, ensure_ascii=False)
+            write_private(path, json.dumps(data, indent=2, ensure_ascii=False))
         except OSError as error:
             self.notify(f"Could not save: {error}", severity="error", markup=False)
             return

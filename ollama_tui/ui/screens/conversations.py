@@ -6,7 +6,10 @@ its own thread, so a large history never blocks the screen.
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -18,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from ollama_tui.files import write_private
 from ollama_tui.sanitize import clean
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
 
@@ -67,14 +71,22 @@ class ConversationsScreen(ModalScreen[int | None]):
         # F-keys: the search box takes the usual Ctrl combinations for editing.
         Binding("f2", "rename", "Rename", tooltip="Rename the highlighted conversation"),
         Binding("f8", "delete", "Delete", tooltip="Delete the highlighted conversation"),
+        Binding("f6", "export", "Export", tooltip="Save it as Markdown and JSON files"),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, history: AsyncHistory, clock: type[time.time] = time.time) -> None:  # type: ignore[valid-type]
+    def __init__(
+        self,
+        history: AsyncHistory,
+        clock: Callable[[], float] = time.time,
+        save_dir: Path | None = None,
+    ) -> None:
         super().__init__()
         self.history = history
         self.clock = clock
+        self.save_dir = save_dir or Path.cwd()
+        """Where exports are written."""
         self.shown: list[ConversationSummary] = []
 
     def compose(self) -> ComposeResult:
@@ -104,6 +116,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         now = self.clock()
         for item in found:
             line = Content.assemble(
+                (f"#{item.id} ", "$text-muted"),
                 (clean(item.title) or "(untitled)", "bold"),
                 ("  " + clean(item.model or ""), "$text-muted"),
                 (f"  {item.message_count} messages · {ago(item.updated_at, now)}", "$text-muted"),
@@ -154,6 +167,27 @@ class ConversationsScreen(ModalScreen[int | None]):
                 self.refresh_list(self.query_one("#search", Input).value)
 
         self.run_worker(rename(), exit_on_error=False)
+
+    def action_export(self) -> None:
+        item = self.highlighted()
+        if item is None:
+            return
+
+        async def export() -> None:
+            from ollama_tui.history.export import to_json, to_markdown
+
+            conversation = await self.history.load(item.id)
+            base = self.save_dir / f"ollama-tui-conversation-{item.id}"
+            try:
+                write_private(base.with_suffix(".md"), to_markdown(conversation))
+                text = json.dumps(to_json(conversation), indent=2, ensure_ascii=False)
+                write_private(base.with_suffix(".json"), text)
+            except OSError as error:
+                self.notify(f"Not exported: {error}", severity="error", markup=False)
+                return
+            self.notify(f"Exported to {base}.md and .json", markup=False)
+
+        self.run_worker(export(), exit_on_error=False)
 
     def action_delete(self) -> None:
         item = self.highlighted()
