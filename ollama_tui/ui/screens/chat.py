@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 
 THINK_LABEL = {None: "model default", True: "on", False: "off"}
+RECENT = 6
+"""Messages of a reopened conversation shown before the older ones are mounted."""
 
 
 @dataclass
@@ -506,18 +508,30 @@ class ChatScreen(Screen[None]):
                 widgets.append(UserMessage(record.content))
                 self.history.append(ChatMessage(record.role, record.content))
             self.saved.append(Saved(record.id))
-        await self.query_one("#transcript", VerticalScroll).mount_all(widgets)
-        # Newest first: the bottom of the transcript (what is on screen) is painted
-        # before the replies above it are parsed.
+        # Newest first: the last few messages (what is on screen) are mounted and
+        # parsed before the older ones are even mounted above them.
+        transcript = self.query_one("#transcript", VerticalScroll)
+        recent, older = widgets[-RECENT:], widgets[:-RECENT]
+        await transcript.mount_all(recent)
         for widget, record in reversed(replies):
-            widget.add_thinking(record.thinking or "")
-            await widget.add_content(record.content)
-            footer = stored_summary(widget.transport, record.figures, record.stats)
-            await widget.finish(
-                footer if record.complete else f"incomplete · {footer}",
-                "done" if record.complete else "stopped",
-            )
+            if widget in recent:
+                await self._fill(widget, record)
+        if older:
+            await transcript.mount_all(older, before=recent[0])
+            for widget, record in reversed(replies):
+                if widget not in recent:
+                    await self._fill(widget, record)
         self.notify(f"Opened “{clean(conversation.title)}”.", markup=False)
+
+    @staticmethod
+    async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
+        widget.add_thinking(record.thinking or "")
+        await widget.add_content(record.content)
+        footer = stored_summary(widget.transport, record.figures, record.stats)
+        await widget.finish(
+            footer if record.complete else f"incomplete · {footer}",
+            "done" if record.complete else "stopped",
+        )
 
     def last_prompt(self) -> str:
         """The last message the user sent in this conversation, or ""."""
