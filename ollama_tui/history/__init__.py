@@ -1,0 +1,24 @@
+"""Conversation history: a SQLite store (store.py), its schema and migrations
+(schema.py), an asyncio front on one worker thread (aio.py) and export (export.py)."""
+
+from ollama_tui.history.store import (
+    Conversation,
+    ConversationSummary,
+    History,
+    HistoryError,
+    MessageRecord,
+    default_title,
+    server_stats,
+    timing_figures,
+)
+
+__all__ = [
+    "Conversation",
+    "ConversationSummary",
+    "History",
+    "HistoryError",
+    "MessageRecord",
+    "default_title",
+    "server_stats",
+    "timing_figures",
+]
