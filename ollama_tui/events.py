@@ -84,6 +84,17 @@ class StreamError:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """A status line of `/api/pull` (and Ollama's other long operations)."""
+
+    status: str
+    at: float
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The stream was cancelled by the client; the response was closed."""
 
@@ -91,4 +102,4 @@ class Stopped:
     at: float
 
 
-StreamEvent = FirstChunk | ContentDelta | ThinkingDelta | Done | StreamError | Stopped
+StreamEvent = FirstChunk | ContentDelta | ThinkingDelta | Progress | Done | StreamError | Stopped

@@ -19,6 +19,7 @@ from ollama_tui.events import (
     Done,
     ErrorKind,
     FirstChunk,
+    Progress,
     ServerStats,
     Stopped,
     StreamError,
@@ -200,6 +201,11 @@ def _stats(obj: Mapping[str, Any]) -> ServerStats:
     )
 
 
+def pull_request(model: str) -> Request:
+    """`/api/pull`: download a model, its progress streamed as status lines."""
+    return Request.of("/api/pull", {"model": model, "stream": True})
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedLine:
     """What one NDJSON line says; pure data, no timing."""
@@ -210,10 +216,20 @@ class ParsedLine:
     done_reason: str | None = None
     stats: ServerStats | None = None
     error: str | None = None
+    status: str | None = None
+    """`/api/pull` and the like: "pulling manifest", "downloading …", "success"."""
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+
+def _int_field(obj: Mapping[str, Any], name: str) -> int | None:
+    value = obj.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_line(line: bytes) -> ParsedLine:
-    """Parse one line of `/api/chat` or `/api/generate`; raises `ProtocolError`."""
+    """Parse one line of `/api/chat`, `/api/generate` or `/api/pull`; raises `ProtocolError`."""
     try:
         obj = json.loads(line)
     except UnicodeDecodeError as exc:
@@ -226,6 +242,17 @@ def parse_line(line: bytes) -> ParsedLine:
         error = obj["error"]
         # Shown to a person: never let the server's text drive the terminal.
         return ParsedLine(error=clean(error if isinstance(error, str) else json.dumps(error)))
+    status = obj.get("status")
+    if isinstance(status, str) and "message" not in obj and "response" not in obj:
+        digest = obj.get("digest")
+        return ParsedLine(
+            status=clean(status),
+            digest=clean(digest) if isinstance(digest, str) else None,
+            total=_int_field(obj, "total"),
+            completed=_int_field(obj, "completed"),
+            done=status == "success",
+            done_reason="success" if status == "success" else None,
+        )
     message = obj.get("message")
     if message is not None:
         if not isinstance(message, dict):
@@ -384,6 +411,10 @@ class StreamDecoder:
                 events.append(ThinkingDelta(parsed.thinking, at))
             if parsed.content:
                 events.append(ContentDelta(parsed.content, at))
+        if parsed.status is not None and not parsed.done:
+            events.append(
+                Progress(parsed.status, at, parsed.digest, parsed.total, parsed.completed)
+            )
         if parsed.done:
             self.finished = True
             self._done_at = at

@@ -13,6 +13,7 @@ from ollama_tui.events import (
     Done,
     ErrorKind,
     FirstChunk,
+    Progress,
     StreamError,
     StreamEvent,
     ThinkingDelta,
@@ -321,3 +322,28 @@ class TestUntrustedText:
         assert parse_line(line).error == "bad [31mred]0;pwned 2J"
         body = b'{"error":"x\\u001b[2Jy"}'
         assert http_error_message(500, "", body, "http://h:1") == "Ollama: x[2Jy (HTTP 500)"
+
+
+def test_pull_status_lines_are_progress_and_success_ends_the_stream() -> None:
+    decoder = StreamDecoder(0.0)
+    body = (
+        b'{"status":"pulling manifest"}\n'
+        b'{"status":"downloading","digest":"sha256:ab","total":100,"completed":40}\n'
+        b'{"status":"verifying sha256 digest"}\n'
+        b'{"status":"success"}\n'
+    )
+    events = decoder.feed(body, 1.0) + decoder.finish(2.0)
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [p.status for p in progress] == [
+        "pulling manifest",
+        "downloading",
+        "verifying sha256 digest",
+    ]
+    assert (progress[1].digest, progress[1].total, progress[1].completed) == ("sha256:ab", 100, 40)
+    assert isinstance(events[-1], Done) and events[-1].done_reason == "success"
+
+
+def test_an_error_line_during_a_pull_is_the_servers_error() -> None:
+    decoder = StreamDecoder(0.0)
+    events = decoder.feed(b'{"status":"pulling manifest"}\n{"error":"file does not exist"}\n', 1.0)
+    assert isinstance(events[-1], StreamError) and "file does not exist" in events[-1].message

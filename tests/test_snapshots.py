@@ -7,17 +7,24 @@ Look at a changed SVG before accepting it with `pytest --snapshot-update`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input
+from textual.widgets import Checkbox, Collapsible, Input, TextArea
 
 from ollama_tui.demo import DemoServer, Fault
+from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen
+from ollama_tui.ui.screens.conversations import ConversationsScreen
 from ollama_tui.ui.screens.dialogs import HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.screens.models import ModelsScreen
+from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.uitools import make_app, replies, send, wait_until
@@ -170,3 +177,66 @@ def test_finished_comparison(server: DemoServer, snap_compare: SnapCompare) -> N
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compared)
+
+
+FIXED_NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def test_models_screen(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True)
+
+    async def models(pilot: Pilot[None]) -> None:
+        steady(app)
+        await wait_until(pilot, lambda: bool(app.models))
+        screen = ModelsScreen(clock=lambda: FIXED_NOW)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: bool(screen.names))
+        details = screen.query_one("#details-text")
+        await wait_until(pilot, lambda: "Context length" in str(details.content))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=models)
+
+
+def test_settings_screen(server: DemoServer, snap_compare: SnapCompare) -> None:
+    app = make_app(server, fixed_time=True)
+
+    async def settings(pilot: Pilot[None]) -> None:
+        steady(app)
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        app.screen.query_one("#system", TextArea).load_text("You are terse.")
+        app.screen.query_one("#system", TextArea).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settings)
+
+
+def test_conversations_screen(
+    server: DemoServer, snap_compare: SnapCompare, tmp_path: Path
+) -> None:
+    history, _ = History.open(tmp_path)
+    for title, reply in (("Llamas of the Andes", "They graze."), ("Rust lifetimes", "Borrow.")):
+        conversation = history.create_conversation(title=title, model="demo", transport="aiohttp")
+        history.add_message(conversation, role="user", content=title)
+        history.add_message(conversation, role="assistant", content=reply)
+    history.close()
+    # Fixed times, so "… ago" does not move with the day the test runs.
+    with sqlite3.connect(tmp_path / "history.sqlite3") as db:
+        db.execute("UPDATE conversations SET updated_at = 1767000000 + id * 60")
+    app = make_app(server, fixed_time=True)
+    app.data_dir = tmp_path
+
+    async def conversations(pilot: Pilot[None]) -> None:
+        steady(app)
+        await wait_until(pilot, lambda: bool(app.models) and app.recorder.on)
+        history = app.recorder.history
+        assert history is not None
+        screen = ConversationsScreen(history, clock=lambda: 1767000000 + 600)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: len(screen.shown) == 2)
+        screen.query_one("#search", Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=conversations)

@@ -26,6 +26,7 @@ from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
+from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.widgets.prompt import PromptInput
 
 # Streams on sync transports hold a thread each for a whole reply; Textual runs
@@ -50,7 +51,13 @@ def is_remote_plain_http(base_url: str) -> bool:
 class OllamaApp(App[None]):
     TITLE = "ollama-tui"
     # Screen styles live beside their screens; the default screen does not load its own.
-    CSS_PATH = ["app.tcss", "screens/chat.tcss", "screens/dialogs.tcss", "screens/compare.tcss"]
+    CSS_PATH = [
+        "app.tcss",
+        "screens/chat.tcss",
+        "screens/dialogs.tcss",
+        "screens/compare.tcss",
+        "screens/models.tcss",
+    ]
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key, explained"),
         Binding(
@@ -59,6 +66,13 @@ class OllamaApp(App[None]):
             "Compare",
             id="compare",
             tooltip="Compare transports on one prompt",
+        ),
+        Binding(
+            "f9",  # F6 and F7 belong to the prompt box (select line / all)
+            "models",
+            "Models",
+            id="models",
+            tooltip="Installed and loaded models: details, pull, delete",
         ),
         Binding(
             "f3",
@@ -176,6 +190,10 @@ class OllamaApp(App[None]):
         if warning:
             self.notify(warning, title="History", severity="warning", markup=False, timeout=15)
         self.recorder.attach(history)
+
+    def action_models(self) -> None:
+        if not isinstance(self.screen, ModelsScreen):
+            self.push_screen(ModelsScreen())
 
     def action_save_choices(self) -> None:
         """Theme, transport and model of this session become the settings file's."""
@@ -296,6 +314,7 @@ class OllamaApp(App[None]):
         yield SystemCommand(
             "Compare transports", "One prompt, transports side by side", self.action_compare
         )
+        yield SystemCommand("Models", "Details, pull, delete", self.action_models)
         yield SystemCommand(
             "Conversations", "Search, open, rename or delete", self.action_conversations
         )

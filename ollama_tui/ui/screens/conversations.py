@@ -94,7 +94,10 @@ class ConversationsScreen(ModalScreen[int | None]):
             yield Label("Conversations", classes="title")
             yield Input(placeholder="Search every message…", id="search")
             yield OptionList(id="conversation-list")
-            yield Label("Enter opens · ^E renames · ^D deletes · Esc closes", classes="hint")
+            yield Label(
+                "Type to search · ↑↓ Enter open · F2 rename · F6 export · F8 delete · Esc close",
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         self.refresh_list("")

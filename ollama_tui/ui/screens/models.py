@@ -1,0 +1,297 @@
+"""Models: installed (`/api/tags`), loaded (`/api/ps`), details (`/api/show`), pull with
+live progress per layer (`/api/pull`, streamed through the current transport), delete.
+
+It only renders and asks: calls go through the app (`call`) and the stream controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
+
+from ollama_tui.events import Done, Progress, Stopped, StreamError
+from ollama_tui.protocol import pull_request
+from ollama_tui.sanitize import clean
+from ollama_tui.transports.base import ApiError
+from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.screens.dialogs import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ollama_tui.ui.app import OllamaApp
+
+
+def size(n: Any) -> str:
+    if not isinstance(n, int) or n <= 0:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n:.1f} TB"
+
+
+def when(stamp: Any, now: datetime) -> str:
+    """Ollama's RFC 3339 time as "3 days ago" (or "in 4 min" for an expiry)."""
+    if not isinstance(stamp, str):
+        return "—"
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return clean(stamp)
+    seconds = (now - then).total_seconds()
+    later, seconds = seconds < 0, abs(seconds)
+    steps = ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (1e12, 86400, "d"))
+    for limit, div, unit in steps:
+        if seconds < limit:
+            amount = f"{int(seconds // div)} {unit}"
+            return f"in {amount}" if later else f"{amount} ago"
+    return "—"
+
+
+def details_text(show: Any) -> str:
+    """The parts of `/api/show` a person choosing a model wants, as plain text."""
+    if not isinstance(show, dict):
+        return "No details."
+    lines = []
+    info = show.get("model_info") if isinstance(show.get("model_info"), dict) else {}
+    context = next((v for k, v in info.items() if k.endswith(".context_length")), None)
+    if context:
+        lines.append(f"Context length: {context}")
+    caps = show.get("capabilities")
+    if isinstance(caps, list):
+        lines.append("Capabilities: " + ", ".join(str(c) for c in caps))
+    for title, key, limit in (("Parameters", "parameters", 12), ("Template", "template", 8)):
+        value = show.get(key)
+        if isinstance(value, str) and value.strip():
+            body = value.strip().splitlines()
+            more = ["…"] if len(body) > limit else []
+            lines += ["", f"{title}:", *body[:limit], *more]
+    licence = show.get("license")
+    if isinstance(licence, str) and licence.strip():
+        lines += ["", "License: " + licence.strip().splitlines()[0]]
+    return clean("\n".join(lines)) or "No details."
+
+
+class ModelsScreen(Screen[None]):
+    AUTO_FOCUS = "#model-table"
+    BINDINGS = [
+        Binding("escape", "back", "Back / cancel pull", tooltip="Cancel a pull, or go back"),
+        Binding("f8", "delete", "Delete", tooltip="Delete the highlighted model"),
+        Binding("ctrl+l", "focus_pull", "Pull…", tooltip="Type a model name to pull"),
+    ]
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """`clock` dates "modified" and "expires" (tests fix it)."""
+        super().__init__()
+        self.clock = clock
+        self.names: list[str] = []
+        self.pulling: LiveStream | None = None
+        self.pull_name = ""
+        self.bars: dict[str, ProgressBar] = {}
+
+    @property
+    def ollama(self) -> OllamaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="models-header", markup=False)
+        with Vertical(id="models-main"):
+            table: DataTable[str] = DataTable(id="model-table", cursor_type="row")
+            table.add_columns("NAME", "SIZE", "FAMILY", "PARAMS", "QUANT", "MODIFIED", "LOADED")
+            yield table
+            with VerticalScroll(id="model-details"):
+                yield Static("", id="details-text", markup=False)
+        with Horizontal(id="pull-row"):
+            yield Label("Pull", classes="label")
+            yield Input(placeholder="model name, e.g. llama3.2:3b — Enter pulls", id="pull-name")
+        with Vertical(id="pull-progress"):
+            yield Static("", id="pull-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#models-header", Static).update(
+            Content(f"Models · {self.ollama.where} · Enter uses the model · F8 deletes")
+        )
+        self.reload()
+
+    # ------------------------------------------------------------------ listing
+
+    @work(exclusive=True, group="models-list", exit_on_error=False)
+    async def reload(self) -> None:
+        app = self.ollama
+        try:
+            tags = await app.call("GET", "/api/tags")
+            running = await app.call("GET", "/api/ps")
+        except ApiError as error:
+            self.query_one("#details-text", Static).update(Content(str(error)))
+            self.notify(str(error), severity="error", markup=False)
+            return
+        loaded = {
+            m.get("name"): m
+            for m in (running.get("models") if isinstance(running, dict) else None) or []
+            if isinstance(m, dict)
+        }
+        now = self.clock()
+        table = self.query_one("#model-table", DataTable)
+        table.clear()
+        self.names = []
+        models = tags.get("models") if isinstance(tags, dict) else None
+        for entry in models if isinstance(models, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            name = entry["name"]
+            details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+            run = loaded.get(name)
+            in_memory = (
+                f"{size(run.get('size_vram') or run.get('size'))}, "
+                f"expires {when(run.get('expires_at'), now)}"
+                if run
+                else ""
+            )
+            table.add_row(
+                clean(name),
+                size(entry.get("size")),
+                clean(str(details.get("family") or "")),
+                clean(str(details.get("parameter_size") or "")),
+                clean(str(details.get("quantization_level") or "")),
+                when(entry.get("modified_at"), now),
+                in_memory,
+                key=name,
+            )
+            self.names.append(name)
+        if not self.names:
+            self.query_one("#details-text", Static).update(
+                Content("No models installed. Type a name below to pull one, e.g. llama3.2")
+            )
+        app.models = []  # the picker reloads from the server next time
+        await app.load_models()
+
+    @on(DataTable.RowHighlighted, "#model-table")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_details(event.row_key.value)
+
+    @work(exclusive=True, group="models-details", exit_on_error=False)
+    async def show_details(self, name: str) -> None:
+        try:
+            show = await self.ollama.call("POST", "/api/show", {"model": name})
+        except ApiError as error:
+            text = str(error)
+        else:
+            text = f"{clean(name)}\n\n{details_text(show)}"
+        self.query_one("#details-text", Static).update(Content(text))
+
+    @on(DataTable.RowSelected, "#model-table")
+    def chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.ollama.set_model(event.row_key.value)
+            self.notify(f"Model: {clean(event.row_key.value)}", markup=False)
+            self.dismiss()
+
+    def current(self) -> str | None:
+        table = self.query_one("#model-table", DataTable)
+        if not self.names or table.cursor_row >= len(self.names):
+            return None
+        return self.names[table.cursor_row]
+
+    # ------------------------------------------------------------------ delete
+
+    def action_delete(self) -> None:
+        name = self.current()
+        if name is None:
+            return
+
+        async def delete() -> None:
+            if not await self.app.push_screen_wait(ConfirmScreen(f"Delete {clean(name)}?")):
+                return
+            try:
+                await self.ollama.call("DELETE", "/api/delete", {"model": name})
+            except ApiError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.notify(f"Deleted {clean(name)}.", markup=False)
+            self.reload()
+
+        self.run_worker(delete(), exit_on_error=False)
+
+    # ------------------------------------------------------------------ pull
+
+    def action_focus_pull(self) -> None:
+        self.query_one("#pull-name", Input).focus()
+
+    @on(Input.Submitted, "#pull-name")
+    async def pull(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        if not name:
+            return
+        if self.pulling is not None:
+            self.notify("A pull is running: Esc cancels it.", severity="warning")
+            return
+        area = self.query_one("#pull-progress", Vertical)
+        for bar in self.bars.values():
+            await bar.parent.remove()  # type: ignore[union-attr]
+        self.bars = {}
+        self.pull_name = name
+        self._status(f"Pulling {name}…")
+        app = self.ollama
+        self.pulling = app.controller.start(self, app.transport, pull_request(name))
+        area.display = True
+
+    def _status(self, text: str) -> None:
+        self.query_one("#pull-status", Static).update(Content(clean(text)))
+
+    @on(StreamUpdated)
+    async def pull_updated(self, message: StreamUpdated) -> None:
+        if message.stream is not self.pulling:
+            return
+        for event in message.stream.take():
+            if isinstance(event, Progress):
+                await self._progress(event)
+            elif isinstance(event, TERMINAL):
+                await self._pull_ended(event)
+                break
+
+    async def _progress(self, event: Progress) -> None:
+        if event.digest and event.total:
+            bar = self.bars.get(event.digest)
+            if bar is None:
+                bar = ProgressBar(total=event.total, show_eta=False)
+                self.bars[event.digest] = bar
+                short = event.digest.removeprefix("sha256:")[:12]
+                row = Horizontal(Label(f"{short} {size(event.total):>9}"), bar, classes="layer")
+                await self.query_one("#pull-progress", Vertical).mount(row)
+            bar.update(total=event.total, progress=event.completed or 0)
+        self._status(f"{self.pull_name}: {event.status}")
+
+    async def _pull_ended(self, end: Done | Stopped | StreamError) -> None:
+        name, self.pulling = self.pull_name, None
+        if isinstance(end, Done):
+            self._status(f"{name}: pulled.")
+            self.notify(f"Pulled {name}.", markup=False)
+            self.reload()
+        elif isinstance(end, Stopped):
+            self._status(f"{name}: pull cancelled.")
+        else:
+            self._status(f"{name}: {end.message}")
+            self.notify(end.message, title="Pull failed", severity="error", markup=False)
+
+    @on(StreamCrashed)
+    def pull_crashed(self, message: StreamCrashed) -> None:
+        if message.stream is self.pulling:
+            self.pulling = None
+            self._status(f"Internal error: {message.error!r}")
+
+    def action_back(self) -> None:
+        if self.pulling is not None:
+            self.pulling.stop()
+            return
+        self.dismiss()
