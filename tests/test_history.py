@@ -12,6 +12,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -595,10 +596,13 @@ def test_a_newer_or_foreign_database_is_left_alone(data_dir: Path, tmp_path: Pat
 
 
 def test_in_memory_when_no_file_can_be_made(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir.mkdir()
     (data_dir / DB_NAME).write_bytes(b"not a database at all" * 100)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
 
     def refuse(directory: Path) -> Path:
         raise PermissionError(directory)
@@ -610,6 +614,7 @@ def test_in_memory_when_no_file_can_be_made(
     conversation(h, "Ephemeral", "still works")
     assert h.search("works")
     h.close()
+    assert list(temp.iterdir()) == []  # the temporary directory it tried is gone again
 
 
 UNPRIVILEGED = """

@@ -728,22 +728,25 @@ def _fresh_name(directory: Path) -> Path:
 def _fallback(data_dir: Path, busy_timeout: float) -> tuple[sqlite3.Connection, Path]:
     """A connection to a fresh database: beside the one that failed, else in a new
     private temporary directory, else in memory."""
-    attempts: list[Callable[[], Path]] = [
-        lambda: data_dir,
-        lambda: Path(tempfile.mkdtemp(prefix="ollama-tui-history-")),
-    ]
-    for directory_of in attempts:
+    for beside in (True, False):
+        directory: Path | None = None
         path: Path | None = None
         try:
-            directory = directory_of()
-            _make_private_dir(directory)
+            if beside:
+                directory = data_dir
+                _make_private_dir(directory)
+            else:
+                directory = Path(tempfile.mkdtemp(prefix="ollama-tui-history-"))
             path = _fresh_name(directory)
             conn = _connect(path, busy_timeout)
         except (sqlite3.Error, OSError, SchemaError):
-            if path is not None:
-                # Our own empty file from a moment ago, not the user's.
-                with contextlib.suppress(OSError):
+            # Undo only what this attempt made a moment ago: its empty file, and the
+            # temporary directory; nothing of the user's.
+            with contextlib.suppress(OSError):
+                if path is not None:
                     path.unlink()
+                if not beside and directory is not None:
+                    directory.rmdir()
             continue
         _tighten(path)
         return conn, path
