@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from ollama_tui.events import ServerStats
 from ollama_tui.timing import StreamTiming
 
@@ -32,22 +29,4 @@ def summary(transport: str, timing: StreamTiming, stats: ServerStats | None = No
     ]
     if stats is not None and stats.eval_rate is not None:
         parts.append(f"server {rate(stats.eval_rate)}")
-    return " · ".join(parts)
-
-
-def stored_summary(
-    transport: str, figures: Mapping[str, Any] | None, stats: Mapping[str, Any] | None
-) -> str:
-    """`summary` for a reply read back from the history (figures as plain values)."""
-    f = figures or {}
-    parts = [
-        transport,
-        f"TTFC {seconds(f.get('ttfc'))}",
-        f"TTFT {seconds(f.get('ttft'))}",
-        f"total {seconds(f.get('total'))}",
-        f"{f.get('tokens', 0)} tokens",
-        rate(f.get("tokens_per_s")),
-    ]
-    if stats and stats.get("eval_count") and stats.get("eval_duration"):
-        parts.append(f"server {rate(stats['eval_count'] / stats['eval_duration'] * 1e9)}")
     return " · ".join(parts)

@@ -71,6 +71,7 @@ class Result:
     rss_growth_mib: float
     wall_s: float
     errors: list[str] = field(default_factory=list)
+    history: bool = False
 
 
 def rss_mib() -> float:
@@ -103,7 +104,9 @@ class Server:
         os.unlink(self.file.name)
 
 
-async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
+async def run_one(
+    url: str, transport: str, shape: str, reply: str, history: Path | None = None
+) -> Result:
     from textual import events
 
     from ollama_tui.connection import ConnectionSettings
@@ -113,7 +116,9 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
     from ollama_tui.ui.widgets.chat_message import AssistantMessage
     from ollama_tui.ui.widgets.prompt import PromptInput
 
-    app = OllamaApp(ConnectionSettings(base_url=url), model="demo", transport=transport)
+    app = OllamaApp(
+        ConnectionSettings(base_url=url), model="demo", transport=transport, data_dir=history
+    )
     arrivals: list[tuple[int, float]] = []  # (text offset at the end of the delta, arrival)
     appended: list[tuple[float, int]] = []  # (completion time, source length)
     cpu_marks: list[float] = []
@@ -152,6 +157,9 @@ async def run_one(url: str, transport: str, shape: str, reply: str) -> Result:
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             prompt = app.chat.query_one(PromptInput)
+            if history is not None:
+                while not app.recorder.on:  # the reply is kept as it streams
+                    await asyncio.sleep(0.01)
             prompt.load_text("go")
             await pilot.press("enter")
             await pilot.pause(0.05)
@@ -248,6 +256,13 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     parser.add_argument("--shapes", default="prose,code-fence,paragraph", help="reply shapes")
     parser.add_argument("--ui-transports", default="requests,httpx-sync,httpx-async,aiohttp")
     parser.add_argument("--ui-json", metavar="PATH", help="write the UI results as JSON")
+    parser.add_argument(
+        "--ui-history",
+        choices=("off", "on", "both"),
+        default="off",
+        help="keep the conversation (in a temporary data directory) while streaming; "
+        "'both' runs each cell without and with, back to back",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -262,9 +277,15 @@ def run(args: argparse.Namespace) -> int:
         server = Server(reply, args.rate)
         try:
             for transport in transports:
-                result = asyncio.run(run_one(server.url, transport, shape, reply))
-                results.append(result)
-                print(format_row(result), flush=True)
+                modes = {"off": [False], "on": [True], "both": [False, True]}[args.ui_history]
+                for kept in modes:
+                    with tempfile.TemporaryDirectory() as data:
+                        directory = Path(data) if kept else None
+                        run = run_one(server.url, transport, shape, reply, directory)
+                        result = asyncio.run(run)
+                    result.history = kept
+                    results.append(result)
+                    print(format_row(result), flush=True)
         finally:
             server.close()
     startup = startup_time()
@@ -280,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
 
 def format_row(r: Result) -> str:
     return (
-        f"{r.transport:<12} {r.shape:<11} {r.tokens:>6} tok  lag p50 {r.lag_p50_ms:6.1f} "
+        f"{r.transport:<12} {r.shape:<11}{' +hist' if r.history else '      '} "
+        f"{r.tokens:>6} tok  lag p50 {r.lag_p50_ms:6.1f} "
         f"p95 {r.lag_p95_ms:7.1f} max {r.lag_max_ms:7.1f} ms  stall {r.stall_max_ms:6.1f} ms  "
         f"cpu/1k first {r.cpu_first_1k_ms:6.0f} last {r.cpu_last_1k_ms:6.0f} ms  "
         f"echo p50 {r.echo_p50_ms:5.1f} p95 {r.echo_p95_ms:5.1f} ms  "

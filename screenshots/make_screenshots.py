@@ -8,6 +8,7 @@ saves one SVG per state.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from ollama_tui.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen
+from ollama_tui.ui.screens.conversations import ConversationsScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
+from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
 
@@ -95,6 +98,33 @@ async def compare(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> Non
     await until(pilot, lambda: screen.query_one("#compare-summary").region.height > 0)
 
 
+async def models(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    server.configure(pull_duration=30.0)
+    await pilot.press("f9")
+    await until(pilot, lambda: isinstance(app.screen, ModelsScreen))
+    screen = app.screen
+    assert isinstance(screen, ModelsScreen)
+    await until(pilot, lambda: bool(screen.names))
+    await pilot.press("ctrl+l", *"qwen3:1.7b", "enter")
+    await until(pilot, lambda: len(screen.bars) >= 1)
+    await pilot.pause(3)
+
+
+async def conversations(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    server.configure(token_rate=0)
+    await until(pilot, lambda: app.recorder.on)
+    for prompt in ("Show me some python code", "Write a markdown table", "Why is the sky blue?"):
+        await ask(pilot, prompt)
+        await until(pilot, lambda: idle(app))
+        await pilot.press("ctrl+n")
+    await app.recorder.flush()
+    await pilot.press("f3")
+    await until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+    await until(pilot, lambda: len(app.screen.shown) == 3)  # type: ignore[attr-defined]
+    await pilot.press(*"table")
+    await until(pilot, lambda: len(app.screen.shown) == 1)  # type: ignore[attr-defined]
+
+
 SCENES: dict[str, Scene] = {
     "chat-markdown": markdown_reply,
     "chat-streaming": streaming,
@@ -103,12 +133,19 @@ SCENES: dict[str, Scene] = {
     "model-picker": model_picker,
     "help": help_screen,
     "compare": compare,
+    "models": models,
+    "conversations": conversations,
 }
 
 
 async def shoot(name: str, scene: Scene) -> None:
-    with DemoServer(DemoConfig(token_rate=60.0, first_token_delay=0.15)) as server:
-        app = OllamaApp(ConnectionSettings(base_url=server.url), model="demo", demo=True)
+    with (
+        DemoServer(DemoConfig(token_rate=60.0, first_token_delay=0.15)) as server,
+        tempfile.TemporaryDirectory() as data,
+    ):
+        app = OllamaApp(
+            ConnectionSettings(base_url=server.url), model="demo", demo=True, data_dir=Path(data)
+        )
         app.animation_level = "none"
         async with app.run_test(size=SIZE) as pilot:
             app.chat.query_one(PromptInput).cursor_blink = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,21 +30,6 @@ class Saved:
 
     id: int | None = None
     last_save: float = 0.0
-
-
-def figures_of(timing: StreamTiming) -> dict[str, Any]:
-    return {
-        "ttfc": timing.ttfc,
-        "ttft": timing.ttft,
-        "total": timing.total,
-        "chunks": timing.chunks,
-        "tokens": timing.tokens,
-        "tokens_per_s": timing.tokens_per_s,
-    }
-
-
-def stats_of(stats: ServerStats | None) -> dict[str, Any] | None:
-    return None if stats is None else dataclasses.asdict(stats)
 
 
 class Recorder:
@@ -177,8 +161,10 @@ class Recorder:
         row = saved or Saved()
         row.last_save = now
         history = self.history
-        figures = figures_of(timing) if timing is not None else None
-        server = stats_of(stats)
+        from ollama_tui.history.store import server_stats, timing_figures
+
+        figures = timing_figures(timing) if timing is not None else None
+        server = server_stats(stats) if stats is not None else None
 
         async def write() -> None:
             assert history is not None and conversation.id is not None

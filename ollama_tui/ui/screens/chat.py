@@ -27,7 +27,8 @@ from ollama_tui.events import (
     StreamError,
     ThinkingDelta,
 )
-from ollama_tui.figures import stored_summary, summary
+from ollama_tui.figures import summary
+from ollama_tui.history.export import figures_line
 from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
@@ -527,7 +528,7 @@ class ChatScreen(Screen[None]):
     async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
         widget.add_thinking(record.thinking or "")
         await widget.add_content(record.content)
-        footer = stored_summary(widget.transport, record.figures, record.stats)
+        footer = figures_line(record) or widget.transport
         await widget.finish(
             footer if record.complete else f"incomplete · {footer}",
             "done" if record.complete else "stopped",
