@@ -68,8 +68,8 @@ class ChatSettings:
                 if not low <= value <= high or (kind is int and value != int(value)):
                     continue
                 found[key] = kind(value)
-            elif isinstance(value, str | bool if key == "think" else str):
-                found[key] = value
+            elif isinstance(value, bool if key == "think" else str):
+                found[key] = value  # think: on/off here (the app has no level setting)
         return cls(**found)
 
 

@@ -320,6 +320,7 @@ def export(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
         print(f"ollama-tui: {error}", file=sys.stderr)
         return 1
     if args.output is None:
+        text = clean(text)  # the terminal gets no escape sequence from a reply or a name
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     from ollama_tui.files import write_private

@@ -125,17 +125,6 @@ def to_json(
     outcomes: Sequence[Outcome],
 ) -> dict[str, Any]:
     """Everything needed to read the comparison later, times in seconds."""
-
-    def timing(t: StreamTiming) -> dict[str, Any]:
-        return {
-            "ttfc": t.ttfc,
-            "ttft": t.ttft,
-            "total": t.total,
-            "chunks": t.chunks,
-            "tokens": t.tokens,
-            "tokens_per_s": t.tokens_per_s,
-        }
-
     return {
         "prompt": prompt,
         "model": model,
@@ -150,7 +139,7 @@ def to_json(
                 "run": o.run,
                 "state": o.state,
                 "error": o.error,
-                **timing(o.timing),
+                **o.timing.figures(),
                 "server_eval_rate": o.stats.eval_rate if o.stats else None,
                 "server_load_s": o.stats.load_duration / 1e9
                 if o.stats and o.stats.load_duration is not None

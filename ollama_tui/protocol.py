@@ -201,6 +201,15 @@ def _stats(obj: Mapping[str, Any]) -> ServerStats:
     )
 
 
+PROGRESS_PATHS = ("/api/pull",)
+"""Endpoints whose stream is status lines ending in {"status": "success"}."""
+
+
+def decoder_for(request: Request, sent: float, max_line_bytes: int) -> StreamDecoder:
+    """The decoder for `request`'s stream: a reply, or progress lines."""
+    return StreamDecoder(sent, max_line_bytes, progress=request.path in PROGRESS_PATHS)
+
+
 def pull_request(model: str) -> Request:
     """`/api/pull`: download a model, its progress streamed as status lines."""
     return Request.of("/api/pull", {"model": model, "stream": True})
@@ -228,8 +237,9 @@ def _int_field(obj: Mapping[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def parse_line(line: bytes) -> ParsedLine:
-    """Parse one line of `/api/chat`, `/api/generate` or `/api/pull`; raises `ProtocolError`."""
+def parse_line(line: bytes, progress: bool = False) -> ParsedLine:
+    """Parse one line of `/api/chat` or `/api/generate` (or, with `progress`, `/api/pull`);
+    raises `ProtocolError`."""
     try:
         obj = json.loads(line)
     except UnicodeDecodeError as exc:
@@ -242,8 +252,8 @@ def parse_line(line: bytes) -> ParsedLine:
         error = obj["error"]
         # Shown to a person: never let the server's text drive the terminal.
         return ParsedLine(error=clean(error if isinstance(error, str) else json.dumps(error)))
-    status = obj.get("status")
-    if isinstance(status, str) and "message" not in obj and "response" not in obj:
+    status = obj.get("status") if progress else None
+    if isinstance(status, str):
         digest = obj.get("digest")
         return ParsedLine(
             status=clean(status),
@@ -314,13 +324,18 @@ class StreamDecoder:
         "_first_chunk",
         "_first_token",
         "_last_token",
+        "_progress",
         "_sent",
         "_splitter",
         "_tokens",
         "finished",
     )
 
-    def __init__(self, sent: float, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, sent: float, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, progress: bool = False
+    ) -> None:
+        """`progress`: the body is status lines (`/api/pull`), not a reply."""
+        self._progress = progress
         self._sent = sent
         self._splitter = LineSplitter(max_line_bytes)
         self._first_chunk: float | None = None
@@ -395,7 +410,7 @@ class StreamDecoder:
             self._first_chunk = at
             events.append(FirstChunk(at=at, sent=self._sent))
         try:
-            parsed = parse_line(line)
+            parsed = parse_line(line, self._progress)
         except ProtocolError as exc:
             events.append(self._error(ErrorKind.PROTOCOL, str(exc), at))
             return

@@ -44,3 +44,14 @@ class StreamTiming:
             return None
         span = self.last_token - self.first_token
         return (self.tokens - 1) / span if span > 0 else None
+
+    def figures(self) -> dict[str, float | int | None]:
+        """The figures a person reads, as plain values (seconds): for JSON and storage."""
+        return {
+            "ttfc": self.ttfc,
+            "ttft": self.ttft,
+            "total": self.total,
+            "chunks": self.chunks,
+            "tokens": self.tokens,
+            "tokens_per_s": self.tokens_per_s,
+        }

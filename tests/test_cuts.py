@@ -56,3 +56,19 @@ def test_a_cut_is_always_inside_the_new_text(text: str, split: int) -> None:
     if cut is not None:
         assert 0 < cut < len(text) - split + 1
         assert text[split + cut].isalpha()
+
+
+def test_a_paragraph_that_turns_into_a_list_or_table_is_not_cut() -> None:
+    steps = "Here are the steps:\n" + "".join(
+        f"{i}. Do the thing number {i} carefully. Then go on.\n" for i in range(1, 80)
+    )
+    assert len(steps) > PARAGRAPH_CHARS * 1.5
+    assert _paragraph_cut("", steps) is None
+    assert _paragraph_cut("", LONG + "\n- a bullet. More words here.") is None
+    assert _paragraph_cut("", LONG + "\n| a | b |") is None
+    assert _paragraph_cut("", LONG + "\n---\n") is None
+
+
+def test_open_markup_gives_up_quickly_instead_of_scanning_everything() -> None:
+    text = "Start `open " + "Words go on here. " * 5000
+    assert _paragraph_cut("", text) is None

@@ -325,7 +325,7 @@ class TestUntrustedText:
 
 
 def test_pull_status_lines_are_progress_and_success_ends_the_stream() -> None:
-    decoder = StreamDecoder(0.0)
+    decoder = StreamDecoder(0.0, progress=True)
     body = (
         b'{"status":"pulling manifest"}\n'
         b'{"status":"downloading","digest":"sha256:ab","total":100,"completed":40}\n'
@@ -343,7 +343,14 @@ def test_pull_status_lines_are_progress_and_success_ends_the_stream() -> None:
     assert isinstance(events[-1], Done) and events[-1].done_reason == "success"
 
 
-def test_an_error_line_during_a_pull_is_the_servers_error() -> None:
+def test_a_status_line_in_a_reply_is_not_progress_and_ends_nothing() -> None:
     decoder = StreamDecoder(0.0)
+    events = decoder.feed(b'{"status":"success"}\n{"response":"still here","done":false}\n', 1.0)
+    assert not any(isinstance(e, Progress | Done) for e in events)
+    assert [e.text for e in events if isinstance(e, ContentDelta)] == ["still here"]
+
+
+def test_an_error_line_during_a_pull_is_the_servers_error() -> None:
+    decoder = StreamDecoder(0.0, progress=True)
     events = decoder.feed(b'{"status":"pulling manifest"}\n{"error":"file does not exist"}\n', 1.0)
     assert isinstance(events[-1], StreamError) and "file does not exist" in events[-1].message

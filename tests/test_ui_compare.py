@@ -162,3 +162,20 @@ async def test_an_unknown_model_fails_the_warm_up_clearly(server: DemoServer) ->
             for n in app._notifications
         )
         assert screen.outcomes == []
+
+
+async def test_escape_in_one_at_a_time_mode_stops_the_rest_too(server: DemoServer) -> None:
+    server.configure(token_rate=5.0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_compare(pilot, app, ("requests", "aiohttp"))
+        screen.query_one("#compare-sequential", Checkbox).value = True
+        screen.query_one("#compare-warmup", Checkbox).value = False
+        screen.query_one("#compare-runs", Input).value = "3"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(c.reply and c.reply.text for c in screen.columns))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.running)
+        assert [o.state for o in screen.outcomes] == ["stopped"]
+        assert len(chat_requests(server, 1)) == 1
+        assert len([r for r in server.log if r.path == "/api/chat"]) == 1

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from ollama_tui.cli import main
@@ -21,6 +22,7 @@ from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.conversations import ConversationsScreen, RenameScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
+from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.uitools import chat_requests, make_app, replies, send, send_and_wait, wait_until
 
 
@@ -260,3 +262,83 @@ def test_export_from_the_command_line(tmp_path: Path, capsys) -> None:  # type: 
     assert json.loads(out.read_text())["messages"][1]["figures"]["ttfc"] == 0.002
     assert main([*base, "999"]) == 1
     assert "no conversation 999" in capsys.readouterr().err
+
+
+async def test_edit_then_regenerate_replaces_the_taken_back_exchange(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="A.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "q1")
+        await send_and_wait(pilot, app, "q2")
+        await pilot.press("f4")
+        app.chat.query_one(PromptInput).clear()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.chat.turn is None and len(app.chat.history) == 2)
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    (summary,) = history.list_conversations()
+    live = [m for m in history.load(summary.id).messages if not m.superseded]
+    assert [(m.role, m.content) for m in live] == [("user", "q1"), ("assistant", "A.")]
+    history.close()
+
+
+async def test_deleting_the_open_conversation_starts_a_new_one(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="Kept.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "first")
+        await app.recorder.flush()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await wait_until(pilot, lambda: len(app.screen.shown) == 1)  # type: ignore[attr-defined]
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.chat and not replies(app))
+        await send_and_wait(pilot, app, "second")
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    assert [c.title for c in history.list_conversations()] == ["second"]
+    history.close()
+
+
+async def test_new_chat_during_a_reply_keeps_what_was_shown(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply=" ".join(f"word{i}" for i in range(300)), token_rate=60.0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 40)
+        shown = replies(app)[-1].text
+        await pilot.press("ctrl+n")
+        await app.recorder.flush()
+    history = stored(tmp_path)
+    (summary,) = history.list_conversations()
+    reply = history.load(summary.id).messages[-1]
+    assert reply.content.startswith(shown) and not reply.complete
+    history.close()
+
+
+def test_private_files_are_made_user_only_even_when_they_existed(tmp_path: Path) -> None:
+    from ollama_tui.files import write_private
+
+    target = tmp_path / "export.md"
+    target.write_text("old")
+    target.chmod(0o644)
+    write_private(target, "new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    link = tmp_path / "link.md"
+    link.symlink_to(tmp_path / "elsewhere.md")
+    with pytest.raises(OSError):  # a link planted where an export goes is not followed
+        write_private(link, "x")
+    assert not (tmp_path / "elsewhere.md").exists()

@@ -111,3 +111,19 @@ def test_relative_times_and_details_text() -> None:
     )
     assert "License: MIT" in text and "\x1b" not in text
     assert details_text("nonsense") == "No details."
+
+
+async def test_a_model_name_with_markup_is_shown_as_text(server: DemoServer) -> None:
+    from ollama_tui.demo.catalog import CatalogModel
+
+    assert server._app is not None
+    evil = "evil[/x][@click=app.quit]:latest"
+    server._app.store.add(CatalogModel(evil, "llama", "1B", 1, 1, ("completion",), 2048))
+    app = make_app(server)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_models(pilot, app)
+        assert evil in screen.names
+        table = screen.query_one("#model-table", DataTable)
+        cells = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert evil in cells
+        assert app.is_running

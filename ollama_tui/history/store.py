@@ -112,14 +112,7 @@ class HistoryError(Exception):
 
 def timing_figures(timing: StreamTiming) -> dict[str, Any]:
     """The `figures` of a reply, from its `StreamTiming`."""
-    return {
-        "ttfc": timing.ttfc,
-        "ttft": timing.ttft,
-        "total": timing.total,
-        "chunks": timing.chunks,
-        "tokens": timing.tokens,
-        "tokens_per_s": timing.tokens_per_s,
-    }
+    return timing.figures()
 
 
 def server_stats(stats: ServerStats) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import aiohttp
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request, StreamDecoder
+from ollama_tui.protocol import Request, decoder_for
 from ollama_tui.transports.base import (
     JSON_HEADERS,
     AsyncTransport,
@@ -92,7 +92,7 @@ class AiohttpTransport(AsyncTransport):
         url = settings.url(request.path)
         session = self._get_session()
         clock = settings.clock
-        decoder = StreamDecoder(clock(), settings.max_line_bytes)
+        decoder = decoder_for(request, clock(), settings.max_line_bytes)
         try:
             response = await until_cancelled(
                 session.post(

@@ -9,7 +9,7 @@ import httpx
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request, StreamDecoder
+from ollama_tui.protocol import Request, decoder_for
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports.base import (
     JSON_HEADERS,
@@ -53,7 +53,7 @@ class HttpxAsyncTransport(AsyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock
-        decoder = StreamDecoder(clock(), settings.max_line_bytes)
+        decoder = decoder_for(request, clock(), settings.max_line_bytes)
         try:
             response = await until_cancelled(
                 self._client.send(

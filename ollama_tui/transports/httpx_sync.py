@@ -9,7 +9,7 @@ import httpx
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request, StreamDecoder
+from ollama_tui.protocol import Request, decoder_for
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers
 from ollama_tui.transports.base import (
@@ -56,7 +56,7 @@ class HttpxSyncTransport(SyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock
-        decoder = StreamDecoder(clock(), settings.max_line_bytes)
+        decoder = decoder_for(request, clock(), settings.max_line_bytes)
         try:
             with waiting_for_headers(cancel):
                 response = self._client.send(

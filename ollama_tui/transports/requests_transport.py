@@ -12,7 +12,7 @@ from requests.adapters import HTTPAdapter
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, StreamDecoder
+from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, decoder_for
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
 from ollama_tui.transports.base import (
     JSON_HEADERS,
@@ -91,7 +91,7 @@ class RequestsTransport(SyncTransport):
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock
-        decoder = StreamDecoder(clock(), settings.max_line_bytes)
+        decoder = decoder_for(request, clock(), settings.max_line_bytes)
         try:
             with waiting_for_headers(cancel):
                 response = self._session.post(

@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from ollama_tui.connection import ConnectionSettings
 from ollama_tui.sanitize import clean
@@ -115,7 +115,9 @@ class OllamaApp(App[None]):
         self.clock = settings.clock
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
         self.controller = StreamController(settings)
-        self.recorder = Recorder(report=lambda text: self.notify(text, severity="error"))
+        self.recorder = Recorder(
+            report=lambda text: self.notify(text, severity="error", markup=False)
+        )
         self.models: list[ModelInfo] = []
         self.chat = ChatScreen()
 
@@ -192,7 +194,7 @@ class OllamaApp(App[None]):
         self.recorder.attach(history)
 
     def action_models(self) -> None:
-        if not isinstance(self.screen, ModelsScreen):
+        if not isinstance(self.screen, ModelsScreen | ModalScreen):
             self.push_screen(ModelsScreen())
 
     def action_save_choices(self) -> None:
@@ -216,8 +218,8 @@ class OllamaApp(App[None]):
         if history is None:
             self.notify("History is off (no data directory).", severity="warning")
             return
-        if isinstance(self.screen, ConversationsScreen):
-            return
+        if isinstance(self.screen, ModalScreen):
+            return  # not over a dialog (rename, settings, this list itself)
 
         async def choose() -> None:
             chosen = await self.push_screen_wait(ConversationsScreen(history))
@@ -255,7 +257,7 @@ class OllamaApp(App[None]):
         self.run_worker(pick(), exit_on_error=False)
 
     def action_compare(self) -> None:
-        if isinstance(self.screen, CompareScreen):
+        if isinstance(self.screen, CompareScreen | ModalScreen):
             return
         prompt = self.chat.query_one(PromptInput).text.strip() or self.chat.last_prompt()
         self.push_screen(CompareScreen(prompt))

@@ -19,8 +19,18 @@ from textual.message_pump import MessagePump
 from textual.widget import Widget
 
 from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import Done, Stopped, StreamError, StreamEvent
+from ollama_tui.events import (
+    ContentDelta,
+    Done,
+    FirstChunk,
+    Stopped,
+    StreamError,
+    StreamEvent,
+    ThinkingDelta,
+)
 from ollama_tui.protocol import Request
+from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import (
     AsyncTransport,
     CancelToken,
@@ -83,6 +93,40 @@ class StreamCrashed(Message):
 
 
 TERMINAL = (Done, StreamError, Stopped)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One `take()` of a stream as a reply widget needs it: text joined, once."""
+
+    thinking: str
+    content: str
+    first_chunk: bool
+    end: Done | Stopped | StreamError | None
+
+
+def read_batch(
+    events: list[StreamEvent], tracker: TimingTracker, splitter: ThinkTagSplitter
+) -> Batch:
+    """Route `events` (inline `<think>` tags to thinking), feeding `tracker` as they go."""
+    thinking: list[str] = []
+    content: list[str] = []
+    first_chunk = False
+    end: Done | Stopped | StreamError | None = None
+    for event in events:
+        tracker.observe(event)
+        if isinstance(event, ContentDelta):
+            routed = splitter.feed(event.text)
+            thinking.append(routed.thinking)
+            content.append(routed.content)
+        elif isinstance(event, ThinkingDelta):
+            thinking.append(event.text)
+        elif isinstance(event, FirstChunk):
+            first_chunk = True
+        elif isinstance(event, TERMINAL):
+            end = event
+            break
+    return Batch("".join(thinking), "".join(content), first_chunk, end)
 
 
 class StreamController:

@@ -87,10 +87,15 @@ class Recorder:
     def new_conversation(self) -> None:
         self.conversation = None
         self.settings = {}
+        self._failed = False
 
     def continue_conversation(self, conversation_id: int, settings: dict[str, Any]) -> None:
         self.conversation = Saved(conversation_id)
         self.settings = dict(settings)
+        self._failed = False
+
+    def is_current(self, conversation_id: int) -> bool:
+        return self.conversation is not None and self.conversation.id == conversation_id
 
     def _ensure_conversation(self, title: str, model: str, transport: str) -> Saved:
         if self.conversation is None:

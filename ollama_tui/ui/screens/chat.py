@@ -20,12 +20,9 @@ from textual.widgets import Footer, Label, Markdown, Select, Static
 from ollama_tui.chat_settings import ChatSettings
 from ollama_tui.codeblocks import code_blocks
 from ollama_tui.events import (
-    ContentDelta,
     Done,
-    FirstChunk,
     Stopped,
     StreamError,
-    ThinkingDelta,
 )
 from ollama_tui.figures import summary
 from ollama_tui.history.export import figures_line
@@ -34,7 +31,7 @@ from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch
 from ollama_tui.ui.recorder import Saved
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
@@ -245,6 +242,8 @@ class ChatScreen(Screen[None]):
         self.mount_in_transcript(widget)
         live = app.controller.start(self, app.transport, request)
         kept = len(context) - (0 if regenerate else 1)  # the new question is not kept yet
+        # A regenerate after F4 replaces the exchange taken back too.
+        replaced = [*self.editing, *self.saved[kept:]] if regenerate else self.editing
         if regenerate:
             self.editing = []
         self.turn = Turn(
@@ -257,7 +256,7 @@ class ChatScreen(Screen[None]):
             regenerate,
             question,
             saved_context=self.saved[:kept],
-            replaced=self.saved[kept:] if regenerate else self.editing,
+            replaced=replaced,
         )
         self.query_one(StatusBar).begin(live.transport, self.turn.tracker.snapshot)
 
@@ -272,32 +271,20 @@ class ChatScreen(Screen[None]):
         turn = self.turn
         if turn is None or message.stream is not turn.live:
             return
-        # One batch: text is joined and handed to the widget once, whatever its size.
-        thinking: list[str] = []
-        content: list[str] = []
-        end: Done | Stopped | StreamError | None = None
-        for event in message.stream.take():
-            turn.tracker.observe(event)
-            if isinstance(event, ContentDelta):
-                routed = turn.splitter.feed(event.text)
-                thinking.append(routed.thinking)
-                content.append(routed.content)
-            elif isinstance(event, ThinkingDelta):
-                thinking.append(event.text)
-            elif isinstance(event, FirstChunk):
-                self.query_one(StatusBar).streaming()
-            elif isinstance(event, TERMINAL):
-                end = event
-                break
-        turn.widget.add_thinking("".join(thinking))
-        await turn.widget.add_content("".join(content))
-        if end is not None:
-            await self.finish(turn, end)
+        batch = read_batch(message.stream.take(), turn.tracker, turn.splitter)
+        if batch.first_chunk:
+            self.query_one(StatusBar).streaming()
+        turn.widget.add_thinking(batch.thinking)
+        await turn.widget.add_content(batch.content)
+        if batch.end is not None:
+            await self.finish(turn, batch.end)
         else:
             self.record(turn)
         self.show_below()
 
-    def record(self, turn: Turn, end: Done | Stopped | StreamError | None = None) -> None:
+    def record(
+        self, turn: Turn, end: Done | Stopped | StreamError | None = None, force: bool = False
+    ) -> None:
         """Keep the reply so far in the history (the recorder paces and queues it)."""
         recorder = self.ollama.recorder
         widget = turn.widget
@@ -320,7 +307,7 @@ class ChatScreen(Screen[None]):
             complete=isinstance(end, Done),
             timing=end.timing if end is not None else None,
             stats=end.stats if isinstance(end, Done) else None,
-            force=end is not None,
+            force=force or end is not None,
         )
 
     async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
@@ -418,10 +405,7 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        last_user = next(
-            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
-            None,
-        )
+        last_user = self.last_user_index()
         if last_user is None:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
@@ -449,10 +433,7 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        last_user = next(
-            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
-            None,
-        )
+        last_user = self.last_user_index()
         if last_user is None:
             self.notify("No message to edit yet.", severity="warning")
             return
@@ -477,6 +458,8 @@ class ChatScreen(Screen[None]):
 
     def action_new_chat(self) -> None:
         if self.turn is not None:
+            # Kept as it stands now: its own end arrives after the turn is dropped.
+            self.record(self.turn, force=True)
             self.turn.live.stop()
             self.turn = None
         self.history = []
@@ -532,6 +515,13 @@ class ChatScreen(Screen[None]):
         await widget.finish(
             footer if record.complete else f"incomplete · {footer}",
             "done" if record.complete else "stopped",
+        )
+
+    def last_user_index(self) -> int | None:
+        """Where the user's last message is in `history`, if anywhere."""
+        return next(
+            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
+            None,
         )
 
     def last_prompt(self) -> str:

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
 from ollama_tui.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
-from ollama_tui.events import ContentDelta, Done, FirstChunk, Stopped, StreamError, ThinkingDelta
+from ollama_tui.events import Done, Stopped, StreamError
 from ollama_tui.figures import rate, seconds, summary
 from ollama_tui.files import write_private
 from ollama_tui.protocol import ChatMessage, chat_request
@@ -30,7 +30,7 @@ from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 
@@ -88,6 +88,7 @@ class CompareScreen(Screen[None]):
         self.settings: CompareSettings | None = None
         self.prompt = ""
         self.running = False
+        self.cancelled = False
         self.saved: Path | None = None
 
     @property
@@ -159,6 +160,7 @@ class CompareScreen(Screen[None]):
         self.outcomes = []
         self.saved = None
         self.running = True
+        self.cancelled = False
         self.query_one("#compare-note").display = settings.mode is Mode.CONCURRENT
         self.query_one("#compare-summary", DataTable).display = False
         self.run_all(prompt, settings)
@@ -170,6 +172,8 @@ class CompareScreen(Screen[None]):
             if settings.warmup and not await self._warm_up(settings.transports[0]):
                 return
             for run in range(settings.runs):
+                if self.cancelled:
+                    return
                 order = run_order(settings.transports, run)
                 by_name = {c.transport: c for c in self.columns}
                 for column in self.columns:
@@ -182,6 +186,8 @@ class CompareScreen(Screen[None]):
                     await asyncio.gather(*(c.ended.wait() for c in self.columns))
                 else:
                     for name in order:
+                        if self.cancelled:
+                            return
                         self._launch(by_name[name], prompt)
                         await by_name[name].ended.wait()
         finally:
@@ -250,26 +256,13 @@ class CompareScreen(Screen[None]):
         column = self._column_of(message.stream)
         if column is None or column.reply is None or column.tracker is None:
             return
-        content: list[str] = []
-        thinking: list[str] = []
-        end: Done | Stopped | StreamError | None = None
-        for event in message.stream.take():
-            column.tracker.observe(event)
-            if isinstance(event, ContentDelta):
-                routed = column.splitter.feed(event.text)
-                thinking.append(routed.thinking)
-                content.append(routed.content)
-            elif isinstance(event, ThinkingDelta):
-                thinking.append(event.text)
-            elif isinstance(event, FirstChunk):
-                column.status.streaming()
-            elif isinstance(event, TERMINAL):
-                end = event
-                break
-        column.reply.add_thinking("".join(thinking))
-        await column.reply.add_content("".join(content))
-        if end is not None:
-            await self._end(column, end)
+        batch = read_batch(message.stream.take(), column.tracker, column.splitter)
+        if batch.first_chunk:
+            column.status.streaming()
+        column.reply.add_thinking(batch.thinking)
+        await column.reply.add_content(batch.content)
+        if batch.end is not None:
+            await self._end(column, batch.end)
 
     async def _end(self, column: Column, end: Done | Stopped | StreamError) -> None:
         assert column.reply is not None
@@ -325,6 +318,8 @@ class CompareScreen(Screen[None]):
         if not self.running:
             self.dismiss()
             return
+        # Nothing more starts; what runs now stops (a warm-up call runs to its end).
+        self.cancelled = True
         for column in self.columns:
             if column.live is not None:
                 column.live.stop()

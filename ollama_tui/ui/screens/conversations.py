@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -202,6 +202,9 @@ class ConversationsScreen(ModalScreen[int | None]):
             if await self.app.push_screen_wait(ConfirmScreen(question)):
                 await self.history.delete(item.id)
                 self.notify(f"Deleted “{clean(item.title)}”.", markup=False)
+                app: Any = self.app
+                if app.recorder.is_current(item.id):
+                    app.chat.action_new_chat()  # its rows are gone: start afresh
                 self.refresh_list(self.query_one("#search", Input).value)
 
         self.run_worker(delete(), exit_on_error=False)

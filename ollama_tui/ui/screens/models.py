@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -157,16 +158,18 @@ class ModelsScreen(Screen[None]):
                 if run
                 else ""
             )
-            table.add_row(
-                clean(name),
+            cells = (
+                name,
                 size(entry.get("size")),
-                clean(str(details.get("family") or "")),
-                clean(str(details.get("parameter_size") or "")),
-                clean(str(details.get("quantization_level") or "")),
+                str(details.get("family") or ""),
+                str(details.get("parameter_size") or ""),
+                str(details.get("quantization_level") or ""),
                 when(entry.get("modified_at"), now),
                 in_memory,
-                key=name,
             )
+            # Text, not str: a DataTable reads a str cell as markup, and names come
+            # from the server.
+            table.add_row(*(Text(clean(cell)) for cell in cells), key=name)
             self.names.append(name)
         if not self.names:
             self.query_one("#details-text", Static).update(
@@ -267,7 +270,8 @@ class ModelsScreen(Screen[None]):
                 bar = ProgressBar(total=event.total, show_eta=False)
                 self.bars[event.digest] = bar
                 short = event.digest.removeprefix("sha256:")[:12]
-                row = Horizontal(Label(f"{short} {size(event.total):>9}"), bar, classes="layer")
+                label = Label(Content(f"{clean(short)} {size(event.total):>9}"))
+                row = Horizontal(label, bar, classes="layer")
                 await self.query_one("#pull-progress", Vertical).mount(row)
             bar.update(total=event.total, progress=event.completed or 0)
         self._status(f"{self.pull_name}: {event.status}")
@@ -289,6 +293,11 @@ class ModelsScreen(Screen[None]):
         if message.stream is self.pulling:
             self.pulling = None
             self._status(f"Internal error: {message.error!r}")
+
+    def on_unmount(self) -> None:
+        # Leaving mid-pull (Enter on a model) must not leave a download running.
+        if self.pulling is not None:
+            self.pulling.stop()
 
     def action_back(self) -> None:
         if self.pulling is not None:

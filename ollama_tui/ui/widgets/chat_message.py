@@ -91,6 +91,10 @@ PARAGRAPH_CHARS = 2000
 characters, it continues as a new paragraph in a new segment, margins joined."""
 
 _SENTENCE_ENDS = (". ", "! ", "? ", "。", "！", "？")
+# A line that starts another block (list item, heading, quote, table, fence, setext
+# underline): such a block is not one plain paragraph, and must not be cut.
+_BLOCK_LINE = re.compile(r"\n {0,3}([-*+]\s|\d{1,9}[.)]\s|#|>|\||```|~~~|(-{3,}|={3,})\s*$)", re.M)
+_MAX_TRIES = 64  # candidates examined per call: open markup can make them all fail
 _NOT_PARAGRAPH = tuple("#`>|-*+ \t") + tuple("0123456789")
 
 
@@ -106,15 +110,21 @@ def _paragraph_cut(source: str, text: str) -> int | None:
         return None
     if not _between_blocks(whole[:start] or "\n\n"):
         return None  # inside a code fence
+    if _BLOCK_LINE.search(block):
+        return None  # a list, table or quote continues it: not a plain paragraph
     first = max(PARAGRAPH_CHARS, len(source) - start)
     for patient in (True, False):
         if not patient and len(block) < PARAGRAPH_CHARS * 1.5:
             return None
+        tries = 0
         for index in range(first, len(block)):
             if not block[index].isalpha():
                 continue
             if not block.endswith(_SENTENCE_ENDS if patient else " ", 0, index):
                 continue
+            tries += 1
+            if tries > _MAX_TRIES:
+                break
             head = block[:index]
             if head.count("`") % 2 or head.count("*") % 2 or head.count("**") % 2:
                 continue
