@@ -52,10 +52,18 @@ def after(
         await wait_until(pilot, lambda: bool(app.models))
         await action(pilot, app)
         transcript = app.chat.query_one("#transcript", VerticalScroll)
-        # Anchored at the bottom: fully scrolled once the content overflows.
-        await wait_until(
-            pilot, lambda: transcript.max_scroll_y == 0 or transcript.is_vertical_scroll_end
-        )
+        # Anchored at the bottom: fully scrolled once the content overflows, and settled:
+        # the same height and position on two checks a frame apart (a footer shown at
+        # the end of a reply is laid out a frame later, which a loaded machine shows).
+        settled: list[tuple[int, float]] = []
+
+        def at_rest() -> bool:
+            at_end = transcript.max_scroll_y == 0 or transcript.is_vertical_scroll_end
+            now = (transcript.virtual_size.height, transcript.scroll_y)
+            settled.append(now)
+            return at_end and len(settled) > 1 and settled[-2] == now
+
+        await wait_until(pilot, at_rest)
         await pilot.pause()
 
     return run_before

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from ollama_tui.cli import main
 from ollama_tui.demo import DemoServer
@@ -22,6 +22,7 @@ from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.conversations import ConversationsScreen, RenameScreen
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
+from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.uitools import chat_requests, make_app, replies, send, send_and_wait, wait_until
 
@@ -342,3 +343,32 @@ def test_private_files_are_made_user_only_even_when_they_existed(tmp_path: Path)
     with pytest.raises(OSError):  # a link planted where an export goes is not followed
         write_private(link, "x")
     assert not (tmp_path / "elsewhere.md").exists()
+
+
+async def test_conversation_settings_are_kept_and_come_back(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="Ok.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "hello")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        app.screen.query_one("#system", TextArea).load_text("Be brief.")
+        app.screen.query_one("#seed", Input).value = "42"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is app.chat)
+        await app.recorder.flush()
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await wait_until(pilot, lambda: len(app.screen.shown) == 1)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is app.chat and len(replies(app)) == 1)
+        await send_and_wait(pilot, app, "again")
+        body = json.loads(chat_requests(server, 2)[-1].body)
+        assert body["messages"][0] == {"role": "system", "content": "Be brief."}
+        assert body["options"] == {"seed": 42}
