@@ -147,8 +147,8 @@ class HostileServer:
                 await self.script(reader, writer)
                 if writer.is_closing():
                     return
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return  # the client closed the connection
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            return  # the client closed the connection, or the server is stopping
         finally:
             if not writer.is_closing():
                 writer.close()
