@@ -655,3 +655,15 @@ async def test_conversation_settings_go_with_every_request(server: DemoServer) -
         assert body["messages"][0] == {"role": "system", "content": "Answer in one word."}
         assert body["options"] == {"temperature": 0.1, "num_predict": 64}
         assert body["keep_alive"] == "10m"
+
+
+def test_a_remote_plain_http_host_is_named_in_the_header() -> None:
+    from ollama_tui.connection import ConnectionSettings
+    from ollama_tui.ui.app import OllamaApp, is_remote_plain_http
+
+    assert is_remote_plain_http("http://192.0.2.10:11434")
+    assert is_remote_plain_http("http://ollama.example:11434")
+    for safe in ("http://127.0.0.1:11434", "http://localhost:11434", "https://x.example"):
+        assert not is_remote_plain_http(safe)
+    app = OllamaApp(ConnectionSettings(base_url="http://192.0.2.10:11434"))
+    assert app.where == "http://192.0.2.10:11434 · unencrypted remote host"
