@@ -74,6 +74,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=setting("read_timeout", "longest silence from the server, model loading included"),
     )
+    parser.add_argument(
+        "--max-line-mib",
+        type=flag_type("max_line_mib"),
+        metavar="MIB",
+        help=setting("max_line_mib", "longest reply line accepted, a bound on memory"),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

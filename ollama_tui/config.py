@@ -29,6 +29,7 @@ import platformdirs
 from ollama_tui.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_MAX_LINE_BYTES,
     DEFAULT_READ_TIMEOUT,
     ConnectionSettings,
     parse_host,
@@ -67,6 +68,8 @@ class Settings:
     theme: str = DEFAULT_THEME
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_line_mib: float = DEFAULT_MAX_LINE_BYTES / 2**20
+    """The longest reply line accepted, in MiB: a bound on memory against a bad server."""
     think: bool | None = None
     """None: the model's default."""
     data_dir: Path = field(default_factory=default_data_dir)
@@ -79,6 +82,7 @@ class Settings:
             base_url=base_url or self.host,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
+            max_line_bytes=int(self.max_line_mib * 2**20),
         )
 
 
@@ -234,6 +238,7 @@ KEYS: tuple[Key, ...] = (
     _key("theme", "text", check_theme),
     _key("connect_timeout", "number", check_timeout),
     _key("read_timeout", "number", check_timeout),
+    _key("max_line_mib", "number", check_timeout),
     _key("think", "bool", check_think),
     _key("data_dir", "path", check_path),
     _key("demo.token_rate", "number", check_non_negative),

@@ -165,7 +165,7 @@ class LineTooLong(ProtocolError):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(
             f"A line of the reply is over {limit:,} bytes ({size:,} so far) without an end; "
-            "the stream was stopped to bound memory."
+            "the stream was stopped to bound memory (the limit is --max-line-mib)."
         )
 
 

@@ -201,6 +201,7 @@ def test_print_config_shows_values_and_sources(
         "theme": ("nord", file),
         "connect_timeout": ("10", "default"),
         "read_timeout": ("45", "env OLLAMA_TUI_READ_TIMEOUT"),
+        "max_line_mib": ("8", "default"),
         "think": ("false", "flag --no-think"),
         "data_dir": (str(tmp_path / "d"), "flag --data-dir"),
         "demo.token_rate": ("9", file),
@@ -366,7 +367,8 @@ def test_human_time(ago: timedelta, shown: str) -> None:
 
 def test_every_setting_has_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--host", "h:1", "--model", "m", "--transport", "aiohttp", "--theme", "nord",
-            "--think", "--connect-timeout", "1", "--read-timeout", "2", "--data-dir", "/d",
+            "--think", "--connect-timeout", "1", "--read-timeout", "2", "--max-line-mib", "3",
+            "--data-dir", "/d",
             "--token-rate", "3", "--first-token-delay", "4"]  # fmt: skip
     rows, errors = print_config(capsys, *argv)
     assert errors == []

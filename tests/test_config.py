@@ -41,6 +41,7 @@ CASES = [
     Case("theme", '"nord"', "nord", "dracula", "dracula", "gruvbox", "gruvbox"),
     Case("connect_timeout", "1.5", 1.5, "2", 2.0, 3.0, 3.0),
     Case("read_timeout", "100", 100.0, "200.5", 200.5, 300.0, 300.0),
+    Case("max_line_mib", "4", 4.0, "16", 16.0, 32.0, 32.0),
     Case("think", "true", True, "off", False, True, True),
     Case("data_dir", '"/file/data"', Path("/file/data"), "/env/data", Path("/env/data"),
          "/flag/data", Path("/flag/data")),
@@ -378,3 +379,9 @@ def test_format_settings_lists_every_setting_with_its_source() -> None:
     assert rows["host"] == ["http://h:11434", "env OLLAMA_HOST"]
     assert rows["think"] == ["false", f"file {FILE}"]
     assert rows["transport"] == ["httpx-async", "default"]
+
+
+def test_the_line_limit_reaches_the_connection() -> None:
+    resolved = resolve({"max_line_mib": 2.0}, {}, None, None)
+    assert resolved.settings.connection().max_line_bytes == 2 * 2**20
+    assert Settings().connection().max_line_bytes == 8 * 2**20
