@@ -12,7 +12,7 @@ from tests.uitools import make_app, wait_until
 
 async def test_choices_are_saved_back_keeping_comments(server: DemoServer, tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('# my settings\nread_timeout = 30  # slow disk\n\n[demo]\ntoken_rate = 5\n')
+    path.write_text("# my settings\nread_timeout = 30  # slow disk\n\n[demo]\ntoken_rate = 5\n")
     app = make_app(server)
     app.config_path = path
     async with app.run_test(size=(100, 30)) as pilot:
