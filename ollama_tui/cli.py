@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the settings file (default {cfg.default_config_path()}; env {cfg.CONFIG_ENV})",
     )
     parser.add_argument(
+        "--debug-log",
+        action="store_true",
+        help="write what streams did (never what was said) to the debug log file "
+        "(~/.local/state/ollama-tui/log/debug.log on Linux, mode 0600)",
+    )
+    parser.add_argument(
         "--print-config",
         action="store_true",
         help="print every setting, its value and where it came from, then exit",
@@ -244,6 +250,10 @@ def demo_config(args: argparse.Namespace, settings: cfg.Settings) -> DemoConfig:
 
 def chat(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
     settings = resolved.settings
+    if args.debug_log:
+        from ollama_tui.debuglog import enable
+
+        print(f"ollama-tui: debug log: {enable()}", file=sys.stderr)
     if args.demo:
         from ollama_tui.demo import DemoServer
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import stat
 import time
+from pathlib import Path
 
 import pytest
 from textual.binding import Binding
@@ -667,3 +669,26 @@ def test_a_remote_plain_http_host_is_named_in_the_header() -> None:
         assert not is_remote_plain_http(safe)
     app = OllamaApp(ConnectionSettings(base_url="http://192.0.2.10:11434"))
     assert app.where == "http://192.0.2.10:11434 · unencrypted remote host"
+
+
+async def test_the_debug_log_has_what_streams_did_and_nothing_that_was_said(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    from ollama_tui import debuglog
+
+    path = debuglog.enable(tmp_path / "log" / "debug.log")
+    try:
+        server.configure(reply="A secret answer.", token_rate=0)
+        app = make_app(server)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await send_and_wait(pilot, app, "my private question")
+            server.configure(fault=Fault.ERROR_MID, fault_after=1)
+            await send_and_wait(pilot, app, "another secret")
+    finally:
+        debuglog.disable()
+    text = path.read_text()
+    assert "start /api/chat via httpx-async model=demo" in text
+    assert " end done ttfc=" in text and " end server ttfc=" in text
+    for said in ("secret", "private", "question", "answer"):
+        assert said not in text.lower()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -10,6 +10,7 @@ growing queue of messages.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from textual.message_pump import MessagePump
 from textual.widget import Widget
 
 from ollama_tui.connection import ConnectionSettings
+from ollama_tui.debuglog import LOGGER
 from ollama_tui.events import (
     ContentDelta,
     Done,
@@ -129,6 +131,21 @@ def read_batch(
     return Batch("".join(thinking), "".join(content), first_chunk, end)
 
 
+def _log_end(live: LiveStream, end: Done | Stopped | StreamError) -> None:
+    # Figures and kinds only: the server's wording may quote the conversation.
+    t = end.timing
+    outcome = end.kind.value if isinstance(end, StreamError) else type(end).__name__.lower()
+    LOGGER.debug(
+        "stream %d end %s ttfc=%s total=%s chunks=%d tokens=%d",
+        live.id,
+        outcome,
+        None if t.ttfc is None else f"{t.ttfc:.4f}",
+        None if t.total is None else f"{t.total:.4f}",
+        t.chunks,
+        t.tokens,
+    )
+
+
 class StreamController:
     """Owns one transport per name (each with its pool) and runs streams on them."""
 
@@ -146,6 +163,13 @@ class StreamController:
     def start(self, owner: Widget, transport: str, request: Request) -> LiveStream:
         """Start streaming `request`; `owner` receives the messages and owns the worker."""
         live = LiveStream(transport, request, started=self.settings.clock())
+        LOGGER.debug(
+            "stream %d start %s via %s model=%s",
+            live.id,
+            request.path,
+            transport,
+            request.body.get("model"),
+        )
         with self._running_lock:
             self._running.add(live)
         chosen = self.transport(transport)
@@ -193,6 +217,8 @@ class StreamController:
 
     @staticmethod
     def _deliver(live: LiveStream, event: StreamEvent, owner: MessagePump) -> None:
+        if isinstance(event, TERMINAL) and LOGGER.isEnabledFor(logging.DEBUG):
+            _log_end(live, event)
         if live.push(event):
             owner.post_message(StreamUpdated(live))
 
