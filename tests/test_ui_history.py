@@ -372,3 +372,22 @@ async def test_conversation_settings_are_kept_and_come_back(
         body = json.loads(chat_requests(server, 2)[-1].body)
         assert body["messages"][0] == {"role": "system", "content": "Be brief."}
         assert body["options"] == {"seed": 42}
+
+
+async def test_the_model_last_used_is_chosen_again(server: DemoServer, tmp_path: Path) -> None:
+    server.configure(reply="Thought about it.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        app.set_model("demo-think:latest")
+        await send_and_wait(pilot, app, "think")
+        await app.recorder.flush()
+    app = make_app(server, model=None)  # no --model, no setting
+    app.data_dir = tmp_path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model is not None)
+        assert app.model == "demo-think:latest"
+    app = make_app(server, model=None)  # and without history, the first installed
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model is not None)
+        assert app.model == "demo:latest"

@@ -136,9 +136,7 @@ class OllamaApp(App[None]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
         )
-        self.run_worker(self.load_models(choose=self.model is None), exit_on_error=False)
-        if self.data_dir is not None:
-            self.run_worker(self.open_history(self.data_dir), exit_on_error=False)
+        self.run_worker(self.start_up(), exit_on_error=False)
         for warning in self.startup_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=15)
         # Full garbage collections scan every live object and, while a reply streams,
@@ -168,6 +166,21 @@ class OllamaApp(App[None]):
             return await transport.acall(method, path, body)
         return await asyncio.to_thread(transport.call, method, path, body)
 
+    async def start_up(self) -> None:
+        """History first (a few ms), so that the model last used can be chosen again
+        when none was asked for; then the server's models."""
+        choose = self.model is None
+        if self.data_dir is not None:
+            await self.open_history(self.data_dir)
+        await self.load_models(choose=choose)
+
+    async def last_used_model(self) -> str | None:
+        history = self.recorder.history
+        if history is None:
+            return None
+        latest = await history.list_conversations(limit=1)
+        return latest[0].model if latest else None
+
     async def load_models(self, choose: bool = False) -> list[ModelInfo]:
         try:
             tags = await self.call("GET", "/api/tags")
@@ -178,7 +191,10 @@ class OllamaApp(App[None]):
         if not self.models:
             self.notify(PULL_HINT, title="Models", severity="warning", markup=False)
         elif choose and self.model is None:
-            self.set_model(self.models[0].name)
+            # --model and the settings file win; then the model last used; then the first.
+            last = await self.last_used_model()
+            names = [m.name for m in self.models]
+            self.set_model(last if last in names else names[0])
         return self.models
 
     async def open_history(self, data_dir: Path) -> None:
