@@ -330,10 +330,12 @@ class AssistantMessage(Vertical):
             self._feed = MarkdownFeed(self._append, self._tidy)
         self._feed.write(text)
 
-    async def on_unmount(self) -> None:
-        # The app may close mid-reply: end the stream's task rather than leave it pending.
+    def on_unmount(self) -> None:
+        # The app may close mid-reply: end the feed's task, and append nothing more
+        # (its widgets are being removed; an append would fail and stop the app's own
+        # clean-up, which stops the streams).
         if self._feed is not None:
-            await self._feed.stop()
+            self._feed.cancel()
             self._feed = None
 
     async def finish(self, footer: str, state: str) -> None:

@@ -26,6 +26,11 @@ async def _nothing() -> None:
     return None
 
 
+def _consume(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an append into removed widgets is expected here
+
+
 class MarkdownFeed:
     def __init__(self, sink: Sink, tidy: Tidy = _nothing) -> None:
         """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
@@ -60,6 +65,17 @@ class MarkdownFeed:
     async def _sink_and_tidy(self, text: str) -> None:
         await self.sink(text)
         await self.tidy()
+
+    def cancel(self) -> None:
+        """End the feed and drop pending text: its widget is going away (app quit)."""
+        self._pending.clear()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._append is not None and not self._append.done():
+            # An append in flight may fail on widgets already gone: nobody waits for it.
+            self._append.add_done_callback(_consume)
+        self._append = None
 
     async def stop(self) -> None:
         """Append whatever is still pending and end the feed."""
