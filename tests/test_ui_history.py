@@ -391,3 +391,19 @@ async def test_the_model_last_used_is_chosen_again(server: DemoServer, tmp_path:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model is not None)
         assert app.model == "demo:latest"
+
+
+async def test_quitting_mid_reply_keeps_what_was_shown(server: DemoServer, tmp_path: Path) -> None:
+    server.configure(reply=" ".join(f"word{i}" for i in range(300)), token_rate=60.0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 40)
+        shown = replies(app)[-1].text
+        await pilot.press("ctrl+q")
+    history = stored(tmp_path)
+    (summary,) = history.list_conversations()
+    reply = history.load(summary.id).messages[-1]
+    assert reply.content.startswith(shown) and not reply.complete
+    history.close()

@@ -115,6 +115,7 @@ class OllamaApp(App[None]):
         self.clock = settings.clock
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
         self.controller = StreamController(settings)
+        self._executor: ThreadPoolExecutor | None = None
         self.recorder = Recorder(
             report=lambda text: self.notify(text, severity="error", markup=False)
         )
@@ -133,9 +134,8 @@ class OllamaApp(App[None]):
         return self.chat
 
     async def on_mount(self) -> None:
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
-        )
+        self._executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
+        asyncio.get_running_loop().set_default_executor(self._executor)
         self.run_worker(self.start_up(), exit_on_error=False)
         for warning in self.startup_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=15)
@@ -147,9 +147,15 @@ class OllamaApp(App[None]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
+        turn = self.chat.turn
+        if turn is not None:
+            # Quitting mid-reply: keep what was shown, not only the last timed save.
+            self.chat.record(turn, force=True)
         await self.recorder.aclose()
         # Wakes every blocked read, so no thread outlives the app.
         await self.controller.aclose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ server calls
 
