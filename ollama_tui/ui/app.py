@@ -82,6 +82,8 @@ class OllamaApp(App[None]):
             tooltip="Kept conversations: search, open, rename, delete",
         ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        # Not a priority: with text selected, the focused box copies it instead.
+        Binding("ctrl+c", "quit", "Quit", id="quit_c", show=False, tooltip="Quit, too"),
     ]
 
     def __init__(
