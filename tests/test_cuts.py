@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ollama_tui.ui.widgets.chat_message import PARAGRAPH_CHARS, _paragraph_cut
+from ollama_tui.ui.widgets.chat_message import (
+    FENCE_LINES,
+    PARAGRAPH_CHARS,
+    _fence_cut,
+    _paragraph_cut,
+)
 
 LONG = "Words go on here. " * (PARAGRAPH_CHARS // 18 + 5)
 
@@ -72,3 +77,12 @@ def test_a_paragraph_that_turns_into_a_list_or_table_is_not_cut() -> None:
 def test_open_markup_gives_up_quickly_instead_of_scanning_everything() -> None:
     text = "Start `open " + "Words go on here. " * 5000
     assert _paragraph_cut("", text) is None
+
+
+def test_a_fence_that_reached_the_limit_at_the_end_of_an_append_is_cut_next_time() -> None:
+    source = "```python\n" + "x = 1\n" * FENCE_LINES  # the limit, exactly at the end
+    assert _fence_cut(source, "") is None
+    assert _fence_cut(source, "y = 2\n") == (0, "```python")
+    # A fence already closed in the source is never cut again.
+    closed = source + "```\n\nText after.\n"
+    assert _fence_cut(closed, "More text.\n") is None

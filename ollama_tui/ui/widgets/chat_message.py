@@ -80,9 +80,10 @@ def _fence_cut(source: str, text: str) -> tuple[int, str] | None:
             if position == 0:
                 break
         else:
-            cut = position - len(source)
-            if cut > 0 and position < end:
-                return cut, opener.group(0)
+            # Only a fence that goes on into the new text; if it passed the limit at the
+            # very end of the last append (or before), it is cut where the new text starts.
+            if position < end and end > len(source):
+                return max(position - len(source), 0), opener.group(0)
     return None
 
 
