@@ -211,9 +211,19 @@ def assert_quit_cleanly(app: AppOnPty, status: int | None, took: float) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-@pytest.mark.parametrize("transport", ["requests", "httpx-sync", "httpx-async", "aiohttp"])
-def test_ctrl_q_mid_reply_exits_cleanly(
-    tmp_path: Path, transport: str, record_property: Callable[[str, object], None]
+QUITS = [
+    *[("ctrl+q", b"\x11", t) for t in ("requests", "httpx-sync", "httpx-async", "aiohttp")],
+    *[("ctrl+c", b"\x03", t) for t in ("httpx-sync", "httpx-async")],
+]
+
+
+@pytest.mark.parametrize(("name", "key", "transport"), QUITS, ids=[f"{n}-{t}" for n, _, t in QUITS])
+def test_quitting_mid_reply_exits_cleanly(
+    tmp_path: Path,
+    name: str,
+    key: bytes,
+    transport: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     app = AppOnPty(tmp_path, transport)
     try:
@@ -221,23 +231,7 @@ def test_ctrl_q_mid_reply_exits_cleanly(
         # Quit in the middle of the table, while its rows are being drawn (~2 s left).
         start = len(app.output)
         assert app.wait_for(TABLE_ROW, 10, start), "no table row drawn:\n" + app.text()
-        status, took = app.quit_and_time(b"\x11")
-    finally:
-        app.close()
-    record_property("exit_s", round(took, 3))  # in --junitxml reports
-    assert_quit_cleanly(app, status, took)
-
-
-@pytest.mark.parametrize("transport", ["httpx-sync", "httpx-async"])
-def test_ctrl_c_mid_reply_exits_cleanly(
-    tmp_path: Path, transport: str, record_property: Callable[[str, object], None]
-) -> None:
-    app = AppOnPty(tmp_path, transport)
-    try:
-        app.start_reply()
-        start = len(app.output)
-        assert app.wait_for(TABLE_ROW, 10, start), "no table row drawn:\n" + app.text()
-        status, took = app.quit_and_time(b"\x03")
+        status, took = app.quit_and_time(key)
     finally:
         app.close()
     record_property("exit_s", round(took, 3))  # in --junitxml reports

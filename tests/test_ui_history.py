@@ -311,25 +311,6 @@ async def test_deleting_the_open_conversation_starts_a_new_one(
     history.close()
 
 
-async def test_new_chat_during_a_reply_keeps_what_was_shown(
-    server: DemoServer, tmp_path: Path
-) -> None:
-    server.configure(reply=" ".join(f"word{i}" for i in range(300)), token_rate=60.0)
-    app = kept_app(server, tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await history_ready(pilot, app)
-        await send(pilot, "go")
-        await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 40)
-        shown = replies(app)[-1].text
-        await pilot.press("ctrl+n")
-        await app.recorder.flush()
-    history = stored(tmp_path)
-    (summary,) = history.list_conversations()
-    reply = history.load(summary.id).messages[-1]
-    assert reply.content.startswith(shown) and not reply.complete
-    history.close()
-
-
 def test_private_files_are_made_user_only_even_when_they_existed(tmp_path: Path) -> None:
     from ollama_tui.files import write_private
 
@@ -393,7 +374,11 @@ async def test_the_model_last_used_is_chosen_again(server: DemoServer, tmp_path:
         assert app.model == "demo:latest"
 
 
-async def test_quitting_mid_reply_keeps_what_was_shown(server: DemoServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["ctrl+n", "ctrl+q"])
+async def test_leaving_a_reply_mid_stream_keeps_what_was_shown(
+    server: DemoServer, tmp_path: Path, key: str
+) -> None:
+    """New chat or quit while a reply streams: its row holds the text on screen."""
     server.configure(reply=" ".join(f"word{i}" for i in range(300)), token_rate=60.0)
     app = kept_app(server, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -401,7 +386,8 @@ async def test_quitting_mid_reply_keeps_what_was_shown(server: DemoServer, tmp_p
         await send(pilot, "go")
         await wait_until(pilot, lambda: bool(replies(app)) and len(replies(app)[-1].text) > 40)
         shown = replies(app)[-1].text
-        await pilot.press("ctrl+q")
+        await pilot.press(key)
+        await app.recorder.flush()
     history = stored(tmp_path)
     (summary,) = history.list_conversations()
     reply = history.load(summary.id).messages[-1]
