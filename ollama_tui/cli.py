@@ -259,7 +259,7 @@ def chat(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
 
         # The file's and environment's model name a model of the real server.
         model = settings.model if resolved.sources["model"].kind == "flag" else DEMO_MODEL
-        with DemoServer(demo_config(args, settings)) as server:
+        with DemoServer(demo_config(args, settings), keep_log=False) as server:
             return start(args, resolved, settings.connection(server.url), model)
     return start(args, resolved, settings.connection(), settings.model)
 

@@ -644,3 +644,12 @@ def test_builtin_replies_are_varied_markdown() -> None:
     assert max(len(tokenize(reply)) for reply in REPLIES) >= 350
     assert choose_reply("same prompt") == choose_reply("same prompt")
     assert len({choose_reply(f"prompt {i}") for i in range(50)}) == len(REPLIES)
+
+
+def test_without_a_log_the_server_keeps_no_request() -> None:
+    import urllib.request
+
+    with DemoServer(keep_log=False) as server:
+        urllib.request.urlopen(f"{server.url}/api/tags", timeout=5).read()
+        urllib.request.urlopen(f"{server.url}/api/version", timeout=5).read()
+        assert server.log == []

@@ -671,9 +671,16 @@ class DemoServer:
     """The demo server on a thread with its own event loop, for tests and the TUI's --demo."""
 
     def __init__(
-        self, config: DemoConfig = DemoConfig(), host: str = "127.0.0.1", port: int = 0
+        self,
+        config: DemoConfig = DemoConfig(),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        keep_log: bool = True,
     ) -> None:
+        """`keep_log`: record every request in `log` (tests); off for `--demo`, where a long
+        chat would keep every request body in memory."""
         self.config = config
+        self.keep_log = keep_log
         self.host = host
         self.port = port
         self.url = ""
@@ -718,7 +725,7 @@ class DemoServer:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            self._app = DemoApp(lambda: self.config, self._append)
+            self._app = DemoApp(lambda: self.config, self._append if self.keep_log else None)
             self._runner, self.port = loop.run_until_complete(
                 _start_site(self._app, self.host, self.port)
             )
