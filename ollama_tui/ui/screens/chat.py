@@ -25,7 +25,6 @@ from ollama_tui.events import (
     StreamError,
 )
 from ollama_tui.figures import summary
-from ollama_tui.history.export import figures_line
 from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.sanitize import clean
 from ollama_tui.thinking import ThinkTagSplitter
@@ -509,6 +508,9 @@ class ChatScreen(Screen[None]):
 
     @staticmethod
     async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
+        # Imported here: the history's modules cost ~12 ms of every start otherwise.
+        from ollama_tui.history.export import figures_line
+
         widget.add_thinking(record.thinking or "")
         await widget.add_content(record.content)
         footer = figures_line(record) or widget.transport
