@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -72,6 +73,11 @@ class Result:
     wall_s: float
     errors: list[str] = field(default_factory=list)
     history: bool = False
+    full_gc_during: int = 0
+    """Full (generation 2) collections while the reply streamed."""
+    full_gc_max_ms: float = 0.0
+    after_pause_ms: float = float("nan")
+    """The deferred collection once the reply had ended (ui/collector.py)."""
 
 
 def rss_mib() -> float:
@@ -150,6 +156,16 @@ async def run_one(
 
     AssistantMessage._append = append  # type: ignore[method-assign]
     stall = 0.0
+    full_pauses: list[float] = []
+    gc_started = 0.0
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        nonlocal gc_started
+        if phase == "start":
+            gc_started = time.perf_counter()
+        elif info["generation"] == 2:
+            full_pauses.append(time.perf_counter() - gc_started)
+
     echoes: list[float] = []
     errors: list[str] = []
     started = time.perf_counter()
@@ -186,10 +202,17 @@ async def run_one(
                     echoes.append(time.perf_counter() - sent)
 
             tasks = [asyncio.create_task(ticker()), asyncio.create_task(typist())]
+            gc.callbacks.append(on_gc)
             while app.chat.turn is not None:
                 await asyncio.sleep(0.05)
+            gc.callbacks.remove(on_gc)
             for task in tasks:
                 task.cancel()
+            # The collection deferred while the reply streamed runs once it has ended.
+            deadline = time.perf_counter() + 3
+            while app.collector.last_pause is None and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            after = app.collector.last_pause
             if message.text != reply:
                 errors.append(f"text differs: {len(message.text)} of {len(reply)} chars")
     finally:
@@ -222,6 +245,9 @@ async def run_one(
         rss_mib() - rss_before,
         wall,
         errors,
+        full_gc_during=len(full_pauses),
+        full_gc_max_ms=max(full_pauses, default=0.0) * 1000,
+        after_pause_ms=float("nan") if after is None else after * 1000,
     )
 
 
@@ -306,7 +332,8 @@ def format_row(r: Result) -> str:
         f"p95 {r.lag_p95_ms:7.1f} max {r.lag_max_ms:7.1f} ms  stall {r.stall_max_ms:6.1f} ms  "
         f"cpu/1k first {r.cpu_first_1k_ms:6.0f} last {r.cpu_last_1k_ms:6.0f} ms  "
         f"echo p50 {r.echo_p50_ms:5.1f} p95 {r.echo_p95_ms:5.1f} ms  "
-        f"rss +{r.rss_growth_mib:5.1f} MiB  {r.wall_s:5.1f} s"
+        f"rss +{r.rss_growth_mib:5.1f} MiB  full gc {r.full_gc_during} (max "
+        f"{r.full_gc_max_ms:.0f} ms), after {r.after_pause_ms:.0f} ms  {r.wall_s:5.1f} s"
         + (f"  ERRORS {r.errors}" if r.errors else "")
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import ipaddress
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -19,6 +18,8 @@ from ollama_tui.connection import ConnectionSettings
 from ollama_tui.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
 from ollama_tui.transports.base import ApiError
+from ollama_tui.ui import textual_fixes
+from ollama_tui.ui.collector import Collector
 from ollama_tui.ui.controller import StreamController
 from ollama_tui.ui.recorder import Recorder
 from ollama_tui.ui.screens.chat import ChatScreen
@@ -117,6 +118,9 @@ class OllamaApp(App[None]):
         self.clock = settings.clock
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
         self.controller = StreamController(settings)
+        textual_fixes.apply()
+        self.collector = Collector(lambda: self.controller.busy, lambda: list(self.screen_stack))
+        self.controller.on_start = self.collector.stream_started
         self._executor: ThreadPoolExecutor | None = None
         self.recorder = Recorder(
             report=lambda text: self.notify(text, severity="error", markup=False)
@@ -141,14 +145,12 @@ class OllamaApp(App[None]):
         self.run_worker(self.start_up(), exit_on_error=False)
         for warning in self.startup_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=15)
-        # Full garbage collections scan every live object and, while a reply streams,
-        # run about twice a second. What is alive at the first frame (modules, classes,
-        # CSS, the screen: ~65,000 objects) lives as long as the app: frozen out of those
-        # scans, each pause drops from ~87 to ~51 ms (docs/ui-performance.md).
-        self.call_after_refresh(gc.freeze)
+        # Full garbage collections wait for a moment with no stream (ui/collector.py).
+        self.call_after_refresh(self.collector.start)
+        self.set_interval(0.25, self.collector.tick)
 
     async def on_unmount(self) -> None:
-        gc.unfreeze()
+        self.collector.stop()
         turn = self.chat.turn
         if turn is not None:
             # Quitting mid-reply: keep what was shown, not only the last timed save.

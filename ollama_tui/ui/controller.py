@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field
 
@@ -42,6 +43,10 @@ from ollama_tui.transports import (
 )
 
 _ids = itertools.count(1)
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(eq=False)
@@ -154,6 +159,13 @@ class StreamController:
         self._transports: dict[str, Transport] = {}
         self._running: set[LiveStream] = set()
         self._running_lock = threading.Lock()  # worker threads remove their streams
+        self.on_start: Callable[[], None] = _nothing
+        """Called (on the loop) as each stream starts: the app defers full collections."""
+
+    @property
+    def busy(self) -> bool:
+        """Whether any stream is still running."""
+        return bool(self._running)
 
     def transport(self, name: str) -> Transport:
         if name not in self._transports:
@@ -172,6 +184,7 @@ class StreamController:
         )
         with self._running_lock:
             self._running.add(live)
+        self.on_start()
         chosen = self.transport(transport)
         name = f"stream-{live.id}"
         if isinstance(chosen, AsyncTransport):

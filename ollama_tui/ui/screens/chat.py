@@ -446,6 +446,7 @@ class ChatScreen(Screen[None]):
             children = list(transcript.children)
             for widget in children[children.index(questions[-1]) :]:
                 widget.remove()
+            self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         prompt = self.query_one(PromptInput)
         prompt.load_text(text)
         prompt.focus()
@@ -467,6 +468,7 @@ class ChatScreen(Screen[None]):
         self.chat_settings = ChatSettings(think=self.ollama.think)
         self.ollama.recorder.new_conversation()
         self.query_one("#transcript", VerticalScroll).remove_children()
+        self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
 

@@ -1,0 +1,161 @@
+"""When full garbage collections may run (ui/collector.py), and the Strip cycle fix."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+from collections.abc import Iterator
+
+import pytest
+from rich.segment import Segment
+from textual.strip import Strip
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.ui import textual_fixes
+from ollama_tui.ui.collector import NEVER, SETTLE, YOUNG, Collector
+from tests.uitools import make_app, send, wait_until
+
+
+class Node:
+    """Something that can sit in a reference cycle and be watched by a weak reference."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def a_cycle() -> weakref.ref[Node]:
+    return weakref.ref(Node())
+
+
+class Fake:
+    def __init__(self) -> None:
+        self.busy = False
+        self.now = 0.0
+        self.screens: list[object] = []
+
+    def collector(self) -> Collector:
+        return Collector(lambda: self.busy, lambda: list(self.screens), lambda: self.now)
+
+    def settle(self, collector: Collector) -> None:
+        """Two ticks SETTLE apart with nothing streaming."""
+        collector.tick()
+        self.now += SETTLE + 0.01
+        collector.tick()
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    saved = gc.get_threshold()
+    yield Fake()
+    gc.unfreeze()
+    gc.set_threshold(*saved)
+
+
+def test_start_freezes_and_raises_the_young_threshold(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == YOUNG
+    collector.stop()
+    assert gc.get_freeze_count() == 0
+
+
+def test_no_full_collection_while_streaming_and_one_after(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    fake.busy = True
+    assert gc.get_threshold()[2] == NEVER
+    garbage = a_cycle()
+    fake.now += 60
+    collector.tick()
+    assert garbage() is not None and collector.last_pause is None
+    fake.busy = False
+    collector.tick()  # quiet from now on
+    fake.now += SETTLE / 2
+    collector.tick()
+    assert garbage() is not None, "collected before the app had settled"
+    fake.now += SETTLE
+    collector.tick()
+    assert garbage() is None
+    assert collector.last_pause is not None
+    assert gc.get_threshold()[2] != NEVER
+
+
+def test_a_stream_starting_before_the_first_frame_stays_deferred(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.stream_started()
+    collector.start()
+    assert gc.get_threshold()[2] == NEVER
+
+
+def test_frozen_garbage_is_collected_after_compact_soon(fake: Fake) -> None:
+    collector = fake.collector()
+    node = Node()
+    garbage = weakref.ref(node)
+    collector.start()  # frozen while alive, as a transcript's widgets are
+    del node
+    gc.collect()
+    assert garbage() is not None, "frozen objects are not scanned"
+    fake.settle(collector)
+    assert garbage() is not None, "nothing was due"
+    collector.compact_soon()
+    fake.settle(collector)
+    assert garbage() is None
+    assert gc.get_freeze_count() > 0, "the survivors are frozen again"
+
+
+def test_a_screen_closed_since_the_freeze_is_compacted(fake: Fake) -> None:
+    screen = Node()
+    fake.screens = [Node(), screen]
+    garbage = weakref.ref(screen)
+    collector = fake.collector()
+    collector.start()
+    fake.screens.pop()
+    del screen
+    fake.settle(collector)
+    assert garbage() is None
+
+
+def test_dividing_a_strip_at_its_length_leaves_no_cycle() -> None:
+    textual_fixes.apply()
+    strip = Strip([Segment("hello "), Segment("world")])
+    before = sys.getrefcount(strip)
+    assert strip.divide([strip.cell_length]) == [strip]
+    assert sys.getrefcount(strip) == before, "the strip holds a reference to itself"
+    parts = strip.divide([3, 7, 11])
+    assert [part.text for part in parts] == ["hel", "lo w", "orld"]
+    assert strip.divide([3, 7, 11]) is parts, "other divisions are still cached"
+
+
+async def test_the_app_defers_full_collections_while_a_reply_streams(
+    server: DemoServer,
+) -> None:
+    server.configure(reply="word " * 150, token_rate=100)
+    app = make_app(server)
+    full: list[int] = []
+    while_streaming: set[int] = set()
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and app.chat.turn is not None:
+            # Young collections run every few ms here: sample the settings in force.
+            while_streaming.add(gc.get_threshold()[2])
+            if info["generation"] == 2:
+                full.append(1)
+
+    def ended() -> bool:
+        return bool(app.chat.history) and app.chat.turn is None
+
+    async with app.run_test() as pilot:
+        gc.callbacks.append(count)
+        try:
+            await send(pilot, "hi")
+            await wait_until(pilot, ended)
+        finally:
+            gc.callbacks.remove(count)
+        assert while_streaming == {NEVER}
+        assert full == []
+        await wait_until(pilot, lambda: app.collector.last_pause is not None)
+        assert gc.get_threshold()[2] != NEVER
+    assert gc.get_freeze_count() == 0, "the app unfreezes what it froze"
