@@ -13,7 +13,7 @@ from textual.strip import Strip
 
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui import textual_fixes
-from ollama_tui.ui.collector import NEVER, SETTLE, YOUNG, Collector
+from ollama_tui.ui.collector import MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
 from tests.uitools import make_app, send, wait_until
 
 
@@ -81,6 +81,35 @@ def test_no_full_collection_while_streaming_and_one_after(fake: Fake) -> None:
     assert garbage() is None
     assert collector.last_pause is not None
     assert gc.get_threshold()[2] != NEVER
+
+
+def test_typing_puts_the_collection_off_for_at_most_max_wait(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    garbage = a_cycle()
+    collector.tick()  # the stream has ended
+    while fake.now < MAX_WAIT - 0.25:
+        fake.now += 0.25
+        collector.input_seen()
+        collector.tick()
+        assert garbage() is not None, f"collected while typing, {fake.now} s after the stream"
+    fake.now += 0.5
+    collector.input_seen()
+    collector.tick()
+    assert garbage() is None, "typing put it off for longer than MAX_WAIT"
+
+
+def test_a_pause_in_typing_lets_it_run(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    garbage = a_cycle()
+    collector.input_seen()
+    collector.tick()
+    fake.now += SETTLE + 0.01
+    collector.tick()
+    assert garbage() is None
 
 
 def test_a_stream_starting_before_the_first_frame_stays_deferred(fake: Fake) -> None:

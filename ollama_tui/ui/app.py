@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -148,6 +149,11 @@ class OllamaApp(App[None]):
         # Full garbage collections wait for a moment with no stream (ui/collector.py).
         self.call_after_refresh(self.collector.start)
         self.set_interval(0.25, self.collector.tick)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.collector.input_seen()  # no collection pause while someone types
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         self.collector.stop()

@@ -9,7 +9,8 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   one frame (strips, segments) die before a collection sees them, far fewer are
   promoted, and full collections become rare;
 - while any stream runs, no full collection starts on its own;
-- once nothing has streamed for `SETTLE` seconds, one runs, and what survives it is
+- once nothing has streamed and no key was pressed for `SETTLE` seconds (at most
+  `MAX_WAIT` after the last stream ended), one runs, and what survives it is
   frozen (the transcript: it lives until the chat is cleared), so the next one scans
   only what later replies made;
 - frozen objects that become garbage (a cleared transcript, a closed screen that was
@@ -27,7 +28,9 @@ from time import perf_counter
 YOUNG = 10_000
 NEVER = 1_000_000_000
 SETTLE = 0.5
-"""Seconds with no stream before the deferred collection runs."""
+"""Seconds with no stream and no key pressed before the deferred collection runs."""
+MAX_WAIT = 5.0
+"""Seconds after the last stream when it runs even if the person is still typing."""
 
 
 class Collector:
@@ -44,7 +47,8 @@ class Collector:
         self._saved = gc.get_threshold()
         self._deferred = False
         self._compact = False
-        self._quiet_since: float | None = None
+        self._quiet_since: float | None = None  # no stream and no key since
+        self._idle_since: float | None = None  # no stream since
         self._frozen_with: list[weakref.ref[object]] = []  # screens open at the last freeze
         self.last_pause: float | None = None
         """Seconds the last deferred collection took (for the UI bench)."""
@@ -69,20 +73,25 @@ class Collector:
         """Frozen objects were dropped: collect them at the next idle moment."""
         self._compact = True
 
+    def input_seen(self) -> None:
+        """A key was pressed: what is due waits until the typing pauses."""
+        self._quiet_since = self.clock()
+
     def tick(self) -> None:
         """Called a few times a second: run what is due if nothing streams."""
         if self.busy():
-            self._quiet_since = None
+            self._quiet_since = self._idle_since = None
             return
         if not self._compact and self._screen_closed():
             self._compact = True
         if not (self._deferred or self._compact):
             return
         now = self.clock()
+        if self._idle_since is None:
+            self._idle_since = now
         if self._quiet_since is None:
             self._quiet_since = now
-            return
-        if now - self._quiet_since < SETTLE:
+        if now - self._quiet_since < SETTLE and now - self._idle_since < MAX_WAIT:
             return
         started = perf_counter()
         if self._compact:
@@ -92,7 +101,7 @@ class Collector:
         self.last_pause = perf_counter() - started
         gc.set_threshold(YOUNG, self._saved[1], self._saved[2])
         self._deferred = self._compact = False
-        self._quiet_since = None
+        self._quiet_since = self._idle_since = None
 
     def _screen_closed(self) -> bool:
         """Whether a screen open at the last freeze has closed (it is frozen garbage)."""
