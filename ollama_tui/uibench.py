@@ -26,6 +26,7 @@ import os
 import pty
 import resource
 import select
+import signal
 import statistics
 import sys
 import tempfile
@@ -251,6 +252,30 @@ async def run_one(
     )
 
 
+def quit_app(pid: int, fd: int) -> None:
+    """Ctrl+Q until the app has exited (one sent with the first frame can be lost while
+    the terminal is still being set up), then SIGKILL after 10 s."""
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        with contextlib.suppress(OSError):  # the terminal is closed: it is exiting
+            os.write(fd, b"\x11")
+        waited = time.perf_counter() + 1
+        while time.perf_counter() < waited:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                with contextlib.suppress(OSError):
+                    os.read(fd, 65536)  # drained, so the app never blocks writing
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # already reaped
+                return
+            if done:
+                return
+    print("the app did not quit on Ctrl+Q: killed", file=sys.stderr)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 def startup_time(runs: int = 3) -> float:
     """Median seconds from exec to the first frame containing the header, on a pty."""
     times = []
@@ -269,9 +294,7 @@ def startup_time(runs: int = 3) -> float:
                 except OSError:
                     break
         times.append(time.perf_counter() - started)
-        os.write(fd, b"\x11")  # Ctrl+Q
-        with contextlib.suppress(ChildProcessError):  # already reaped
-            os.waitpid(pid, 0)
+        quit_app(pid, fd)
         os.close(fd)
     return statistics.median(times)
 
