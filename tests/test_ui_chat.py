@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Collapsible, Input, Markdown, Static, TextArea
-from textual.widgets._markdown import MarkdownFence
+from textual.widgets import Collapsible, Input, Label, Markdown, Static, TextArea
+from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
 
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.protocol import ChatMessage, chat_request
@@ -41,6 +41,12 @@ from tests.uitools import (
 )
 
 REPLY = "Here is **bold** text, 中文 and 🦙.\n\n```python\nprint('hi')\n```\n"
+
+
+def code_x(fence: MarkdownFence | FoldedFence) -> int:
+    """The column where a code block's text starts."""
+    shown = fence.query_one(Label) if isinstance(fence, MarkdownFence) else fence
+    return shown.content_region.x
 
 
 def footer_of(widget: object) -> str:
@@ -580,6 +586,12 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: Dem
         for upper, lower in itertools.pairwise(fences):
             assert upper.has_class("continues") and lower.has_class("continued")
             assert upper.region.bottom == lower.region.y
+        # ... set off from the text around it, code indented, as an uncut block is.
+        here, done = [p for p in message.query(MarkdownParagraph) if p not in fences]
+        assert fences[0].region.y == here.region.bottom + 1
+        assert done.region.y == fences[-1].region.bottom + 1
+        text_x = {code_x(f) for f in fences}
+        assert text_x == {here.region.x + 2}, "every part's code starts 2 columns in"
         await pilot.press("ctrl+b")
         assert app.clipboard == code
 
@@ -599,9 +611,11 @@ async def test_a_giant_paragraph_is_cut_at_sentences_and_reads_as_one(server: De
         assert all(t.rstrip().endswith(".") for t in texts)
         plain = " ".join(t.strip() for t in texts)
         assert plain == " ".join(s.replace("`", "").replace("*", "") for s in sentences)
-        # The parts touch: no blank line between them.
+        # The parts touch: no blank line between them; the last keeps its blank line.
         for upper, lower in itertools.pairwise(parts):
             assert upper.region.bottom == lower.region.y
+        footer = message.query_one("#footer", Static)
+        assert footer.region.y == parts[-1].region.bottom + 1
 
 
 async def test_editing_the_last_message_resends_it_in_place(server: DemoServer) -> None:

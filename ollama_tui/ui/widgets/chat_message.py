@@ -183,8 +183,6 @@ class FoldedFence(Static):
         text-overflow: clip;
         &:light { background: white 30%; }
     }
-    FoldedFence.continues { padding-bottom: 0; }
-    FoldedFence.continued { padding-top: 0; }
     """
 
     def __init__(self, fence: MarkdownFence) -> None:
