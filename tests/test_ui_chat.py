@@ -561,6 +561,10 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
                 "`", ""
             )
         assert "print('kept as code')" in words
+        # Folded text sits in the columns it had as paragraphs (no jump when folded).
+        live = message.query(MarkdownParagraph).first()
+        assert {f.content_region.x for f in folded} == {live.content_region.x}
+        assert {f.content_region.width for f in folded} == {live.content_region.width}
         # A link in folded text still asks before opening.
         await folded[0].run_action("link('https://example.com/x')")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -158,7 +158,7 @@ class FoldedParagraphs(Static):
     COMPONENT_CLASSES = {"em", "strong", "s", "code_inline"}
     DEFAULT_CSS = """
     FoldedParagraphs {
-        padding: 0 2;
+        padding: 0;
         margin: 0 0 1 0;
         & > .em { text-style: italic; }
         & > .strong { text-style: bold; }
