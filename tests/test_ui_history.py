@@ -374,6 +374,26 @@ async def test_the_model_last_used_is_chosen_again(server: DemoServer, tmp_path:
         assert app.model == "demo:latest"
 
 
+async def test_a_conversation_is_listed_with_the_model_asked_last(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="Fine.", token_rate=0)
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        await send_and_wait(pilot, app, "first")
+        app.set_model("demo-think:latest")
+        app.transport = "aiohttp"
+        await send_and_wait(pilot, app, "second")
+        await app.recorder.flush()
+        history = app.recorder.history
+        assert history is not None
+        (listed,) = await history.list_conversations()
+        assert listed.model == "demo-think:latest"
+        kept = await history.load(listed.id)
+        assert (kept.model, kept.transport) == ("demo-think:latest", "aiohttp")
+
+
 @pytest.mark.parametrize("key", ["ctrl+n", "ctrl+q"])
 async def test_leaving_a_reply_mid_stream_keeps_what_was_shown(
     server: DemoServer, tmp_path: Path, key: str

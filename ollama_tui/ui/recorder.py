@@ -37,6 +37,7 @@ class Recorder:
         """`report(message)` tells the user when a write failed (the chat goes on)."""
         self.history: AsyncHistory | None = None
         self.conversation: Saved | None = None
+        self._model: tuple[str | None, str | None] | None = None  # as the list shows it
         self.settings: dict[str, Any] = {}
         """The conversation's request settings, stored with it."""
         self._report = report
@@ -87,11 +88,19 @@ class Recorder:
     def new_conversation(self) -> None:
         self.conversation = None
         self.settings = {}
+        self._model = None
         self._failed = False
 
-    def continue_conversation(self, conversation_id: int, settings: dict[str, Any]) -> None:
+    def continue_conversation(
+        self,
+        conversation_id: int,
+        settings: dict[str, Any],
+        model: str | None = None,
+        transport: str | None = None,
+    ) -> None:
         self.conversation = Saved(conversation_id)
         self.settings = dict(settings)
+        self._model = (model, transport)
         self._failed = False
 
     def is_current(self, conversation_id: int) -> bool:
@@ -114,6 +123,16 @@ class Recorder:
             self._submit(create)
         return self.conversation
 
+    def _set_model(self, conversation: Saved, model: str, transport: str) -> None:
+        """The conversation is listed (and continued) with the model asked last."""
+        history = self.history
+
+        async def store() -> None:
+            assert history is not None and conversation.id is not None
+            await history.set_model(conversation.id, model, transport)
+
+        self._submit(store)
+
     def set_settings(self, settings: dict[str, Any]) -> None:
         self.settings = dict(settings)
         conversation, history = self.conversation, self.history
@@ -129,7 +148,11 @@ class Recorder:
     # ------------------------------------------------------------------ messages
 
     def user(self, text: str, model: str, transport: str) -> Saved:
+        known = self.conversation is not None
         conversation = self._ensure_conversation(text, model, transport)
+        if known and self._model != (model, transport):
+            self._set_model(conversation, model, transport)
+        self._model = (model, transport)
         saved = Saved()
         history = self.history
 

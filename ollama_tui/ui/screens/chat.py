@@ -477,7 +477,9 @@ class ChatScreen(Screen[None]):
         self.action_new_chat()
         self.chat_settings = ChatSettings.from_dict(conversation.settings)
         self.ollama.think = self.chat_settings.think  # type: ignore[assignment]
-        self.ollama.recorder.continue_conversation(conversation.id, conversation.settings)
+        self.ollama.recorder.continue_conversation(
+            conversation.id, conversation.settings, conversation.model, conversation.transport
+        )
         if conversation.model:
             self.ollama.set_model(conversation.model)
         shown = [m for m in conversation.messages if not m.superseded]
