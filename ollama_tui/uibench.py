@@ -204,9 +204,11 @@ async def run_one(
 
             tasks = [asyncio.create_task(ticker()), asyncio.create_task(typist())]
             gc.callbacks.append(on_gc)
-            while app.chat.turn is not None:
-                await asyncio.sleep(0.05)
-            gc.callbacks.remove(on_gc)
+            try:
+                while app.chat.turn is not None:
+                    await asyncio.sleep(0.05)
+            finally:
+                gc.callbacks.remove(on_gc)
             for task in tasks:
                 task.cancel()
             # The collection deferred while the reply streamed runs once it has ended.

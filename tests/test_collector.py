@@ -12,8 +12,9 @@ from rich.segment import Segment
 from textual.strip import Strip
 
 from ollama_tui.demo import DemoServer
+from ollama_tui.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.ui import textual_fixes
-from ollama_tui.ui.collector import MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
+from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
 from tests.uitools import make_app, send, wait_until
 
 
@@ -32,10 +33,10 @@ class Fake:
     def __init__(self) -> None:
         self.busy = False
         self.now = 0.0
-        self.screens: list[object] = []
+        self.only_chat = True
 
     def collector(self) -> Collector:
-        return Collector(lambda: self.busy, lambda: list(self.screens), lambda: self.now)
+        return Collector(lambda: self.busy, lambda: self.only_chat, lambda: self.now)
 
     def settle(self, collector: Collector) -> None:
         """Two ticks SETTLE apart with nothing streaming."""
@@ -135,16 +136,84 @@ def test_frozen_garbage_is_collected_after_compact_soon(fake: Fake) -> None:
     assert gc.get_freeze_count() > 0, "the survivors are frozen again"
 
 
-def test_a_screen_closed_since_the_freeze_is_compacted(fake: Fake) -> None:
-    screen = Node()
-    fake.screens = [Node(), screen]
-    garbage = weakref.ref(screen)
+def test_nothing_is_frozen_while_another_screen_is_open(fake: Fake) -> None:
+    """Its widgets would be frozen garbage once it closes."""
     collector = fake.collector()
     collector.start()
-    fake.screens.pop()
-    del screen
+    frozen = gc.get_freeze_count()
+    fake.only_chat = False
+    collector.stream_started()
+    keep = [Node() for _ in range(100)]
+    fake.settle(collector)
+    assert collector.last_pause is not None, "collected all the same"
+    assert gc.get_freeze_count() == frozen
+    fake.only_chat = True
+    collector.stream_started()
+    fake.settle(collector)
+    assert gc.get_freeze_count() >= frozen + len(keep)
+
+
+def test_a_compaction_waits_for_other_screens_to_close(fake: Fake) -> None:
+    collector = fake.collector()
+    node = Node()
+    garbage = weakref.ref(node)
+    collector.start()
+    del node
+    collector.compact_soon()
+    fake.only_chat = False
+    fake.settle(collector)
+    fake.settle(collector)
+    assert collector.last_pause is None, "no collection while it cannot compact"
+    fake.only_chat = True
     fake.settle(collector)
     assert garbage() is None
+
+
+def test_a_stream_that_never_ends_gets_a_collection_after_max_defer(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    fake.busy = True
+    garbage = a_cycle()
+    fake.now += MAX_DEFER - 1
+    collector.tick()
+    assert garbage() is not None
+    fake.now += 2
+    collector.tick()
+    assert garbage() is None
+    assert gc.get_threshold()[2] == NEVER, "still deferred while it streams"
+
+
+def test_between_streams_collects_what_is_due_but_not_during_one(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    garbage = a_cycle()
+    fake.busy = True
+    collector.between_streams()
+    assert garbage() is not None
+    fake.busy = False
+    collector.between_streams()
+    assert garbage() is None
+
+
+def test_a_stream_restarts_the_wait_for_typing_to_pause(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    collector.tick()  # the first stream has ended; typing goes on
+    while fake.now < MAX_WAIT - 0.5:
+        fake.now += 0.25
+        collector.input_seen()
+        collector.tick()
+    collector.stream_started()  # a request that fails at once
+    garbage = a_cycle()
+    collector.tick()
+    for _ in range(8):
+        fake.now += 0.25
+        collector.input_seen()
+        collector.tick()
+        assert garbage() is not None, "collected while typing, soon after a stream"
 
 
 def test_dividing_a_strip_at_its_length_leaves_no_cycle() -> None:
@@ -162,6 +231,7 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
     server: DemoServer,
 ) -> None:
     server.configure(reply="word " * 150, token_rate=100)
+    saved = gc.get_threshold()
     app = make_app(server)
     full: list[int] = []
     while_streaming: set[int] = set()
@@ -188,3 +258,22 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
         await wait_until(pilot, lambda: app.collector.last_pause is not None)
         assert gc.get_threshold()[2] != NEVER
     assert gc.get_freeze_count() == 0, "the app unfreezes what it froze"
+    assert gc.get_threshold() == saved, "and puts the thresholds back"
+
+
+async def test_a_reply_holds_collections_off_until_its_end_and_a_pull_does_not(
+    server: DemoServer,
+) -> None:
+    server.configure(reply="word " * 40, token_rate=40, pull_duration=3.0)
+    app = make_app(server)
+    async with app.run_test() as pilot:
+        pull = app.controller.start(app.chat, "httpx-async", pull_request("demo"), smooth=False)
+        await wait_until(pilot, lambda: any(r.path == "/api/pull" for r in server.log))
+        assert not app.controller.busy, "a pull is not a reply on screen"
+        pull.stop()
+        question = [ChatMessage("user", "hi")]
+        reply = app.controller.start(app.chat, "httpx-async", chat_request("demo", question))
+        assert app.controller.busy
+        # Busy until the end event is delivered, not until the body has been drained.
+        await wait_until(pilot, lambda: reply.ended)
+        assert not app.controller.busy

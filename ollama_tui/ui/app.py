@@ -36,6 +36,15 @@ from ollama_tui.ui.widgets.prompt import PromptInput
 # only 6 threads on 2 cores. A larger pool keeps four streams from starving the UI.
 WORKER_THREADS = 32
 
+# Input that a collection pause would delay: it waits until these pause.
+INPUT_EVENTS = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+
 PULL_HINT = "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L."
 
 
@@ -120,7 +129,9 @@ class OllamaApp(App[None]):
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
         self.controller = StreamController(settings)
         textual_fixes.apply()
-        self.collector = Collector(lambda: self.controller.busy, lambda: list(self.screen_stack))
+        self.collector = Collector(
+            lambda: self.controller.busy, lambda: self.screen_stack == [self.chat]
+        )
         self.controller.on_start = self.collector.stream_started
         self._executor: ThreadPoolExecutor | None = None
         self.recorder = Recorder(
@@ -151,8 +162,8 @@ class OllamaApp(App[None]):
         self.set_interval(0.25, self.collector.tick)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self.collector.input_seen()  # no collection pause while someone types
+        if isinstance(event, INPUT_EVENTS):
+            self.collector.input_seen()  # no collection pause while someone types or scrolls
         await super().on_event(event)
 
     async def on_unmount(self) -> None:

@@ -8,109 +8,129 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
 - young collections run every 10,000 net allocations instead of 700: the objects of
   one frame (strips, segments) die before a collection sees them, far fewer are
   promoted, and full collections become rare;
-- while any stream runs, no full collection starts on its own;
-- once nothing has streamed and no key was pressed for `SETTLE` seconds (at most
-  `MAX_WAIT` after the last stream ended), one runs, and what survives it is
-  frozen (the transcript: it lives until the chat is cleared), so the next one scans
-  only what later replies made;
-- frozen objects that become garbage (a cleared transcript, a closed screen that was
-  open at a freeze) are never scanned: `compact_soon()` (and a closed screen) has the
-  next idle moment unfreeze everything, collect, and freeze again.
+- while a reply streams, no full collection starts on its own (for at most
+  `MAX_DEFER` seconds: a stream that never ends must not grow memory for ever);
+- once nothing has streamed and no key, click, scroll or paste came for `SETTLE`
+  seconds (at most `MAX_WAIT` after the last stream ended), one runs; if only the chat
+  screen is open, what survives it is frozen (the transcript: it lives until the chat
+  is cleared), so the next one scans only what later replies made;
+- the compare view's runs follow each other with no idle moment: it collects
+  between them (`between_streams()`), outside every timed stream;
+- frozen objects that become garbage (a cleared transcript, an exchange taken back)
+  are never scanned: `compact_soon()` has the next idle moment unfreeze everything,
+  collect, and freeze again.
+
+Python 3.14's collector is incremental (short pauses by design) and has other
+thresholds: there the app leaves it alone.
 """
 
 from __future__ import annotations
 
 import gc
-import weakref
+import sys
 from collections.abc import Callable
 from time import perf_counter
 
+APPLIES = sys.version_info < (3, 14)
 YOUNG = 10_000
 NEVER = 1_000_000_000
 SETTLE = 0.5
-"""Seconds with no stream and no key pressed before the deferred collection runs."""
+"""Seconds with no stream and no input before the deferred collection runs."""
 MAX_WAIT = 5.0
 """Seconds after the last stream when it runs even if the person is still typing."""
+MAX_DEFER = 120.0
+"""Seconds of streaming after which one runs anyway (a pause, but bounded memory)."""
 
 
 class Collector:
     def __init__(
         self,
         busy: Callable[[], bool],
-        open_screens: Callable[[], list[object]],
+        only_chat_open: Callable[[], bool],
         clock: Callable[[], float] = perf_counter,
     ) -> None:
-        """`busy()`: whether a stream runs; `open_screens()`: the app's screen stack."""
+        """`busy()`: whether a reply streams; `only_chat_open()`: no other screen is up
+        (objects of a screen that will close must not be frozen)."""
         self.busy = busy
-        self.open_screens = open_screens
+        self.only_chat_open = only_chat_open
         self.clock = clock
         self._saved = gc.get_threshold()
-        self._deferred = False
+        self._deferred_since: float | None = None  # full collections off since
         self._compact = False
-        self._quiet_since: float | None = None  # no stream and no key since
+        self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
-        self._frozen_with: list[weakref.ref[object]] = []  # screens open at the last freeze
         self.last_pause: float | None = None
         """Seconds the last deferred collection took (for the UI bench)."""
 
     def start(self) -> None:
         """After the first frame: what is alive now (modules, CSS, the screen) lives as
-        long as the app; freeze it out of every full scan."""
-        gc.set_threshold(YOUNG, self._saved[1], NEVER if self._deferred else self._saved[2])
-        self._freeze()
+        long as the app; collected once, then frozen out of every full scan."""
+        if not APPLIES:
+            return
+        deferred = self._deferred_since is not None
+        gc.set_threshold(YOUNG, self._saved[1], NEVER if deferred else self._saved[2])
+        gc.collect()
+        gc.freeze()
 
     def stop(self) -> None:
+        if not APPLIES:
+            return
         gc.unfreeze()
         gc.set_threshold(*self._saved)
 
     def stream_started(self) -> None:
-        if not self._deferred:
+        if not APPLIES:
+            return
+        if self._deferred_since is None:
             gc.set_threshold(YOUNG, self._saved[1], NEVER)
-            self._deferred = True
-        self._quiet_since = None
+            self._deferred_since = self.clock()
+        self._quiet_since = self._idle_since = None
 
     def compact_soon(self) -> None:
         """Frozen objects were dropped: collect them at the next idle moment."""
-        self._compact = True
+        self._compact = APPLIES
 
     def input_seen(self) -> None:
-        """A key was pressed: what is due waits until the typing pauses."""
+        """A key, click, scroll or paste: what is due waits until the input pauses."""
         self._quiet_since = self.clock()
 
     def tick(self) -> None:
         """Called a few times a second: run what is due if nothing streams."""
+        if self._deferred_since is None and not (self._compact and self.only_chat_open()):
+            return  # (a compaction waits for the other screens to close)
+        now = self.clock()
         if self.busy():
             self._quiet_since = self._idle_since = None
+            if self._deferred_since is not None and now - self._deferred_since >= MAX_DEFER:
+                self._collect()
+                self._deferred_since = now  # and still deferred while it streams
             return
-        if not self._compact and self._screen_closed():
-            self._compact = True
-        if not (self._deferred or self._compact):
-            return
-        now = self.clock()
         if self._idle_since is None:
             self._idle_since = now
         if self._quiet_since is None:
             self._quiet_since = now
         if now - self._quiet_since < SETTLE and now - self._idle_since < MAX_WAIT:
             return
-        started = perf_counter()
-        if self._compact:
-            gc.unfreeze()
-        gc.collect()
-        self._freeze()
-        self.last_pause = perf_counter() - started
+        self._finish()
+
+    def between_streams(self) -> None:
+        """A pause between timed streams (the compare view's runs, which follow each
+        other with no idle moment): run what is due now, outside every stream."""
+        if (self._deferred_since is not None or self._compact) and not self.busy():
+            self._finish()
+
+    def _finish(self) -> None:
+        self._collect()
         gc.set_threshold(YOUNG, self._saved[1], self._saved[2])
-        self._deferred = self._compact = False
+        self._deferred_since = None
         self._quiet_since = self._idle_since = None
 
-    def _screen_closed(self) -> bool:
-        """Whether a screen open at the last freeze has closed (it is frozen garbage)."""
-        open_now = self.open_screens()
-        return any(
-            screen is not None and all(screen is not s for s in open_now)
-            for screen in (ref() for ref in self._frozen_with)
-        )
-
-    def _freeze(self) -> None:
-        gc.freeze()
-        self._frozen_with = [weakref.ref(s) for s in self.open_screens()]
+    def _collect(self) -> None:
+        started = perf_counter()
+        if self._compact and self.only_chat_open():
+            gc.unfreeze()
+            self._compact = False
+        gc.collect()
+        if self.only_chat_open():
+            gc.freeze()
+        self.last_pause = perf_counter() - started

@@ -61,6 +61,10 @@ class LiveStream:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pending: list[StreamEvent] = field(default_factory=list, repr=False)
     _notified: bool = False
+    smooth: bool = True
+    """A reply on screen: the app keeps full garbage collections off while it streams."""
+    ended: bool = False
+    """Its end event was delivered (the body may still be drained after it)."""
 
     def push(self, event: StreamEvent) -> bool:
         """Queue `event`; true if the UI must be told (nothing already on its way)."""
@@ -164,17 +168,21 @@ class StreamController:
 
     @property
     def busy(self) -> bool:
-        """Whether any stream is still running."""
-        return bool(self._running)
+        """Whether a reply is still streaming (drains after the end and pulls aside)."""
+        with self._running_lock:
+            return any(live.smooth and not live.ended for live in self._running)
 
     def transport(self, name: str) -> Transport:
         if name not in self._transports:
             self._transports[name] = create_transport(name, self.settings)
         return self._transports[name]
 
-    def start(self, owner: Widget, transport: str, request: Request) -> LiveStream:
-        """Start streaming `request`; `owner` receives the messages and owns the worker."""
-        live = LiveStream(transport, request, started=self.settings.clock())
+    def start(
+        self, owner: Widget, transport: str, request: Request, smooth: bool = True
+    ) -> LiveStream:
+        """Start streaming `request`; `owner` receives the messages and owns the worker.
+        `smooth`: a reply shown as it streams (not a pull's progress)."""
+        live = LiveStream(transport, request, started=self.settings.clock(), smooth=smooth)
         LOGGER.debug(
             "stream %d start %s via %s model=%s",
             live.id,
@@ -184,7 +192,8 @@ class StreamController:
         )
         with self._running_lock:
             self._running.add(live)
-        self.on_start()
+        if smooth:
+            self.on_start()
         chosen = self.transport(transport)
         name = f"stream-{live.id}"
         if isinstance(chosen, AsyncTransport):
@@ -230,8 +239,10 @@ class StreamController:
 
     @staticmethod
     def _deliver(live: LiveStream, event: StreamEvent, owner: MessagePump) -> None:
-        if isinstance(event, TERMINAL) and LOGGER.isEnabledFor(logging.DEBUG):
-            _log_end(live, event)
+        if isinstance(event, TERMINAL):
+            live.ended = True
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                _log_end(live, event)
         if live.push(event):
             owner.post_message(StreamUpdated(live))
 

@@ -80,9 +80,8 @@ def run(transport: str, url: str, tokens: int, rate: float, data: Path) -> str:
     term = Terminal(argv)
     try:
         term.wait_for(b"ollama-tui", 20)
-        time.sleep(1.0)  # start-up work (model list, history) done
-        while term.read(0.1):
-            pass
+        while term.read(0.5):
+            pass  # until the start-up work (model list, history) has drawn its last
         os.write(term.fd, b"go\r")
         sent = time.perf_counter()
         first = term.wait_for(b"Stream token", 30)[-1]  # the reply's first words shown

@@ -181,6 +181,7 @@ class CompareScreen(Screen[None]):
                 if settings.mode is Mode.CONCURRENT:
                     # All launched back to back with no await between them (the barrier);
                     # each stream is timed from its own send.
+                    self.ollama.collector.between_streams()
                     for name in order:
                         self._launch(by_name[name], prompt)
                     await asyncio.gather(*(c.ended.wait() for c in self.columns))
@@ -188,6 +189,7 @@ class CompareScreen(Screen[None]):
                     for name in order:
                         if self.cancelled:
                             return
+                        self.ollama.collector.between_streams()
                         self._launch(by_name[name], prompt)
                         await by_name[name].ended.wait()
         finally:

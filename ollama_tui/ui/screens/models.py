@@ -246,7 +246,7 @@ class ModelsScreen(Screen[None]):
         self.pull_name = name
         self._status(f"Pulling {name}…")
         app = self.ollama
-        self.pulling = app.controller.start(self, app.transport, pull_request(name))
+        self.pulling = app.controller.start(self, app.transport, pull_request(name), smooth=False)
         area.display = True
 
     def _status(self, text: str) -> None:
