@@ -174,6 +174,8 @@ async def run_one(
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             prompt = app.chat.query_one(PromptInput)
+            while not app.collector.started:  # its one full collection, after the first frame
+                await asyncio.sleep(0.01)
             if history is not None:
                 while not app.recorder.on:  # the reply is kept as it streams
                     await asyncio.sleep(0.01)

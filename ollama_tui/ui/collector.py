@@ -61,10 +61,13 @@ class Collector:
         self._idle_since: float | None = None  # no stream since
         self.last_pause: float | None = None
         """Seconds the last deferred collection took (for the UI bench)."""
+        self.started = False
+        """The start-up collection has run (the UI bench waits for it, as a person does)."""
 
     def start(self) -> None:
         """After the first frame: what is alive now (modules, CSS, the screen) lives as
         long as the app; collected once, then frozen out of every full scan."""
+        self.started = True
         if not APPLIES:
             return
         deferred = self._deferred_since is not None

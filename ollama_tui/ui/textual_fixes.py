@@ -5,8 +5,9 @@ length the result is `[self]`, so the strip holds a list holding itself: a refer
 cycle that only the cycle collector can free. Textual divides most lines this way
 on every frame: these strips and their caches were three quarters of the objects the
 cycle collector freed (docs/ui-performance.md), and kept full collections (the app's
-longest pauses) running about twice a second while a reply streamed. Returning `[self]` uncached breaks the
-cycle; every other division is Textual's own code, cache included.
+longest pauses) running about twice a second while a reply streamed. Returning
+`[self]` uncached breaks the cycle; every other division is Textual's own code, cache
+included.
 """
 
 from __future__ import annotations
