@@ -55,10 +55,11 @@ def _boundary(text: str, room: int) -> int | None:
     return end
 
 
-FENCE_LINES = 40
+FENCE_LINES = 24
 """A growing code block is re-highlighted and re-rendered whole on every append: past
 this many lines, it continues as a new block in a new segment, so each append's cost
-stays bounded (40 lines: fence lag p95 27 ms, 80 lines: 48 ms; docs/ui-performance.md)."""
+stays bounded (fence lag p95, docs/ui-performance.md: 80 lines 48 ms, 40 lines 34-40,
+24 lines 26-32). The lexer restarts at each cut."""
 
 _FENCE = re.compile(r"^```([^`\n]*)$", re.MULTILINE)
 
