@@ -119,8 +119,8 @@ class Collector:
     def between_streams(self) -> None:
         """A pause between timed streams (the compare view's runs, which follow each
         other with no idle moment): run what is due now, outside every stream."""
-        if (self._deferred_since is not None or self._compact) and not self.busy():
-            self._finish()
+        if self._deferred_since is not None and not self.busy():
+            self._finish()  # (a compaction waits for the compare view to close)
 
     def _finish(self) -> None:
         self._collect()
