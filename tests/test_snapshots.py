@@ -27,7 +27,7 @@ from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
-from tests.uitools import make_app, replies, send, wait_until
+from tests.uitools import make_app, replies, screen_text, send, wait_until
 
 SIZE = (100, 32)
 MARKDOWN_REPLY = (
@@ -182,6 +182,8 @@ def test_finished_comparison(server: DemoServer, snap_compare: SnapCompare) -> N
         await pilot.press(*"Which is faster?", "enter")
         await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
         screen.query_one("#compare-prompt", Input).cursor_blink = False
+        # The summary table on screen, not only filled (it once lagged a frame under load).
+        await wait_until(pilot, lambda: "server tok/s" in screen_text(app))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compared)
