@@ -53,15 +53,16 @@ def after(
         await action(pilot, app)
         transcript = app.chat.query_one("#transcript", VerticalScroll)
         # Anchored at the bottom: fully scrolled once the content overflows, and settled:
-        # the same height and position on two checks a frame apart (a footer shown at
-        # the end of a reply is laid out a frame later, which a loaded machine shows).
-        settled: list[tuple[int, float]] = []
+        # the same height, position and screen on six checks in a row. A footer or a
+        # table shown at the end of a reply is laid out frames later, which a loaded
+        # machine shows (two checks a frame apart once let a 2-row shift through).
+        settled: list[tuple[int, float, str]] = []
 
         def at_rest() -> bool:
             at_end = transcript.max_scroll_y == 0 or transcript.is_vertical_scroll_end
-            now = (transcript.virtual_size.height, transcript.scroll_y)
+            now = (transcript.virtual_size.height, transcript.scroll_y, screen_text(app))
             settled.append(now)
-            return at_end and len(settled) > 1 and settled[-2] == now
+            return at_end and len(settled) > 5 and all(s == now for s in settled[-6:])
 
         await wait_until(pilot, at_rest)
         await pilot.pause()
