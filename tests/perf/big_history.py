@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui.screens.conversations import ConversationsScreen
+from ollama_tui.uibench import quit_app
 from tests.uitools import make_app, wait_until
 
 
@@ -35,8 +36,7 @@ def first_frame(data: Path) -> float:
         if select.select([fd], [], [], 0.5)[0]:
             seen += os.read(fd, 65536)
     took = time.perf_counter() - started
-    os.write(fd, b"\x11")  # Ctrl+Q
-    os.waitpid(pid, 0)
+    quit_app(pid, fd)  # Ctrl+Q with the pty drained (else the app can block writing)
     os.close(fd)
     return took
 
