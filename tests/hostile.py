@@ -132,6 +132,13 @@ class HostileServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # Connections still open end here, not later in the garbage collector (which
+        # reported each unfinished handler as an ignored exception in another test).
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
