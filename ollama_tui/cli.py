@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ollama_tui import __version__
 from ollama_tui import config as cfg
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.sanitize import clean
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_arguments(serve)
 
     from ollama_tui.bench import add_arguments as add_bench_arguments
-    from ollama_tui.uibench import add_arguments as add_ui_bench_arguments
+    from ollama_tui.bench.ui import add_arguments as add_ui_bench_arguments
 
     bench = commands.add_parser(
         "bench", help="measure the four transports at the wire, alone and under concurrency"
@@ -387,7 +387,7 @@ def fetch(connection: ConnectionSettings, transport_name: str, path: str) -> Any
 
 def format_models(tags: Mapping[str, Any], now: datetime) -> str:
     """`ollama list`'s table: NAME, ID, SIZE, MODIFIED, in the server's order."""
-    from ollama_tui.sanitize import clean
+    from ollama_tui.core.sanitize import clean
 
     rows = [("NAME", "ID", "SIZE", "MODIFIED")]
     for model in tags.get("models") or []:
@@ -423,7 +423,7 @@ def human_time(stamp: str, now: datetime) -> str:
     try:
         then = datetime.fromisoformat(stamp)
     except ValueError:
-        from ollama_tui.sanitize import clean
+        from ollama_tui.core.sanitize import clean
 
         return clean(stamp) or "-"
     if then.tzinfo is None:
@@ -459,7 +459,7 @@ def human_time(stamp: str, now: datetime) -> str:
 
 def bench(args: argparse.Namespace) -> int:
     if args.ui:
-        from ollama_tui.uibench import run as run_ui_bench
+        from ollama_tui.bench.ui import run as run_ui_bench
 
         return run_ui_bench(args)
     from ollama_tui.bench import run

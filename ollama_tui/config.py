@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import platformdirs
 
-from ollama_tui.connection import (
+from ollama_tui.core.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HOST,
     DEFAULT_MAX_LINE_BYTES,

@@ -12,11 +12,18 @@ from collections.abc import Iterable
 from contextlib import aclosing, closing
 from typing import TextIO
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import ContentDelta, Done, Stopped, StreamError, StreamEvent, ThinkingDelta
-from ollama_tui.figures import summary
-from ollama_tui.protocol import ChatMessage, Request, chat_request
-from ollama_tui.sanitize import clean
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import (
+    ContentDelta,
+    Done,
+    Stopped,
+    StreamError,
+    StreamEvent,
+    ThinkingDelta,
+)
+from ollama_tui.core.format import summary
+from ollama_tui.core.protocol import ChatMessage, Request, chat_request
+from ollama_tui.core.sanitize import clean
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport, Transport, create_transport
 
 

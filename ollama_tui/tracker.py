@@ -6,8 +6,8 @@ also counts lines without text); this follows it as closely as events allow.
 
 from __future__ import annotations
 
-from ollama_tui.events import ContentDelta, FirstChunk, StreamEvent, ThinkingDelta
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.events import ContentDelta, FirstChunk, StreamEvent, ThinkingDelta
+from ollama_tui.core.timing import StreamTiming
 
 
 class TimingTracker:

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Collapsible
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from contextlib import aclosing, closing
 from typing import Any
 
-from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request
+from ollama_tui.core.events import StreamEvent
+from ollama_tui.core.protocol import Request
 from ollama_tui.transports import AsyncTransport, CancelToken, SyncTransport, Transport
 
 StopWhen = Callable[[list[StreamEvent]], bool]

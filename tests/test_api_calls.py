@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import ErrorKind
 from ollama_tui.demo import DemoServer
-from ollama_tui.events import ErrorKind
 from ollama_tui.transports import TRANSPORT_NAMES, Transport, create_transport
 from ollama_tui.transports.base import ApiError
 from tests.streaming import call, close

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ollama_tui.chat_settings import ChatSettings, parse
+from ollama_tui.core.chat_settings import ChatSettings, parse
 
 
 def test_blank_fields_are_model_defaults_and_numbers_are_checked() -> None:

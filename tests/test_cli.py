@@ -15,7 +15,7 @@ import pytest
 
 from ollama_tui import cli
 from ollama_tui import config as cfg
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.plain import PlainChat
 from ollama_tui.transports import TRANSPORT_NAMES

@@ -11,8 +11,8 @@ import pytest
 from rich.segment import Segment
 from textual.strip import Strip
 
+from ollama_tui.core.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.demo import DemoServer
-from ollama_tui.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
 from tests.uitools import make_app, send, wait_until

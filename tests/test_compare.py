@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from ollama_tui.compare import (
+from ollama_tui.core.events import Done, ErrorKind, ServerStats, Stopped, StreamError
+from ollama_tui.core.timing import StreamTiming
+from ollama_tui.session.compare import (
     CompareSettings,
     Mode,
     Outcome,
@@ -14,8 +16,6 @@ from ollama_tui.compare import (
     summarize,
     to_json,
 )
-from ollama_tui.events import Done, ErrorKind, ServerStats, Stopped, StreamError
-from ollama_tui.timing import StreamTiming
 
 NAMES = ("requests", "httpx-sync", "httpx-async", "aiohttp")
 

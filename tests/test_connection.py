@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ollama_tui.connection import ConnectionSettings, parse_host
+from ollama_tui.core.connection import ConnectionSettings, parse_host
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from ollama_tui.events import ServerStats
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.timing import StreamTiming
 from ollama_tui.history import store
 from ollama_tui.history.aio import AsyncHistory
 from ollama_tui.history.export import (
@@ -42,7 +43,6 @@ from ollama_tui.history.store import (
     server_stats,
     timing_figures,
 )
-from ollama_tui.timing import StreamTiming
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_V1 = Path(__file__).parent / "fixtures" / "history_v1.sql"

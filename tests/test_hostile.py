@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import ContentDelta, Done, ErrorKind, StreamError
-from ollama_tui.protocol import ChatMessage, chat_request
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import ContentDelta, Done, ErrorKind, StreamError
+from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES, Transport, create_transport
 from tests.hostile import (
     HostileServer,

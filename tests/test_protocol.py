@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ollama_tui.events import (
+from ollama_tui.core.events import (
     ContentDelta,
     Done,
     ErrorKind,
@@ -18,7 +18,7 @@ from ollama_tui.events import (
     StreamEvent,
     ThinkingDelta,
 )
-from ollama_tui.protocol import (
+from ollama_tui.core.protocol import (
     ChatMessage,
     LineSplitter,
     ProtocolError,

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ollama_tui.sanitize import clean
+from ollama_tui.core.sanitize import clean
 
 
 def test_escape_sequences_lose_their_escape() -> None:

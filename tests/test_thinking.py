@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ollama_tui.thinking import Routed, ThinkTagSplitter
+from ollama_tui.core.thinking import Routed, ThinkTagSplitter
 
 
 def route(fragments: list[str]) -> tuple[str, str]:

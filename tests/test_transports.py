@@ -11,9 +11,8 @@ from contextlib import aclosing
 
 import pytest
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.demo import DemoServer, Fault
-from ollama_tui.events import (
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import (
     ContentDelta,
     Done,
     ErrorKind,
@@ -23,7 +22,8 @@ from ollama_tui.events import (
     StreamEvent,
     ThinkingDelta,
 )
-from ollama_tui.protocol import ChatMessage, Request, chat_request, generate_request
+from ollama_tui.core.protocol import ChatMessage, Request, chat_request, generate_request
+from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.transports import (
     TRANSPORT_NAMES,
     AsyncTransport,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import Done
+from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.demo import DemoServer
-from ollama_tui.events import Done
-from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES, create_transport
 from tests.streaming import close, collect
 

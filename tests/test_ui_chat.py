@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Input, Label, Markdown, Static, TextArea
 from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
 
+from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.demo import DemoServer, Fault
-from ollama_tui.protocol import ChatMessage, chat_request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
@@ -361,7 +361,7 @@ async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> 
 async def test_server_down_is_one_sentence_and_the_prompt_comes_back() -> None:
     import socket
 
-    from ollama_tui.connection import ConnectionSettings
+    from ollama_tui.core.connection import ConnectionSettings
     from ollama_tui.ui.app import OllamaApp
 
     with socket.socket() as sock:
@@ -678,7 +678,7 @@ async def test_conversation_settings_go_with_every_request(server: DemoServer) -
 
 
 def test_a_remote_plain_http_host_is_named_in_the_header() -> None:
-    from ollama_tui.connection import ConnectionSettings
+    from ollama_tui.core.connection import ConnectionSettings
     from ollama_tui.ui.app import OllamaApp, is_remote_plain_http
 
     assert is_remote_plain_http("http://192.0.2.10:11434")

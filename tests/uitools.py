@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoServer, RequestRecord
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets.chat_message import AssistantMessage

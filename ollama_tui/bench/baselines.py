@@ -19,8 +19,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ollama_tui.bench.spec import StreamSample
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.protocol import Request
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import client_options  # same limits as the project's
 from ollama_tui.transports.base import JSON_HEADERS
 

@@ -100,7 +100,7 @@ class BenchOptions:
         if host and not model:
             raise ValueError("--host needs --model NAME (a model the server has installed)")
         if host:
-            from ollama_tui.connection import parse_host  # here: the parser must stay cheap
+            from ollama_tui.core.connection import parse_host  # here: the parser must stay cheap
 
             try:
                 parse_host(host)  # malformed: a usage error now, not a traceback later

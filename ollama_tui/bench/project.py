@@ -10,9 +10,9 @@ from __future__ import annotations
 from contextlib import aclosing, closing
 
 from ollama_tui.bench.spec import StreamSample
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import Done, Stopped, StreamError, StreamEvent
-from ollama_tui.protocol import Request
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import Done, Stopped, StreamError, StreamEvent
+from ollama_tui.core.protocol import Request
 from ollama_tui.transports import AsyncTransport, SyncTransport, create_transport
 
 _TERMINAL = (Done, StreamError, Stopped)

@@ -30,7 +30,7 @@ from ollama_tui.bench.options import SINGLE, SWEEP, BenchOptions
 from ollama_tui.bench.server import DemoProcess, ServerError
 from ollama_tui.bench.spec import CellResult, CellSpec, StreamSample, baseline_of
 from ollama_tui.bench.stats import Row, summarise
-from ollama_tui.connection import parse_host
+from ollama_tui.core.connection import parse_host
 
 
 @dataclass(frozen=True, slots=True)

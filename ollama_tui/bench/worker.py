@@ -33,8 +33,8 @@ from ollama_tui.bench.harness import (
 )
 from ollama_tui.bench.project import ProjectAsync, ProjectSync
 from ollama_tui.bench.spec import BARE_PREFIX, CellResult, CellSpec, StreamSample
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.protocol import ChatMessage, Request, chat_request, generate_request
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.protocol import ChatMessage, Request, chat_request, generate_request
 from ollama_tui.transports import TRANSPORT_NAMES, transport_class
 
 # Every worker loads every transport module, so peak RSS compares across rows.

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ollama_tui.events import ServerStats
-from ollama_tui.figures import rate, seconds
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.format import rate, seconds
 from ollama_tui.history.store import DB_NAME, Conversation, History, MessageRecord
 
 FORMATS = ("md", "json")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ollama_tui.events import ServerStats
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.timing import StreamTiming
 from ollama_tui.history.schema import LATEST_VERSION, SchemaError, check, migrate
-from ollama_tui.timing import StreamTiming
 
 DB_NAME = "history.sqlite3"
 ROLES = ("user", "assistant", "system")

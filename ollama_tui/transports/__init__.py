@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.transports.base import AsyncTransport, CancelToken, SyncTransport, Transport
 
 # name → (module, class)

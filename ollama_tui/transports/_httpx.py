@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from ollama_tui.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.transports.base import Failure, RawReply, caused_by
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import aiohttp
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request, decoder_for
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import StreamEvent
+from ollama_tui.core.protocol import Request, decoder_for
 from ollama_tui.transports.base import (
     JSON_HEADERS,
     AsyncTransport,

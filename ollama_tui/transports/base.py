@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any, ClassVar, TypeVar
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import ErrorKind, StreamError, StreamEvent
-from ollama_tui.protocol import (
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import ErrorKind, StreamError, StreamEvent
+from ollama_tui.core.protocol import (
     ERROR_BODY_LIMIT,
     Request,
     StreamDecoder,
     http_error_message,
     preview,
 )
-from ollama_tui.sanitize import clean
+from ollama_tui.core.sanitize import clean
 
 T = TypeVar("T")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import Request, decoder_for
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import StreamEvent
+from ollama_tui.core.protocol import Request, decoder_for
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports.base import (
     JSON_HEADERS,

@@ -10,9 +10,9 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.events import StreamEvent
-from ollama_tui.protocol import ERROR_BODY_LIMIT, Request, decoder_for
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import StreamEvent
+from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request, decoder_for
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
 from ollama_tui.transports.base import (
     JSON_HEADERS,

@@ -15,14 +15,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.sanitize import clean
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.sanitize import clean
+from ollama_tui.session.recorder import Recorder
 from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
 from ollama_tui.transports.base import ApiError
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import Collector
 from ollama_tui.ui.controller import StreamController
-from ollama_tui.ui.recorder import Recorder
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen

@@ -20,9 +20,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widget import Widget
 
-from ollama_tui.connection import ConnectionSettings
-from ollama_tui.debuglog import LOGGER
-from ollama_tui.events import (
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import (
     ContentDelta,
     Done,
     FirstChunk,
@@ -31,8 +30,9 @@ from ollama_tui.events import (
     StreamEvent,
     ThinkingDelta,
 )
-from ollama_tui.protocol import Request
-from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.core.protocol import Request
+from ollama_tui.core.thinking import ThinkTagSplitter
+from ollama_tui.debuglog import LOGGER
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import (
     AsyncTransport,

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from ollama_tui.bench.ui import quit_app
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui.screens.conversations import ConversationsScreen
-from ollama_tui.uibench import quit_app
 from tests.uitools import make_app, wait_until
 
 

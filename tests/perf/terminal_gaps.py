@@ -33,7 +33,7 @@ import termios
 import time
 from pathlib import Path
 
-from ollama_tui.uibench import Server, make_reply, quit_app
+from ollama_tui.bench.ui import Server, make_reply, quit_app
 
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]")
 

@@ -17,21 +17,21 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Select, Static
 
-from ollama_tui.chat_settings import ChatSettings
-from ollama_tui.codeblocks import code_blocks
-from ollama_tui.events import (
+from ollama_tui.core.chat_settings import ChatSettings
+from ollama_tui.core.codeblocks import code_blocks
+from ollama_tui.core.events import (
     Done,
     Stopped,
     StreamError,
 )
-from ollama_tui.figures import summary
-from ollama_tui.protocol import ChatMessage, chat_request
-from ollama_tui.sanitize import clean
-from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.core.format import summary
+from ollama_tui.core.protocol import ChatMessage, chat_request
+from ollama_tui.core.sanitize import clean
+from ollama_tui.core.thinking import ThinkTagSplitter
+from ollama_tui.session.recorder import Saved
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch
-from ollama_tui.ui.recorder import Saved
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,

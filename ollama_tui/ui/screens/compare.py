@@ -21,13 +21,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
-from ollama_tui.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
-from ollama_tui.events import Done, Stopped, StreamError
-from ollama_tui.figures import rate, seconds, summary
+from ollama_tui.core.events import Done, Stopped, StreamError
+from ollama_tui.core.format import rate, seconds, summary
+from ollama_tui.core.protocol import ChatMessage, chat_request
+from ollama_tui.core.sanitize import clean
+from ollama_tui.core.thinking import ThinkTagSplitter
 from ollama_tui.files import write_private
-from ollama_tui.protocol import ChatMessage, chat_request
-from ollama_tui.sanitize import clean
-from ollama_tui.thinking import ThinkTagSplitter
+from ollama_tui.session.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
 from ollama_tui.tracker import TimingTracker
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch

@@ -21,8 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from ollama_tui.core.sanitize import clean
 from ollama_tui.files import write_private
-from ollama_tui.sanitize import clean
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
 
 if TYPE_CHECKING:

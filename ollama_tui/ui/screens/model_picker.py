@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from ollama_tui.sanitize import clean
+from ollama_tui.core.sanitize import clean
 
 
 @dataclass(frozen=True, slots=True)

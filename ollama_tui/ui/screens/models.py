@@ -19,9 +19,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
-from ollama_tui.events import Done, Progress, Stopped, StreamError
-from ollama_tui.protocol import pull_request
-from ollama_tui.sanitize import clean
+from ollama_tui.core.events import Done, Progress, Stopped, StreamError
+from ollama_tui.core.protocol import pull_request
+from ollama_tui.core.sanitize import clean
 from ollama_tui.transports.base import ApiError
 from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
 from ollama_tui.ui.screens.dialogs import ConfirmScreen

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from ollama_tui.chat_settings import OPTIONS, ChatSettings, parse
+from ollama_tui.core.chat_settings import OPTIONS, ChatSettings, parse
 
 THINK_CHOICES: list[tuple[str, str]] = [("model default", "default"), ("on", "on"), ("off", "off")]
 THINK_VALUE = {None: "default", True: "on", False: "off"}

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
 
-from ollama_tui.sanitize import clean
+from ollama_tui.core.sanitize import clean
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 

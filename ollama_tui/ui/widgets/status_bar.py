@@ -15,9 +15,9 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
-from ollama_tui.events import ServerStats
-from ollama_tui.figures import seconds
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.format import seconds
+from ollama_tui.core.timing import StreamTiming
 
 
 class State(StrEnum):

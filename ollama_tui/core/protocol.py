@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ollama_tui.connection import DEFAULT_MAX_LINE_BYTES
-from ollama_tui.events import (
+from ollama_tui.core.connection import DEFAULT_MAX_LINE_BYTES
+from ollama_tui.core.events import (
     ContentDelta,
     Done,
     ErrorKind,
@@ -26,8 +26,8 @@ from ollama_tui.events import (
     StreamEvent,
     ThinkingDelta,
 )
-from ollama_tui.sanitize import clean, without_surrogates
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.sanitize import clean, without_surrogates
+from ollama_tui.core.timing import StreamTiming
 
 ERROR_BODY_LIMIT = 64 * 1024
 """How much of an HTTP error body is read to find Ollama's message."""

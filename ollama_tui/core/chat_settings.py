@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from ollama_tui.protocol import Think
+from ollama_tui.core.protocol import Think
 
 # name → (type, low, high): Ollama's documented ranges, loosely.
 OPTIONS: dict[str, tuple[type, float, float]] = {

@@ -1,4 +1,4 @@
-"""UI streaming benchmark: `ollama-tui bench --ui` (or `python -m ollama_tui.uibench`).
+"""UI streaming benchmark: `ollama-tui bench --ui` (or `python -m ollama_tui.bench.ui`).
 
 Runs the real app headless against the built-in server (in a subprocess, so its
 CPU is not counted here) and measures, per transport and reply shape:
@@ -116,8 +116,8 @@ async def run_one(
 ) -> Result:
     from textual import events
 
-    from ollama_tui.connection import ConnectionSettings
-    from ollama_tui.events import ContentDelta
+    from ollama_tui.core.connection import ConnectionSettings
+    from ollama_tui.core.events import ContentDelta
     from ollama_tui.ui.app import OllamaApp
     from ollama_tui.ui.controller import LiveStream
     from ollama_tui.ui.widgets.chat_message import AssistantMessage
@@ -366,7 +366,7 @@ def format_row(r: Result) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ollama_tui.uibench")
+    parser = argparse.ArgumentParser(prog="python -m ollama_tui.bench.ui")
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ollama_tui.events import ServerStats
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.timing import StreamTiming
 
 if TYPE_CHECKING:
     from ollama_tui.history.aio import AsyncHistory

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ollama_tui.events import ServerStats
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.timing import StreamTiming
 
 
 def seconds(value: float | None) -> str:

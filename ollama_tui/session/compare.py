@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ollama_tui.events import Done, ServerStats, Stopped, StreamError
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError
+from ollama_tui.core.timing import StreamTiming
 
 
 class Mode(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ollama_tui.timing import StreamTiming
+from ollama_tui.core.timing import StreamTiming
 
 
 class ErrorKind(StrEnum):
