@@ -302,7 +302,7 @@ def serve_demo(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
 
 
 def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
-    from ollama_tui.transports.base import ApiError
+    from ollama_tui.transports.errors import ApiError
 
     settings = resolved.settings
     try:

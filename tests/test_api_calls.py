@@ -11,7 +11,7 @@ from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import ErrorKind
 from ollama_tui.demo import DemoServer
 from ollama_tui.transports import TRANSPORT_NAMES, Transport, create_transport
-from ollama_tui.transports.base import ApiError
+from ollama_tui.transports.errors import ApiError
 from tests.streaming import call, close
 
 

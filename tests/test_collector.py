@@ -244,7 +244,7 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
                 full.append(1)
 
     def ended() -> bool:
-        return bool(app.chat.history) and app.chat.turn is None
+        return bool(app.session.conversation.messages) and app.chat.turn is None
 
     async with app.run_test() as pilot:
         gc.callbacks.append(count)
@@ -267,13 +267,13 @@ async def test_a_reply_holds_collections_off_until_its_end_and_a_pull_does_not(
     server.configure(reply="word " * 40, token_rate=40, pull_duration=3.0)
     app = make_app(server)
     async with app.run_test() as pilot:
-        pull = app.controller.start(app.chat, "httpx-async", pull_request("demo"), smooth=False)
+        pull = app.runner.start("httpx-async", pull_request("demo"), smooth=False)
         await wait_until(pilot, lambda: any(r.path == "/api/pull" for r in server.log))
-        assert not app.controller.busy, "a pull is not a reply on screen"
+        assert not app.runner.busy, "a pull is not a reply on screen"
         pull.stop()
         question = [ChatMessage("user", "hi")]
-        reply = app.controller.start(app.chat, "httpx-async", chat_request("demo", question))
-        assert app.controller.busy
+        reply = app.runner.start("httpx-async", chat_request("demo", question))
+        assert app.runner.busy
         # Busy until the end event is delivered, not until the body has been drained.
         await wait_until(pilot, lambda: reply.ended)
-        assert not app.controller.busy
+        assert not app.runner.busy

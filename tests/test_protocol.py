@@ -18,15 +18,12 @@ from ollama_tui.core.events import (
     StreamEvent,
     ThinkingDelta,
 )
+from ollama_tui.core.ndjson import LineSplitter, ProtocolError, StreamDecoder, parse_line
 from ollama_tui.core.protocol import (
     ChatMessage,
-    LineSplitter,
-    ProtocolError,
-    StreamDecoder,
     chat_request,
     generate_request,
     http_error_message,
-    parse_line,
 )
 
 

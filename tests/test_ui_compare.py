@@ -47,7 +47,7 @@ async def test_two_transports_at_once_start_together_and_are_ranked(server: Demo
         await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
         assert {o.transport for o in screen.outcomes} == set(chosen)
         assert all(o.ok for o in screen.outcomes)
-        assert all(c.reply is not None and c.reply.text == REPLY for c in screen.columns)
+        assert all(c.view is not None and c.view.text == REPLY for c in screen.columns)
         # A warm-up first (not streamed, one token), then both streams.
         warm, *streams = chat_requests(server, 3)
         assert json.loads(warm.body)["options"] == {"num_predict": 1}
@@ -98,7 +98,7 @@ async def test_escape_cancels_every_column_and_nothing_is_ranked(server: DemoSer
         screen = await open_compare(pilot, app, ("httpx-sync", "httpx-async"))
         screen.query_one("#compare-warmup", Checkbox).value = False
         await pilot.press("enter")
-        await wait_until(pilot, lambda: all(c.reply and c.reply.text for c in screen.columns))
+        await wait_until(pilot, lambda: all(c.view and c.view.text for c in screen.columns))
         records = chat_requests(server, 2)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not screen.running)
@@ -106,7 +106,7 @@ async def test_escape_cancels_every_column_and_nothing_is_ranked(server: DemoSer
         for record in records:
             assert record.finished.wait(2) and record.outcome == "disconnected"
         # The text that arrived stays; no transport is ranked on a stopped run.
-        assert all(c.reply and c.reply.text for c in screen.columns)
+        assert all(c.view and c.view.text for c in screen.columns)
         assert [r[0] for r in summary_rows(screen)] == ["—", "—"]
         assert [r[2] for r in summary_rows(screen)] == ["0/1", "0/1"]
         # A second Escape goes back to the chat.
@@ -173,7 +173,7 @@ async def test_escape_in_one_at_a_time_mode_stops_the_rest_too(server: DemoServe
         screen.query_one("#compare-warmup", Checkbox).value = False
         screen.query_one("#compare-runs", Input).value = "3"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any(c.reply and c.reply.text for c in screen.columns))
+        await wait_until(pilot, lambda: any(c.view and c.view.text for c in screen.columns))
         await pilot.press("escape")
         await wait_until(pilot, lambda: not screen.running)
         assert [o.state for o in screen.outcomes] == ["stopped"]

@@ -277,7 +277,9 @@ async def test_edit_then_regenerate_replaces_the_taken_back_exchange(
         await pilot.press("f4")
         app.chat.query_one(PromptInput).clear()
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.chat.turn is None and len(app.chat.history) == 2)
+        await wait_until(
+            pilot, lambda: app.chat.turn is None and len(app.session.conversation.messages) == 2
+        )
         await app.recorder.flush()
     history = stored(tmp_path)
     (summary,) = history.list_conversations()
@@ -383,7 +385,7 @@ async def test_a_conversation_is_listed_with_the_model_asked_last(
         await history_ready(pilot, app)
         await send_and_wait(pilot, app, "first")
         app.set_model("demo-think:latest")
-        app.transport = "aiohttp"
+        app.set_transport("aiohttp")
         await send_and_wait(pilot, app, "second")
         await app.recorder.flush()
         history = app.recorder.history

@@ -118,8 +118,8 @@ async def run_one(
 
     from ollama_tui.core.connection import ConnectionSettings
     from ollama_tui.core.events import ContentDelta
+    from ollama_tui.session.runner import LiveStream
     from ollama_tui.ui.app import OllamaApp
-    from ollama_tui.ui.controller import LiveStream
     from ollama_tui.ui.widgets.chat_message import AssistantMessage
     from ollama_tui.ui.widgets.prompt import PromptInput
 

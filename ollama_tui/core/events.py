@@ -21,6 +21,7 @@ class ErrorKind(StrEnum):
     DISCONNECTED = "disconnected"  # the connection was cut mid-reply
     INCOMPLETE = "incomplete"  # the body ended without a done line
     PROTOCOL = "protocol"  # a line that is not what Ollama sends
+    INTERNAL = "internal"  # a bug: the code running the stream raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class FirstChunk:
 
     at: float
     sent: float
+    timing: StreamTiming
+    """The decoder's figures once this line was read."""
 
     @property
     def ttfc(self) -> float:
@@ -58,12 +61,16 @@ class FirstChunk:
 class ContentDelta:
     text: str
     at: float
+    timing: StreamTiming
+    """The decoder's figures once this line was read: what a live display shows."""
 
 
 @dataclass(frozen=True, slots=True)
 class ThinkingDelta:
     text: str
     at: float
+    timing: StreamTiming
+    """The decoder's figures once this line was read: what a live display shows."""
 
 
 @dataclass(frozen=True, slots=True)

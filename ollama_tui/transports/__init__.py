@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 
 from ollama_tui.core.connection import ConnectionSettings
-from ollama_tui.transports.base import AsyncTransport, CancelToken, SyncTransport, Transport
+from ollama_tui.transports.base import AsyncTransport, SyncTransport, Transport
+from ollama_tui.transports.cancel import CancelToken
 
 # name → (module, class)
 REGISTRY: dict[str, tuple[str, str]] = {

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from ollama_tui.core.connection import ConnectionSettings
-from ollama_tui.transports.base import Failure, RawReply, caused_by
+from ollama_tui.transports.errors import Failure, RawReply, caused_by
 
 
 def client_options(settings: ConnectionSettings) -> dict[str, Any]:

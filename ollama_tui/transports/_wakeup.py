@@ -20,7 +20,7 @@ import httpcore
 import urllib3.connection
 import urllib3.connectionpool
 
-from ollama_tui.transports.base import CancelToken, shutdown_socket
+from ollama_tui.transports.cancel import CancelToken, shutdown_socket
 
 _scope = threading.local()
 

@@ -14,23 +14,20 @@ import aiohttp
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.protocol import Request, decoder_for
-from ollama_tui.transports.base import (
-    JSON_HEADERS,
-    AsyncTransport,
-    CancelToken,
+from ollama_tui.core.ndjson import decoder_for
+from ollama_tui.core.protocol import Request
+from ollama_tui.transports.base import JSON_HEADERS, AsyncTransport, api_payload
+from ollama_tui.transports.cancel import CancelToken, until_cancelled
+from ollama_tui.transports.errors import (
     Failure,
     RawReply,
     api_failure,
-    api_payload,
     api_result,
-    apump,
-    aread_limited,
     caused_by,
     failed,
     status_event,
-    until_cancelled,
 )
+from ollama_tui.transports.pump import apump, aread_limited
 
 
 def classify(exc: BaseException) -> Failure:

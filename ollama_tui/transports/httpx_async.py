@@ -9,22 +9,13 @@ import httpx
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.protocol import Request, decoder_for
+from ollama_tui.core.ndjson import decoder_for
+from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
-from ollama_tui.transports.base import (
-    JSON_HEADERS,
-    AsyncTransport,
-    CancelToken,
-    api_failure,
-    api_payload,
-    api_result,
-    apump,
-    aread_limited,
-    failed,
-    shutdown_socket,
-    status_event,
-    until_cancelled,
-)
+from ollama_tui.transports.base import JSON_HEADERS, AsyncTransport, api_payload
+from ollama_tui.transports.cancel import CancelToken, shutdown_socket, until_cancelled
+from ollama_tui.transports.errors import api_failure, api_result, failed, status_event
+from ollama_tui.transports.pump import apump, aread_limited
 
 
 class HttpxAsyncTransport(AsyncTransport):

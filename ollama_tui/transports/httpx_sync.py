@@ -9,22 +9,14 @@ import httpx
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.protocol import Request, decoder_for
+from ollama_tui.core.ndjson import decoder_for
+from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers
-from ollama_tui.transports.base import (
-    JSON_HEADERS,
-    CancelToken,
-    SyncTransport,
-    api_failure,
-    api_payload,
-    api_result,
-    failed,
-    pump,
-    read_limited,
-    shutdown_socket,
-    status_event,
-)
+from ollama_tui.transports.base import JSON_HEADERS, SyncTransport, api_payload
+from ollama_tui.transports.cancel import CancelToken, shutdown_socket
+from ollama_tui.transports.errors import api_failure, api_result, failed, status_event
+from ollama_tui.transports.pump import pump, read_limited
 
 
 class HttpxSyncTransport(SyncTransport):

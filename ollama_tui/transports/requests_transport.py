@@ -12,23 +12,21 @@ from requests.adapters import HTTPAdapter
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request, decoder_for
+from ollama_tui.core.ndjson import decoder_for
+from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
-from ollama_tui.transports.base import (
-    JSON_HEADERS,
-    CancelToken,
+from ollama_tui.transports.base import JSON_HEADERS, SyncTransport, api_payload
+from ollama_tui.transports.cancel import CancelToken, shutdown_socket
+from ollama_tui.transports.errors import (
     Failure,
     RawReply,
-    SyncTransport,
     api_failure,
-    api_payload,
     api_result,
     caused_by,
     failed,
-    pump,
-    shutdown_socket,
     status_event,
 )
+from ollama_tui.transports.pump import pump
 
 # With chunked bodies urllib3 returns each HTTP chunk as soon as it is read, up to
 # this size; it never waits to fill the block.

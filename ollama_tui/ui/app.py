@@ -1,12 +1,11 @@
-"""The Textual application: settings of the session, the stream controller, screens."""
+"""The Textual application: the session's front end, its screens and what only a
+terminal app needs (the garbage collector's timing, the command palette)."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import urllib.parse
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,15 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
+from ollama_tui.session.chat import ChatSession
 from ollama_tui.session.recorder import Recorder
-from ollama_tui.transports import TRANSPORT_NAMES, AsyncTransport
-from ollama_tui.transports.base import ApiError
+from ollama_tui.session.runner import StreamRunner, TransportFactory
+from ollama_tui.transports import TRANSPORT_NAMES, create_transport
+from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import Collector
-from ollama_tui.ui.controller import StreamController
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
@@ -30,11 +31,6 @@ from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.widgets.prompt import PromptInput
-
-# Streams on sync transports hold a thread each for a whole reply; Textual runs
-# thread workers (and Markdown parsing) in the loop's default executor, which is
-# only 6 threads on 2 cores. A larger pool keeps four streams from starving the UI.
-WORKER_THREADS = 32
 
 # Input that a collection pause would delay: it waits until these pause.
 INPUT_EVENTS = (
@@ -109,7 +105,9 @@ class OllamaApp(App[None]):
         data_dir: Path | None = None,
         config_path: Path | None = None,
         warnings: Iterable[str] = (),
+        transports: TransportFactory = create_transport,
     ) -> None:
+        """`transports` makes a transport by name (tests replay recorded replies)."""
         super().__init__()
         self.settings = settings
         if theme:
@@ -120,25 +118,41 @@ class OllamaApp(App[None]):
         """The settings file choices made in the UI are saved back to."""
         self.startup_warnings = list(warnings)
         """Settings that were ignored (printed on stderr too, where the screen hides them)."""
-        self.model = model
-        self.transport = transport
         self.demo = demo
-        self.think = think
         # One clock for the transports' timestamps and the ticking elapsed time.
         self.clock = settings.clock
         self.remote_plain_http = is_remote_plain_http(settings.base_url)
-        self.controller = StreamController(settings)
-        textual_fixes.apply()
-        self.collector = Collector(
-            lambda: self.controller.busy, lambda: self.screen_stack == [self.chat]
-        )
-        self.controller.on_start = self.collector.stream_started
-        self._executor: ThreadPoolExecutor | None = None
+        # Streams run below the UI, on the runner's threads and network loop.
+        self.runner = StreamRunner(settings, transports)
         self.recorder = Recorder(
             report=lambda text: self.notify(text, severity="error", markup=False)
         )
+        self.session = ChatSession(
+            self.runner, self.recorder, model=model, transport=transport, think=think
+        )
+        self.collector = Collector(
+            lambda: self.runner.busy, lambda: self.screen_stack == [self.chat]
+        )
+        self.runner.on_start = self.collector.stream_started
         self.models: list[ModelInfo] = []
         self.chat = ChatScreen()
+
+    # The session holds the choices; the screens read them here.
+    @property
+    def model(self) -> str | None:
+        return self.session.model
+
+    @property
+    def transport(self) -> str:
+        return self.session.transport
+
+    @property
+    def think(self) -> Think | None:
+        return self.session.think
+
+    @think.setter
+    def think(self, value: Think | None) -> None:
+        self.session.think = value
 
     @property
     def where(self) -> str:
@@ -151,9 +165,10 @@ class OllamaApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         return self.chat
 
+    def on_load(self) -> None:
+        textual_fixes.apply()
+
     async def on_mount(self) -> None:
-        self._executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="ollama-tui")
-        asyncio.get_running_loop().set_default_executor(self._executor)
         self.run_worker(self.start_up(), exit_on_error=False)
         for warning in self.startup_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=15)
@@ -168,15 +183,11 @@ class OllamaApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.collector.stop()
-        turn = self.chat.turn
-        if turn is not None:
-            # Quitting mid-reply: keep what was shown, not only the last timed save.
-            self.chat.record(turn, force=True)
+        # Quitting mid-reply: keep what arrived, not only the last timed save.
+        self.session.save_now()
         await self.recorder.aclose()
         # Wakes every blocked read, so no thread outlives the app.
-        await self.controller.aclose()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self.runner.close()
 
     # ------------------------------------------------------------------ server calls
 
@@ -188,10 +199,7 @@ class OllamaApp(App[None]):
         transport: str | None = None,
     ) -> Any:
         """A non-streamed request on `transport` or the current one (`ApiError` on failure)."""
-        transport = self.controller.transport(transport or self.transport)
-        if isinstance(transport, AsyncTransport):
-            return await transport.acall(method, path, body)
-        return await asyncio.to_thread(transport.call, method, path, body)
+        return await self.runner.call(method, path, body, transport or self.transport)
 
     async def start_up(self) -> None:
         """History first (a few ms), so that the model last used can be chosen again
@@ -280,11 +288,11 @@ class OllamaApp(App[None]):
 
     def set_transport(self, name: str) -> None:
         if name in TRANSPORT_NAMES and name != self.transport:
-            self.transport = name
+            self.session.transport = name
             self.chat.transport_changed()
 
     def set_model(self, name: str) -> None:
-        self.model = name
+        self.session.model = name
         self.chat.refresh_labels()
 
     def action_pick_model(self) -> None:
@@ -302,7 +310,8 @@ class OllamaApp(App[None]):
     def action_compare(self) -> None:
         if isinstance(self.screen, CompareScreen | ModalScreen):
             return
-        prompt = self.chat.query_one(PromptInput).text.strip() or self.chat.last_prompt()
+        typed = self.chat.query_one(PromptInput).text.strip()
+        prompt = typed or self.session.conversation.last_prompt()
         self.push_screen(CompareScreen(prompt))
 
     def action_help(self) -> None:
@@ -368,6 +377,6 @@ class OllamaApp(App[None]):
         )
         yield SystemCommand("Help", "Every key", self.action_help)
 
-    def _regenerate_with(self, name: str) -> None:
+    async def _regenerate_with(self, name: str) -> None:
         self.set_transport(name)
-        self.chat.action_regenerate()
+        await self.chat.action_regenerate()

@@ -1,12 +1,13 @@
 """The chat screen: transcript, prompt, transport selector and live status bar.
 
-It only renders: requests go out through the app's `StreamController`, and what
-comes back arrives as `StreamUpdated` messages whose events are applied in order.
+It only renders: the session (`ollama_tui.session.chat`) sends, runs the streams below
+the UI and keeps the conversation; what comes back arrives as `StreamUpdated`
+messages, and each update is shown as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -17,21 +18,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Select, Static
 
-from ollama_tui.core.chat_settings import ChatSettings
 from ollama_tui.core.codeblocks import code_blocks
-from ollama_tui.core.events import (
-    Done,
-    Stopped,
-    StreamError,
-)
-from ollama_tui.core.format import summary
-from ollama_tui.core.protocol import ChatMessage, chat_request
+from ollama_tui.core.events import StreamError
 from ollama_tui.core.sanitize import clean
-from ollama_tui.core.thinking import ThinkTagSplitter
-from ollama_tui.session.recorder import Saved
-from ollama_tui.tracker import TimingTracker
+from ollama_tui.session.chat import ChatSession, Turn
+from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch
+from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
@@ -40,34 +33,17 @@ from ollama_tui.ui.widgets.chat_message import (
     UserMessage,
 )
 from ollama_tui.ui.widgets.prompt import PromptInput
-from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
+from ollama_tui.ui.widgets.status_bar import Figures, StatusBar
 
 if TYPE_CHECKING:
-    from ollama_tui.history.store import Conversation, MessageRecord
+    from ollama_tui.history.store import Conversation as KeptConversation
+    from ollama_tui.history.store import MessageRecord
     from ollama_tui.ui.app import OllamaApp
 
 
 THINK_LABEL = {None: "model default", True: "on", False: "off"}
 RECENT = 6
 """Messages of a reopened conversation shown before the older ones are mounted."""
-
-
-@dataclass
-class Turn:
-    """The reply being streamed and what it needs to finish."""
-
-    live: LiveStream
-    prompt: str
-    widget: AssistantMessage
-    tracker: TimingTracker
-    splitter: ThinkTagSplitter
-    context: list[ChatMessage]
-    regenerate: bool = False
-    question: UserMessage | None = None  # its bubble, removed again if nothing came back
-    saved_context: list[Saved | None] = field(default_factory=list)  # history rows of context
-    replaced: list[Saved | None] = field(default_factory=list)  # kept rows it replaces
-    saved_user: Saved | None = None
-    saved_reply: Saved | None = None
 
 
 class ChatScreen(Screen[None]):
@@ -144,14 +120,9 @@ class ChatScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: list[ChatMessage] = []
-        self.saved: list[Saved | None] = []
-        """The history's rows for `history`, message for message (None: not kept)."""
-        self.chat_settings = ChatSettings()
-        """This conversation's system prompt and options, sent with each request."""
-        self.editing: list[Saved | None] = []
-        """Rows of the exchange being edited (F4): replaced once the edit is answered."""
-        self.turn: Turn | None = None
+        self.views: dict[Turn, AssistantMessage] = {}
+        self.questions: dict[Turn, UserMessage] = {}
+        """The question's bubble, removed again if nothing comes back."""
 
     @property
     def ollama(self) -> OllamaApp:
@@ -205,8 +176,17 @@ class ChatScreen(Screen[None]):
 
     # ------------------------------------------------------------------ sending
 
+    @property
+    def session(self) -> ChatSession:
+        return self.ollama.session
+
+    @property
+    def turn(self) -> Turn | None:
+        """The reply streaming now, if any."""
+        return self.session.turn
+
     @on(PromptInput.Submitted)
-    def prompt_submitted(self, event: PromptInput.Submitted) -> None:
+    async def prompt_submitted(self, event: PromptInput.Submitted) -> None:
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
@@ -218,46 +198,19 @@ class ChatScreen(Screen[None]):
         prompt.clear()
         question = UserMessage(event.text)
         self.mount_in_transcript(question)
-        self.send(event.text, [*self.history, ChatMessage("user", event.text)], question=question)
+        turn = self.session.send(event.text)
+        self.questions[turn] = question
+        await self._show(turn)
 
-    def send(
-        self,
-        prompt: str,
-        context: list[ChatMessage],
-        regenerate: bool = False,
-        question: UserMessage | None = None,
-    ) -> None:
-        app = self.ollama
-        settings = self.chat_settings
-        request = chat_request(
-            app.model or "",
-            context,
-            system=settings.system or None,
-            options=settings.options() or None,
-            keep_alive=settings.keep_alive_value(),
-            think=app.think,
-        )
-        widget = AssistantMessage(app.transport, app.model or "")
-        self.mount_in_transcript(widget)
-        live = app.controller.start(self, app.transport, request)
-        kept = len(context) - (0 if regenerate else 1)  # the new question is not kept yet
-        # A regenerate after F4 replaces the exchange taken back too.
-        replaced = [*self.editing, *self.saved[kept:]] if regenerate else self.editing
-        if regenerate:
-            self.editing = []
-        self.turn = Turn(
-            live,
-            prompt,
-            widget,
-            TimingTracker(live.started),
-            ThinkTagSplitter(),
-            context,
-            regenerate,
-            question,
-            saved_context=self.saved[:kept],
-            replaced=replaced,
-        )
-        self.query_one(StatusBar).begin(live.transport, self.turn.tracker.snapshot)
+    async def _show(self, turn: Turn) -> None:
+        """A reply view for `turn` and the status bar following it; then its updates."""
+        reply = turn.reply
+        view = AssistantMessage(reply.transport, reply.model)
+        self.views[turn] = view
+        self.query_one(StatusBar).begin(reply.transport, lambda: reply.timing)
+        await self.query_one("#transcript", VerticalScroll).mount(view)
+        # Listening only now that the view is composed (what arrived meanwhile waits).
+        reply.stream.listen(tell(self))
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
@@ -268,99 +221,36 @@ class ChatScreen(Screen[None]):
     @on(StreamUpdated)
     async def stream_updated(self, message: StreamUpdated) -> None:
         turn = self.turn
-        if turn is None or message.stream is not turn.live:
+        if turn is None or message.stream is not turn.reply.stream:
             return
-        batch = read_batch(message.stream.take(), turn.tracker, turn.splitter)
-        if batch.first_chunk:
-            self.query_one(StatusBar).streaming()
-        turn.widget.add_thinking(batch.thinking)
-        await turn.widget.add_content(batch.content)
-        if batch.end is not None:
-            await self.finish(turn, batch.end)
+        update = turn.reply.take()
+        view = self.views[turn]
+        await view.show(update)
+        self.query_one(StatusBar).show(update)
+        if update.end is not None:
+            await self.finish(turn, update.end)
         else:
-            self.record(turn)
+            self.session.progress(turn)
         self.show_below()
 
-    def record(
-        self, turn: Turn, end: Done | Stopped | StreamError | None = None, force: bool = False
-    ) -> None:
-        """Keep the reply so far in the history (the recorder paces and queues it)."""
-        recorder = self.ollama.recorder
-        widget = turn.widget
-        if not recorder.on or not (widget.text or widget.thinking_text or isinstance(end, Done)):
-            return
-        transport = turn.live.transport
-        if turn.saved_reply is None:
-            # Only now that something came back: a request that fails with nothing
-            # leaves no orphan question in the history either.
-            for row in turn.replaced:
-                recorder.supersede(row)
-            if not turn.regenerate:
-                turn.saved_user = recorder.user(turn.prompt, widget.model, transport)
-        turn.saved_reply = recorder.reply(
-            turn.saved_reply,
-            text=widget.text,
-            thinking=widget.thinking_text or None,
-            model=widget.model,
-            transport=transport,
-            complete=isinstance(end, Done),
-            timing=end.timing if end is not None else None,
-            stats=end.stats if isinstance(end, Done) else None,
-            force=force or end is not None,
-        )
-
-    async def finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
+    async def finish(self, turn: Turn, end: End) -> None:
+        view = self.views.pop(turn)
+        question = self.questions.pop(turn, None)
         try:
-            await self._finish(turn, end)
+            await view.conclude(end)
         finally:
             # Only now: the reply is complete on screen before a new request can start.
-            self.turn = None
-
-    async def _finish(self, turn: Turn, end: Done | Stopped | StreamError) -> None:
-        rest = turn.splitter.flush()
-        turn.widget.add_thinking(rest.thinking)
-        await turn.widget.add_content(rest.content)
-        status = self.query_one(StatusBar)
-        figures = summary(turn.live.transport, end.timing, getattr(end, "stats", None))
-        if isinstance(end, Done):
-            status.end(State.DONE, end.timing, end.stats)
-            await turn.widget.finish(figures, "done")
-        elif isinstance(end, Stopped):
-            status.end(State.STOPPED, end.timing)
-            await turn.widget.finish(f"stopped · {figures}", "stopped")
-        else:
-            status.end(State.ERROR, end.timing)
-            await turn.widget.finish(f"error · {figures}", "error")
+            stays = self.session.finish(turn)
+        if isinstance(end, StreamError):
             self.mount_in_transcript(Notice(end.message))
-        arrived = turn.widget.text or turn.widget.thinking_text
-        if not arrived and not isinstance(end, Done):
+        if not stays:
             # Nothing came back: the request is undone (the error stays) and its prompt
             # goes back into the box, so a resend does not show the question twice.
-            await turn.widget.remove()
-            if turn.question is not None:
-                await turn.question.remove()
-            if not turn.regenerate:
-                self.query_one(PromptInput).restore(turn.prompt)
-                self.editing = turn.replaced  # a retry still replaces the edited exchange
-            return
-        thinking = turn.widget.thinking_text or None
-        reply = ChatMessage("assistant", turn.widget.text, thinking=thinking)
-        self.history = [*turn.context, reply]
-        self.record(turn, end)
-        if not turn.regenerate:
-            self.editing = []
-        asked = [] if turn.regenerate else [turn.saved_user]
-        self.saved = [*turn.saved_context, *asked, turn.saved_reply]
-
-    @on(StreamCrashed)
-    async def stream_crashed(self, message: StreamCrashed) -> None:
-        turn = self.turn
-        if turn is None or message.stream is not turn.live:
-            return
-        self.turn = None
-        await turn.widget.finish("error", "error")
-        self.mount_in_transcript(Notice(f"Internal error: {message.error!r}"))
-        self.query_one(StatusBar).end(State.ERROR, turn.tracker.snapshot())
+            await view.remove()
+            if question is not None:
+                await question.remove()
+            if not turn.exchange.regenerate:
+                self.query_one(PromptInput).restore(turn.exchange.prompt)
 
     # ------------------------------------------------------------------ scrolling
 
@@ -382,8 +272,7 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def action_stop(self) -> None:
-        if self.turn is not None:
-            self.turn.live.stop()
+        self.session.stop()
 
     def action_cycle_transport(self) -> None:
         names = TRANSPORT_NAMES
@@ -394,33 +283,30 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify(
                 f"Transport: {self.ollama.transport} — applies to the next request; "
-                f"this reply continues on {self.turn.live.transport}."
+                f"this reply continues on {self.turn.reply.transport}."
             )
         else:
             self.notify(f"Transport: {self.ollama.transport}")
 
-    def action_regenerate(self) -> None:
+    async def action_regenerate(self) -> None:
         """Ask for the last reply again, on the transport chosen now."""
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        last_user = self.last_user_index()
-        if last_user is None:
+        turn = self.session.regenerate()
+        if turn is None:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        context = self.history[: last_user + 1]
-        self.send(context[-1].content, context, regenerate=True)
+        await self._show(turn)
 
     def action_settings(self) -> None:
         async def edit() -> None:
             app = self.ollama
-            current = replace(self.chat_settings, think=app.think)
+            current = replace(self.session.conversation.settings, think=app.think)
             chosen = await app.push_screen_wait(SettingsScreen(current, app.model or "no model"))
             if chosen is None:
                 return
-            self.chat_settings = chosen
-            app.think = chosen.think  # type: ignore[assignment]
-            app.recorder.set_settings(chosen.to_dict())
+            self.session.set_settings(chosen)
             self.refresh_labels()
             self.notify("Settings saved for this conversation.")
 
@@ -432,14 +318,10 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        last_user = self.last_user_index()
-        if last_user is None:
+        text = self.session.edit_last()
+        if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return
-        text = self.history[last_user].content
-        self.editing = [*self.editing, *self.saved[last_user:]]
-        self.history = self.history[:last_user]
-        self.saved = self.saved[:last_user]
         transcript = self.query_one("#transcript", VerticalScroll)
         questions = list(transcript.query(UserMessage))
         if questions:
@@ -451,50 +333,37 @@ class ChatScreen(Screen[None]):
         prompt.load_text(text)
         prompt.focus()
 
-    def action_regenerate_next(self) -> None:
-        if self.turn is None and any(m.role == "user" for m in self.history):
+    async def action_regenerate_next(self) -> None:
+        if self.turn is None and self.session.conversation.last_user_index() is not None:
             self.action_cycle_transport()
-        self.action_regenerate()
+        await self.action_regenerate()
 
     def action_new_chat(self) -> None:
-        if self.turn is not None:
-            # Kept as it stands now: its own end arrives after the turn is dropped.
-            self.record(self.turn, force=True)
-            self.turn.live.stop()
-            self.turn = None
-        self.history = []
-        self.saved = []
-        self.editing = []
-        self.chat_settings = ChatSettings(think=self.ollama.think)
-        self.ollama.recorder.new_conversation()
+        # A reply in flight is kept as it stands; its own end arrives after it is dropped.
+        self.session.new_chat()
+        self.views.clear()
+        self.questions.clear()
         self.query_one("#transcript", VerticalScroll).remove_children()
         self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
 
-    async def show_conversation(self, conversation: Conversation) -> None:
+    async def show_conversation(self, conversation: KeptConversation) -> None:
         """Continue a kept conversation: its messages become the transcript and context."""
         self.action_new_chat()
-        self.chat_settings = ChatSettings.from_dict(conversation.settings)
-        self.ollama.think = self.chat_settings.think  # type: ignore[assignment]
-        self.ollama.recorder.continue_conversation(
-            conversation.id, conversation.settings, conversation.model, conversation.transport
-        )
-        if conversation.model:
-            self.ollama.set_model(conversation.model)
-        shown = [m for m in conversation.messages if not m.superseded]
+        self.session.continue_kept(conversation)
+        self.refresh_labels()
         widgets: list[Static | AssistantMessage] = []
         replies: list[tuple[AssistantMessage, MessageRecord]] = []
-        for record in shown:
+        for record in conversation.messages:
+            if record.superseded:
+                continue
             if record.role == "assistant":
                 widget = AssistantMessage(record.transport or "", record.model or "")
                 replies.append((widget, record))
                 widgets.append(widget)
-                self.history.append(ChatMessage("assistant", record.content, record.thinking))
             else:
                 widgets.append(UserMessage(record.content))
-                self.history.append(ChatMessage(record.role, record.content))
-            self.saved.append(Saved(record.id))
         # Newest first: the last few messages (what is on screen) are mounted and
         # parsed before the older ones are even mounted above them.
         transcript = self.query_one("#transcript", VerticalScroll)
@@ -523,23 +392,8 @@ class ChatScreen(Screen[None]):
             "done" if record.complete else "stopped",
         )
 
-    def last_user_index(self) -> int | None:
-        """Where the user's last message is in `history`, if anywhere."""
-        return next(
-            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
-            None,
-        )
-
-    def last_prompt(self) -> str:
-        """The last message the user sent in this conversation, or ""."""
-        return next((m.content for m in reversed(self.history) if m.role == "user"), "")
-
-    def last_reply(self) -> str | None:
-        replies = [m.content for m in self.history if m.role == "assistant" and m.content]
-        return replies[-1] if replies else None
-
     def action_copy_reply(self) -> None:
-        reply = self.last_reply()
+        reply = self.session.conversation.last_reply()
         if reply is None:
             self.notify("No reply to copy yet.", severity="warning")
             return
@@ -547,7 +401,7 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied the last reply ({len(reply)} characters).")
 
     def action_copy_code(self) -> None:
-        reply = self.last_reply()
+        reply = self.session.conversation.last_reply()
         blocks = code_blocks(reply) if reply else []
         if not blocks:
             self.notify("The last reply has no code block.", severity="warning")

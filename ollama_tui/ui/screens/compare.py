@@ -1,7 +1,9 @@
 """Compare view: one prompt through two to four transports, a live column each.
 
-It only renders and sequences: streams go out through the app's `StreamController`,
-their events arrive as `StreamUpdated` messages, and the ranking is `compare.summarize`.
+It only renders and sequences: streams run below the UI on the session's runner
+(sync transports on threads of their own, async ones on the network loop, each timed
+where its bytes arrive), their events arrive as `StreamUpdated` messages, and the
+ranking is `session.compare.summarize`.
 """
 
 from __future__ import annotations
@@ -21,17 +23,17 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
-from ollama_tui.core.events import Done, Stopped, StreamError
-from ollama_tui.core.format import rate, seconds, summary
+from ollama_tui.core.events import StreamError
+from ollama_tui.core.format import rate, seconds
 from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.core.sanitize import clean
-from ollama_tui.core.thinking import ThinkTagSplitter
 from ollama_tui.files import write_private
 from ollama_tui.session.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
-from ollama_tui.tracker import TimingTracker
+from ollama_tui.session.reply import Reply
+from ollama_tui.session.runner import End, LiveStream
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.controller import LiveStream, StreamCrashed, StreamUpdated, read_batch
-from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 
 if TYPE_CHECKING:
@@ -64,10 +66,9 @@ class Column:
     transport: str
     box: Vertical
     status: ColumnStatus
-    live: LiveStream | None = None
-    tracker: TimingTracker | None = None
-    splitter: ThinkTagSplitter = field(default_factory=ThinkTagSplitter)
-    reply: AssistantMessage | None = None
+    reply: Reply | None = None
+    """The run in flight, if any."""
+    view: AssistantMessage | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     run: int = 0
 
@@ -231,9 +232,8 @@ class CompareScreen(Screen[None]):
         app = self.ollama
         scroll = column.box.query_one(".column-reply", VerticalScroll)
         await scroll.remove_children()
-        column.reply = AssistantMessage(column.transport, app.model or "")
-        await scroll.mount(column.reply)
-        column.splitter = ThinkTagSplitter()
+        column.view = AssistantMessage(column.transport, app.model or "")
+        await scroll.mount(column.view)
         column.ended = asyncio.Event()
         title = column.box.query_one(".column-title", Static)
         suffix = f" · run {run + 1}/{runs}" if runs > 1 else ""
@@ -244,55 +244,33 @@ class CompareScreen(Screen[None]):
     def _launch(self, column: Column, prompt: str) -> None:
         app = self.ollama
         request = chat_request(app.model or "", [ChatMessage("user", prompt)], think=app.think)
-        column.live = app.controller.start(self, column.transport, request)
-        column.tracker = TimingTracker(column.live.started)
-        column.status.begin(column.transport, column.tracker.snapshot)
+        reply = Reply(app.runner.start(column.transport, request, tell(self)), app.model or "")
+        column.reply = reply
+        column.status.begin(column.transport, lambda: reply.timing)
 
     # ------------------------------------------------------------------ receiving
 
     def _column_of(self, stream: LiveStream) -> Column | None:
-        return next((c for c in self.columns if c.live is stream), None)
+        return next((c for c in self.columns if c.reply and c.reply.stream is stream), None)
 
     @on(StreamUpdated)
     async def stream_updated(self, message: StreamUpdated) -> None:
         column = self._column_of(message.stream)
-        if column is None or column.reply is None or column.tracker is None:
+        if column is None or column.reply is None or column.view is None:
             return
-        batch = read_batch(message.stream.take(), column.tracker, column.splitter)
-        if batch.first_chunk:
-            column.status.streaming()
-        column.reply.add_thinking(batch.thinking)
-        await column.reply.add_content(batch.content)
-        if batch.end is not None:
-            await self._end(column, batch.end)
+        update = column.reply.take()
+        await column.view.show(update)
+        column.status.show(update)
+        if update.end is not None:
+            await self._end(column, update.end)
 
-    async def _end(self, column: Column, end: Done | Stopped | StreamError) -> None:
-        assert column.reply is not None
-        rest = column.splitter.flush()
-        column.reply.add_thinking(rest.thinking)
-        await column.reply.add_content(rest.content)
-        state = {Done: State.DONE, Stopped: State.STOPPED, StreamError: State.ERROR}[type(end)]
-        stats = getattr(end, "stats", None)
-        column.status.end(state, end.timing, stats)
-        footer = summary(column.transport, end.timing, stats)
+    async def _end(self, column: Column, end: End) -> None:
+        assert column.view is not None
+        await column.view.conclude(end)
         if isinstance(end, StreamError):
-            footer = f"{end.message} · {footer}"
-        await column.reply.finish(footer, state.name.lower())
+            await column.box.query_one(".column-reply", VerticalScroll).mount(Notice(end.message))
         self.outcomes.append(Outcome.of(column.transport, column.run, end))
-        column.live = None
-        column.ended.set()
-
-    @on(StreamCrashed)
-    async def stream_crashed(self, message: StreamCrashed) -> None:
-        column = self._column_of(message.stream)
-        if column is None or column.tracker is None:
-            return
-        timing = column.tracker.snapshot()
-        column.status.end(State.ERROR, timing)
-        text = f"Internal error: {message.error!r}"
-        self.outcomes.append(Outcome(column.transport, column.run, "error", timing, error=text))
-        self.notify(f"{column.transport}: {text}", severity="error", markup=False)
-        column.live = None
+        column.reply = None
         column.ended.set()
 
     # ------------------------------------------------------------------ results
@@ -323,8 +301,8 @@ class CompareScreen(Screen[None]):
         # Nothing more starts; what runs now stops (a warm-up call runs to its end).
         self.cancelled = True
         for column in self.columns:
-            if column.live is not None:
-                column.live.stop()
+            if column.reply is not None:
+                column.reply.stop()
         self.notify("Comparison cancelled.")
 
     def action_save(self) -> None:

@@ -1,7 +1,7 @@
 """Models: installed (`/api/tags`), loaded (`/api/ps`), details (`/api/show`), pull with
 live progress per layer (`/api/pull`, streamed through the current transport), delete.
 
-It only renders and asks: calls go through the app (`call`) and the stream controller.
+It only renders and asks: calls and the pull's stream go through the session's runner.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from ollama_tui.core.events import Done, Progress, Stopped, StreamError
 from ollama_tui.core.protocol import pull_request
 from ollama_tui.core.sanitize import clean
-from ollama_tui.transports.base import ApiError
-from ollama_tui.ui.controller import TERMINAL, LiveStream, StreamCrashed, StreamUpdated
+from ollama_tui.session.runner import TERMINAL, LiveStream
+from ollama_tui.transports.errors import ApiError
+from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ class ModelsScreen(Screen[None]):
         self.pull_name = name
         self._status(f"Pulling {name}…")
         app = self.ollama
-        self.pulling = app.controller.start(self, app.transport, pull_request(name), smooth=False)
+        self.pulling = app.runner.start(app.transport, pull_request(name), tell(self), smooth=False)
         area.display = True
 
     def _status(self, text: str) -> None:
@@ -287,12 +288,6 @@ class ModelsScreen(Screen[None]):
         else:
             self._status(f"{name}: {end.message}")
             self.notify(end.message, title="Pull failed", severity="error", markup=False)
-
-    @on(StreamCrashed)
-    def pull_crashed(self, message: StreamCrashed) -> None:
-        if message.stream is self.pulling:
-            self.pulling = None
-            self._status(f"Internal error: {message.error!r}")
 
     def on_unmount(self) -> None:
         # Leaving mid-pull (Enter on a model) must not leave a download running.

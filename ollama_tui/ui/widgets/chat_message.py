@@ -11,11 +11,19 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
+from textual.widget import Widget
+from textual.widgets import Collapsible, Label, Markdown, Static
+from textual.widgets.markdown import MarkdownFence
 
+from ollama_tui.core.events import Done, Stopped
+from ollama_tui.core.format import summary
 from ollama_tui.core.sanitize import clean
+from ollama_tui.session.reply import ReplyUpdate
+from ollama_tui.session.runner import End
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
+
+# Not exported by textual.widgets.markdown; the public block map names it.
+MarkdownParagraph = Markdown.BLOCKS["paragraph_open"]
 
 
 @functools.cache
@@ -188,9 +196,16 @@ class FoldedFence(Static):
 
     def __init__(self, fence: MarkdownFence) -> None:
         classes = " ".join(c for c in ("continues", "continued") if fence.has_class(c))
-        super().__init__(fence._highlighted_code, classes=classes)
+        # The fence shows its highlighted code in a Label: take it from there.
+        super().__init__(fence.query_one(Label).content, classes=classes)
         self.code = fence.code
         self.lexer = fence.lexer
+
+
+def _content_of(paragraph: Widget) -> Content:
+    """A paragraph block's text: blocks are Statics holding their `Content`."""
+    assert isinstance(paragraph, Static) and isinstance(paragraph.content, Content)
+    return paragraph.content
 
 
 async def _fold(markdown: Markdown) -> None:
@@ -207,7 +222,7 @@ async def _fold(markdown: Markdown) -> None:
         return
     if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
         return
-    joined = Content("\n\n").join(b._content for b in blocks)
+    joined = Content("\n\n").join(_content_of(b) for b in blocks)
     # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
     continues = blocks[-1].has_class("continues")
     folded = FoldedParagraphs(joined, classes="continues" if continues else "")
@@ -338,6 +353,21 @@ class AssistantMessage(Vertical):
         if self._feed is not None:
             self._feed.cancel()
             self._feed = None
+
+    async def show(self, update: ReplyUpdate) -> None:
+        """What arrived since the last update (the text is already clean)."""
+        self.add_thinking(update.thinking)
+        await self.add_content(update.content)
+
+    async def conclude(self, end: End) -> None:
+        """The reply ended: the rest is shown, the footer names how and its figures."""
+        figures = summary(self.transport, end.timing, getattr(end, "stats", None))
+        if isinstance(end, Done):
+            await self.finish(figures, "done")
+        elif isinstance(end, Stopped):
+            await self.finish(f"stopped · {figures}", "stopped")
+        else:
+            await self.finish(f"error · {figures}", "error")
 
     async def finish(self, footer: str, state: str) -> None:
         if self._feed is not None:

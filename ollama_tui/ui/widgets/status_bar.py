@@ -15,9 +15,10 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
-from ollama_tui.core.events import ServerStats
+from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError
 from ollama_tui.core.format import seconds
 from ollama_tui.core.timing import StreamTiming
+from ollama_tui.session.reply import ReplyUpdate
 
 
 class State(StrEnum):
@@ -37,6 +38,9 @@ STATE_STYLE = {
     State.STOPPED: "bold $warning",
     State.ERROR: "bold $error",
 }
+
+
+END_STATE = {Done: State.DONE, Stopped: State.STOPPED, StreamError: State.ERROR}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,14 @@ class StatusBar(Widget):
     def end(self, state: State, timing: StreamTiming, stats: ServerStats | None = None) -> None:
         self._live = None
         self.figures = replace(self.figures, state=state, timing=timing, stats=stats)
+
+    def show(self, update: ReplyUpdate) -> None:
+        """A reply's update: streaming from its first chunk, its end's figures at the end."""
+        end = update.end
+        if end is not None:
+            self.end(END_STATE[type(end)], end.timing, end.stats if isinstance(end, Done) else None)
+        elif update.first_chunk:
+            self.streaming()
 
     def render(self) -> Content:
         # Figures are dropped, least useful first, until the line fits the bar;

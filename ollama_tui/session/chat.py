@@ -1,0 +1,174 @@
+"""A chat with one server: the choices (model, transport, think), the conversation, the
+reply in flight and its recording. Both front ends — the TUI and `--plain` — drive
+this and only render what it hands them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ollama_tui.core.chat_settings import ChatSettings
+from ollama_tui.core.events import Done
+from ollama_tui.core.protocol import ChatMessage, Request, Think, chat_request
+from ollama_tui.session.conversation import Conversation, Exchange, Kept
+from ollama_tui.session.recorder import Recorder
+from ollama_tui.session.reply import Reply
+from ollama_tui.session.runner import Notify, StreamRunner
+
+if TYPE_CHECKING:
+    from ollama_tui.history.store import Conversation as KeptConversation
+
+
+@dataclass(eq=False)
+class Turn:
+    """The exchange being answered and its reply."""
+
+    exchange: Exchange
+    reply: Reply
+
+
+class ChatSession:
+    def __init__(
+        self,
+        runner: StreamRunner,
+        recorder: Recorder | None = None,
+        *,
+        model: str | None = None,
+        transport: str = "httpx-async",
+        think: Think | None = None,
+    ) -> None:
+        self.runner = runner
+        self.recorder = recorder
+        self.model = model
+        self.transport = transport
+        self.think = think
+        """None: the model decides."""
+        self.conversation = Conversation(ChatSettings(think=think))
+        self.turn: Turn | None = None
+
+    # ------------------------------------------------------------------ asking
+
+    def request(self, context: Sequence[ChatMessage]) -> Request:
+        settings = self.conversation.settings
+        return chat_request(
+            self.model or "",
+            context,
+            system=settings.system or None,
+            options=settings.options() or None,
+            keep_alive=settings.keep_alive_value(),
+            think=self.think,
+        )
+
+    def send(self, prompt: str, notify: Notify | None = None) -> Turn:
+        """Ask `prompt` on the current transport; `notify` hears of the reply's events."""
+        return self._start(self.conversation.ask(prompt), notify)
+
+    def regenerate(self, notify: Notify | None = None) -> Turn | None:
+        """Ask the last question again, on the current transport (None: nothing asked)."""
+        exchange = self.conversation.regenerate()
+        return None if exchange is None else self._start(exchange, notify)
+
+    def _start(self, exchange: Exchange, notify: Notify | None) -> Turn:
+        assert self.turn is None, "one reply at a time"
+        stream = self.runner.start(self.transport, self.request(exchange.context), notify)
+        self.turn = Turn(exchange, Reply(stream, self.model or ""))
+        return self.turn
+
+    # ------------------------------------------------------------------ receiving
+
+    def progress(self, turn: Turn) -> None:
+        """The reply grew: keep it (the recorder saves at most once a second)."""
+        self._record(turn)
+
+    def finish(self, turn: Turn) -> bool:
+        """The reply ended: True if it stays in the conversation, False if nothing came
+        back (the question is undone: its prompt goes back to the person)."""
+        if self.turn is turn:
+            self.turn = None
+        reply = turn.reply
+        if not reply.arrived and not isinstance(reply.end, Done):
+            self.conversation.unanswered(turn.exchange)
+            return False
+        self._record(turn, force=True)  # first: it makes the rows `answered` keeps
+        self.conversation.answered(turn.exchange, reply.text, reply.thinking or None)
+        return True
+
+    def save_now(self) -> None:
+        """Keep the reply in flight as it stands (quitting, or leaving it)."""
+        if self.turn is not None:
+            self._record(self.turn, force=True)
+
+    def leave(self) -> None:
+        """Stop the reply in flight and drop it, kept as it stands (a new chat)."""
+        turn = self.turn
+        if turn is not None:
+            self._record(turn, force=True)
+            turn.reply.stop()
+            self.turn = None
+
+    def stop(self) -> None:
+        if self.turn is not None:
+            self.turn.reply.stop()
+
+    def _record(self, turn: Turn, force: bool = False) -> None:
+        recorder = self.recorder
+        reply, exchange = turn.reply, turn.exchange
+        end = reply.end
+        if recorder is None or not recorder.on:
+            return
+        if not (reply.arrived or isinstance(end, Done)):
+            return
+        if exchange.saved_reply is None:
+            # Only now that something came back: a request that fails with nothing
+            # leaves no orphan question in the history either.
+            for row in exchange.replaced:
+                recorder.supersede(row)
+            if not exchange.regenerate:
+                exchange.saved_user = recorder.user(exchange.prompt, reply.model, reply.transport)
+        exchange.saved_reply = recorder.reply(
+            exchange.saved_reply,
+            text=reply.text,
+            thinking=reply.thinking or None,
+            model=reply.model,
+            transport=reply.transport,
+            complete=isinstance(end, Done),
+            timing=end.timing if end is not None else None,
+            stats=end.stats if isinstance(end, Done) else None,
+            force=force or end is not None,
+        )
+
+    # ------------------------------------------------------------------ the whole chat
+
+    def edit_last(self) -> str | None:
+        """Take the last question back; its text (sending it again replaces the exchange)."""
+        return None if self.turn is not None else self.conversation.edit_last()
+
+    def set_settings(self, settings: ChatSettings) -> None:
+        self.conversation.settings = settings
+        self.think = settings.think
+        if self.recorder is not None:
+            self.recorder.set_settings(settings.to_dict())
+
+    def new_chat(self) -> None:
+        self.leave()
+        self.conversation.clear(ChatSettings(think=self.think))
+        if self.recorder is not None:
+            self.recorder.new_conversation()
+
+    def continue_kept(self, kept: KeptConversation) -> None:
+        """A kept conversation becomes this one: its shown messages are the context,
+        its settings and model come back."""
+        self.new_chat()
+        settings = ChatSettings.from_dict(kept.settings)
+        self.think = settings.think
+        if kept.model:
+            self.model = kept.model
+        if self.recorder is not None:
+            self.recorder.continue_conversation(kept.id, kept.settings, kept.model, kept.transport)
+        shown = [m for m in kept.messages if not m.superseded]
+        self.conversation.load(
+            (Kept(m.role, m.content, m.thinking, m.id) for m in shown),
+            settings,  # type: ignore[arg-type]
+        )

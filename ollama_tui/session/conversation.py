@@ -1,0 +1,137 @@
+"""The conversation as the model sees it: messages, edits, regenerations, settings.
+
+Pure: no I/O, no UI. Every message has its history row beside it (`Saved`, None when
+nothing is kept), so an edit or a regeneration can mark exactly the rows it replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ollama_tui.core.chat_settings import ChatSettings
+from ollama_tui.core.protocol import ChatMessage, Role
+from ollama_tui.session.recorder import Saved
+
+
+@dataclass(eq=False)
+class Exchange:
+    """One request of the conversation: what is asked, with which context, and which
+    kept rows its answer replaces."""
+
+    prompt: str
+    context: list[ChatMessage]
+    regenerate: bool = False
+    kept: list[Saved | None] = field(default_factory=list)
+    """History rows of the context's messages that stay."""
+    replaced: list[Saved | None] = field(default_factory=list)
+    """Kept rows this exchange replaces (an edit, a regeneration): marked once it is
+    answered."""
+    saved_user: Saved | None = None
+    saved_reply: Saved | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A message of a kept conversation, as the conversation takes it back."""
+
+    role: Role
+    content: str
+    thinking: str | None
+    row: int
+
+
+class Conversation:
+    def __init__(self, settings: ChatSettings | None = None) -> None:
+        self.messages: list[ChatMessage] = []
+        self.rows: list[Saved | None] = []
+        """The history's rows for `messages`, message for message."""
+        self.settings = settings or ChatSettings()
+        """The system prompt and options sent with each request."""
+        self.editing: list[Saved | None] = []
+        """Rows of the exchange taken back by `edit_last`: replaced once the edit is
+        answered."""
+
+    # ------------------------------------------------------------------ asking
+
+    def ask(self, prompt: str) -> Exchange:
+        return Exchange(
+            prompt,
+            [*self.messages, ChatMessage("user", prompt)],
+            kept=list(self.rows),
+            replaced=self.editing,
+        )
+
+    def regenerate(self) -> Exchange | None:
+        """The last question again (its answer, and an exchange being edited, are
+        replaced); None if nothing was asked yet."""
+        last = self.last_user_index()
+        if last is None:
+            return None
+        context = self.messages[: last + 1]
+        replaced = [*self.editing, *self.rows[last + 1 :]]
+        self.editing = []
+        return Exchange(
+            context[-1].content,
+            context,
+            regenerate=True,
+            kept=self.rows[: last + 1],
+            replaced=replaced,
+        )
+
+    def answered(self, exchange: Exchange, text: str, thinking: str | None) -> None:
+        """The reply to `exchange` stands (complete or not): it joins the context."""
+        self.messages = [*exchange.context, ChatMessage("assistant", text, thinking=thinking)]
+        asked = [] if exchange.regenerate else [exchange.saved_user]
+        self.rows = [*exchange.kept, *asked, exchange.saved_reply]
+        if not exchange.regenerate:
+            self.editing = []
+
+    def unanswered(self, exchange: Exchange) -> None:
+        """Nothing came back: as if it was never asked (a retry still replaces what
+        an edit took back)."""
+        if not exchange.regenerate:
+            self.editing = exchange.replaced
+
+    def edit_last(self) -> str | None:
+        """Take the last question back (and what followed it); its text, or None."""
+        last = self.last_user_index()
+        if last is None:
+            return None
+        text = self.messages[last].content
+        self.editing = [*self.editing, *self.rows[last:]]
+        self.messages = self.messages[:last]
+        self.rows = self.rows[:last]
+        return text
+
+    # ------------------------------------------------------------------ whole
+
+    def clear(self, settings: ChatSettings) -> None:
+        self.messages = []
+        self.rows = []
+        self.editing = []
+        self.settings = settings
+
+    def load(self, messages: Iterable[Kept], settings: ChatSettings) -> None:
+        """A kept conversation's shown messages become the context."""
+        self.clear(settings)
+        for message in messages:
+            thinking = message.thinking if message.role == "assistant" else None
+            self.messages.append(ChatMessage(message.role, message.content, thinking))
+            self.rows.append(Saved(message.row))
+
+    # ------------------------------------------------------------------ reading
+
+    def last_user_index(self) -> int | None:
+        return next(
+            (i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"),
+            None,
+        )
+
+    def last_prompt(self) -> str:
+        """The last message the user sent, or ""."""
+        return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
+
+    def last_reply(self) -> str | None:
+        replies = [m.content for m in self.messages if m.role == "assistant" and m.content]
+        return replies[-1] if replies else None
