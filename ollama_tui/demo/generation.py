@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from .catalog import CatalogModel
-from .config import CONFIG, RECORD, START, DemoConfig, Fault
+from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
 from .replies import choose_reply, choose_thinking, tokenize
 from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
 
@@ -139,13 +139,22 @@ async def _inject(request: web.Request, writer: LineWriter) -> bool:
         await writer.send(MALFORMED_LINE)
         return False
     if fault is Fault.CUT:
-        if request.transport is not None:
-            request.transport.abort()  # no terminating chunk: the body is cut short
+        _cut(request)
         return True
-    # STALL: hold the connection open, silent, until the client leaves or we stop.
+    await _stall(record)
+    return True
+
+
+def _cut(request: web.Request) -> None:
+    """CUT: close the connection with no terminating chunk, so the body is cut short."""
+    if request.transport is not None:
+        request.transport.abort()
+
+
+async def _stall(record: RequestRecord) -> None:
+    """STALL: hold the connection open, silent, until the client leaves or we stop."""
     record.outcome = "pending"
     await asyncio.Event().wait()
-    return True
 
 
 async def respond_whole(request: web.Request, gen: Generation) -> web.Response:
@@ -162,11 +171,9 @@ async def respond_whole(request: web.Request, gen: Generation) -> web.Response:
         if fault is Fault.ERROR_MID:
             return error_response(MID_STREAM_ERROR, 500)
         if fault is Fault.CUT:
-            if request.transport is not None:
-                request.transport.abort()
+            _cut(request)
             return web.Response(status=500)  # never reaches the client
-        record.outcome = "pending"
-        await asyncio.Event().wait()
+        await _stall(record)
     await sleep_until(t0 + n * config.token_interval)
     record.first_line_at = time.perf_counter()
     record.lines_sent = 1

@@ -46,6 +46,12 @@ async def _start_site(app: DemoApp, host: str, port: int) -> tuple[web.AppRunner
     return runner, runner.addresses[0][1]
 
 
+async def _shut_down(app: DemoApp, runner: web.AppRunner) -> None:
+    """Cancel running requests (outcome "stopped"), then close the listeners."""
+    await app.cancel_active("stopped")
+    await runner.cleanup()
+
+
 class DemoServer:
     """The demo server on a thread with its own event loop, for tests and the TUI's --demo."""
 
@@ -139,8 +145,7 @@ class DemoServer:
 
         async def shutdown() -> None:
             assert self._app is not None and self._runner is not None
-            await self._app.cancel_active("stopped")
-            await self._runner.cleanup()
+            await _shut_down(self._app, self._runner)
 
         try:
             self._call(shutdown)
@@ -195,8 +200,7 @@ async def _serve_until_signalled(host: str, port: int, config: DemoConfig) -> No
     try:
         await stop.wait()
     finally:
-        await app.cancel_active("stopped")
-        await runner.cleanup()
+        await _shut_down(app, runner)
 
 
 def run_standalone(host: str, port: int, config: DemoConfig) -> None:
