@@ -82,7 +82,9 @@ def plan(
         pieces += [("content", t) for t in inline]
     pieces += [("content", t) for t in tokenize(reply)]
     done_reason = "stop"
-    options = body.get("options") if isinstance(body.get("options"), dict) else {}
+    options = body.get("options")
+    if not isinstance(options, dict):
+        options = {}
     limit = options.get("num_predict")
     if isinstance(limit, int) and not isinstance(limit, bool) and 0 <= limit < len(pieces):
         pieces, done_reason = pieces[:limit], "length"
