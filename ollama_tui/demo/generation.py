@@ -1,0 +1,231 @@
+"""One /api/chat or /api/generate request after validation: its plan, its paced output and
+the faults injected into it (see :class:`~.config.Fault`).
+
+:func:`plan` fixes the pieces (reasoning, then reply, cut by ``num_predict``) up front.
+:func:`stream` sends one line per piece on a fixed schedule from the request's arrival,
+so pacing never drifts; ``stream: false`` (:func:`respond_whole`) follows the same schedule
+and answers with one object. The stats in the done line are measured on this server's clock,
+or with ``nominal_stats`` are the figures the pacing promises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .catalog import CatalogModel
+from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
+from .replies import choose_reply, choose_thinking, tokenize
+from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
+
+MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
+MALFORMED_LINE = b'{"model": "demo", "message": {\n'
+
+
+@dataclass
+class Generation:
+    """One chat/generate request, validated and with its output planned."""
+
+    kind: str  # "chat" or "generate"
+    name: str  # the model name as the client sent it (Ollama echoes it back)
+    model: CatalogModel
+    stream: bool
+    pieces: list[tuple[str, str]]  # (field, text): field is "thinking" or "content"
+    done_reason: str
+    prompt_tokens: list[str]
+    started: float  # perf_counter() when the request arrived
+    prompt_done: float  # perf_counter() when the prompt had been "evaluated"
+    nominal: DemoConfig | None = None  # set: report the planned timings, not measured ones
+
+
+def prompt_text(body: dict[str, Any], kind: str) -> str | None:
+    """The text the reply is chosen from, or None when the request only loads the model."""
+    if kind == "generate":
+        prompt = body.get("prompt") or ""
+        if not isinstance(prompt, str):
+            raise BadRequest("prompt must be a string")
+        return prompt or None
+    messages = body.get("messages") or []
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise BadRequest("messages must be a list of objects")
+    if not messages:
+        return None
+    users = [m.get("content") for m in messages if m.get("role") == "user"]
+    last = users[-1] if users else ""
+    return last if isinstance(last, str) else ""
+
+
+def plan(
+    request: web.Request,
+    kind: str,
+    name: str,
+    model: CatalogModel,
+    body: dict[str, Any],
+    think: bool | None,
+    prompt: str,
+) -> Generation:
+    config = request[CONFIG]
+    reply = config.reply if config.reply is not None else choose_reply(prompt)
+    reasoning = config.thinking if config.thinking is not None else choose_thinking(prompt)
+    pieces: list[tuple[str, str]] = []
+    if think:
+        pieces += [("thinking", t) for t in tokenize(reasoning)]
+    elif think is None and "thinking" in model.capabilities:
+        # Ollama <= 0.12.4 without "think": the reasoning comes inline, in <think> tags.
+        inline = ["<think>", "\n", *tokenize(reasoning), "\n", "</think>", "\n\n"]
+        pieces += [("content", t) for t in inline]
+    pieces += [("content", t) for t in tokenize(reply)]
+    done_reason = "stop"
+    options = body.get("options")
+    if not isinstance(options, dict):
+        options = {}
+    limit = options.get("num_predict")
+    if isinstance(limit, int) and not isinstance(limit, bool) and 0 <= limit < len(pieces):
+        pieces, done_reason = pieces[:limit], "length"
+    prompt_tokens = tokenize(prompt)
+    return Generation(
+        kind=kind,
+        name=name,
+        model=model,
+        stream=body.get("stream", True) is not False,
+        pieces=pieces,
+        done_reason=done_reason,
+        prompt_tokens=prompt_tokens,
+        started=request[START],
+        prompt_done=time.perf_counter(),
+        nominal=config if config.nominal_stats else None,
+    )
+
+
+async def stream(request: web.Request, gen: Generation, writer: LineWriter) -> None:
+    record, config = request[RECORD], request[CONFIG]
+    # Line i goes out at t0 + i * interval; the done line takes the slot after the last.
+    t0 = gen.started + config.first_token_delay
+    interval = config.token_interval
+    fault_at = min(config.fault_after, len(gen.pieces)) if config.fault else None
+    first_at = t0
+    for i in range(len(gen.pieces) + 1):
+        await sleep_until(t0 + i * interval)
+        if i == 0:
+            first_at = time.perf_counter()  # measured, for load_duration and eval_duration
+        if i == fault_at and await _inject(request, writer):
+            return
+        if i < len(gen.pieces):
+            field_name, text = gen.pieces[i]
+            await writer.send(chunk_line(gen.kind, gen.name, field_name, text))
+    if config.fault is Fault.NO_DONE:
+        record.fault, record.outcome = Fault.NO_DONE, "fault"
+        return
+    await writer.send(final_line(gen, first_at, time.perf_counter()))
+    if config.fault is not None:
+        record.outcome = "fault"
+
+
+async def _inject(request: web.Request, writer: LineWriter) -> bool:
+    """Apply the configured mid-stream fault; True when the response must end here."""
+    record, fault = request[RECORD], request[CONFIG].fault
+    if fault is None or fault in (Fault.NOT_FOUND, Fault.NO_DONE):
+        return False
+    record.fault = fault
+    record.outcome = "fault"
+    if fault is Fault.ERROR_MID:
+        await writer.send({"error": MID_STREAM_ERROR})
+        return True  # aiohttp then ends the chunked body properly
+    if fault is Fault.MALFORMED:
+        await writer.send(MALFORMED_LINE)
+        return False
+    if fault is Fault.CUT:
+        _cut(request)
+        return True
+    await _stall(record)
+    return True
+
+
+def _cut(request: web.Request) -> None:
+    """CUT: close the connection with no terminating chunk, so the body is cut short."""
+    if request.transport is not None:
+        request.transport.abort()
+
+
+async def _stall(record: RequestRecord) -> None:
+    """STALL: hold the connection open, silent, until the client leaves or we stop."""
+    record.outcome = "pending"
+    await asyncio.Event().wait()
+
+
+async def respond_whole(request: web.Request, gen: Generation) -> web.Response:
+    """stream:false: generate on the same schedule, then answer with one object."""
+    record, config = request[RECORD], request[CONFIG]
+    t0 = gen.started + config.first_token_delay
+    n = len(gen.pieces)
+    fault = config.fault
+    fault_at = min(config.fault_after, n)
+    if fault in (Fault.ERROR_MID, Fault.CUT, Fault.STALL):
+        await sleep_until(t0 + fault_at * config.token_interval)
+        record.fault = fault
+        record.outcome = "fault"
+        if fault is Fault.ERROR_MID:
+            return error_response(MID_STREAM_ERROR, 500)
+        if fault is Fault.CUT:
+            _cut(request)
+            return web.Response(status=500)  # never reaches the client
+        await _stall(record)
+    await sleep_until(t0 + n * config.token_interval)
+    record.first_line_at = time.perf_counter()
+    record.lines_sent = 1
+    if fault is Fault.MALFORMED:
+        record.fault, record.outcome = fault, "fault"
+        return web.Response(body=MALFORMED_LINE, content_type="application/json")
+    text = {f: "".join(t for g, t in gen.pieces if g == f) for f in ("content", "thinking")}
+    final = final_line(gen, t0, time.perf_counter(), text["content"], text["thinking"])
+    if fault is Fault.NO_DONE:
+        record.fault, record.outcome = fault, "fault"
+        keep = ("model", "created_at", "message", "response")
+        final = {k: v for k, v in final.items() if k in keep} | {"done": False}
+    return json_response(final)
+
+
+def final_line(
+    gen: Generation, first_at: float, now: float, content: str = "", thinking: str = ""
+) -> dict[str, Any]:
+    """The done line (or stream:false object), with stats in nanoseconds measured on
+    this server's clock: load = until the first token, eval = first token to done."""
+    final = chunk_line(gen.kind, gen.name, "content", content)
+    if thinking:
+        if gen.kind == "chat":
+            final["message"]["thinking"] = thinking
+        else:
+            final = {k: v for k, v in final.items() if k != "done"} | {"thinking": thinking}
+    final["done"] = True
+    final["done_reason"] = gen.done_reason
+    if gen.kind == "generate":
+        tokens = gen.prompt_tokens + [t for _, t in gen.pieces]
+        final["context"] = [_token_id(t) for t in tokens]
+    if gen.nominal is not None:
+        load = gen.nominal.first_token_delay
+        first_at = gen.prompt_done + load
+        now = first_at + len(gen.pieces) * gen.nominal.token_interval
+        gen = dataclasses.replace(gen, started=gen.prompt_done)
+    final |= {
+        "total_duration": _ns(now - gen.started),
+        "load_duration": _ns(first_at - gen.prompt_done),
+        "prompt_eval_count": max(1, len(gen.prompt_tokens)),
+        "prompt_eval_duration": _ns(gen.prompt_done - gen.started),
+        "eval_count": len(gen.pieces),
+        "eval_duration": _ns(now - first_at),
+    }
+    return final
+
+
+def _ns(seconds: float) -> int:
+    return max(1, round(seconds * 1e9))
+
+
+def _token_id(piece: str) -> int:
+    return zlib.crc32(piece.encode("utf-8", "replace")) % 128_000
