@@ -77,10 +77,10 @@ def search_conversations(
 ) -> list[ConversationSummary]:
     """`History.search`: conversations whose title or one of whose messages contains
     every word of `query`, the most recently written first. Any text is safe to pass."""
-    terms = _search_terms(query)
-    if not terms or limit <= 0:
+    match = fts_query(query)  # None exactly when the query has no words
+    if match is None or limit <= 0:
         return []
-    match = fts_query(query)
+    terms = _search_terms(query)
     titled = {
         cid
         for (cid,) in conn.execute(
