@@ -22,7 +22,7 @@ import pytest
 
 from ollama_tui.core.events import ServerStats
 from ollama_tui.core.timing import StreamTiming
-from ollama_tui.history import store
+from ollama_tui.history import opening, search, store
 from ollama_tui.history.aio import AsyncHistory
 from ollama_tui.history.export import (
     export_conversation,
@@ -372,15 +372,15 @@ def test_common_words_take_shortcuts_to_the_same_results(
     expected = {q: history.search(q) for q in queries}
     expected_limited = {q: history.search(q, limit=4) for q in queries}
     assert [s.id for s in expected["common"][:3]] == [ids[11], ids[0], ids[3]]
-    monkeypatch.setattr(store, "SEARCH_SCAN_LIMIT", 3)
-    monkeypatch.setattr(store, "SEARCH_SKIP_BUDGET", budget)
+    monkeypatch.setattr(search, "SEARCH_SCAN_LIMIT", 3)
+    monkeypatch.setattr(search, "SEARCH_SKIP_BUDGET", budget)
     for q in queries:
         assert history.search(q) == expected[q], q
         assert history.search(q, limit=4) == expected_limited[q], q
 
 
 def test_excerpt_is_one_line_around_the_first_hit() -> None:
-    pattern = store._terms_pattern(["needle"])
+    pattern = search._terms_pattern(["needle"])
     text = ("hay " * 60) + "the\nNeedle is\there " + ("straw " * 60)
     snippet = excerpt(text, pattern)
     assert "Needle is here" in snippet and "\n" not in snippet
@@ -607,7 +607,7 @@ def test_in_memory_when_no_file_can_be_made(
     def refuse(directory: Path) -> Path:
         raise PermissionError(directory)
 
-    monkeypatch.setattr(store, "_fresh_name", refuse)
+    monkeypatch.setattr(opening, "_fresh_name", refuse)
     h, warning = History.open(data_dir)
     assert warning is not None and "in memory only" in warning
     assert h.path == Path(":memory:")

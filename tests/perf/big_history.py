@@ -1,7 +1,7 @@
 """The app against a large history: start-up to first frame, then the conversations list
 and a search, as a person would see them.
 
-    python -m ollama_tui.history.bench --dir /tmp/hb   # builds 10,000 conversations once
+    python -m ollama_tui.bench.history --dir /tmp/hb   # builds 10,000 conversations once
     PYTHONPATH=. python tests/perf/big_history.py /tmp/hb
 """
 

@@ -1,4 +1,4 @@
-"""Time the history store on a large database: python -m ollama_tui.history.bench
+"""Time the history store on a large database: python -m ollama_tui.bench.history
 
 Builds (once; --dir keeps it for later runs) a database of 10,000 conversations with
 500,000 messages in total, plus one long conversation of 50 replies and 500,000

@@ -1,0 +1,180 @@
+"""Conversation history: full-text search (FTS5) over titles and messages.
+
+A user's text becomes a safe FTS5 query of quoted whole words (`fts_query`); matching
+conversations are found without one lookup per hit, since a message id holds its
+conversation's id in its high bits (`_first_hits`); each hit in a message gets a
+one-line excerpt cut in Python from the first matching message (`excerpt`): FTS5's
+snippet() re-runs the query for each row, about 50 ms per page of results on a large
+history (see docs/history.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+from ollama_tui.history.records import (
+    _SEQ_BITS,
+    _SEQ_MASK,
+    ConversationSummary,
+    message_counts,
+)
+
+SNIPPET_CHARS = 100
+SEARCH_SCAN_LIMIT = 5000
+"""Matching messages search reads in one go (newest first); see _first_hits."""
+SEARCH_SKIP_BUDGET = 250
+"""Seeks search spends finding older matching conversations before it walks the list."""
+
+
+def _search_terms(text: str) -> list[str]:
+    return [t for t in text.split() if any(ch.isalnum() for ch in t)]
+
+
+def _terms_pattern(terms: list[str]) -> re.Pattern[str]:
+    """The words of `terms` as FTS5's unicode61 tokenizer splits them."""
+    words = {w for t in terms for w in re.findall(r"\w+", t)}
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def excerpt(content: str, pattern: re.Pattern[str], width: int = SNIPPET_CHARS) -> str:
+    """One line of about `width` characters of `content` around the first match of
+    `pattern`, with "…" where it was cut; the start of `content` if nothing matches
+    (FTS5 matched a word written with other accents)."""
+    found = pattern.search(content)
+    at = found.start() if found else 0
+    start = max(0, at - width // 3)
+    if start:
+        # Start at a word: the first space after the cut, if one is near.
+        space = content.find(" ", start, at)
+        start = space + 1 if space != -1 else start
+    end = min(len(content), start + width)
+    if end < len(content):
+        space = content.rfind(" ", max(at + 1, end - width // 4), end)
+        end = space if space != -1 else end
+    text = " ".join(content[start:end].split())
+    return ("…" if start else "") + text + ("…" if end < len(content) else "")
+
+
+def fts_query(text: str) -> str | None:
+    """A user's raw search text as a safe FTS5 query, or None if it has no words.
+
+    Each whitespace-separated term becomes a quoted phrase (quotes doubled), so FTS5
+    operators (AND, OR, NOT, NEAR, *, -, ^, :, parentheses) are searched as text, never
+    parsed; the terms are ANDed. Whole words only: a prefix query ("ka"*) merges the
+    index entries of every word it starts, which took seconds on a large history.
+    """
+    terms = _search_terms(text)
+    if not terms:
+        return None
+    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def search_conversations(
+    conn: sqlite3.Connection, query: str, limit: int
+) -> list[ConversationSummary]:
+    """`History.search`: conversations whose title or one of whose messages contains
+    every word of `query`, the most recently written first. Any text is safe to pass."""
+    match = fts_query(query)  # None exactly when the query has no words
+    if match is None or limit <= 0:
+        return []
+    terms = _search_terms(query)
+    titled = {
+        cid
+        for (cid,) in conn.execute(
+            "SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ?", (match,)
+        )
+    }
+    first, unknown = _first_hits(conn, match)
+    found: list[tuple[int, str, str | None, float, int | None]] = []
+    if unknown is None:
+        # Every matching conversation is known.
+        rows = conn.execute(
+            "SELECT id, title, model, updated_at FROM conversations"
+            " WHERE id IN (SELECT value FROM json_each(?))"
+            " ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (json.dumps([*titled, *first]), limit),
+        )
+        found = [(*row, first.get(row[0])) for row in rows]
+    else:
+        # A word in very many conversations: walk the list newest first; for a
+        # conversation in the unknown id range, ask that range for its first hit (a
+        # seek in each index segment; the newest hit, ORDER BY rowid DESC, costs
+        # twice as much). So many match that a page of results comes quickly.
+        low, high = unknown
+        rows = conn.execute(
+            "SELECT id, title, model, updated_at, CASE WHEN id BETWEEN :low AND :high THEN ("
+            "   SELECT rowid FROM messages_fts WHERE messages_fts MATCH :match"
+            "   AND rowid BETWEEN c.id << 32 AND (c.id << 32) + 4294967295 LIMIT 1"
+            ") END FROM conversations c ORDER BY updated_at DESC, id DESC",
+            {"low": low, "high": high, "match": match},
+        )
+        for cid, title, model, updated, probed in rows:
+            mid = probed if low <= cid <= high else first.get(cid)
+            if mid is not None or cid in titled:
+                found.append((cid, title, model, updated, mid))
+                if len(found) == limit:
+                    break
+        rows.close()
+    counts = message_counts(conn, [r[0] for r in found])
+    contents = dict(
+        conn.execute(
+            "SELECT id, content FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps([r[4] for r in found if r[4] is not None]),),
+        ).fetchall()
+    )
+    pattern = _terms_pattern(terms)
+    return [
+        ConversationSummary(
+            cid,
+            title,
+            model,
+            updated,
+            counts.get(cid, 0),
+            None if mid is None else excerpt(contents.get(mid, ""), pattern),
+        )
+        for cid, title, model, updated, mid in found
+    ]
+
+
+def _first_hits(
+    conn: sqlite3.Connection, match: str
+) -> tuple[dict[int, int], tuple[int, int] | None]:
+    """The first matching message of each conversation with one, as far as cheaply
+    known, and the range of conversation ids still unknown (None: none is).
+
+    Never one lookup per hit: a hit's conversation is its id >> 32. Up to
+    SEARCH_SCAN_LIMIT hits are read newest first, which settles the conversations
+    above the last one's (ids grow with creation). Below it, a skip scan asks for
+    the next hit past each conversation found, one seek per matching conversation,
+    for at most SEARCH_SKIP_BUDGET conversations: a word in few conversations (even
+    in thousands of their messages) is then settled, and one in more is common
+    enough for `search_conversations` to walk the list.
+    """
+    batch = conn.execute(
+        "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+        (match, SEARCH_SCAN_LIMIT + 1),
+    ).fetchall()
+    first: dict[int, int] = {}
+    for (mid,) in batch:
+        first[mid >> _SEQ_BITS] = mid  # newest first: the oldest hit is written last
+    if len(batch) <= SEARCH_SCAN_LIMIT:
+        return first, None
+    # The last conversation in the batch may have older hits: it stays unsettled,
+    # in the range below that the skip scan or the walk settle.
+    high = batch[-1][0] >> _SEQ_BITS
+    low = 0
+    for _ in range(SEARCH_SKIP_BUDGET):
+        row = conn.execute(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+            " AND rowid BETWEEN ? AND ? LIMIT 1",
+            (match, low << _SEQ_BITS, (high << _SEQ_BITS) | _SEQ_MASK),
+        ).fetchone()
+        if row is None:
+            return first, None
+        cid = row[0] >> _SEQ_BITS
+        first[cid] = row[0]
+        low = cid + 1
+    return first, (low, high)
