@@ -52,14 +52,6 @@ def test_bad_port_is_a_clear_error() -> None:
         parse_host("example.com:99999")
 
 
-def test_flag_beats_environment_beats_default() -> None:
-    env = {"OLLAMA_HOST": "example.com"}
-    assert ConnectionSettings.resolve(None, env).base_url == "http://example.com:11434"
-    assert ConnectionSettings.resolve("other:1", env).base_url == "http://other:1"
-    assert ConnectionSettings.resolve(None, {}).base_url == "http://127.0.0.1:11434"
-
-
-def test_timeouts_are_carried() -> None:
-    settings = ConnectionSettings.resolve(None, {}, read_timeout=900.0, connect_timeout=2.0)
-    assert (settings.read_timeout, settings.connect_timeout) == (900.0, 2.0)
-    assert settings.url("/api/chat") == "http://127.0.0.1:11434/api/chat"
+def test_a_path_joins_the_base_url() -> None:
+    settings = ConnectionSettings(base_url=parse_host("example.com/ollama/"))
+    assert settings.url("/api/chat") == "http://example.com:11434/ollama/api/chat"

@@ -324,3 +324,17 @@ def test_registry_names() -> None:
     assert TRANSPORT_NAMES == ("requests", "httpx-sync", "httpx-async", "aiohttp")
     with pytest.raises(ValueError, match="Unknown transport 'curl'"):
         create_transport("curl", ConnectionSettings())
+
+
+def test_httpx_sync_reads_through_a_backend_a_cancel_can_wake() -> None:
+    """The hook sits on httpx/httpcore internals: the transport checks them when it is
+    made, and here they hold the backend that lets a cancel wake a header wait."""
+    from ollama_tui.transports._wakeup import WakeableBackend
+    from ollama_tui.transports.httpx_sync import HttpxSyncTransport
+
+    transport = HttpxSyncTransport(ConnectionSettings())
+    try:
+        pool = transport._client._transport._pool  # type: ignore[attr-defined]
+        assert isinstance(pool._network_backend, WakeableBackend)
+    finally:
+        transport.close()

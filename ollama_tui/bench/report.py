@@ -7,7 +7,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -15,11 +15,9 @@ from rich.text import Text
 
 from ollama_tui.bench.chart import chart_levels
 from ollama_tui.bench.options import SINGLE, SWEEP
+from ollama_tui.bench.results import BenchResult
 from ollama_tui.bench.spec import BARE_PREFIX, baseline_of, is_baseline
 from ollama_tui.bench.stats import Row
-
-if TYPE_CHECKING:
-    from ollama_tui.bench.runner import BenchResult
 
 CPU_RATIO_TARGET = 1.25
 """Project CPU per chunk ÷ bare-library CPU per chunk, at every level."""

@@ -7,10 +7,9 @@ parses it, so a value that works for `ollama` works here unchanged.
 from __future__ import annotations
 
 import ipaddress
-import os
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -83,15 +82,3 @@ class ConnectionSettings:
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
-
-    @classmethod
-    def resolve(
-        cls,
-        host: str | None = None,
-        environ: Mapping[str, str] | None = None,
-        **overrides: float | int,
-    ) -> ConnectionSettings:
-        """`--host` beats `OLLAMA_HOST`, which beats the default."""
-        env = os.environ if environ is None else environ
-        raw = host if host else env.get("OLLAMA_HOST")
-        return cls(base_url=parse_host(raw), **overrides)  # type: ignore[arg-type]

@@ -27,8 +27,17 @@ class HttpxSyncTransport(SyncTransport):
         options = client_options(settings)
         transport = httpx.HTTPTransport(limits=options.pop("limits"))
         # httpx has no public way to choose httpcore's network backend; this one lets
-        # a cancel wake a read blocked before the headers (see _wakeup).
-        transport._pool._network_backend = WakeableBackend()
+        # a cancel wake a read blocked before the headers (see _wakeup). httpx 0.28 keeps
+        # an httpcore.ConnectionPool in `_pool`, which keeps its backend in
+        # `_network_backend`: if either moved, say so instead of silently not waking.
+        pool = getattr(transport, "_pool", None)
+        if not hasattr(pool, "_network_backend"):
+            raise RuntimeError(
+                "httpx.HTTPTransport no longer keeps httpcore's pool and backend where "
+                "ollama-tui sets them (_pool._network_backend): cancel before the headers "
+                "would not wake. Install the httpx and httpcore versions pyproject.toml names."
+            )
+        pool._network_backend = WakeableBackend()  # type: ignore[union-attr]
         self._client = httpx.Client(transport=transport, **options)
 
     def close(self) -> None:

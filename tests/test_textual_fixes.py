@@ -1,0 +1,36 @@
+"""The Textual fix is applied only where the installed Textual needs it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+
+from rich.segment import Segment
+from textual.strip import Strip
+
+from ollama_tui.ui import textual_fixes
+
+
+def test_textual_8_caches_a_strip_in_itself_so_the_fix_applies() -> None:
+    # Textual's own `divide`, as the installed version has it.
+    assert textual_fixes.needs_fix(textual_fixes._divide)
+    assert textual_fixes.apply()
+    assert Strip.divide is textual_fixes._divide_without_cycle
+
+
+def test_a_textual_that_does_not_cache_itself_gets_no_patch() -> None:
+    def fixed_upstream(strip: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
+        return [strip]  # a fresh list every time: no cycle to break
+
+    assert not textual_fixes.needs_fix(fixed_upstream)
+
+
+def test_dividing_a_strip_at_its_length_leaves_no_cycle_once_applied() -> None:
+    textual_fixes.apply()
+    strip = Strip([Segment("hello "), Segment("world")])
+    before = sys.getrefcount(strip)
+    assert strip.divide([strip.cell_length]) == [strip]
+    assert sys.getrefcount(strip) == before, "the strip holds a reference to itself"
+    parts = strip.divide([3, 7, 11])
+    assert [part.text for part in parts] == ["hel", "lo w", "orld"]
+    assert strip.divide([3, 7, 11]) is parts, "other divisions are still cached"
