@@ -19,59 +19,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import itertools
 import os
-import pty
-import re
-import select
 import statistics
-import struct
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
+from ollama_tui.bench.terminal import Terminal
 from ollama_tui.bench.ui import Server, make_reply, quit_app
-
-_ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]")
-
-
-class Terminal:
-    def __init__(self, argv: list[str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.environ["TERM"] = "xterm-256color"
-            os.execvp(argv[0], argv)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        self.text = b""  # everything written, escape sequences removed
-
-    def read(self, timeout: float) -> tuple[float, int] | None:
-        """One read: (its time, bytes), or None if nothing came within `timeout`."""
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return None
-        at = time.perf_counter()
-        try:
-            data = os.read(self.fd, 1 << 16)
-        except OSError:
-            return None
-        self.text = (self.text + _ESCAPES.sub(b"", data))[-200_000:]
-        return at, len(data)
-
-    def wait_for(self, needle: bytes, timeout: float) -> list[float]:
-        """Read until `needle` shows; the time of every read on the way."""
-        times: list[float] = []
-        deadline = time.perf_counter() + timeout
-        self.text = b""
-        while needle not in self.text:
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{needle!r} not seen in {timeout} s")
-            got = self.read(0.5)
-            if got:
-                times.append(got[0])
-        return times
 
 
 def run(transport: str, url: str, tokens: int, rate: float, data: Path) -> str:
