@@ -87,6 +87,16 @@ def test_plain_chat_shows_errors_and_keeps_what_arrived(server: DemoServer) -> N
     assert "Error: The connection to Ollama was cut mid-reply; the text so far is kept." in text
 
 
+def test_plain_chat_shows_inline_thinking_apart_and_never_the_tags(server: DemoServer) -> None:
+    server.configure(reply="The answer.", thinking="Hmm.")
+    out = io.StringIO()
+    PlainChat(ConnectionSettings(base_url=server.url), "demo-think", "requests", out=out).run(
+        ["why?\n"]
+    )
+    assert "Hmm." in out.getvalue() and "The answer." in out.getvalue()
+    assert "<think>" not in out.getvalue() and "</think>" not in out.getvalue()
+
+
 def test_unknown_model_and_server_down_are_one_line_each(server: DemoServer) -> None:
     out = io.StringIO()
     PlainChat(ConnectionSettings(base_url=server.url), "nope", "httpx-async", out=out).run(["x\n"])

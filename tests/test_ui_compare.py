@@ -48,10 +48,13 @@ async def test_two_transports_at_once_start_together_and_are_ranked(server: Demo
         assert {o.transport for o in screen.outcomes} == set(chosen)
         assert all(o.ok for o in screen.outcomes)
         assert all(c.view is not None and c.view.text == REPLY for c in screen.columns)
-        # A warm-up first (not streamed, one token), then both streams.
-        warm, *streams = chat_requests(server, 3)
-        assert json.loads(warm.body)["options"] == {"num_predict": 1}
-        assert json.loads(warm.body)["stream"] is False
+        # A warm-up on each transport first (not streamed, one token), then both streams,
+        # each on the connection its transport's warm-up opened.
+        *warm, first, second = chat_requests(server, 4)
+        streams = [first, second]
+        assert all(json.loads(w.body)["options"] == {"num_predict": 1} for w in warm)
+        assert all(json.loads(w.body)["stream"] is False for w in warm)
+        assert {s.peer for s in streams} == {w.peer for w in warm} and len(warm) == 2
         assert all(
             json.loads(s.body)["messages"][-1]["content"] == "Which client is fastest?"
             for s in streams
@@ -179,3 +182,21 @@ async def test_escape_in_one_at_a_time_mode_stops_the_rest_too(server: DemoServe
         assert [o.state for o in screen.outcomes] == ["stopped"]
         assert len(chat_requests(server, 1)) == 1
         assert len([r for r in server.log if r.path == "/api/chat"]) == 1
+
+
+async def test_the_compare_streams_run_in_a_worker_that_ends_with_the_app(
+    server: DemoServer,
+) -> None:
+    server.configure(reply=REPLY, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_compare(pilot, app, ("requests", "aiohttp"))
+        process = app.compare_runner._process  # type: ignore[attr-defined]
+        assert process is not None and process.poll() is None, "started with the view"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
+        assert all(o.ok for o in screen.outcomes)
+        # Read in the worker, not on the app's threads: the chat's runner never made them
+        # (its own is the app's default transport, for /api/tags).
+        assert list(app.runner._transports) == ["httpx-async"]  # type: ignore[attr-defined]
+    assert process.poll() == 0, "the worker ended with the app"

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import (
@@ -139,6 +139,33 @@ def _log_end(stream: LiveStream, end: End) -> None:
     )
 
 
+class Runner(Protocol):
+    """What runs streams: `StreamRunner` here, `ProcessRunner` in a worker process."""
+
+    on_start: Callable[[], None]
+
+    @property
+    def busy(self) -> bool: ...
+
+    def start(
+        self, transport: str, request: Request, notify: Notify | None = None, *, smooth: bool = True
+    ) -> LiveStream: ...
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        transport: str = "httpx-async",
+    ) -> Any: ...
+
+    def open(self) -> None: ...
+
+    def stop_all(self) -> None: ...
+
+    def close(self, timeout: float = 2.0) -> None: ...
+
+
 class StreamRunner:
     """Owns one transport per name (each with its connection pool) and runs streams
     and calls on them, off the caller's thread."""
@@ -159,6 +186,9 @@ class StreamRunner:
         """Called as each reply starts, on the caller's thread (the UI defers pauses)."""
 
     # ------------------------------------------------------------------ state
+
+    def open(self) -> None:
+        """Nothing to start ahead: threads and the network loop start on first use."""
 
     @property
     def busy(self) -> bool:

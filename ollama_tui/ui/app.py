@@ -18,8 +18,9 @@ from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession
+from ollama_tui.session.procrunner import ProcessRunner, can_run
 from ollama_tui.session.recorder import Recorder
-from ollama_tui.session.runner import StreamRunner, TransportFactory
+from ollama_tui.session.runner import Runner, StreamRunner, TransportFactory
 from ollama_tui.transports import TRANSPORT_NAMES, create_transport
 from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui import textual_fixes
@@ -130,10 +131,19 @@ class OllamaApp(App[None]):
         self.session = ChatSession(
             self.runner, self.recorder, model=model, transport=transport, think=think
         )
-        self.collector = Collector(
-            lambda: self.runner.busy, lambda: self.screen_stack == [self.chat]
+        # The compare view times several transports while it draws their columns: its
+        # streams run in a worker process, where the UI cannot hold up their clocks (a
+        # custom clock or transport factory cannot cross a process: then in this one).
+        self.compare_runner: Runner = (
+            ProcessRunner(settings)
+            if can_run(settings) and transports is create_transport
+            else self.runner
         )
-        self.runner.on_start = self.collector.stream_started
+        self.collector = Collector(
+            lambda: self.runner.busy or self.compare_runner.busy,
+            lambda: self.screen_stack == [self.chat],
+        )
+        self.runner.on_start = self.compare_runner.on_start = self.collector.stream_started
         self.models: list[ModelInfo] = []
         self.chat = ChatScreen()
 
@@ -186,8 +196,10 @@ class OllamaApp(App[None]):
         # Quitting mid-reply: keep what arrived, not only the last timed save.
         self.session.save_now()
         await self.recorder.aclose()
-        # Wakes every blocked read, so no thread outlives the app.
+        # Wakes every blocked read, so no thread (and no worker) outlives the app.
         self.runner.close()
+        if self.compare_runner is not self.runner:
+            self.compare_runner.close()
 
     # ------------------------------------------------------------------ server calls
 

@@ -117,6 +117,7 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         app = self.ollama
+        app.compare_runner.open()  # the worker imports the libraries while the prompt is typed
         model = clean(app.model or "—")
         header = f"Compare transports · {model} · {app.where}"
         self.query_one("#compare-header", Static).update(Content(header))
@@ -170,7 +171,7 @@ class CompareScreen(Screen[None]):
     async def run_all(self, prompt: str, settings: CompareSettings) -> None:
         try:
             await self._build_columns(settings.transports)
-            if settings.warmup and not await self._warm_up(settings.transports[0]):
+            if settings.warmup and not await self._warm_up(settings.transports):
                 return
             for run in range(settings.runs):
                 if self.cancelled:
@@ -214,17 +215,20 @@ class CompareScreen(Screen[None]):
             self.columns.append(Column(name, box, status))
         await area.mount_all([c.box for c in self.columns])
 
-    async def _warm_up(self, transport: str) -> bool:
-        """One short request, so a model load is not timed against any transport."""
+    async def _warm_up(self, transports: tuple[str, ...]) -> bool:
+        """A one-token request on each transport in turn: a model load is timed against
+        none of them, and each has its connection open and its library warm, as in a
+        chat after the first message."""
         app = self.ollama
         request = chat_request(
             app.model or "", [ChatMessage("user", "hi")], options={"num_predict": 1}, stream=False
         )
-        try:
-            await app.call("POST", "/api/chat", request.body, transport=transport)
-        except Exception as error:  # an ApiError, shown; the comparison is not started
-            self.notify(f"Warm-up failed: {error}", severity="error", markup=False)
-            return False
+        for transport in transports:
+            try:
+                await app.compare_runner.call("POST", "/api/chat", request.body, transport)
+            except Exception as error:  # an ApiError, shown; the comparison is not started
+                self.notify(f"Warm-up failed: {error}", severity="error", markup=False)
+                return False
         return True
 
     async def _prepare(self, column: Column, run: int, runs: int) -> None:
@@ -244,7 +248,8 @@ class CompareScreen(Screen[None]):
     def _launch(self, column: Column, prompt: str) -> None:
         app = self.ollama
         request = chat_request(app.model or "", [ChatMessage("user", prompt)], think=app.think)
-        reply = Reply(app.runner.start(column.transport, request, tell(self)), app.model or "")
+        stream = app.compare_runner.start(column.transport, request, tell(self))
+        reply = Reply(stream, app.model or "")
         column.reply = reply
         column.status.begin(column.transport, lambda: reply.timing)
 
