@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -310,12 +310,12 @@ def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
     except ApiError as error:
         print(f"ollama-tui: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
-    try:
-        table = format_models(tags, datetime.now(UTC))
-    except (TypeError, ValueError, AttributeError):
+    from ollama_tui.core.models import is_model_list
+
+    if not is_model_list(tags):
         print(f"ollama-tui: {settings.host}/api/tags: not a list of models", file=sys.stderr)
         return 1
-    print(table)
+    print(format_models(tags, datetime.now(UTC)))
     return 0
 
 
@@ -385,19 +385,19 @@ def fetch(connection: ConnectionSettings, transport_name: str, path: str) -> Any
         return transport.call("GET", path)
 
 
-def format_models(tags: Mapping[str, Any], now: datetime) -> str:
+def format_models(tags: object, now: datetime) -> str:
     """`ollama list`'s table: NAME, ID, SIZE, MODIFIED, in the server's order."""
-    from ollama_tui.core.sanitize import clean
+    from ollama_tui.core.format import human_bytes, human_time
+    from ollama_tui.core.models import ModelInfo
 
     rows = [("NAME", "ID", "SIZE", "MODIFIED")]
-    for model in tags.get("models") or []:
-        digest = str(model.get("digest", "")).removeprefix("sha256:")
+    for model in ModelInfo.from_tags(tags):
         rows.append(
             (
-                clean(str(model.get("name") or model.get("model", ""))),
-                clean(digest[:12]),
-                human_bytes(int(model.get("size", 0))),
-                human_time(str(model.get("modified_at", "")), now),
+                clean(model.name),
+                clean(model.short_id),
+                human_bytes(model.size),
+                human_time(model.modified_at, now),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -407,54 +407,6 @@ def format_models(tags: Mapping[str, Any], now: datetime) -> str:
         + row[3]
         for row in rows
     )
-
-
-def human_bytes(size: int) -> str:
-    """Decimal units as Ollama shows them: 522 MB, 1.2 GB, 65 GB."""
-    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= scale:
-            value = size / scale
-            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
-    return f"{size} B"
-
-
-def human_time(stamp: str, now: datetime) -> str:
-    """An RFC 3339 time as `ollama list` shows it: "2 days ago", "About an hour ago"."""
-    try:
-        then = datetime.fromisoformat(stamp)
-    except ValueError:
-        from ollama_tui.core.sanitize import clean
-
-        return clean(stamp) or "-"
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
-    seconds = (now - then).total_seconds()
-    ago = "ago" if seconds >= 0 else "from now"
-    seconds = abs(seconds)
-    minutes, hours = seconds / 60, seconds / 3600
-    if seconds < 1:
-        text = "Less than a second"
-    elif seconds < 2:
-        text = "1 second"
-    elif seconds < 60:
-        text = f"{int(seconds)} seconds"
-    elif round(minutes) == 1:
-        text = "About a minute"
-    elif minutes < 60:
-        text = f"{round(minutes)} minutes"
-    elif round(hours) == 1:
-        text = "About an hour"
-    elif hours < 48:
-        text = f"{round(hours)} hours"
-    elif hours < 24 * 7 * 2:
-        text = f"{int(hours // 24)} days"
-    elif hours < 24 * 30 * 2:
-        text = f"{int(hours // (24 * 7))} weeks"
-    elif hours < 24 * 365 * 2:
-        text = f"{int(hours // (24 * 30))} months"
-    else:
-        text = f"{int(hours // (24 * 365))} years"
-    return f"{text} {ago}"
 
 
 def bench(args: argparse.Namespace) -> int:
