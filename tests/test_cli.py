@@ -340,7 +340,7 @@ def test_models_table_is_shaped_like_ollama_list() -> None:
 def test_models_from_a_server_that_is_not_ollama_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "fetch", lambda *args: ["not", "tags"])
+    monkeypatch.setattr(cli.listing, "fetch", lambda *args: ["not", "tags"])
     assert cli.main(["--host", "127.0.0.1:9", "models"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
