@@ -79,11 +79,11 @@ def test_fields_of_the_wrong_type_give_defaults(entry: dict[str, Any]) -> None:
 
 def test_entries_without_a_name_and_replies_of_another_shape_give_nothing() -> None:
     assert ModelInfo.from_tags({"models": [{"name": ""}, {"size": 1}, "x", None, 3]}) == []
-    for odd in (None, [], "text", {"models": None}, {"models": {"a": 1}}, {}):
-        assert ModelInfo.from_tags(odd) == []
+    odd: list[object] = [None, [], "text", {"models": None}, {"models": {"a": 1}}, {}]
+    assert [ModelInfo.from_tags(reply) for reply in odd] == [[]] * len(odd)
     assert is_model_list({"models": []}) and is_model_list({}) and is_model_list({"models": None})
     assert not is_model_list([]) and not is_model_list({"models": 5})
-    assert size_of(1.9e9) == 1_900_000_000  # a float from some proxy still counts
+    assert size_of(1.9e9) == 1_900_000_000  # JSON has one kind of number: 1.9e9 is a size
 
 
 def size_of(value: object) -> int:
