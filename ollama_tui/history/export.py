@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ollama_tui.core.events import ServerStats
-from ollama_tui.core.format import rate, seconds
+from ollama_tui.core.format import ReplyFigures
 from ollama_tui.history.store import DB_NAME, Conversation, History, MessageRecord
 
 FORMATS = ("md", "json")
@@ -23,33 +22,11 @@ def _when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
 
 
-def _eval_rate(stats: dict[str, Any] | None) -> float | None:
-    if not stats:
-        return None
-    return ServerStats(
-        eval_count=stats.get("eval_count"), eval_duration=stats.get("eval_duration")
-    ).eval_rate
-
-
 def figures_line(message: MessageRecord) -> str | None:
-    """The reply's figures as the chat shows them under it, or None if it has none:
-    transport · TTFC · TTFT · total · tokens · tok/s · server eval rate."""
+    """The reply's figures as the chat shows them under it, or None if it has none."""
     if message.figures is None and message.stats is None and message.transport is None:
         return None
-    parts = [message.transport or "unknown transport"]
-    figures = message.figures or {}
-    if figures:
-        parts += [
-            f"TTFC {seconds(figures.get('ttfc'))}",
-            f"TTFT {seconds(figures.get('ttft'))}",
-            f"total {seconds(figures.get('total'))}",
-            f"{figures.get('tokens', 0)} tokens",
-            rate(figures.get("tokens_per_s")),
-        ]
-    server = _eval_rate(message.stats)
-    if server is not None:
-        parts.append(f"server {rate(server)}")
-    return " · ".join(parts)
+    return ReplyFigures.stored(message.transport, message.figures, message.stats).text()
 
 
 def _fence(text: str) -> str:

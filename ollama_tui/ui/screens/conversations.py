@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from ollama_tui.core.format import ago
 from ollama_tui.core.sanitize import clean
 from ollama_tui.files import write_private
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
@@ -28,21 +29,6 @@ from ollama_tui.ui.screens.dialogs import ConfirmScreen
 if TYPE_CHECKING:
     from ollama_tui.history.aio import AsyncHistory
     from ollama_tui.history.store import ConversationSummary
-
-
-def ago(then: float, now: float) -> str:
-    """ "just now", "5 min ago", "3 h ago", "2 days ago", or the date."""
-    seconds = max(0.0, now - then)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    if seconds < 7 * 86400:
-        days = int(seconds // 86400)
-        return "1 day ago" if days == 1 else f"{days} days ago"
-    return time.strftime("%Y-%m-%d", time.localtime(then))
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -118,11 +104,13 @@ class ConversationsScreen(ModalScreen[int | None]):
         options.clear_options()
         now = self.clock()
         for item in found:
+            # At least 0: with the clock set back, a write would seem to be in the future.
+            when = ago(max(0.0, now - item.updated_at))
             line = Content.assemble(
                 (f"#{item.id} ", "$text-muted"),
                 (clean(item.title) or "(untitled)", "bold"),
                 ("  " + clean(item.model or ""), "$text-muted"),
-                (f"  {item.message_count} messages · {ago(item.updated_at, now)}", "$text-muted"),
+                (f"  {item.message_count} messages · {when}", "$text-muted"),
             )
             if query and item.snippet:
                 line = Content("\n").join([line, Content.styled(clean(item.snippet), "italic")])

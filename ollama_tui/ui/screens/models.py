@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
 from ollama_tui.core.events import Done, Progress, Stopped, StreamError
+from ollama_tui.core.format import UNKNOWN, human_bytes, human_time
+from ollama_tui.core.models import ModelDetails, ModelInfo
 from ollama_tui.core.protocol import pull_request
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.runner import TERMINAL, LiveStream
@@ -31,55 +33,28 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
-def size(n: Any) -> str:
-    if not isinstance(n, int) or n <= 0:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n:.1f} TB"
+def size(n: int) -> str:
+    # 0 is what the parser gives for a size the server left out: not a real "0 B".
+    return human_bytes(n) if n else UNKNOWN
 
 
-def when(stamp: Any, now: datetime) -> str:
-    """Ollama's RFC 3339 time as "3 days ago" (or "in 4 min" for an expiry)."""
-    if not isinstance(stamp, str):
-        return "—"
-    try:
-        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return clean(stamp)
-    seconds = (now - then).total_seconds()
-    later, seconds = seconds < 0, abs(seconds)
-    steps = ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (1e12, 86400, "d"))
-    for limit, div, unit in steps:
-        if seconds < limit:
-            amount = f"{int(seconds // div)} {unit}"
-            return f"in {amount}" if later else f"{amount} ago"
-    return "—"
-
-
-def details_text(show: Any) -> str:
-    """The parts of `/api/show` a person choosing a model wants, as plain text."""
-    if not isinstance(show, dict):
-        return "No details."
+def details_text(details: ModelDetails) -> str:
+    """`/api/show`'s details as plain text for the side panel."""
     lines = []
-    info = show.get("model_info") if isinstance(show.get("model_info"), dict) else {}
-    context = next((v for k, v in info.items() if k.endswith(".context_length")), None)
-    if context:
-        lines.append(f"Context length: {context}")
-    caps = show.get("capabilities")
-    if isinstance(caps, list):
-        lines.append("Capabilities: " + ", ".join(str(c) for c in caps))
-    for title, key, limit in (("Parameters", "parameters", 12), ("Template", "template", 8)):
-        value = show.get(key)
-        if isinstance(value, str) and value.strip():
+    if details.context_length:
+        lines.append(f"Context length: {details.context_length}")
+    if details.capabilities:
+        lines.append("Capabilities: " + ", ".join(details.capabilities))
+    for title, value, limit in (
+        ("Parameters", details.parameters, 12),
+        ("Template", details.template, 8),
+    ):
+        if value.strip():
             body = value.strip().splitlines()
             more = ["…"] if len(body) > limit else []
             lines += ["", f"{title}:", *body[:limit], *more]
-    licence = show.get("license")
-    if isinstance(licence, str) and licence.strip():
-        lines += ["", "License: " + licence.strip().splitlines()[0]]
+    if details.license.strip():
+        lines += ["", "License: " + details.license.strip().splitlines()[0]]
     return clean("\n".join(lines)) or "No details."
 
 
@@ -137,41 +112,31 @@ class ModelsScreen(Screen[None]):
             self.query_one("#details-text", Static).update(Content(str(error)))
             self.notify(str(error), severity="error", markup=False)
             return
-        loaded = {
-            m.get("name"): m
-            for m in (running.get("models") if isinstance(running, dict) else None) or []
-            if isinstance(m, dict)
-        }
+        loaded = {m.name: m for m in ModelInfo.from_tags(running)}
         now = self.clock()
         table = self.query_one("#model-table", DataTable)
         table.clear()
         self.names = []
-        models = tags.get("models") if isinstance(tags, dict) else None
-        for entry in models if isinstance(models, list) else []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-                continue
-            name = entry["name"]
-            details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-            run = loaded.get(name)
+        for model in ModelInfo.from_tags(tags):
+            run = loaded.get(model.name)
             in_memory = (
-                f"{size(run.get('size_vram') or run.get('size'))}, "
-                f"expires {when(run.get('expires_at'), now)}"
+                f"{size(run.size_vram or run.size)}, until {human_time(run.expires_at, now)}"
                 if run
                 else ""
             )
             cells = (
-                name,
-                size(entry.get("size")),
-                str(details.get("family") or ""),
-                str(details.get("parameter_size") or ""),
-                str(details.get("quantization_level") or ""),
-                when(entry.get("modified_at"), now),
+                model.name,
+                size(model.size),
+                model.family,
+                model.parameter_size,
+                model.quantization,
+                human_time(model.modified_at, now),
                 in_memory,
             )
             # Text, not str: a DataTable reads a str cell as markup, and names come
             # from the server.
-            table.add_row(*(Text(clean(cell)) for cell in cells), key=name)
-            self.names.append(name)
+            table.add_row(*(Text(clean(cell)) for cell in cells), key=model.name)
+            self.names.append(model.name)
         if not self.names:
             self.query_one("#details-text", Static).update(
                 Content("No models installed. Type a name below to pull one, e.g. llama3.2")
@@ -191,7 +156,7 @@ class ModelsScreen(Screen[None]):
         except ApiError as error:
             text = str(error)
         else:
-            text = f"{clean(name)}\n\n{details_text(show)}"
+            text = f"{clean(name)}\n\n{details_text(ModelDetails.from_show(show))}"
         self.query_one("#details-text", Static).update(Content(text))
 
     @on(DataTable.RowSelected, "#model-table")
@@ -271,7 +236,7 @@ class ModelsScreen(Screen[None]):
                 bar = ProgressBar(total=event.total, show_eta=False)
                 self.bars[event.digest] = bar
                 short = event.digest.removeprefix("sha256:")[:12]
-                label = Label(Content(f"{clean(short)} {size(event.total):>9}"))
+                label = Label(Content(f"{clean(short)} {human_bytes(event.total):>9}"))
                 row = Horizontal(label, bar, classes="layer")
                 await self.query_one("#pull-progress", Vertical).mount(row)
             bar.update(total=event.total, progress=event.completed or 0)
