@@ -14,6 +14,7 @@ import platformdirs
 import pytest
 
 from ollama_tui import config as cfg
+from ollama_tui.cli.parser import CHOICES
 from ollama_tui.config import DEFAULT, ConfigError, Settings, Source, resolve, save_choices
 from ollama_tui.transports import TRANSPORT_NAMES
 
@@ -121,7 +122,21 @@ def test_every_builtin_theme_is_accepted() -> None:
     from textual.theme import BUILTIN_THEMES
 
     for name in BUILTIN_THEMES:
-        assert cfg.check_theme(name) == name
+        env = {"OLLAMA_TUI_THEME": name}
+        assert resolve({}, env, None, choices=CHOICES).settings.theme == name
+
+
+def test_which_themes_exist_is_asked_only_when_a_theme_is_set() -> None:
+    asked: list[str] = []
+
+    def names() -> list[str]:
+        asked.append("themes")
+        return ["nord"]
+
+    resolve({}, {}, 'model = "m"\n', FILE, {"theme": names})
+    assert asked == []
+    resolved = resolve({}, {}, 'theme = "neon"\n', FILE, {"theme": names})
+    assert asked == ["themes"] and resolved.settings.theme == "textual-dark"
 
 
 def test_broken_toml_names_file_and_line_and_defaults_stay() -> None:
@@ -154,7 +169,7 @@ def test_broken_toml_names_file_and_line_and_defaults_stay() -> None:
 )
 def test_a_wrong_value_is_named_and_ignored(line: str, key: str, problem: str) -> None:
     text = f'# comment\nmodel = "kept"\n{line}\n' if key != "model" else f"# c\n\n{line}\n"
-    resolved = resolve({}, {}, text, FILE)
+    resolved = resolve({}, {}, text, FILE, CHOICES)
     [warning] = resolved.warnings
     assert warning.startswith(f"{FILE}:3: {key}: {problem}")
     assert warning.endswith("; ignored")
@@ -346,7 +361,7 @@ def test_save_writes_through_a_symlink(tmp_path: Path) -> None:
 def test_save_refuses_what_it_cannot_save_safely(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     with pytest.raises(ValueError, match="expected one of"):
-        save_choices(path, theme="neon")
+        save_choices(path, transport="curl")
     with pytest.raises(ValueError, match="cannot save 'read_timeout'"):
         save_choices(path, read_timeout="3")
     assert not path.exists()

@@ -32,6 +32,7 @@ from ollama_tui.cli.commands import (
 )
 from ollama_tui.cli.listing import fetch, format_models, models
 from ollama_tui.cli.parser import (
+    CHOICES,
     FAULTS,
     Parser,
     add_connection_arguments,
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench" and not args.print_config:
             return bench(args)
         try:
-            resolved = cfg.load(flags(args), os.environ, args.config)
+            resolved = cfg.load(flags(args), os.environ, args.config, CHOICES)
         except cfg.ConfigError as exc:
             return fail(str(exc))
         for warning in resolved.warnings:

@@ -20,13 +20,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def theme_names() -> list[str]:
+    # Only when a theme is set: it imports Textual (~0.15 s), which `models` never needs.
+    from ollama_tui.ui.themes import theme_names
+
+    return theme_names()
+
+
+CHOICES: cfg.Choices = {"theme": theme_names}
+"""Values only a front end knows: checked in flags, the environment and the file."""
+
+
 def flag_type(field: str) -> Callable[[str], Any]:
     """An argparse `type` that checks a flag as the config file's key is checked."""
     key = cfg.BY_FIELD[field]
 
     def parse(text: str) -> Any:
         try:
-            return key.parse(text)
+            return cfg.allowed(key, key.parse(text), CHOICES)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -44,7 +44,17 @@ from ollama_tui.config.keys import (
     default_data_dir,
     from_text,
 )
-from ollama_tui.config.resolving import DEFAULT, ConfigError, Resolved, Source, key_line, resolve
+from ollama_tui.config.resolving import (
+    DEFAULT,
+    Choices,
+    ConfigError,
+    Resolved,
+    Source,
+    allowed,
+    checked,
+    key_line,
+    resolve,
+)
 from ollama_tui.config.show import format_settings, show_value
 
 __all__ = [
@@ -60,12 +70,14 @@ __all__ = [
     "SAVABLE",
     "TABLES",
     "TRANSPORTS",
+    "Choices",
     "ConfigError",
     "Key",
     "Kind",
     "Resolved",
     "Settings",
     "Source",
+    "allowed",
     "check_host",
     "check_model",
     "check_non_negative",
@@ -74,6 +86,7 @@ __all__ = [
     "check_think",
     "check_timeout",
     "check_transport",
+    "checked",
     "default_config_path",
     "default_data_dir",
     "format_settings",

@@ -16,13 +16,14 @@ from ollama_tui.config.keys import (
     SAVABLE,
     default_config_path,
 )
-from ollama_tui.config.resolving import DEFAULT, Resolved, Source, resolve
+from ollama_tui.config.resolving import DEFAULT, Choices, Resolved, Source, resolve
 
 
 def load(
     flags: Mapping[str, object],
     env: Mapping[str, str] | None = None,
     config: str | Path | None = None,
+    choices: Choices | None = None,
 ) -> Resolved:
     """Find the file (`config`, the --config flag, beats $OLLAMA_TUI_CONFIG, which beats
     the default path), read it, and `resolve` everything."""
@@ -46,7 +47,7 @@ def load(
         problem = f"{path}: not UTF-8 text; the file is ignored"
     except OSError as exc:
         problem = f"{path}: cannot read it ({exc.strerror or exc}); the file is ignored"
-    resolved = resolve(flags, env, text, path)
+    resolved = resolve(flags, env, text, path, choices)
     warnings = (problem, *resolved.warnings) if problem else resolved.warnings
     return Resolved(
         resolved.settings,

@@ -7,12 +7,29 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ollama_tui.config.keys import BY_NAME, KEYS, TABLES, Settings, describe
+from ollama_tui.config.keys import BY_NAME, KEYS, TABLES, Key, Settings, describe
+
+Choices = Mapping[str, Callable[[], Collection[str]]]
+"""Field → the values the front end allows, for settings whose valid values only it
+knows (the theme names are Textual's); asked only when that setting is set."""
+
+
+def checked(key: Key, value: object, choices: Choices | None = None) -> Any:
+    """`value` as `key` takes it, and one the front end allows (ValueError if not)."""
+    return allowed(key, key.check(value), choices)
+
+
+def allowed(key: Key, value: Any, choices: Choices | None) -> Any:
+    """`value` (already checked), if the front end allows it (ValueError if not)."""
+    names = choices.get(key.field) if choices else None
+    if names is not None and value not in (known := names()):
+        raise ValueError(f"expected one of {', '.join(sorted(known))}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +67,7 @@ def resolve(
     env: Mapping[str, str],
     text: str | None,
     path: Path | None = None,
+    choices: Choices | None = None,
 ) -> Resolved:
     """Every setting from `flags` (by field name; None: not given), `env`, then the file.
 
@@ -59,7 +77,7 @@ def resolve(
     """
     where = str(path) if path else "config file"
     warnings: list[str] = []
-    from_file = _read_file(text, where, path, warnings) if text is not None else {}
+    from_file = _read_file(text, where, path, warnings, choices) if text is not None else {}
     defaults = Settings()
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
@@ -68,7 +86,7 @@ def resolve(
         raw_env = env.get(key.env, "").strip()
         if flag_value is not None:
             try:
-                values[key.field] = key.check(flag_value)
+                values[key.field] = checked(key, flag_value, choices)
             except ValueError as exc:
                 raise ConfigError(f"{key.flag}: {exc}") from None
             negated = key.kind == "bool" and values[key.field] is False
@@ -79,7 +97,7 @@ def resolve(
         # An empty variable counts as unset, as the official client treats OLLAMA_HOST.
         if raw_env:
             try:
-                values[key.field] = key.parse(raw_env)
+                values[key.field] = allowed(key, key.parse(raw_env), choices)
             except ValueError as exc:
                 warnings.append(f"{key.env}={raw_env!r}: {exc}; ignored")
             else:
@@ -94,7 +112,9 @@ def resolve(
     return Resolved(Settings(**values), sources, tuple(warnings), path)
 
 
-def _read_file(text: str, where: str, path: Path | None, warnings: list[str]) -> dict[str, Any]:
+def _read_file(
+    text: str, where: str, path: Path | None, warnings: list[str], choices: Choices | None
+) -> dict[str, Any]:
     """The file's valid values by field name; everything else becomes a warning."""
     try:
         document = tomllib.loads(text)
@@ -110,9 +130,9 @@ def _read_file(text: str, where: str, path: Path | None, warnings: list[str]) ->
     for name, value in document.items():
         if name in TABLES and isinstance(value, dict):
             for sub, sub_value in value.items():
-                _take(f"{name}.{sub}", sub_value, text, where, path, values, warnings)
+                _take(f"{name}.{sub}", sub_value, text, where, path, values, warnings, choices)
         else:
-            _take(name, value, text, where, path, values, warnings)
+            _take(name, value, text, where, path, values, warnings, choices)
     return values
 
 
@@ -124,6 +144,7 @@ def _take(
     path: Path | None,
     values: dict[str, Any],
     warnings: list[str],
+    choices: Choices | None,
 ) -> None:
     line = key_line(text, name)
     at = f"{where}:{line}" if line else where
@@ -138,13 +159,13 @@ def _take(
             warnings.append(f"{at}: unknown key {name!r}{also}; ignored")
         return
     try:
-        checked = key.check(value)
+        taken = checked(key, value, choices)
     except ValueError as exc:
         warnings.append(f"{at}: {name}: {exc}; ignored")
         return
-    if isinstance(checked, Path) and not checked.is_absolute() and path is not None:
-        checked = path.parent / checked  # relative to the file, not to wherever it runs
-    values[key.field] = checked
+    if isinstance(taken, Path) and not taken.is_absolute() and path is not None:
+        taken = path.parent / taken  # relative to the file, not to wherever it runs
+    values[key.field] = taken
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
