@@ -44,7 +44,7 @@ async def collect(
         assert isinstance(transport, SyncTransport)
 
         def run_sync() -> None:
-            with closing(transport.stream(request, cancel)) as stream:  # type: ignore[type-var]
+            with closing(transport.stream(request, cancel)) as stream:
                 for event in stream:
                     seen(event)
 

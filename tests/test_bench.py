@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def bench(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 
 
 def check_rows(
-    data: dict, clients: list[str], levels: list[int], stage: str = SWEEP, least: int = 2
+    data: dict[str, Any], clients: list[str], levels: list[int], stage: str = SWEEP, least: int = 2
 ) -> None:
     rows = {(row["client"], row["level"]): row for row in data["rows"] if row["stage"] == stage}
     assert set(rows) == {(c, level) for c in clients for level in levels}

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -648,7 +648,8 @@ def open_unprivileged(data_dir: Path) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     if done.stdout.startswith("SKIP"):
         pytest.skip(done.stdout.strip())
-    return json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def test_a_read_only_file_gives_a_fresh_one_beside_it(data_dir: Path) -> None:
@@ -830,15 +831,17 @@ def threads_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     ):  # fmt: skip
         original = getattr(History, name)
         if name == "open":
-            wrapped: Callable[..., Any] = classmethod(
-                lambda cls, *a, _o=original, **k: (
-                    seen.append(("open", threading.get_ident())),
-                    _o.__func__(cls, *a, **k),
-                )[1]
-            )
+
+            def opened(cls: Any, /, *a: Any, _o: Any = original, **k: Any) -> Any:
+                seen.append(("open", threading.get_ident()))
+                return _o.__func__(cls, *a, **k)
+
+            wrapped: Any = classmethod(opened)
         else:
 
-            def wrapped(self: History, *a: Any, _o: Any = original, _n: str = name, **k: Any):  # type: ignore[misc]
+            def wrapped(
+                self: History, *a: Any, _o: Any = original, _n: str = name, **k: Any
+            ) -> Any:
                 seen.append((_n, threading.get_ident()))
                 return _o(self, *a, **k)
 

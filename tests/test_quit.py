@@ -93,7 +93,7 @@ class AppOnPty:
     def _pump(self, timeout: float) -> None:
         """Read what the app drew and notice its exit, waiting at most `timeout`."""
         reading = self.fd is not None and not self.eof
-        watched = [self.fd, self.pidfd] if reading else [self.pidfd]
+        watched = [self.fd, self.pidfd] if self.fd is not None and reading else [self.pidfd]
         ready = select.select(watched, [], [], max(0.0, timeout))[0]
         if self.fd in ready:
             self._read()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 
 import pytest
 
@@ -122,7 +122,7 @@ class Broken(AsyncTransport):
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         raise RuntimeError("a bug")
         yield  # an async generator
 

@@ -6,12 +6,13 @@ import itertools
 import json
 import stat
 from pathlib import Path
+from typing import cast
 
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Input, Label, Markdown, Static, TextArea
-from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
+from textual.widgets.markdown import MarkdownFence
 
 from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.demo import DemoServer, Fault
@@ -22,6 +23,7 @@ from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     FoldedFence,
     FoldedParagraphs,
+    MarkdownParagraph,
     Notice,
     UserMessage,
 )
@@ -391,7 +393,7 @@ async def test_read_timeout_names_the_timeout_and_keeps_the_text(server: DemoSer
 
 
 async def test_no_models_installed_says_how_to_pull_one(server: DemoServer) -> None:
-    for name in [m["name"] for m in server_models(server)]:
+    for name in [str(m["name"]) for m in server_models(server)]:
         delete_model(server, name)
     app = make_app(server, model=None)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -577,7 +579,10 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: Dem
         message = await send_and_wait(pilot, app, "code")
         assert message.text == reply
         # Finished parts are folded into plain widgets; the last part is still a fence.
-        fences = list(message.query("MarkdownFence, FoldedFence"))
+        fences = [
+            cast(MarkdownFence | FoldedFence, f)
+            for f in message.query("MarkdownFence, FoldedFence")
+        ]
         assert len(fences) >= 3
         assert any(isinstance(f, FoldedFence) for f in fences)
         assert isinstance(fences[-1], MarkdownFence)
@@ -589,7 +594,7 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: Dem
             assert upper.has_class("continues") and lower.has_class("continued")
             assert upper.region.bottom == lower.region.y
         # ... set off from the text around it, code indented, as an uncut block is.
-        here, done = [p for p in message.query(MarkdownParagraph) if p not in fences]
+        here, done = list(message.query(MarkdownParagraph))
         assert fences[0].region.y == here.region.bottom + 1
         assert done.region.y == fences[-1].region.bottom + 1
         text_x = {code_x(f) for f in fences}
@@ -608,7 +613,7 @@ async def test_a_giant_paragraph_is_cut_at_sentences_and_reads_as_one(server: De
         assert message.text == reply
         parts = list(message.query("FoldedParagraphs, MarkdownParagraph"))
         assert len(parts) >= 4
-        texts = [str(p.content if isinstance(p, FoldedParagraphs) else p._content) for p in parts]
+        texts = [str(cast(Static, p).content) for p in parts]
         # Cut only after a sentence, with no code span or emphasis left open.
         assert all(t.rstrip().endswith(".") for t in texts)
         plain = " ".join(t.strip() for t in texts)

@@ -198,5 +198,5 @@ async def test_the_compare_streams_run_in_a_worker_that_ends_with_the_app(
         assert all(o.ok for o in screen.outcomes)
         # Read in the worker, not on the app's threads: the chat's runner never made them
         # (its own is the app's default transport, for /api/tags).
-        assert list(app.runner._transports) == ["httpx-async"]  # type: ignore[attr-defined]
+        assert list(app.runner._transports) == ["httpx-async"]
     assert process.poll() == 0, "the worker ended with the app"

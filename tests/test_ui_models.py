@@ -12,7 +12,7 @@ from tests.uitools import make_app, server_models, wait_until
 
 
 def names(server: DemoServer) -> list[str]:
-    return [m["name"] for m in server_models(server)]
+    return [str(m["name"]) for m in server_models(server)]
 
 
 async def open_models(pilot, app) -> ModelsScreen:  # type: ignore[no-untyped-def]

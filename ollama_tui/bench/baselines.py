@@ -181,5 +181,11 @@ class BareAiohttp:
         await self.session.close()
 
 
-SYNC_BASELINES = {"requests": BareRequests, "httpx-sync": BareHttpxSync}
-ASYNC_BASELINES = {"httpx-async": BareHttpxAsync, "aiohttp": BareAiohttp}
+SYNC_BASELINES: dict[str, type[BareRequests] | type[BareHttpxSync]] = {
+    "requests": BareRequests,
+    "httpx-sync": BareHttpxSync,
+}
+ASYNC_BASELINES: dict[str, type[BareHttpxAsync] | type[BareAiohttp]] = {
+    "httpx-async": BareHttpxAsync,
+    "aiohttp": BareAiohttp,
+}

@@ -110,7 +110,7 @@ def build_chart(
         plt.xticks(levels, [str(level) for level in levels])
         if index == len(PANELS):
             plt.xlabel("concurrent streams")
-    text = plt.build()
+    text: str = plt.build()
     _reset(plt)
     return text if color else plt.uncolorize(text)
 

@@ -46,7 +46,7 @@ class ProjectSync:
     def one(self, request: Request) -> StreamSample:
         # A transport must never raise; if one does, the harness counts it as an error.
         terminal: StreamEvent | None = None
-        with closing(self.transport.stream(request)) as events:  # type: ignore[type-var]
+        with closing(self.transport.stream(request)) as events:
             for event in events:
                 terminal = event
         return sample_of(terminal)
@@ -63,7 +63,7 @@ class ProjectAsync:
 
     async def one(self, request: Request) -> StreamSample:
         terminal: StreamEvent | None = None
-        async with aclosing(self.transport.astream(request)) as events:  # type: ignore[type-var]
+        async with aclosing(self.transport.astream(request)) as events:
             async for event in events:
                 terminal = event
         return sample_of(terminal)

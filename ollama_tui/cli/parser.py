@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument(
         "--ui", action="store_true", help="measure the chat UI's streaming instead of the wire"
     )
-    add_ui_bench_arguments(ui)  # type: ignore[arg-type]
+    add_ui_bench_arguments(ui)
 
     models = commands.add_parser(
         "models",

@@ -122,7 +122,8 @@ class SchemaError(Exception):
 
 
 def version_of(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
 
 
 def check(conn: sqlite3.Connection) -> int:

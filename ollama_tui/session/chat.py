@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ollama_tui.core.chat_settings import ChatSettings
 from ollama_tui.core.events import Done
-from ollama_tui.core.protocol import ChatMessage, Request, Think, chat_request
+from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
 from ollama_tui.session.recorder import Recorder
 from ollama_tui.session.reply import Reply
@@ -168,7 +168,6 @@ class ChatSession:
         if self.recorder is not None:
             self.recorder.continue_conversation(kept.id, kept.settings, kept.model, kept.transport)
         shown = [m for m in kept.messages if not m.superseded]
-        self.conversation.load(
-            (Kept(m.role, m.content, m.thinking, m.id) for m in shown),
-            settings,  # type: ignore[arg-type]
-        )
+        # The history keeps only the roles a chat has (history.records.ROLES).
+        kept_messages = (Kept(cast(Role, m.role), m.content, m.thinking, m.id) for m in shown)
+        self.conversation.load(kept_messages, settings)

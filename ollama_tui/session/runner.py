@@ -49,7 +49,7 @@ TERMINAL = (Done, StreamError, Stopped)
 TIMED = (*TERMINAL, FirstChunk, ContentDelta, ThinkingDelta)
 """Events that carry the decoder's figures."""
 End = Done | StreamError | Stopped
-Notify = Callable[["LiveStream"], None]
+Notify = Callable[["LiveStream"], object]
 TransportFactory = Callable[[str, ConnectionSettings], Transport]
 
 _ids = itertools.count(1)
@@ -240,7 +240,7 @@ class StreamRunner:
         try:
             # Iterated past the end event: the transport then reads the end of the body,
             # and the connection goes back to the pool.
-            with closing(transport.stream(stream.request, stream.token)) as events:  # type: ignore[type-var]
+            with closing(transport.stream(stream.request, stream.token)) as events:
                 for event in events:
                     self._deliver(stream, event)
         except Exception as error:  # a bug must reach the screen, not vanish in a thread
@@ -250,7 +250,7 @@ class StreamRunner:
 
     async def _read_async(self, transport: AsyncTransport, stream: LiveStream) -> None:
         try:
-            async with aclosing(transport.astream(stream.request, stream.token)) as events:  # type: ignore[type-var]
+            async with aclosing(transport.astream(stream.request, stream.token)) as events:
                 async for event in events:
                     self._deliver(stream, event)
         except Exception as error:  # a bug must reach the screen, not vanish in a task

@@ -24,11 +24,13 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.protocol import Request
 from ollama_tui.session.runner import TERMINAL, LiveStream, StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.transports.errors import ApiError
@@ -51,20 +53,26 @@ class Worker:
     def handle(self, message: tuple[Any, ...]) -> bool:
         """Act on one message; False once told to close."""
         match message:
-            case ("start", int(key), str(transport), request, bool(smooth)):
-                stream = self.runner.start(transport, request, smooth=smooth)
-                self.streams[key] = stream
+            case ("start", int(key), str(transport), Request() as request, bool(smooth)):
+                started = self.runner.start(transport, request, smooth=smooth)
+                self.streams[key] = started
                 # Heard by the sender thread: what waits goes out as one message.
-                stream.listen(lambda _, key=key: self._due.put(key))
+                started.listen(self._due_later(key))
             case ("stop", int(key)):
-                if (stream := self.streams.get(key)) is not None:
-                    stream.stop()
+                if (running := self.streams.get(key)) is not None:
+                    running.stop()
             case ("call", int(key), str(method), str(path), body, str(transport)):
                 done = self.runner.call_future(method, path, body, transport)
-                done.add_done_callback(lambda f, key=key: self._answer(key, f))
+                done.add_done_callback(self._answer_later(key))
             case ("close",):
                 return False
         return True
+
+    def _due_later(self, key: int) -> Callable[[LiveStream], None]:
+        return lambda _: self._due.put(key)
+
+    def _answer_later(self, key: int) -> Callable[[Future[Any]], None]:
+        return lambda done: self._answer(key, done)
 
     def _send_due(self) -> None:
         while (key := self._due.get()) is not None:

@@ -19,6 +19,7 @@ from typing import Any
 import httpcore
 import urllib3.connection
 import urllib3.connectionpool
+import urllib3.response
 
 from ollama_tui.transports.cancel import CancelToken, shutdown_socket
 
@@ -49,20 +50,23 @@ class _WakeableResponse:
 
     sock: socket.socket | None
 
-    def getresponse(self) -> urllib3.connection.BaseHTTPResponse:
+    def getresponse(self) -> urllib3.response.HTTPResponse:
         undo = _watch(self.sock)
         try:
-            return super().getresponse()  # type: ignore[misc, no-any-return]
+            response: urllib3.response.HTTPResponse = super().getresponse()  # type: ignore[misc]
+            return response
         finally:
             if undo is not None:
                 undo()
 
 
-class _HTTPConnection(_WakeableResponse, urllib3.connection.HTTPConnection):
+# urllib3 overrides http.client's getresponse with another return type (its own
+# "type: ignore[override]"); the mixin keeps urllib3's.
+class _HTTPConnection(_WakeableResponse, urllib3.connection.HTTPConnection):  # type: ignore[misc]
     pass
 
 
-class _HTTPSConnection(_WakeableResponse, urllib3.connection.HTTPSConnection):
+class _HTTPSConnection(_WakeableResponse, urllib3.connection.HTTPSConnection):  # type: ignore[misc]
     pass
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import aiohttp
@@ -84,7 +84,7 @@ class AiohttpTransport(AsyncTransport):
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         settings = self.settings
         url = settings.url(request.path)
         session = self._get_session()

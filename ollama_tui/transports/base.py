@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import Any, ClassVar
 
 from ollama_tui.core.connection import ConnectionSettings
@@ -41,7 +41,9 @@ class SyncTransport(ABC):
         self.settings = settings
 
     @abstractmethod
-    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> Generator[StreamEvent, None, None]:
         """Send `request` and yield its events; the last one is terminal."""
 
     @abstractmethod
@@ -71,7 +73,7 @@ class AsyncTransport(ABC):
     @abstractmethod
     def astream(
         self, request: Request, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Send `request` and yield its events; the last one is terminal."""
 
     @abstractmethod

@@ -25,7 +25,7 @@ class CancelToken:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
+        self._callbacks: list[Callable[[], object]] = []
 
     @property
     def cancelled(self) -> bool:
@@ -40,7 +40,7 @@ class CancelToken:
         for callback in callbacks:
             callback()
 
-    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+    def on_cancel(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Run `callback` on cancel (at once if already cancelled); returns an undo."""
         with self._lock:
             if not self._event.is_set():
@@ -49,7 +49,7 @@ class CancelToken:
         callback()
         return lambda: None
 
-    def _forget(self, callback: Callable[[], None]) -> None:
+    def _forget(self, callback: Callable[[], object]) -> None:
         # Already run and removed by `cancel`: nothing left to undo.
         with self._lock, contextlib.suppress(ValueError):
             self._callbacks.remove(callback)

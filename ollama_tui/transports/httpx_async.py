@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -40,7 +40,7 @@ class HttpxAsyncTransport(AsyncTransport):
 
     async def astream(
         self, request: Request, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import httpx
@@ -53,7 +53,9 @@ class HttpxSyncTransport(SyncTransport):
             raise api_failure(classify(exc), settings) from exc
         return api_result(reply_of(response, response.content), settings.base_url)
 
-    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> Generator[StreamEvent, None, None]:
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import requests
@@ -85,7 +85,9 @@ class RequestsTransport(SyncTransport):
             raise api_failure(classify(exc), settings) from exc
         return api_result(reply, settings.base_url)
 
-    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, request: Request, cancel: CancelToken | None = None
+    ) -> Generator[StreamEvent, None, None]:
         settings = self.settings
         url = settings.url(request.path)
         clock = settings.clock

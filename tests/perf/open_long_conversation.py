@@ -18,7 +18,7 @@ CODE = "```python\n" + "\n".join(f"def f{i}(x):\n    return x * {i}" for i in ra
 REPLY = "\n\n".join([PARA, CODE, PARA, "| a | b |\n|---|---|\n| 1 | 2 |", PARA] * 5)
 
 
-async def main():
+async def main() -> None:
     d = Path(tempfile.mkdtemp())
     h, _ = History.open(d)
     c = h.create_conversation(title="long", model="demo", transport="aiohttp")
@@ -34,7 +34,9 @@ async def main():
         app.data_dir = d
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.recorder.on and bool(app.models))
-            conv = await app.recorder.history.load(c)
+            history = app.recorder.history
+            assert history is not None
+            conv = await history.load(c)
             t = time.perf_counter()
             task = asyncio.create_task(app.chat.show_conversation(conv))
             await wait_until(

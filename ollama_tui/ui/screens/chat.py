@@ -20,6 +20,7 @@ from textual.widgets import Footer, Label, Markdown, Select, Static
 
 from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
+from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import End
@@ -41,7 +42,12 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
-THINK_LABEL = {None: "model default", True: "on", False: "off"}
+def think_label(think: Think | None) -> str:
+    if isinstance(think, str):
+        return think  # a level: low, medium, high
+    return {None: "model default", True: "on", False: "off"}[think]
+
+
 RECENT = 6
 """Messages of a reopened conversation shown before the older ones are mounted."""
 
@@ -160,7 +166,7 @@ class ChatScreen(Screen[None]):
         model = clean(app.model or "no model")
         self.query_one("#header", Static).update(Content(f"ollama-tui · {model} · {app.where}"))
         self.query_one("#think-flag", Static).update(
-            Content(f"think: {THINK_LABEL[app.think]}  ^F")
+            Content(f"think: {think_label(app.think)}  ^F")
         )
         status = self.query_one(StatusBar)
         status.transport = app.transport
@@ -411,9 +417,10 @@ class ChatScreen(Screen[None]):
 
     def action_toggle_think(self) -> None:
         # Unset (the model decides) → on → off → unset.
-        self.ollama.think = {None: True, True: False, False: None}[self.ollama.think]
+        think = self.ollama.think
+        self.ollama.think = True if think is None else False if think is True else None
         self.refresh_labels()
-        self.notify(f"Thinking: {THINK_LABEL[self.ollama.think]} for the next request.")
+        self.notify(f"Thinking: {think_label(self.ollama.think)} for the next request.")
 
     def action_pick_model(self) -> None:
         self.ollama.action_pick_model()

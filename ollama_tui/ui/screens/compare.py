@@ -110,7 +110,9 @@ class CompareScreen(Screen[None]):
             yield Button("Run", id="compare-run", compact=True, variant="primary")
         yield Static(PARALLEL_NOTE, id="compare-note", markup=False)
         yield Horizontal(id="compare-columns")
-        table = DataTable(id="compare-summary", cursor_type="none", zebra_stripes=True)
+        table: DataTable[str] = DataTable(
+            id="compare-summary", cursor_type="none", zebra_stripes=True
+        )
         table.display = False
         yield table
         yield Footer()

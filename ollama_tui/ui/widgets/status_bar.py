@@ -59,8 +59,10 @@ class StatusBar(Widget):
     figures: reactive[Figures] = reactive(Figures, always_update=True)
     now: reactive[float] = reactive(0.0)
 
-    def __init__(self, clock: Callable[[], float], **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, clock: Callable[[], float], *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.clock = clock
         self._ticker: Timer | None = None
         self._live: Callable[[], StreamTiming] | None = None
