@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, Select, Static
@@ -35,10 +35,10 @@ from ollama_tui.ui.widgets.chat_message import (
 )
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, StatusBar
+from ollama_tui.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import Conversation as KeptConversation
-    from ollama_tui.history.store import MessageRecord
     from ollama_tui.ui.app import OllamaApp
 
 
@@ -46,10 +46,6 @@ def think_label(think: Think | None) -> str:
     if isinstance(think, str):
         return think  # a level: low, medium, high
     return {None: "model default", True: "on", False: "off"}[think]
-
-
-RECENT = 6
-"""Messages of a reopened conversation shown before the older ones are mounted."""
 
 
 class ChatScreen(Screen[None]):
@@ -146,16 +142,18 @@ class ChatScreen(Screen[None]):
                 compact=True,
             )
             yield Static(id="think-flag", markup=False)
-        yield VerticalScroll(id="transcript")
+        yield Transcript(id="transcript")
         yield Static(id="below", markup=False)
         yield PromptInput(id="prompt")
         yield StatusBar(self.ollama.clock, id="status")
         yield Footer()
 
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
     def on_mount(self) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.anchor()
-        self.watch(transcript, "scroll_y", lambda _: self.show_below(), init=False)
+        self.watch(self.transcript, "scroll_y", lambda _: self.show_below(), init=False)
         self.query_one("#below").display = False
         self.refresh_labels()
 
@@ -214,13 +212,12 @@ class ChatScreen(Screen[None]):
         view = AssistantMessage(reply.transport, reply.model)
         self.views[turn] = view
         self.query_one(StatusBar).begin(reply.transport, lambda: reply.timing)
-        await self.query_one("#transcript", VerticalScroll).mount(view)
+        await self.transcript.mount(view)
         # Listening only now that the view is composed (what arrived meanwhile waits).
         reply.stream.listen(tell(self))
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.mount(widget)
+        self.transcript.mount(widget)
 
     # ------------------------------------------------------------------ receiving
 
@@ -261,18 +258,14 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ scrolling
 
     def show_below(self) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
-        # Textual keeps no public flag for "the user scrolled away from the anchor".
-        away = self.turn is not None and getattr(transcript, "_anchor_released", False)
+        away = self.turn is not None and self.transcript.away
         below = self.query_one("#below", Static)
         if away and not below.display:
             below.update(Content("↓ new text below — Ctrl+↓ to follow"))
         below.display = away
 
     def action_follow(self) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.scroll_end(animate=False)
-        transcript.anchor()
+        self.transcript.follow()
         self.query_one("#below").display = False
 
     # ------------------------------------------------------------------ actions
@@ -328,12 +321,7 @@ class ChatScreen(Screen[None]):
         if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return
-        transcript = self.query_one("#transcript", VerticalScroll)
-        questions = list(transcript.query(UserMessage))
-        if questions:
-            children = list(transcript.children)
-            for widget in children[children.index(questions[-1]) :]:
-                widget.remove()
+        if self.transcript.take_back_last_exchange():
             self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         prompt = self.query_one(PromptInput)
         prompt.load_text(text)
@@ -349,7 +337,7 @@ class ChatScreen(Screen[None]):
         self.session.new_chat()
         self.views.clear()
         self.questions.clear()
-        self.query_one("#transcript", VerticalScroll).remove_children()
+        self.transcript.remove_children()
         self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
@@ -359,44 +347,8 @@ class ChatScreen(Screen[None]):
         self.action_new_chat()
         self.session.continue_kept(conversation)
         self.refresh_labels()
-        widgets: list[Static | AssistantMessage] = []
-        replies: list[tuple[AssistantMessage, MessageRecord]] = []
-        for record in conversation.messages:
-            if record.superseded:
-                continue
-            if record.role == "assistant":
-                widget = AssistantMessage(record.transport or "", record.model or "")
-                replies.append((widget, record))
-                widgets.append(widget)
-            else:
-                widgets.append(UserMessage(record.content))
-        # Newest first: the last few messages (what is on screen) are mounted and
-        # parsed before the older ones are even mounted above them.
-        transcript = self.query_one("#transcript", VerticalScroll)
-        recent, older = widgets[-RECENT:], widgets[:-RECENT]
-        await transcript.mount_all(recent)
-        for widget, record in reversed(replies):
-            if widget in recent:
-                await self._fill(widget, record)
-        if older:
-            await transcript.mount_all(older, before=recent[0])
-            for widget, record in reversed(replies):
-                if widget not in recent:
-                    await self._fill(widget, record)
+        await self.transcript.show_kept([m for m in conversation.messages if not m.superseded])
         self.notify(f"Opened “{clean(conversation.title)}”.", markup=False)
-
-    @staticmethod
-    async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
-        # Imported here: the history's modules cost ~12 ms of every start otherwise.
-        from ollama_tui.history.export import figures_line
-
-        widget.add_thinking(record.thinking or "")
-        await widget.add_content(record.content)
-        footer = figures_line(record) or widget.transport
-        await widget.finish(
-            footer if record.complete else f"incomplete · {footer}",
-            "done" if record.complete else "stopped",
-        )
 
     def action_copy_reply(self) -> None:
         reply = self.session.conversation.last_reply()

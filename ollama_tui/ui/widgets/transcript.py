@@ -1,0 +1,82 @@
+"""The conversation on screen: it follows the newest text until the person scrolls away.
+
+Messages are only appended, removed from the last question on (an edit), or filled
+from a kept conversation, newest first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, UserMessage
+
+if TYPE_CHECKING:
+    from ollama_tui.history.store import MessageRecord
+
+RECENT = 6
+"""Messages of a reopened conversation shown before the older ones are mounted."""
+
+
+class Transcript(VerticalScroll):
+    def on_mount(self) -> None:
+        self.anchor()
+
+    @property
+    def away(self) -> bool:
+        """The person scrolled up, away from the newest text."""
+        # Textual (8.2.8) keeps no public flag for a released anchor; False if it goes.
+        return bool(getattr(self, "_anchor_released", False))
+
+    def follow(self) -> None:
+        """Jump to the newest text and follow it again."""
+        self.scroll_end(animate=False)
+        self.anchor()
+
+    def take_back_last_exchange(self) -> bool:
+        """Remove the last question and everything after it; False if there is none."""
+        questions = list(self.query(UserMessage))
+        if not questions:
+            return False
+        children = list(self.children)
+        for widget in children[children.index(questions[-1]) :]:
+            widget.remove()
+        return True
+
+    async def show_kept(self, messages: list[MessageRecord]) -> None:
+        """A kept conversation's messages, the last few (what is on screen) mounted and
+        parsed before the older ones are even mounted above them."""
+        widgets: list[Widget] = []
+        replies: list[tuple[AssistantMessage, MessageRecord]] = []
+        for record in messages:
+            if record.role == "assistant":
+                widget = AssistantMessage(record.transport or "", record.model or "")
+                replies.append((widget, record))
+                widgets.append(widget)
+            else:
+                widgets.append(UserMessage(record.content))
+        recent, older = widgets[-RECENT:], widgets[:-RECENT]
+        await self.mount_all(recent)
+        for widget, record in reversed(replies):
+            if widget in recent:
+                await _fill(widget, record)
+        if older:
+            await self.mount_all(older, before=recent[0])
+            for widget, record in reversed(replies):
+                if widget not in recent:
+                    await _fill(widget, record)
+
+
+async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
+    # Imported here: the history's modules cost ~12 ms of every start otherwise.
+    from ollama_tui.history.export import figures_line
+
+    widget.add_thinking(record.thinking or "")
+    await widget.add_content(record.content)
+    footer = figures_line(record) or widget.transport
+    await widget.finish(
+        footer if record.complete else f"incomplete · {footer}",
+        "done" if record.complete else "stopped",
+    )
