@@ -13,7 +13,6 @@ it across: such settings stay with the in-process runner (`can_run`).
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import concurrent.futures
 import contextlib
@@ -23,14 +22,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import ErrorKind, StreamError
 from ollama_tui.core.protocol import Request
-from ollama_tui.session.runner import TERMINAL, LiveStream, Notify
+from ollama_tui.session.runner import TERMINAL, LiveStream, Notify, Runner
 from ollama_tui.transports.errors import ApiError
 
 WORKER = [sys.executable, "-m", "ollama_tui.session.worker"]
@@ -41,8 +40,9 @@ def can_run(settings: ConnectionSettings) -> bool:
     return settings.clock is time.perf_counter
 
 
-class ProcessRunner:
+class ProcessRunner(Runner):
     def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__()
         self.settings = settings
         self._process: subprocess.Popen[bytes] | None = None
         self._commands: Connection | None = None
@@ -52,7 +52,6 @@ class ProcessRunner:
         self._call_ids = itertools.count(1)
         self._stderr: collections.deque[str] = collections.deque(maxlen=5)
         self._closing = False
-        self.on_start: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ the process
 
@@ -97,10 +96,9 @@ class ProcessRunner:
 
     # ------------------------------------------------------------------ streams
 
-    @property
-    def busy(self) -> bool:
+    def running(self) -> list[LiveStream]:
         with self._lock:
-            return any(s.smooth and not s.ended for s in self._streams.values())
+            return list(self._streams.values())
 
     def start(
         self,
@@ -122,12 +120,6 @@ class ProcessRunner:
         self._send(("start", stream.id, transport, request, smooth))
         return stream
 
-    def stop_all(self) -> None:
-        with self._lock:
-            running = list(self._streams.values())
-        for stream in running:
-            stream.stop()
-
     # ------------------------------------------------------------------ calls
 
     def call_future(
@@ -144,15 +136,6 @@ class ProcessRunner:
             self._calls[key] = done
         self._send(("call", key, method, path, dict(body) if body else None, transport))
         return done
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        transport: str = "httpx-async",
-    ) -> Any:
-        return await asyncio.wrap_future(self.call_future(method, path, body, transport))
 
     # ------------------------------------------------------------------ from the worker
 

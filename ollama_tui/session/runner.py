@@ -19,10 +19,11 @@ import concurrent.futures
 import itertools
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import (
@@ -139,17 +140,44 @@ def _log_end(stream: LiveStream, end: End) -> None:
     )
 
 
-class Runner(Protocol):
-    """What runs streams: `StreamRunner` here, `ProcessRunner` in a worker process."""
+class Runner(ABC):
+    """What runs streams: `StreamRunner` here, `procrunner.ProcessRunner` in a worker
+    process. Streams are started and cancelled from any thread; listeners are called
+    on the thread that read the events."""
 
-    on_start: Callable[[], None]
+    def __init__(self) -> None:
+        self.on_start: Callable[[], None] = lambda: None
+        """Called as each reply starts, on the caller's thread (the UI defers pauses)."""
+
+    @abstractmethod
+    def running(self) -> list[LiveStream]:
+        """The streams still running (a reply's body may be drained after its end)."""
 
     @property
-    def busy(self) -> bool: ...
+    def busy(self) -> bool:
+        """Whether a reply is still streaming (pulls, and drains after the end, aside)."""
+        return any(s.smooth and not s.ended for s in self.running())
 
+    def open(self) -> None:  # noqa: B027 (a hook: nothing to start ahead by default)
+        """Start what can be started ahead (else it starts on first use)."""
+
+    @abstractmethod
     def start(
         self, transport: str, request: Request, notify: Notify | None = None, *, smooth: bool = True
-    ) -> LiveStream: ...
+    ) -> LiveStream:
+        """Send `request` on `transport` and return at once; `notify` (or a listener
+        added later) hears of its events. `smooth`: a reply on screen, not a pull."""
+
+    @abstractmethod
+    def call_future(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        transport: str = "httpx-async",
+    ) -> concurrent.futures.Future[Any]:
+        """A non-streamed request (`/api/tags`, `/api/show`…) off the caller's thread:
+        its JSON, or `ApiError`, in a future."""
 
     async def call(
         self,
@@ -157,22 +185,28 @@ class Runner(Protocol):
         path: str,
         body: Mapping[str, Any] | None = None,
         transport: str = "httpx-async",
-    ) -> Any: ...
+    ) -> Any:
+        """`call_future`, awaited on the caller's loop."""
+        return await asyncio.wrap_future(self.call_future(method, path, body, transport))
 
-    def open(self) -> None: ...
+    def stop_all(self) -> None:
+        """Cancel every stream still running."""
+        for stream in self.running():
+            stream.stop()
 
-    def stop_all(self) -> None: ...
+    @abstractmethod
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every stream and release what runs them."""
 
-    def close(self, timeout: float = 2.0) -> None: ...
 
-
-class StreamRunner:
+class StreamRunner(Runner):
     """Owns one transport per name (each with its connection pool) and runs streams
     and calls on them, off the caller's thread."""
 
     def __init__(
         self, settings: ConnectionSettings, make: TransportFactory = create_transport
     ) -> None:
+        super().__init__()
         self.settings = settings
         self._make = make
         self._transports: dict[str, Transport] = {}
@@ -182,19 +216,12 @@ class StreamRunner:
         self._threads = concurrent.futures.ThreadPoolExecutor(
             STREAM_THREADS, thread_name_prefix="ollama-tui-stream"
         )
-        self.on_start: Callable[[], None] = lambda: None
-        """Called as each reply starts, on the caller's thread (the UI defers pauses)."""
 
     # ------------------------------------------------------------------ state
 
-    def open(self) -> None:
-        """Nothing to start ahead: threads and the network loop start on first use."""
-
-    @property
-    def busy(self) -> bool:
-        """Whether a reply is still streaming (pulls, and drains after the end, aside)."""
+    def running(self) -> list[LiveStream]:
         with self._lock:
-            return any(s.smooth and not s.ended for s in self._running)
+            return list(self._running)
 
     def transport(self, name: str) -> Transport:
         with self._lock:
@@ -212,8 +239,6 @@ class StreamRunner:
         *,
         smooth: bool = True,
     ) -> LiveStream:
-        """Send `request` on `transport` and return at once; `notify` (or a listener
-        added later) hears of its events."""
         stream = LiveStream(transport, request, started=self.settings.clock(), smooth=smooth)
         if notify is not None:
             stream.listen(notify)
@@ -274,13 +299,6 @@ class StreamRunner:
         with self._lock:
             self._running.discard(stream)
 
-    def stop_all(self) -> None:
-        """Cancel every stream still running (replies, and drains after them)."""
-        with self._lock:
-            running = list(self._running)
-        for stream in running:
-            stream.stop()
-
     # ------------------------------------------------------------------ calls
 
     def call_future(
@@ -290,22 +308,10 @@ class StreamRunner:
         body: Mapping[str, Any] | None = None,
         transport: str = "httpx-async",
     ) -> concurrent.futures.Future[Any]:
-        """A non-streamed request (`/api/tags`, `/api/show`…) off the caller's thread:
-        its JSON, or `ApiError`, in a future."""
         chosen = self.transport(transport)
         if isinstance(chosen, AsyncTransport):
             return self._net.submit(chosen.acall(method, path, body))
         return self._threads.submit(chosen.call, method, path, body)
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        transport: str = "httpx-async",
-    ) -> Any:
-        """`call_future`, awaited on the caller's loop."""
-        return await asyncio.wrap_future(self.call_future(method, path, body, transport))
 
     # ------------------------------------------------------------------ closing
 
