@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 
 import pytest
 
@@ -33,6 +33,17 @@ def runner(server: DemoServer) -> Iterator[StreamRunner]:
 def follow(stream: LiveStream, model: str = "demo") -> Reply:
     reply = Reply(stream, model)
     for _ in reply.follow():
+        pass
+    return reply
+
+
+def interrupted(stream: LiveStream, act: Callable[[], object]) -> Reply:
+    """Follow `stream`, `act()` once its first text arrived, then follow it to its end."""
+    reply = Reply(stream, "demo")
+    updates = reply.follow()
+    next(updates)
+    act()
+    for _ in updates:
         pass
     return reply
 
@@ -66,8 +77,9 @@ async def test_a_blocked_caller_loop_does_not_hold_up_an_async_stream(
     """The caller's loop (the UI's) is blocked from the send until the server has sent
     three lines: the first chunk was still timed while it was blocked."""
     server.configure(reply=REPLY, token_rate=200.0)
+    before = len(server.log)
     stream = runner.start(name, ASK)
-    record = server.wait_for_requests(len(server.log) + 1)[-1]
+    record = server.wait_for_requests(before + 1)[-1]
     while record.lines_sent < 3:  # the whole caller loop waits here, blocked
         time.sleep(0.001)
     unblocked = time.perf_counter()
@@ -98,8 +110,9 @@ def test_a_listener_added_late_hears_of_what_already_waits(
     server: DemoServer, runner: StreamRunner
 ) -> None:
     server.configure(reply="short")
+    before = len(server.log)
     stream = runner.start("httpx-sync", ASK)
-    record = server.wait_for_requests(len(server.log) + 1)[-1]
+    record = server.wait_for_requests(before + 1)[-1]
     assert record.finished.wait(5)
     while not stream.ended:
         time.sleep(0.001)
@@ -146,12 +159,7 @@ def test_stopping_from_another_thread_ends_the_stream_and_the_servers_work(
 ) -> None:
     server.configure(reply="word " * 200, token_rate=50.0)
     stream = runner.start("aiohttp", ASK)
-    reply = Reply(stream, "demo")
-    updates = reply.follow()
-    next(updates)
-    threading.Thread(target=stream.stop).start()
-    for _ in updates:
-        pass
+    reply = interrupted(stream, threading.Thread(target=stream.stop).start)
     assert isinstance(reply.end, Stopped) and reply.text
     record = server.log[-1]
     assert record.finished.wait(2) and record.outcome == "disconnected"
@@ -191,12 +199,7 @@ def test_a_stop_reaches_the_worker_and_the_server(
 ) -> None:
     server.configure(reply="word " * 200, token_rate=50.0)
     stream = worker.start("httpx-sync", ASK)
-    reply = Reply(stream, "demo")
-    updates = reply.follow()
-    next(updates)
-    stream.stop()
-    for _ in updates:
-        pass
+    reply = interrupted(stream, stream.stop)
     assert isinstance(reply.end, Stopped)
     record = server.log[-1]
     assert record.finished.wait(2) and record.outcome == "disconnected"
@@ -206,14 +209,10 @@ def test_a_worker_that_dies_ends_its_streams_with_a_sentence(
     server: DemoServer, worker: ProcessRunner
 ) -> None:
     server.configure(reply="word " * 200, token_rate=50.0)
-    stream = worker.start("requests", ASK)
-    reply = Reply(stream, "demo")
-    updates = reply.follow()
-    next(updates)
-    assert worker._process is not None
-    worker._process.kill()
-    for _ in updates:
-        pass
+    worker.open()
+    process = worker._process
+    assert process is not None
+    reply = interrupted(worker.start("requests", ASK), process.kill)
     assert isinstance(reply.end, StreamError) and reply.end.kind is ErrorKind.INTERNAL
     assert reply.end.message.startswith("The stream worker process ended unexpectedly")
 
