@@ -183,8 +183,8 @@ class ProcessRunner(Runner):
         with self._lock:
             streams, self._streams = list(self._streams.values()), {}
             calls, self._calls = list(self._calls.values()), {}
-        if self._closing and not streams and not calls:
-            return
+        if self._closing:
+            return  # every stream was stopped; nobody waits for them any more
         last = f": {self._stderr[-1]}" if self._stderr else ""
         text = f"The stream worker process ended unexpectedly{last}"
         for stream in streams:
