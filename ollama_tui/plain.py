@@ -3,13 +3,15 @@
 Useful over ssh, in pipes, and as the simplest honest client of the transports: the
 same session as the TUI (streams on the runner's threads and network loop, thinking
 routed apart, text cleaned), printed as it arrives.
-Commands: /transport NAME, /clear, /bye. Ctrl+C stops a reply; Ctrl+D quits.
+Commands: /transport NAME, /clear, /bye. Ctrl+C stops a reply; Ctrl+D quits. As in
+`ollama run`, three double quotes open a message of several lines, which a line
+ending in three double quotes closes; at a terminal, `>>> ` asks for a message and `... ` for its next line.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ollama_tui.core.connection import ConnectionSettings
@@ -21,6 +23,9 @@ from ollama_tui.session.runner import StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
 
 
+MULTILINE = '"""'
+
+
 class PlainChat:
     def __init__(
         self,
@@ -29,9 +34,12 @@ class PlainChat:
         transport: str,
         out: TextIO = sys.stdout,
         think: Think | None = None,
+        interactive: bool = False,
     ) -> None:
+        """`interactive`: a person types at a terminal (shown the prompt markers)."""
         self.settings = settings
         self.out = out
+        self.interactive = interactive
         self.styled = out.isatty()
         self.runner = StreamRunner(settings)
         self.session = ChatSession(self.runner, model=model, transport=transport, think=think)
@@ -43,8 +51,7 @@ class PlainChat:
             "/transport NAME, /clear, /bye; Ctrl+C stops a reply."
         )
         try:
-            for line in lines:
-                prompt = line.rstrip("\n")
+            for prompt in self.messages(lines):
                 if not prompt.strip():
                     continue
                 if prompt.startswith("/"):
@@ -55,6 +62,34 @@ class PlainChat:
         finally:
             self.runner.close()
         return 0
+
+    def messages(self, lines: Iterable[str]) -> Iterator[str]:
+        """The messages typed: one per line, or the lines between two MULTILINE marks."""
+        self.ask_for(">>> ")
+        gathered: list[str] | None = None
+        for raw in lines:
+            line = raw.rstrip("\n")
+            if gathered is None and line.lstrip().startswith(MULTILINE):
+                gathered = []
+                line = line.lstrip()[len(MULTILINE) :]
+            if gathered is None:
+                yield line
+                self.ask_for(">>> ")
+                continue
+            closed = line.rstrip().endswith(MULTILINE)
+            gathered.append(line.rstrip()[: -len(MULTILINE)] if closed else line)
+            if closed:
+                yield "\n".join(gathered).strip("\n")
+                gathered = None
+                self.ask_for(">>> ")
+            else:
+                self.ask_for("... ")
+        if gathered:
+            yield "\n".join(gathered).strip("\n")  # the input ended inside the message
+
+    def ask_for(self, marker: str) -> None:
+        if self.interactive:
+            self.write(marker)
 
     def command(self, line: str) -> bool:
         word, _, arg = line.partition(" ")

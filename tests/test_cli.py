@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -85,6 +86,32 @@ def test_plain_chat_shows_errors_and_keeps_what_arrived(server: DemoServer) -> N
     text = out.getvalue()
     assert "one two three" in text
     assert "Error: The connection to Ollama was cut mid-reply; the text so far is kept." in text
+
+
+def test_plain_chat_takes_a_message_of_several_lines_between_triple_quotes(
+    server: DemoServer,
+) -> None:
+    server.configure(reply="Noted.")
+    out = io.StringIO()
+    chat = PlainChat(ConnectionSettings(base_url=server.url), "demo", "requests", out=out)
+    chat.run(['"""first line\n', "\n", "second\n", 'last"""\n', "single\n", "/bye\n"])
+    first, second = server.wait_for_requests(2)
+    assert json.loads(first.body)["messages"][-1]["content"] == "first line\n\nsecond\nlast"
+    assert json.loads(second.body)["messages"][-1]["content"] == "single"
+
+
+def test_plain_chat_asks_with_a_marker_at_a_terminal_only(server: DemoServer) -> None:
+    server.configure(reply="Hi.")
+    lines = ["hello\n", '"""a\n', 'b"""\n', "/bye\n"]
+    out = io.StringIO()
+    PlainChat(ConnectionSettings(base_url=server.url), "demo", "aiohttp", out=out).run(lines)
+    assert ">>> " not in out.getvalue()  # piped: the output is only the conversation
+    out = io.StringIO()
+    settings = ConnectionSettings(base_url=server.url)
+    PlainChat(settings, "demo", "aiohttp", out=out, interactive=True).run(lines)
+    text = out.getvalue()
+    assert text.count(">>> ") == 3 and text.count("... ") == 1
+    assert text.index(">>> hello"[:4]) < text.index("Hi.")
 
 
 def test_plain_chat_shows_inline_thinking_apart_and_never_the_tags(server: DemoServer) -> None:
@@ -292,6 +319,18 @@ def test_models_lists_the_servers_models(
     assert int(first[1], 16) >= 0  # the digest's first 12 hex digits
     assert first[2:4] == ["808", "MB"] and lines[1].endswith(" ago")
     assert len(lines) == 5  # the four models the built-in server has installed
+
+
+@pytest.mark.parametrize(
+    "argv", [["--demo", "models"], ["models", "--demo"]], ids=["before", "after"]
+)
+def test_models_with_demo_lists_the_built_in_servers_models(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{closed_port()}")  # never asked
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "demo:latest" in out and "demo-vision:latest" in out
 
 
 def test_models_reads_the_host_from_the_settings(

@@ -15,6 +15,7 @@ async def test_choices_are_saved_back_keeping_comments(server: DemoServer, tmp_p
     path.write_text("# my settings\nread_timeout = 30  # slow disk\n\n[demo]\ntoken_rate = 5\n")
     app = make_app(server)
     app.config_path = path
+    app.demo = False  # a real server's model is saved; the demo's is not (below)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
         app.theme = "nord"
@@ -27,6 +28,23 @@ async def test_choices_are_saved_back_keeping_comments(server: DemoServer, tmp_p
     assert saved["theme"] == "nord" and saved["model"] == "demo"
     assert saved["transport"] == app.transport != "httpx-async"
     assert saved["read_timeout"] == 30 and saved["demo"]["token_rate"] == 5
+
+
+async def test_the_demos_model_never_becomes_the_real_default(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('model = "llama3.2"\n')
+    app = make_app(server)  # --demo
+    app.config_path = path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.press("ctrl+t")
+        app.action_save_choices()
+        await pilot.pause()
+        assert any("not the demo's model" in n.message for n in app._notifications)
+    saved = tomllib.loads(path.read_text())
+    assert saved["model"] == "llama3.2" and saved["transport"] == app.transport
 
 
 async def test_a_new_settings_file_is_user_only(server: DemoServer, tmp_path: Path) -> None:

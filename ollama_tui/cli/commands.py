@@ -67,7 +67,14 @@ def start(
 
         if not model:
             return fail("Choose a model with --model NAME (`ollama list` shows what is installed).")
-        return PlainChat(connection, model, settings.transport, think=settings.think).run(sys.stdin)
+        chat = PlainChat(
+            connection,
+            model,
+            settings.transport,
+            think=settings.think,
+            interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        )
+        return chat.run(sys.stdin)
     from ollama_tui.ui.app import OllamaApp
 
     app = OllamaApp(

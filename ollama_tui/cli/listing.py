@@ -18,7 +18,13 @@ def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
 
     settings = resolved.settings
     try:
-        tags = fetch(settings.connection(), settings.transport, "/api/tags")
+        if getattr(args, "demo", False):
+            from ollama_tui.demo import DemoServer
+
+            with DemoServer(keep_log=False) as server:
+                tags = fetch(settings.connection(server.url), settings.transport, "/api/tags")
+        else:
+            tags = fetch(settings.connection(), settings.transport, "/api/tags")
     except ApiError as error:
         print(f"ollama-tui: {' '.join(str(error).split())}", file=sys.stderr)
         return 1

@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument(
         "--host", default=argparse.SUPPRESS, metavar="URL", help="the Ollama server"
     )
+    # Likewise for --demo: `ollama-tui --demo models` and `ollama-tui models --demo`.
+    models.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="list the built-in server's models",
+    )
 
     export = commands.add_parser(
         "export",

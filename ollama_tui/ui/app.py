@@ -261,20 +261,28 @@ class OllamaApp(App[None]):
             self.push_screen(ModelsScreen())
 
     def action_save_choices(self) -> None:
-        """Theme, transport and model of this session become the settings file's."""
+        """Theme, transport and model of this session become the settings file's; with
+        --demo, not the model: it exists only in the built-in server, and would be asked
+        of the real one next time."""
         from ollama_tui.config import save_choices
 
         if self.config_path is None:
             self.notify("No settings file is in use.", severity="warning")
             return
+        choices = {"theme": self.theme, "transport": self.transport}
+        if not self.demo:
+            choices["model"] = self.model
         try:
-            save_choices(
-                self.config_path, theme=self.theme, transport=self.transport, model=self.model
-            )
+            save_choices(self.config_path, **choices)
         except (OSError, ValueError) as error:
             self.notify(f"Not saved: {error}", severity="error", markup=False, timeout=10)
             return
-        self.notify(f"Saved theme, transport and model to {self.config_path}", markup=False)
+        what = (
+            "theme and transport (not the demo's model)"
+            if self.demo
+            else ("theme, transport and model")
+        )
+        self.notify(f"Saved {what} to {self.config_path}", markup=False)
 
     def action_conversations(self) -> None:
         history = self.recorder.history
