@@ -22,7 +22,6 @@ from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
 
-
 MULTILINE = '"""'
 
 

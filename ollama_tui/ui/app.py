@@ -269,7 +269,7 @@ class OllamaApp(App[None]):
         if self.config_path is None:
             self.notify("No settings file is in use.", severity="warning")
             return
-        choices = {"theme": self.theme, "transport": self.transport}
+        choices: dict[str, str | None] = {"theme": self.theme, "transport": self.transport}
         if not self.demo:
             choices["model"] = self.model
         try:
