@@ -5,7 +5,8 @@ same session as the TUI (streams on the runner's threads and network loop, think
 routed apart, text cleaned), printed as it arrives.
 Commands: /transport NAME, /clear, /bye. Ctrl+C stops a reply; Ctrl+D quits. As in
 `ollama run`, three double quotes open a message of several lines, which a line
-ending in three double quotes closes; at a terminal, `>>> ` asks for a message and `... ` for its next line.
+ending in three double quotes closes; at a terminal, `>>> ` asks for a message and
+`... ` for its next line.
 """
 
 from __future__ import annotations
