@@ -232,6 +232,43 @@ async def test_rename_and_export_from_the_list(server: DemoServer, tmp_path: Pat
     assert [m["content"] for m in data["messages"]] == ["name me", "A **bold** answer."]
 
 
+async def test_rename_edits_the_title_and_export_acts_on_the_renamed_one(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    server.configure(reply="Fine.", token_rate=0)
+    app = kept_app(server, tmp_path / "data")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        for prompt in ("oldest", "middle", "newest"):
+            await send_and_wait(pilot, app, prompt)
+            await pilot.press("ctrl+n")
+        await app.recorder.flush()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        screen.save_dir = tmp_path
+        await wait_until(pilot, lambda: len(screen.shown) == 3)
+        await pilot.press("down", "down")
+        target = screen.highlighted()
+        assert target is not None and target.title == "oldest"
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        await pilot.press(*" v2", "enter")  # typed onto the old title, not over it
+
+        def renamed() -> bool:
+            return any(c.id == target.id and c.title == "oldest v2" for c in screen.shown)
+
+        await wait_until(pilot, renamed)
+        highlighted = screen.highlighted()
+        assert highlighted is not None and highlighted.id == target.id, "it stays highlighted"
+        await pilot.press("f6")
+        exported = tmp_path / f"ollama-tui-conversation-{target.id}.json"
+        await wait_until(pilot, exported.exists)
+    data = json.loads(exported.read_text())
+    assert [m["content"] for m in data["messages"]][0] == "oldest"
+
+
 def test_export_from_the_command_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     history, _ = History.open(tmp_path)
     first = history.create_conversation(title="First", model="demo", transport="aiohttp")

@@ -41,7 +41,8 @@ class RenameScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Rename the conversation", classes="title")
-            yield Input(self.title_text, id="new-title")
+            # The old title to edit, cursor at its end: the first key does not wipe it.
+            yield Input(self.title_text, id="new-title", select_on_focus=False)
             yield Label("Enter renames · Esc cancels", classes="hint")
 
     @on(Input.Submitted)
@@ -99,6 +100,9 @@ class ConversationsScreen(ModalScreen[int | None]):
         self.show(found, query)
 
     def show(self, found: list[ConversationSummary], query: str) -> None:
+        # The highlight stays on the same conversation, wherever the new list puts it
+        # (a rename moves it to the top).
+        was = self.highlighted()
         self.shown = found
         options = self.query_one("#conversation-list", OptionList)
         options.clear_options()
@@ -118,8 +122,9 @@ class ConversationsScreen(ModalScreen[int | None]):
         if not found:
             text = "Nothing matches." if query else "No conversations yet."
             options.add_option(Option(Content(text), disabled=True))
-        elif options.highlighted is None:
-            options.highlighted = 0
+        else:
+            ids = [item.id for item in found]
+            options.highlighted = ids.index(was.id) if was is not None and was.id in ids else 0
 
     def highlighted(self) -> ConversationSummary | None:
         options = self.query_one("#conversation-list", OptionList)
