@@ -55,6 +55,9 @@ async def test_pull_shows_progress_per_layer_and_adds_the_model(server: DemoServ
         assert len(bars) >= 1 and all(b.percentage == 1.0 for b in bars)
         await wait_until(pilot, lambda: "qwen3:1.7b" in screen.names)
         assert "qwen3:1.7b" in names(server)
+        # Done with that name: an Enter now does not pull it again.
+        assert screen.query_one("#pull-name", Input).value == ""
+        assert app.focused is screen.query_one("#model-table", DataTable)
 
 
 async def test_a_failed_pull_says_why_and_escape_cancels_one(server: DemoServer) -> None:
@@ -88,11 +91,18 @@ async def test_delete_asks_first(server: DemoServer) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
         assert victim in names(server)
+        # From the Pull box, with a name typed (F8 works from there too).
+        await pilot.press("ctrl+l", *"llama3.2")
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(pilot, lambda: victim not in screen.names)
         assert victim not in names(server)
+        # Back on the list, not in the Pull box (where Enter would pull again).
+        table = screen.query_one("#model-table", DataTable)
+        await wait_until(pilot, lambda: app.focused is table)
+        await pilot.pause()
+        assert app.focused is table
 
 
 def test_details_text() -> None:

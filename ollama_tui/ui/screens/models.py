@@ -189,6 +189,8 @@ class ModelsScreen(Screen[None]):
                 return
             self.notify(f"Deleted {clean(name)}.", markup=False)
             self.reload()
+            # Back on the list: left in the Pull box, Enter would pull its name again.
+            self.query_one("#model-table", DataTable).focus()
 
         self.run_worker(delete(), exit_on_error=False)
 
@@ -248,6 +250,9 @@ class ModelsScreen(Screen[None]):
             self._status(f"{name}: pulled.")
             self.notify(f"Pulled {name}.", markup=False)
             self.reload()
+            # Done with that name: Enter in the box must not pull it again.
+            self.query_one("#pull-name", Input).clear()
+            self.query_one("#model-table", DataTable).focus()
         elif isinstance(end, Stopped):
             self._status(f"{name}: pull cancelled.")
         else:
