@@ -22,7 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ollama_tui.demo import DemoConfig, DemoServer, Fault, RequestRecord
-from ollama_tui.demo.replies import REPLIES, choose_reply, tokenize
+from ollama_tui.demo.replies import RUST_CODE, tokenize
+from ollama_tui.demo.routing import DEFAULT, ROUTES, choose_reply, with_notice
 
 REPLY = "Hello, **world**! 你好 🎉 <tag> & done."
 REPLY_TOKENS = tokenize(REPLY)
@@ -242,7 +243,9 @@ def test_chat_stream_is_chunked_ndjson_one_line_per_token(server: DemoServer) ->
 def test_chat_reply_is_chosen_from_builtins_by_prompt(server: DemoServer) -> None:
     _, first = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
     _, second = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
-    assert content_of(ndjson(first)) == content_of(ndjson(second)) == choose_reply("What is Rust?")
+    expected = with_notice(choose_reply("What is Rust?"))  # a first reply: the notice leads
+    assert content_of(ndjson(first)) == content_of(ndjson(second)) == expected
+    assert choose_reply("What is Rust?") == RUST_CODE
 
 
 def test_generate_stream_has_response_and_context(server: DemoServer) -> None:
@@ -635,15 +638,16 @@ def test_tokenize_splits_like_a_model() -> None:
 
 
 def test_builtin_replies_are_varied_markdown() -> None:
-    text = "\n".join(REPLIES)
-    assert 6 <= len(REPLIES) <= 10
-    for needle in ("```python", "```rust", "```bash", "\n1. ", "\n- ", "\n# ", "**", "\n> "):
+    texts = [route.reply for route in (*ROUTES, DEFAULT)]
+    text = "\n".join(texts)
+    assert len(set(texts)) == len(texts) >= 10
+    for needle in ("```python", "```rust", "```sh", "\n1. ", "\n- ", "\n# ", "**", "\n> "):
         assert needle in text, needle
     assert re.search(r"\n\|[-:| ]+\|\n", text)  # a table's delimiter row
     assert "中文" in text and "🎉" in text
-    assert max(len(tokenize(reply)) for reply in REPLIES) >= 350
+    assert max(len(tokenize(reply)) for reply in texts) >= 350
+    assert all(route.thinking for route in (*ROUTES, DEFAULT))
     assert choose_reply("same prompt") == choose_reply("same prompt")
-    assert len({choose_reply(f"prompt {i}") for i in range(50)}) == len(REPLIES)
 
 
 def test_without_a_log_the_server_keeps_no_request() -> None:
