@@ -1,7 +1,8 @@
 """The built-in Ollama-compatible server, tested over real loopback HTTP.
 
-Only the standard library talks to it here (http.client, raw sockets): requests, httpx and
-aiohttp's client are the transports tested against this server elsewhere.
+The standard library talks to it here (http.client, raw sockets), and two of the app's
+transports ask the keyword-chosen replies; all four are tested against this server in
+test_transports.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +23,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.events import ContentDelta, Done, ThinkingDelta
+from ollama_tui.core.protocol import ChatMessage, Role, chat_request
 from ollama_tui.demo import DemoConfig, DemoServer, Fault, RequestRecord
-from ollama_tui.demo.replies import REPLIES, choose_reply, tokenize
+from ollama_tui.demo.replies import RUST_CODE, tokenize
+from ollama_tui.demo.routing import (
+    DEFAULT,
+    NOTICE,
+    ROUTES,
+    Route,
+    choose_reply,
+    choose_thinking,
+    route_for,
+    with_notice,
+)
+from ollama_tui.transports import Transport, create_transport
+from tests.streaming import close, collect
 
 REPLY = "Hello, **world**! 你好 🎉 <tag> & done."
 REPLY_TOKENS = tokenize(REPLY)
@@ -242,7 +259,9 @@ def test_chat_stream_is_chunked_ndjson_one_line_per_token(server: DemoServer) ->
 def test_chat_reply_is_chosen_from_builtins_by_prompt(server: DemoServer) -> None:
     _, first = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
     _, second = call(server, "POST", "/api/chat", chat_body("What is Rust?"))
-    assert content_of(ndjson(first)) == content_of(ndjson(second)) == choose_reply("What is Rust?")
+    expected = with_notice(choose_reply("What is Rust?"))  # a first reply: the notice leads
+    assert content_of(ndjson(first)) == content_of(ndjson(second)) == expected
+    assert choose_reply("What is Rust?") == RUST_CODE
 
 
 def test_generate_stream_has_response_and_context(server: DemoServer) -> None:
@@ -635,15 +654,16 @@ def test_tokenize_splits_like_a_model() -> None:
 
 
 def test_builtin_replies_are_varied_markdown() -> None:
-    text = "\n".join(REPLIES)
-    assert 6 <= len(REPLIES) <= 10
-    for needle in ("```python", "```rust", "```bash", "\n1. ", "\n- ", "\n# ", "**", "\n> "):
+    texts = [route.reply for route in (*ROUTES, DEFAULT)]
+    text = "\n".join(texts)
+    assert len(set(texts)) == len(texts) >= 10
+    for needle in ("```python", "```rust", "```sh", "\n1. ", "\n- ", "\n# ", "**", "\n> "):
         assert needle in text, needle
     assert re.search(r"\n\|[-:| ]+\|\n", text)  # a table's delimiter row
     assert "中文" in text and "🎉" in text
-    assert max(len(tokenize(reply)) for reply in REPLIES) >= 350
+    assert max(len(tokenize(reply)) for reply in texts) >= 350
+    assert all(route.thinking for route in (*ROUTES, DEFAULT))
     assert choose_reply("same prompt") == choose_reply("same prompt")
-    assert len({choose_reply(f"prompt {i}") for i in range(50)}) == len(REPLIES)
 
 
 def test_without_a_log_the_server_keeps_no_request() -> None:
@@ -653,3 +673,161 @@ def test_without_a_log_the_server_keeps_no_request() -> None:
         urllib.request.urlopen(f"{server.url}/api/tags", timeout=5).read()
         urllib.request.urlopen(f"{server.url}/api/version", timeout=5).read()
         assert server.log == []
+
+
+# ---------------------------------------------------------- keywords and first reply
+# Through two of the app's own transports, one sync and one async, as the app asks.
+
+
+@pytest.fixture(params=["requests", "aiohttp"])
+async def transport(request: pytest.FixtureRequest, server: DemoServer) -> AsyncIterator[Transport]:
+    made = create_transport(request.param, ConnectionSettings(base_url=server.url))
+    yield made
+    await close(made)
+
+
+def route(name: str) -> Route:
+    (found,) = [r for r in (*ROUTES, DEFAULT) if r.name == name]
+    return found
+
+
+async def answer(
+    transport: Transport, *turns: str, model: str = "demo", think: bool | None = None
+) -> tuple[str, str]:
+    """The reply's (content, thinking) to `turns`: user, assistant, user... messages."""
+    roles: tuple[Role, Role] = ("user", "assistant")
+    messages = [ChatMessage(roles[i % 2], text) for i, text in enumerate(turns)]
+    events = await collect(transport, chat_request(model, messages, think=think))
+    assert isinstance(events[-1], Done), events[-1]
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    return content, "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("Show me some Python code", "code"),
+        ("What is Rust?", "rust"),
+        ("Compare the HTTP clients", "table"),
+        ("Give me the steps", "list"),
+        ("Write a LONG essay", "long"),
+        ("Format it as markdown, please", "markdown"),
+        ("Why is the sky blue?", "think"),
+        ("请用中文回答", "cjk"),
+        ("I got an error", "faults"),
+        ("hello there", "intro"),
+        ("Count to ten for me", "default"),
+    ],
+)
+async def test_keywords_choose_the_reply(
+    transport: Transport, server: DemoServer, prompt: str, name: str
+) -> None:
+    content, thinking = await answer(transport, prompt)
+    assert content == with_notice(route(name).reply)
+    assert thinking == ""
+    assert finished(server).fault is None  # not even "error" injects a fault
+
+
+def test_each_family_reply_shows_what_its_words_ask_for() -> None:
+    shows = {
+        "code": ["```python\n", "def "],
+        "rust": ["```rust\n", "fn main"],
+        "table": ["\n|------------|:----:|"],
+        "list": ["\n1. ", "\n2. ", "\n3. "],
+        "long": ["\n## ", "\n1. "],
+        "markdown": ["\n## ", "**bold**", "*italic*", "\n> ", "](https://"],
+        "think": ["step", "\n1. ", "\n**So:**"],
+        "cjk": ["中文", "🎉", "👩‍💻"],
+        "faults": ["serve-demo --fault", "--fault-after", *(f"`{f.value}`" for f in Fault)],
+        "intro": ["built-in demo server"],
+    }
+    assert set(shows) == {r.name for r in ROUTES}
+    for name, needles in shows.items():
+        for needle in needles:
+            assert needle in route(name).reply, (name, needle)
+    assert len(tokenize(route("long").reply)) >= 350
+    for listing in (route("intro").reply, DEFAULT.reply):  # both list every route's words
+        for r in ROUTES:
+            assert f"- {r.label}: " + ", ".join(f"`{w}`" for w in r.words) in listing
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("PYTHON", "code"),
+        ("a python function", "code"),
+        ("用python写一个函数", "code"),  # CJK may touch an ASCII word
+        ("Write a markdown table", "table"),  # table comes before markdown
+        ("help me with Python code", "code"),  # intro comes last
+        ("Tell me about streaming.", "long"),  # the bench's default prompt
+        ("What\nare   you?", "intro"),
+        ("Hi!", "intro"),
+        ("emoji 🎉", "cjk"),
+        ("这是中文", "cjk"),  # CJK words match inside CJK text
+        ("listen to this stable whyever unlisted", "default"),  # "list", "hi", "table", "why"
+        ("", "default"),
+    ],
+)
+def test_keywords_are_whole_words_in_any_case(prompt: str, name: str) -> None:
+    assert route_for(prompt).name == name
+    assert choose_reply(prompt) == route(name).reply
+    assert choose_thinking(prompt) == route(name).thinking
+
+
+async def test_first_reply_notice_once_per_conversation(transport: Transport) -> None:
+    first, _ = await answer(transport, "Show me a table")
+    assert first == f"{NOTICE}\n\n{route('table').reply}"
+    assert "\n" not in NOTICE and "not a real model" in NOTICE and "OLLAMA_HOST" in NOTICE
+    second, _ = await answer(transport, "Show me a table", first, "Now some Python code")
+    assert second == route("code").reply
+    third, _ = await answer(
+        transport, "Show me a table", first, "Now some Python code", second, "hello"
+    )
+    assert third == route("intro").reply
+    # A regenerated first reply is a first reply again.
+    assert (await answer(transport, "Show me a table"))[0] == first
+
+
+def test_generate_notice_unless_it_continues_a_context(server: DemoServer) -> None:
+    body = {"model": "demo", "prompt": "Show me a table"}
+    lines = ndjson(call(server, "POST", "/api/generate", body)[1])
+    assert "".join(line["response"] for line in lines) == with_notice(route("table").reply)
+    follow_up = {"model": "demo", "prompt": "why?", "context": lines[-1]["context"]}
+    lines = ndjson(call(server, "POST", "/api/generate", follow_up)[1])
+    assert "".join(line["response"] for line in lines) == route("think").reply
+    empty = {"model": "demo", "prompt": "why?", "context": [], "stream": False}
+    assert json.loads(call(server, "POST", "/api/generate", empty)[1])["response"].startswith(
+        NOTICE
+    )
+
+
+async def test_thinking_model_reasons_in_thinking_or_inline_tags(transport: Transport) -> None:
+    think = route("think")
+    content, thinking = await answer(
+        transport, "Why is the sky blue?", model="demo-think", think=True
+    )
+    assert (content, thinking) == (with_notice(think.reply), think.thinking)
+    content, thinking = await answer(transport, "Why is the sky blue?", model="demo-think")
+    assert thinking == ""
+    assert content == f"<think>\n{think.thinking}\n</think>\n\n{with_notice(think.reply)}"
+    later, _ = await answer(transport, "hi", content, "Why?", model="demo-think", think=True)
+    assert later == think.reply
+
+
+async def test_fixed_reply_and_thinking_win_over_keywords(
+    transport: Transport, server: DemoServer
+) -> None:
+    server.configure(reply=REPLY)
+    assert await answer(transport, "Show me a table") == (REPLY, "")  # and no notice
+    assert await answer(transport, "Why?", "x", "Write a long essay") == (REPLY, "")
+    server.configure(reply=None, thinking="Hmm.")
+    content, thinking = await answer(transport, "Show me a table", model="demo-think", think=True)
+    assert (content, thinking) == (with_notice(route("table").reply), "Hmm.")
+
+
+async def test_no_keyword_gets_the_default(transport: Transport) -> None:
+    content, _ = await answer(transport, "Count to ten for me")
+    assert content == with_notice(DEFAULT.reply)
+    assert "`table`" in DEFAULT.reply and "`error`" in DEFAULT.reply
+    content, _ = await answer(transport, "Count to ten", content, "And then?")
+    assert content == DEFAULT.reply

@@ -1,7 +1,8 @@
 """One /api/chat or /api/generate request after validation: its plan, its paced output and
 the faults injected into it (see :class:`~.config.Fault`).
 
-:func:`plan` fixes the pieces (reasoning, then reply, cut by ``num_predict``) up front.
+:func:`plan` fixes the pieces (reasoning, then reply, cut by ``num_predict``) up front;
+the prompt's keywords choose the built-in texts (:mod:`.routing`).
 :func:`stream` sends one line per piece on a fixed schedule from the request's arrival,
 so pacing never drifts; ``stream: false`` (:func:`respond_whole`) follows the same schedule
 and answers with one object. The stats in the done line are measured on this server's clock,
@@ -21,7 +22,8 @@ from aiohttp import web
 
 from .catalog import CatalogModel
 from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
-from .replies import choose_reply, choose_thinking, tokenize
+from .replies import tokenize
+from .routing import route_for, with_notice
 from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
 
 MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
@@ -61,6 +63,15 @@ def prompt_text(body: dict[str, Any], kind: str) -> str | None:
     return last if isinstance(last, str) else ""
 
 
+def first_reply(body: dict[str, Any], kind: str) -> bool:
+    """No reply before this one: a chat with no assistant message yet, or a generate
+    request without the context of an earlier answer."""
+    if kind == "generate":
+        context = body.get("context")
+        return not (isinstance(context, list) and context)
+    return not any(m.get("role") == "assistant" for m in body.get("messages") or [])
+
+
 def plan(
     request: web.Request,
     kind: str,
@@ -71,8 +82,12 @@ def plan(
     prompt: str,
 ) -> Generation:
     config = request[CONFIG]
-    reply = config.reply if config.reply is not None else choose_reply(prompt)
-    reasoning = config.thinking if config.thinking is not None else choose_thinking(prompt)
+    route = route_for(prompt)
+    if config.reply is not None:  # a fixed reply (tests, --reply-file) is sent as it is
+        reply = config.reply
+    else:
+        reply = with_notice(route.reply) if first_reply(body, kind) else route.reply
+    reasoning = config.thinking if config.thinking is not None else route.thinking
     pieces: list[tuple[str, str]] = []
     if think:
         pieces += [("thinking", t) for t in tokenize(reasoning)]

@@ -1,18 +1,19 @@
 """Built-in reply texts for the demo server, and a tokenizer that cuts them into stream pieces.
 
-The replies exercise what a Markdown chat view has to render (code in several languages,
-lists, a table, a blockquote, CJK text and emoji, a long answer). The tokenizer only has to
-look like a model's output: word-sized pieces that join back to the exact text.
+The replies exercise what a Markdown chat view has to render (code in two languages, lists,
+a table, headings, emphasis, a blockquote, links, CJK text and emoji, a long answer); each
+comes with the reasoning a thinking model sends before it. Which one answers a prompt is
+:mod:`.routing`'s choice. The tokenizer only has to look like a model's output: word-sized
+pieces that join back to the exact text.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 
 # CJK ideographs, kana, Hangul, CJK punctuation (not U+3000, which is whitespace) and
 # full-width forms: every such character is one token, as real tokenizers mostly do.
-_CJK = (
+CJK = (
     "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
     "\uf900-\ufaff\uff01-\uffef\U00020000-\U0002fa1f"
 )
@@ -29,8 +30,8 @@ _TOKEN = re.compile(
     rf"""
       \n+                        # line breaks are tokens of their own
     | {_SPACE}(?:{_EMOJI})       # one emoji
-    | {_SPACE}[{_CJK}]           # one CJK character
-    | {_SPACE}[^\W{_CJK}]+       # a word (letters, digits, underscore)
+    | {_SPACE}[{CJK}]           # one CJK character
+    | {_SPACE}[^\W{CJK}]+       # a word (letters, digits, underscore)
     | {_SPACE}[^\w\s]            # one punctuation mark or symbol
     | [^\S\n]+                   # whitespace before a line break or at the very end
     | [\s\S]                     # anything else, so that no character is ever dropped
@@ -44,9 +45,10 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-REPLIES: tuple[str, ...] = (
-    # 0: Python code
-    """Here is a small, readable way to read a file **line by line** in Python:
+# ------------------------------------------------------------------ replies, one a route
+
+# Python code, with a sentence around it
+PYTHON_CODE = """Here is a small, readable way to read a file **line by line** in Python:
 
 ```python
 from pathlib import Path
@@ -65,9 +67,10 @@ print(count_words(Path("notes.txt")))
 ```
 
 The `with` block closes the file even if an exception is raised, and iterating over the
-handle reads *one line at a time*, so memory stays flat for large files.""",
-    # 1: Rust code
-    """In Rust, each value has exactly **one owner**. Borrowing lets you use a value without
+handle reads *one line at a time*, so memory stays flat for large files."""
+
+# Rust code and a bullet list
+RUST_CODE = """In Rust, each value has exactly **one owner**. Borrowing lets you use a value without
 taking ownership:
 
 ```rust
@@ -84,9 +87,10 @@ fn main() {
 
 - `&str` is a *borrowed* string slice.
 - The lifetime `'a` says the result lives as long as both inputs.
-- Nothing is copied: only references move around.""",
-    # 2: Bash and a numbered list
-    """## Setting up Ollama on Linux
+- Nothing is copied: only references move around."""
+
+# a numbered list of steps, a Bash block and a quoted tip
+SETUP_STEPS = """## Setting up Ollama on Linux
 
 1. Install it with the official script.
 2. Start the server (it listens on port `11434`).
@@ -99,9 +103,10 @@ ollama pull qwen3:1.7b
 ollama run qwen3:1.7b "Why is the sky blue?"
 ```
 
-> **Tip:** set `OLLAMA_HOST=0.0.0.0:11434` only if you *really* want other machines to reach it.""",
-    # 3: a table
-    """### Python HTTP clients at a glance
+> **Tip:** set `OLLAMA_HOST=0.0.0.0:11434` only if you *really* want other machines to reach it."""
+
+# a table with aligned columns
+TABLE = """### Python HTTP clients at a glance
 
 | Client     | Sync | Async | HTTP/2 | Streaming API            |
 |------------|:----:|:-----:|:------:|--------------------------|
@@ -111,9 +116,10 @@ ollama run qwen3:1.7b "Why is the sky blue?"
 | `urllib3`  | yes  | no    | no     | `stream()`               |
 
 All of them can stream a chunked response; the differences are in **buffering** and in how
-they split lines.""",
-    # 4: Chinese text and emoji
-    """你好！👋 我是一个演示模型，用来测试终端里的流式输出。
+they split lines."""
+
+# Chinese text and emoji: every character a token of its own
+CJK_AND_EMOJI = """你好！👋 我是一个演示模型，用来测试终端里的流式输出。
 
 **中文**和 English 可以混在一起 🚀：
 
@@ -121,22 +127,77 @@ they split lines.""",
 - 表情符号也是：😀 🎉 👩‍💻 🇨🇳
 - 标点符号，例如「引号」和。句号
 
-祝你编程愉快！✨""",
-    # 5: blockquote, bold, italic, bullets
-    """> *Premature optimization is the root of all evil.*
+祝你编程愉快！✨"""
+
+# headings, emphasis, a blockquote, links, nested bullets and a rule
+MARKDOWN = """# Markdown, rendered
+
+## Emphasis
+
+Text can be **bold**, *italic*, ***both***, ~~struck through~~ or `inline code`.
+
+## A quote
+
+> *Premature optimization is the root of all evil.*
 > — Donald Knuth
 
-That quote is often cut short. The full sentence continues: **yet we should not pass up our
-opportunities in that critical 3%**. In practice:
+The full sentence goes on: **yet we should not pass up our opportunities in that
+critical 3%**.
 
-- **Measure first**: profile before you change anything.
-- *Optimize the hot path*, not the whole program.
-- Keep the slow-but-clear version around as a ___reference___ for tests.""",
-    # 6: short plain answer
-    """Sure! The short answer is **yes**: a streaming response lets you show the first words
-*long before* the model has finished. Just remember to flush after every line.""",
-    # 7: a long answer (~400 tokens) with headings and a numbered list
-    """# How token streaming works
+## Links and lists
+
+- A link: [the Ollama API](https://github.com/ollama/ollama/blob/main/docs/api.md)
+- A bare address: <https://ollama.com>
+- Nested items:
+  - *measure* first,
+  - then optimize the **hot path**.
+
+---
+
+### A smaller heading
+
+That was the tour: headings, emphasis, a quote, links, lists and a rule."""
+
+# a reasoned answer, step by step, ending in a conclusion
+REASONING = """Let me reason it through, one step at a time. (I'm the demo, so the question is
+always the classic one: *why is the sky blue?*)
+
+1. **Sunlight is white**: it holds every visible wavelength, from violet (about 400 nm)
+   to red (about 700 nm).
+2. **Air scatters light**: its molecules are far smaller than a wavelength, so they
+   scatter it by *Rayleigh scattering*, whose strength goes as 1/λ⁴.
+3. **Short waves win**: blue light (450 nm) is scattered (700 / 450)⁴ ≈ 5.9 times more
+   than red light.
+4. **Why not violet, then?** Sunlight holds less violet, and our eyes are much less
+   sensitive to it.
+
+**So:** the sky is blue because air scatters short wavelengths far more than long ones.
+The same reason makes sunsets red: near the horizon the light crosses so much air that
+most of its blue is scattered away before it reaches you."""
+
+# how to make the demo server fail: faults are chosen when it starts, never by a prompt
+FAULTS = """I only fail when I am told to, and a prompt can't tell me: the word *error* breaks
+nothing. To see how ollama-tui copes with a failing server, start the built-in server
+with a fault, and every reply misbehaves that way:
+
+```sh
+ollama-tui --demo --fault error-mid                  # the app with a faulty demo server
+ollama-tui serve-demo --fault cut --fault-after 20   # a faulty server for any client
+```
+
+| `--fault MODE` | what the server does                                      |
+|----------------|-----------------------------------------------------------|
+| `not-found`    | answers 404: the model is not found                       |
+| `error-mid`    | sends an error line in the middle of the stream           |
+| `cut`          | drops the connection without ending the response          |
+| `stall`        | goes silent mid-stream and never finishes                 |
+| `malformed`    | sends one line that is not JSON, then carries on          |
+| `no-done`      | ends the stream without its final `done` line             |
+
+`--fault-after N` sets how many tokens come before the fault (5 by default)."""
+
+# a long answer (~450 tokens) with headings and a numbered list
+LONG_ANSWER = """# How token streaming works
 
 When you send a prompt to a language model server, the model does not produce the whole
 answer at once. It generates **one token at a time**, and each token depends on all the
@@ -166,28 +227,52 @@ The total time is the same, but the perceived wait is much shorter.
 - **Cancelled requests.** When the user presses *Escape*, the client should close the
   connection, so that the server stops generating and frees the GPU for the next request.
 - **Errors mid-stream.** The status code is already `200` when the first token is sent, so a
-  later failure can only be reported as an `{"error": "..."}` line inside the stream.""",
+  later failure can only be reported as an `{"error": "..."}` line inside the stream."""
+
+# --------------------------------------------------------- reasoning, one a route
+
+PYTHON_THINKING = (
+    "The user wants code. Python makes the clearest small example: a function with type "
+    "hints, then a word on why the `with` block matters."
 )
-
-THINKING: tuple[str, ...] = (
-    "Okay, the user wants a clear answer. Let me think about the structure first: a short "
-    "introduction, then the details, then a brief summary. I should use Markdown so it "
-    "renders nicely, and keep it concise.",
-    "Hmm, let me break this down. What is actually being asked? I think a small example "
-    "will help more than a long explanation, so I'll show one and explain the key points.",
+RUST_THINKING = (
+    "A Rust question, so probably ownership. A tiny function with a lifetime shows "
+    "borrowing better than a long explanation."
 )
-
-
-def _pick(texts: tuple[str, ...], prompt: str) -> str:
-    # crc32 rather than hash(): stable across processes (hash() is salted per run).
-    return texts[zlib.crc32(prompt.encode("utf-8", "surrogatepass")) % len(texts)]
-
-
-def choose_reply(prompt: str) -> str:
-    """The built-in reply for a prompt: the same prompt always gets the same reply."""
-    return _pick(REPLIES, prompt)
-
-
-def choose_thinking(prompt: str) -> str:
-    """The built-in reasoning text sent before the reply when thinking is on."""
-    return _pick(THINKING, prompt)
+STEPS_THINKING = (
+    "This calls for steps in order: a numbered list, then the commands in one block, "
+    "and a tip at the end."
+)
+TABLE_THINKING = (
+    "They want a comparison, and a table is the most compact way to show one. Columns: "
+    "sync, async, HTTP/2 and the streaming API."
+)
+CJK_THINKING = (
+    "The user wants Chinese text and emoji. Each CJK character and each emoji comes as a "
+    "token of its own. 我用中文回答。"
+)
+MARKDOWN_THINKING = (
+    "They want to see Markdown: headings, emphasis, a quote, links, lists and a rule, "
+    "each in a short section of its own."
+)
+REASONING_THINKING = (
+    "The user asks why, so they want a cause, not just a fact. Sunlight mixes all "
+    "wavelengths; air molecules are far smaller than a wavelength, so Rayleigh scattering "
+    "applies, and it goes as 1/λ⁴. Blue is about 450 nm and red about 700 nm: "
+    "(700/450)⁴ is roughly 5.9. I should answer the obvious follow-up too: why not violet?"
+)
+LONG_THINKING = (
+    "A long answer, then. Structure: how streaming works, why it matters, what happens "
+    "on the wire and what goes wrong. Headings and a numbered list keep it readable."
+)
+FAULTS_THINKING = (
+    "They mention errors. I can't fail on my own: faults are chosen when the server "
+    "starts, so I'll explain --fault and list the modes."
+)
+INTRO_THINKING = (
+    "A greeting, or a question about what I am. Introduce myself briefly, then list the "
+    "words I react to."
+)
+DEFAULT_THINKING = (
+    "No keyword I know. Keep it short: say what I am and list the words that choose a reply."
+)
