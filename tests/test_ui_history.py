@@ -266,7 +266,7 @@ async def test_rename_edits_the_title_and_export_acts_on_the_renamed_one(
         exported = tmp_path / f"ollama-tui-conversation-{target.id}.json"
         await wait_until(pilot, exported.exists)
     data = json.loads(exported.read_text())
-    assert [m["content"] for m in data["messages"]][0] == "oldest"
+    assert data["messages"][0]["content"] == "oldest"
 
 
 def test_export_from_the_command_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
