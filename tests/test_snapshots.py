@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input, TextArea
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, TextArea
 
 from ollama_tui.demo import DemoConfig, Fault
 from ollama_tui.history.store import History
@@ -31,6 +32,7 @@ from ollama_tui.ui.screens.dialogs import HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.screens.settings import SettingsScreen
+from ollama_tui.ui.textual_fixes import apply as apply_textual_fixes
 from ollama_tui.ui.widgets.chat_message import Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.uitools import replay_app, replies, screen_text, send, settle, wait_until
@@ -220,6 +222,28 @@ def test_models_screen(snap_compare: SnapCompare) -> None:
         await settle(pilot, lambda: "Context length" in str(details.content))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=models)
+
+
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        table: DataTable[str] = DataTable()
+        table.styles.height = 5  # fixed, as the models list's: adding rows resizes nothing
+        table.add_columns("NAME", "SIZE")
+        yield table
+
+
+async def test_rows_drawn_before_the_widths_are_measured_are_drawn_again() -> None:
+    """What made the models snapshot fail under load, made to happen: a frame drawn
+    between `add_row` and the table's idle (where its column widths are measured)."""
+    apply_textual_fixes()
+    app = OneTable()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(DataTable)
+        await pilot.pause()
+        table.add_row("demo:latest", "807.7 MB")
+        assert table.render_line(1).text.split() == ["demo", "807."]  # the early frame
+        await pilot.pause()
+        assert table.render_line(1).text.split() == ["demo:latest", "807.7", "MB"]
 
 
 def test_settings_screen(snap_compare: SnapCompare) -> None:
