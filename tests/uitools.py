@@ -110,7 +110,8 @@ async def settle(
     try:
         await wait_until(pilot, lambda: condition() and not pending(pilot.app), timeout)
     except AssertionError:
-        raise AssertionError(f"not settled: {pending(pilot.app)}") from None
+        shown = screen_text(pilot.app)
+        raise AssertionError(f"not settled: {pending(pilot.app)}; on screen:\n{shown}") from None
 
 
 def replies(app: OllamaApp) -> list[AssistantMessage]:
@@ -129,7 +130,7 @@ async def send_and_wait(pilot: Pilot[None], app: OllamaApp, text: str) -> Assist
     return replies(app)[-1]
 
 
-def screen_text(app: OllamaApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows now, as plain text, one line per row."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
