@@ -21,7 +21,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, DataTable, Input, TextArea
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, Static, TextArea
 
 from ollama_tui.demo import DemoConfig, Fault
 from ollama_tui.history.store import History
@@ -244,6 +244,36 @@ async def test_rows_drawn_before_the_widths_are_measured_are_drawn_again() -> No
         assert table.render_line(1).text.split() == ["demo", "807."]  # the early frame
         await pilot.pause()
         assert table.render_line(1).text.split() == ["demo:latest", "807.7", "MB"]
+
+
+class HiddenTable(App[None]):
+    """A summary as the compare view's: `height: auto`, hidden, shown once filled."""
+
+    CSS = "#filler { height: 1fr; } DataTable { height: auto; max-height: 8; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("the columns", id="filler")
+        table: DataTable[str] = DataTable(cursor_type="none")
+        table.display = False
+        yield table
+
+
+async def test_a_table_laid_out_before_it_is_measured_is_laid_out_again() -> None:
+    """What made the compare snapshot fail under load, made to happen: the screen laid
+    out between showing a filled `height: auto` table and the table's idle."""
+    apply_textual_fixes()
+    app = HiddenTable()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(DataTable)
+        await pilot.pause()
+        table.add_columns("#", "transport")
+        table.add_row("1", "requests")
+        table.add_row("2", "aiohttp")
+        table.display = True
+        app.screen._refresh_layout()  # the early frame: nothing measured yet
+        assert table.region.height == 0
+        await pilot.pause()
+        assert table.region.height == 3  # the header and two rows
 
 
 def test_settings_screen(snap_compare: SnapCompare) -> None:

@@ -16,6 +16,14 @@ between `add_row` and that idle (the screen's refresh timer can come first on a 
 machine) keeps the rows cut to the header's widths until the cursor moves ("demo" for
 "demo:latest" in the models list; the models snapshot showed it under load). Bumping the
 count once the widths are measured makes the next frame draw the rows anew.
+
+Measuring also sets the table's virtual size, which is its height when that is `auto`,
+and asks for a layout; but `Widget.refresh(layout=True)` bumps `_layout_updates` (part of
+the box model's cache key) only if no layout was asked for yet. A table shown and filled
+at once (the compare view's summary) asked already; a frame drawn before it measured
+laid it out 0 rows high, and that box model stayed cached: no summary, ever (the compare
+snapshot showed it under load). Bumping `_layout_updates` with the count lets the
+layout that follows measure the table again.
 """
 
 from __future__ import annotations
@@ -40,7 +48,9 @@ def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
 
 def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowKey]) -> None:
     _update_dimensions(self, new_rows)
-    self._update_count += 1  # the widths may have changed: no render cached before holds
+    # Widths and virtual size may have changed: no render or box model cached before holds.
+    self._update_count += 1
+    self._layout_updates += 1
 
 
 def apply() -> None:
