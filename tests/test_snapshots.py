@@ -8,6 +8,9 @@ that finish its picture (a stream's end, the reply's footer laid out, the transc
 at its anchor, a screen filled), then until nothing is left pending that could change
 the screen (`uitools.settle`); pytest-textual-snapshot then pauses once more and takes
 the SVG. Look at a changed SVG before accepting it with `pytest --snapshot-update`.
+
+Two tests here take no snapshot: they make happen, every time, the frames drawn too
+early that made the models and compare snapshots fail under load (`ui/textual_fixes.py`).
 """
 
 from __future__ import annotations
