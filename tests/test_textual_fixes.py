@@ -13,7 +13,7 @@ from ollama_tui.ui import textual_fixes
 
 def test_textual_8_caches_a_strip_in_itself_so_the_fix_applies() -> None:
     # Textual's own `divide`, as the installed version has it.
-    assert textual_fixes.needs_fix(textual_fixes._divide)
+    assert textual_fixes.needs_divide_fix(textual_fixes._divide)
     assert textual_fixes.apply()
     assert Strip.divide is textual_fixes._divide_without_cycle
 
@@ -22,7 +22,7 @@ def test_a_textual_that_does_not_cache_itself_gets_no_patch() -> None:
     def fixed_upstream(strip: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
         return [strip]  # a fresh list every time: no cycle to break
 
-    assert not textual_fixes.needs_fix(fixed_upstream)
+    assert not textual_fixes.needs_divide_fix(fixed_upstream)
 
 
 def test_dividing_a_strip_at_its_length_leaves_no_cycle_once_applied() -> None:
@@ -34,3 +34,11 @@ def test_dividing_a_strip_at_its_length_leaves_no_cycle_once_applied() -> None:
     parts = strip.divide([3, 7, 11])
     assert [part.text for part in parts] == ["hel", "lo w", "orld"]
     assert strip.divide([3, 7, 11]) is parts, "other divisions are still cached"
+
+
+def test_the_table_fix_applies_while_datatable_has_what_it_relies_on() -> None:
+    from textual.widgets import DataTable
+
+    assert textual_fixes.needs_table_fix()
+    textual_fixes.apply()
+    assert DataTable._update_dimensions is textual_fixes._update_dimensions_and_renders

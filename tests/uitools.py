@@ -1,4 +1,5 @@
-"""Helpers for Pilot and snapshot tests of the app against the built-in server."""
+"""Helpers for Pilot and snapshot tests of the app against the built-in server, over
+HTTP (`make_app`) or replayed with no socket (`replay_app`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from ollama_tui.core.connection import ConnectionSettings
-from ollama_tui.demo import DemoServer, RequestRecord
+from ollama_tui.demo import DemoConfig, DemoServer, RequestRecord
+from ollama_tui.transports.replay import DemoRecording, replaying
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 
@@ -43,6 +47,24 @@ def make_app(
     return app
 
 
+def replay_app(
+    config: DemoConfig | None = None,
+    *,
+    transport: str = "httpx-async",
+    model: str | None = "demo",
+) -> OllamaApp:
+    """The app on the built-in server's answers replayed (`DemoRecording(config)`), no
+    socket, with the fixed clock: the same events, figures included, on every run. Every
+    transport name gets a replay standing in for it."""
+    connection = ConnectionSettings(clock=fixed_clock)  # a loopback URL, as --demo's
+    recording = DemoRecording(config)
+    app = OllamaApp(
+        connection, model=model, transport=transport, demo=True, transports=replaying(recording)
+    )
+    app.animation_level = "none"
+    return app
+
+
 async def wait_until(
     pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0
 ) -> None:
@@ -53,6 +75,43 @@ async def wait_until(
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.02)
         waited += 0.02
+
+
+def pending(app: App[Any]) -> list[str]:
+    """What Textual still has to do that can change the current screen; empty once
+    there is nothing: no message waiting for the app, the screen or any of its widgets,
+    and none of the refreshes `Screen._on_idle` looks for (layout, scroll, repaint,
+    recompose, dirty widgets), nor a `call_after_refresh` callback. Textual has no public
+    flag for this; these are the private fields its own idle handling reads (8.2.8)."""
+    screen = app.screen
+    found = [
+        f"messages for {pump!r}"
+        for pump in (app, screen, *screen.walk_children())
+        if pump._pending_message is not None or not pump._message_queue.empty()
+    ]
+    refreshes = ("_layout_required", "_scroll_required", "_repaint_required", "_recompose_required")
+    found += [flag for flag in refreshes if getattr(screen, flag)]
+    if screen._dirty_widgets:
+        found.append("dirty widgets")
+    if screen._callbacks:
+        found.append("after-refresh callbacks")
+    return found
+
+
+async def settle(
+    pilot: Pilot[None], condition: Callable[[], bool] = lambda: True, timeout: float = 10.0
+) -> None:
+    """Run the app until `condition()` holds with nothing `pending`: once the events that
+    finish a picture have happened (a stream's end, a screen filled), what they set off
+    (mounts, layouts, widgets measured after a layout) is done, and nothing is left to
+    change the screen. Each round is a `pilot.pause`, which handles every message waiting
+    at its start and then does the layout and repaint due."""
+    await pilot.wait_for_scheduled_animations()
+    try:
+        await wait_until(pilot, lambda: condition() and not pending(pilot.app), timeout)
+    except AssertionError:
+        shown = screen_text(pilot.app)
+        raise AssertionError(f"not settled: {pending(pilot.app)}; on screen:\n{shown}") from None
 
 
 def replies(app: OllamaApp) -> list[AssistantMessage]:
@@ -71,7 +130,7 @@ async def send_and_wait(pilot: Pilot[None], app: OllamaApp, text: str) -> Assist
     return replies(app)[-1]
 
 
-def screen_text(app: OllamaApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows now, as plain text, one line per row."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 

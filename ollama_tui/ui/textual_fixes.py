@@ -1,28 +1,45 @@
-"""A fix to Textual, applied at app start, only where the Textual installed needs it.
+"""Fixes to Textual, applied at app start, each only where the Textual installed needs it.
 
-Upstream (Textual 8.2.8, `textual/strip.py`): `Strip.divide(cuts)` caches its result in
-the strip's `_divide_cache`; when the only cut is the strip's own length the result is
+1. Upstream (Textual 8.2.8, `textual/strip.py`): `Strip.divide(cuts)` caches its result
+in the strip's `_divide_cache`; when the only cut is the strip's own length the result is
 `[self]`, so the strip holds a list holding itself: a reference cycle that only the
 cycle collector can free. Textual divides most lines this way on every frame: these
 strips and their caches were three quarters of the objects the cycle collector freed
 (docs/ui-performance.md), and kept full collections (the app's longest pauses) running
 about twice a second while a reply streamed. Returning `[self]` uncached breaks the
-cycle; every other division is Textual's own code, cache included.
+cycle; every other division is Textual's own code, cache included. Applied only if this
+Textual still caches `[self]` (`needs_divide_fix`), whatever its version number.
 
-The fix is applied only if this Textual still behaves so (`needs_fix`): a release
-that stops caching `[self]` gets no patch, whatever its version number.
+2. Upstream (Textual 8.2.8, `textual/widgets/_data_table.py`): `DataTable` caches the
+rows, cells and lines it renders under keys that hold its `_update_count`, not its
+column widths. The widths of added rows are measured later, on the table's idle
+(`_update_dimensions`), which does not bump the count: a frame drawn between `add_row`
+and that idle (the screen's refresh timer can come first on a busy machine) keeps the
+rows cut to the header's widths until the cursor moves ("demo" for "demo:latest" in the
+models list). Measuring also sets the table's virtual size, which is its height when
+that is `auto`, and asks for a layout; but `Widget.refresh(layout=True)` bumps
+`_layout_updates` (part of the box model's cache key) only if no layout was asked for
+yet. A table shown and filled at once (the compare view's summary) asked already; a
+frame drawn before it measured laid it out 0 rows high, and that box model stayed
+cached: no summary, ever. Bumping both counts once the widths are measured makes the
+next frame measure and draw the table anew. Applied only while DataTable still has
+the three private names it relies on (`needs_table_fix`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from rich.segment import Segment
 from textual.strip import Strip
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 Divide = Callable[[Strip, Iterable[int]], Sequence[Strip]]
 
 _divide: Divide = Strip.divide
+_update_dimensions = DataTable._update_dimensions
 
 
 def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
@@ -32,7 +49,14 @@ def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
     return _divide(self, cuts)
 
 
-def needs_fix(divide: Divide) -> bool:
+def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowKey]) -> None:
+    _update_dimensions(self, new_rows)
+    # Widths and virtual size may have changed: no render or box model cached before holds.
+    self._update_count += 1
+    self._layout_updates += 1
+
+
+def needs_divide_fix(divide: Divide) -> bool:
     """Whether `divide` keeps `[strip]` cached in the strip: the same list, holding the
     strip itself, comes back for the same cut."""
     strip = Strip([Segment("cycle")])
@@ -40,11 +64,22 @@ def needs_fix(divide: Divide) -> bool:
     return first is divide(strip, [strip.cell_length]) and first[0] is strip
 
 
+def needs_table_fix() -> bool:
+    """Whether DataTable still measures in `_update_dimensions` and caches by the counts
+    the fix bumps (a release that reworked them gets no patch)."""
+    table: DataTable[Any] = DataTable()
+    return all(hasattr(table, name) for name in ("_update_count", "_layout_updates")) and (
+        callable(getattr(DataTable, "_update_dimensions", None))
+    )
+
+
 def apply() -> bool:
-    """Patch `Strip.divide` if this Textual needs it; True if the fix is in place."""
+    """Patch what this Textual needs; True if the `Strip.divide` fix is in place."""
+    if DataTable._update_dimensions is not _update_dimensions_and_renders and needs_table_fix():
+        DataTable._update_dimensions = _update_dimensions_and_renders  # type: ignore[method-assign]
     if Strip.divide is _divide_without_cycle:
         return True
-    if not needs_fix(Strip.divide):
+    if not needs_divide_fix(Strip.divide):
         return False
     Strip.divide = _divide_without_cycle  # type: ignore[method-assign]
     return True
