@@ -14,9 +14,10 @@ from textual.pilot import Pilot
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, RequestRecord
-from ollama_tui.transports.replay import DemoRecording, replaying
+from ollama_tui.transports.replay import replaying
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from tests.replayed import DemoRecording
 
 FIXED_TIME = 1000.0
 
