@@ -17,10 +17,12 @@ from textual.widgets.markdown import MarkdownFence
 from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.transports import TRANSPORT_NAMES
+from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
+    AssistantMessage,
     FoldedFence,
     FoldedParagraphs,
     MarkdownParagraph,
@@ -280,6 +282,20 @@ async def test_scrolling_up_stops_following_and_ctrl_down_resumes(server: DemoSe
         assert not app.chat.query_one("#below").display
 
 
+async def test_a_message_sent_after_scrolling_up_shows_its_reply(server: DemoServer) -> None:
+    server.configure(token_rate=0, reply="line\n\n" * 60)
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send_and_wait(pilot, app, "long")
+        transcript = app.chat.query_one("#transcript", VerticalScroll)
+        transcript.scroll_to(y=0, animate=False, immediate=True)
+        transcript.release_anchor()
+        await send_and_wait(pilot, app, "again")
+        await pilot.pause()
+        assert transcript.is_vertical_scroll_end, "sending jumps to the newest text"
+        assert replies(app)[-1].region.bottom <= transcript.region.bottom
+
+
 async def test_help_lists_every_key(server: DemoServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -289,7 +305,7 @@ async def test_help_lists_every_key(server: DemoServer) -> None:
         assert rows["Enter"] == "Send the message"
         assert rows["Ctrl+J"] == "New line in the message"
         for key, text in [
-            ("escape", "Stop the reply being streamed"),
+            ("escape", "Stop the reply being streamed (or give up an edit)"),
             ("ctrl+t", "Switch to the next HTTP transport"),
             ("ctrl+l", "Choose the model"),
             ("ctrl+r", "Ask for the last reply again"),
@@ -635,12 +651,15 @@ async def test_editing_the_last_message_resends_it_in_place(server: DemoServer) 
         prompt = app.chat.query_one(PromptInput)
         assert prompt.text == "second question"
         # The exchange left the transcript and the context; the first one stayed.
-        assert [m.text for m in app.chat.query(UserMessage)] == ["first question"]
-        assert len(replies(app)) == 1
-        prompt.load_text("second question, edited")
+        assert shown_questions(app) == ["first question"]
+        assert len(shown_replies(app)) == 1
+        # The cursor is at the end: typing goes on from there.
+        await pilot.press(*", edited")
+        assert prompt.text == "second question, edited"
         server.configure(reply="Answer two.", token_rate=0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(replies(app)) == 2 and app.chat.turn is None)
+        assert shown_questions(app) == ["first question", "second question, edited"]
         sent = json.loads(chat_requests(server, 3)[-1].body)["messages"]
         assert [m["content"] for m in sent] == [
             "first question",
@@ -652,6 +671,44 @@ async def test_editing_the_last_message_resends_it_in_place(server: DemoServer) 
             "Answer one.",
             "second question, edited",
             "Answer two.",
+        ]
+
+
+def shown_questions(app: OllamaApp) -> list[str]:
+    return [m.text for m in app.chat.query(UserMessage) if m.display]
+
+
+def shown_replies(app: OllamaApp) -> list[AssistantMessage]:
+    return [r for r in replies(app) if r.display]
+
+
+async def test_escape_gives_an_edit_up_and_brings_the_exchange_back(server: DemoServer) -> None:
+    server.configure(reply="Answer one.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send_and_wait(pilot, app, "first question")
+        await send_and_wait(pilot, app, "second question")
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press(*"half typed")
+        await pilot.press("f4")
+        assert prompt.text == "second question" and len(shown_replies(app)) == 1
+        await pilot.press("escape")
+        assert shown_questions(app) == ["first question", "second question"]
+        assert len(shown_replies(app)) == 2
+        assert prompt.text == "half typed", "what was typed before the edit comes back"
+        assert [m.content for m in app.session.conversation.messages][-2:] == [
+            "second question",
+            "Answer one.",
+        ]
+        # The next message goes on from the whole exchange.
+        prompt.clear()
+        await send_and_wait(pilot, app, "third")
+        sent = json.loads(chat_requests(server, 3)[-1].body)["messages"]
+        assert [m["content"] for m in sent][:4] == [
+            "first question",
+            "Answer one.",
+            "second question",
+            "Answer one.",
         ]
 
 

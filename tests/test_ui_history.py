@@ -89,6 +89,32 @@ async def test_conversations_survive_a_restart_and_continue(
     history.close()
 
 
+async def test_a_reopened_conversation_shows_its_end(server: DemoServer, tmp_path: Path) -> None:
+    history = stored(tmp_path)
+    kept = history.create_conversation(title="long", model="demo", transport="aiohttp")
+    for i in range(6):
+        history.add_message(kept, role="user", content=f"question {i}")
+        history.add_message(kept, role="assistant", content="line\n\n" * 20 + f"end {i}")
+    history.close()
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        # The person had scrolled up in the chat before reopening.
+        server.configure(reply="line\n\n" * 40, token_rate=0)
+        await send_and_wait(pilot, app, "scroll me")
+        app.chat.transcript.scroll_to(y=0, animate=False, immediate=True)
+        app.chat.transcript.release_anchor()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await wait_until(pilot, lambda: len(getattr(app.screen, "shown", [])) == 2)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.screen is app.chat and len(replies(app)) == 6)
+        transcript = app.chat.transcript
+        await wait_until(pilot, lambda: transcript.max_scroll_y > 0)
+        await wait_until(pilot, lambda: transcript.is_vertical_scroll_end)
+        assert replies(app)[-1].text.endswith("end 5")
+
+
 async def test_regenerate_keeps_the_earlier_reply_and_a_stop_is_incomplete(
     server: DemoServer, tmp_path: Path
 ) -> None:

@@ -145,6 +145,10 @@ class ChatSession:
         """Take the last question back; its text (sending it again replaces the exchange)."""
         return None if self.turn is not None else self.conversation.edit_last()
 
+    def cancel_edit(self) -> bool:
+        """Give up the edit `edit_last` opened (False if none is open)."""
+        return self.conversation.cancel_edit()
+
     def set_settings(self, settings: ChatSettings) -> None:
         self.conversation.settings = settings
         self.think = settings.think

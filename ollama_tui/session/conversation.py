@@ -41,6 +41,9 @@ class Kept:
     row: int
 
 
+_Kept = tuple[list[ChatMessage], list["Saved | None"], list["Saved | None"]]
+
+
 class Conversation:
     def __init__(self, settings: ChatSettings | None = None) -> None:
         self.messages: list[ChatMessage] = []
@@ -51,10 +54,13 @@ class Conversation:
         self.editing: list[Saved | None] = []
         """Rows of the exchange taken back by `edit_last`: replaced once the edit is
         answered."""
+        self._before_edit: _Kept | None = None
+        """What an edit took back, until it is sent (or given up: `cancel_edit`)."""
 
     # ------------------------------------------------------------------ asking
 
     def ask(self, prompt: str) -> Exchange:
+        self._before_edit = None  # an edit being sent stands
         return Exchange(
             prompt,
             [*self.messages, ChatMessage("user", prompt)],
@@ -71,6 +77,7 @@ class Conversation:
         context = self.messages[: last + 1]
         replaced = [*self.editing, *self.rows[last + 1 :]]
         self.editing = []
+        self._before_edit = None
         return Exchange(
             context[-1].content,
             context,
@@ -99,14 +106,26 @@ class Conversation:
         if last is None:
             return None
         text = self.messages[last].content
+        if self._before_edit is None:
+            self._before_edit = (self.messages, self.rows, self.editing)
         self.editing = [*self.editing, *self.rows[last:]]
         self.messages = self.messages[:last]
         self.rows = self.rows[:last]
         return text
 
+    def cancel_edit(self) -> bool:
+        """Give the edit up: what it took back is the conversation again. False if no
+        edit is open."""
+        if self._before_edit is None:
+            return False
+        self.messages, self.rows, self.editing = self._before_edit
+        self._before_edit = None
+        return True
+
     # ------------------------------------------------------------------ whole
 
     def clear(self, settings: ChatSettings) -> None:
+        self._before_edit = None
         self.messages = []
         self.rows = []
         self.editing = []

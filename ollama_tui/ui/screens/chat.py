@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Label, Markdown, Select, Static
 
 from ollama_tui.core.codeblocks import code_blocks
@@ -52,7 +53,13 @@ class ChatScreen(Screen[None]):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop", id="stop", tooltip="Stop the reply being streamed"),
+        Binding(
+            "escape",
+            "stop",
+            "Stop",
+            id="stop",
+            tooltip="Stop the reply being streamed (or give up an edit)",
+        ),
         Binding(
             "ctrl+t",
             "cycle_transport",
@@ -125,6 +132,10 @@ class ChatScreen(Screen[None]):
         self.views: dict[Turn, AssistantMessage] = {}
         self.questions: dict[Turn, UserMessage] = {}
         """The question's bubble, removed again if nothing comes back."""
+        self.taken_back: list[Widget] = []
+        """The exchange F4 took back, hidden: shown again if the edit is given up (Esc),
+        removed once the edit (or a regeneration) is sent."""
+        self.typed_before_edit = ""
 
     @property
     def ollama(self) -> OllamaApp:
@@ -200,6 +211,9 @@ class ChatScreen(Screen[None]):
         prompt = event.prompt
         prompt.remember(event.text)
         prompt.clear()
+        self._drop_taken_back()
+        # Sending is reading the answer: the newest text, followed as it grows.
+        self.transcript.follow()
         question = UserMessage(event.text)
         self.mount_in_transcript(question)
         turn = self.session.send(event.text)
@@ -271,7 +285,10 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def action_stop(self) -> None:
-        self.session.stop()
+        if self.turn is not None:
+            self.session.stop()
+        else:
+            self.cancel_edit()
 
     def action_cycle_transport(self) -> None:
         names = TRANSPORT_NAMES
@@ -296,6 +313,8 @@ class ChatScreen(Screen[None]):
         if turn is None:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
+        self._drop_taken_back()
+        self.transcript.follow()
         await self._show(turn)
 
     def action_settings(self) -> None:
@@ -321,11 +340,33 @@ class ChatScreen(Screen[None]):
         if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return
-        if self.transcript.take_back_last_exchange():
-            self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         prompt = self.query_one(PromptInput)
+        if not self.taken_back:
+            self.typed_before_edit = prompt.text
+        self.taken_back += self.transcript.take_back_last_exchange()
         prompt.load_text(text)
+        prompt.move_cursor(prompt.document.end)  # typing goes on from the end
         prompt.focus()
+        self.notify("Editing your last message: Enter sends it, Esc gives up the edit.")
+
+    def cancel_edit(self) -> bool:
+        """Esc while editing: the exchange comes back as it was, and what was typed."""
+        if not self.taken_back or not self.session.cancel_edit():
+            return False
+        for widget in self.taken_back:
+            widget.display = True
+        self.taken_back = []
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(self.typed_before_edit)
+        prompt.move_cursor(prompt.document.end)
+        return True
+
+    def _drop_taken_back(self) -> None:
+        if self.taken_back:
+            for widget in self.taken_back:
+                widget.remove()
+            self.taken_back = []
+            self.ollama.collector.compact_soon()  # the removed widgets may be frozen
 
     async def action_regenerate_next(self) -> None:
         if self.turn is None and self.session.conversation.last_user_index() is not None:
@@ -337,6 +378,7 @@ class ChatScreen(Screen[None]):
         self.session.new_chat()
         self.views.clear()
         self.questions.clear()
+        self.taken_back = []
         self.transcript.remove_children()
         self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
@@ -348,6 +390,8 @@ class ChatScreen(Screen[None]):
         self.session.continue_kept(conversation)
         self.refresh_labels()
         await self.transcript.show_kept([m for m in conversation.messages if not m.superseded])
+        # Reopened to go on: the end, where the next message goes, is what is shown.
+        self.call_after_refresh(self.transcript.follow)
         self.notify(f"Opened “{clean(conversation.title)}”.", markup=False)
 
     def action_copy_reply(self) -> None:

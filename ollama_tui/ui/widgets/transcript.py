@@ -35,15 +35,17 @@ class Transcript(VerticalScroll):
         self.scroll_end(animate=False)
         self.anchor()
 
-    def take_back_last_exchange(self) -> bool:
-        """Remove the last question and everything after it; False if there is none."""
-        questions = list(self.query(UserMessage))
+    def take_back_last_exchange(self) -> list[Widget]:
+        """Hide the last question shown and everything after it (an edit, which may be
+        given up); the widgets hidden."""
+        questions = [q for q in self.query(UserMessage) if q.display]
         if not questions:
-            return False
+            return []
         children = list(self.children)
-        for widget in children[children.index(questions[-1]) :]:
-            widget.remove()
-        return True
+        hidden = [w for w in children[children.index(questions[-1]) :] if w.display]
+        for widget in hidden:
+            widget.display = False
+        return hidden
 
     async def show_kept(self, messages: list[MessageRecord]) -> None:
         """A kept conversation's messages, the last few (what is on screen) mounted and
