@@ -282,6 +282,32 @@ async def test_scrolling_up_stops_following_and_ctrl_down_resumes(server: DemoSe
         assert not app.chat.query_one("#below").display
 
 
+async def test_keys_typed_with_the_focus_elsewhere_go_to_the_prompt_box(
+    server: DemoServer,
+) -> None:
+    server.configure(reply="The answer.", thinking="Hmm.")
+    app = make_app(server, model="demo-think")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f")
+        reply = await send_and_wait(pilot, app, "why")
+        title = reply.query_one("#thinking", Collapsible).query_one("CollapsibleTitle")
+        await pilot.click(title)  # "▶ Thinking": it takes the focus
+        prompt = app.chat.query_one(PromptInput)
+        assert app.focused is not prompt
+        await pilot.press(*"next one")
+        assert prompt.text == "next one" and app.focused is prompt
+
+
+async def test_the_prompt_box_looks_different_without_the_focus(server: DemoServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        focused = prompt.styles.border_top
+        app.set_focus(None)
+        await pilot.pause()
+        assert prompt.styles.border_top != focused
+
+
 async def test_a_message_sent_after_scrolling_up_shows_its_reply(server: DemoServer) -> None:
     server.configure(token_rate=0, reply="line\n\n" * 60)
     app = make_app(server)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Markdown, Select, Static
+from textual.widgets import Footer, Input, Label, Markdown, Select, Static, TextArea
 
 from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
@@ -199,6 +199,18 @@ class ChatScreen(Screen[None]):
     def turn(self) -> Turn | None:
         """The reply streaming now, if any."""
         return self.session.turn
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key no focused widget took (the thinking block's title, the
+        transcript had the focus): it was meant for the prompt box."""
+        prompt = self.query_one(PromptInput)
+        if not event.is_printable or not event.character or self.focused is prompt:
+            return
+        if isinstance(self.focused, Input | TextArea | Select):
+            return  # it types on its own
+        event.stop()
+        prompt.focus()
+        prompt.insert(event.character)
 
     @on(PromptInput.Submitted)
     async def prompt_submitted(self, event: PromptInput.Submitted) -> None:
