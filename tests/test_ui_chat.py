@@ -401,6 +401,37 @@ async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> 
         assert opened == ["https://example.com/docs"]
 
 
+def bar_text(app: OllamaApp) -> str:
+    return app.chat.query_one(StatusBar).render().plain
+
+
+async def test_the_status_bar_says_no_server_before_anything_is_sent() -> None:
+    import socket
+
+    from ollama_tui.core.connection import ConnectionSettings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = OllamaApp(ConnectionSettings(base_url=f"http://127.0.0.1:{port}"), model="demo")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "● no server" in bar_text(app))
+        assert "ready" not in bar_text(app)
+
+
+async def test_an_error_stays_the_failed_models_after_a_model_switch(server: DemoServer) -> None:
+    app = make_app(server, model="llama3", transport="requests")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        assert "● ready" in bar_text(app)
+        await send(pilot, "hi")
+        await wait_until(pilot, lambda: bool(app.chat.query(Notice)))
+        app.set_model("demo:latest")
+        await pilot.pause()
+        assert "● error requests · llama3" in bar_text(app)
+        assert "demo:latest" not in bar_text(app)
+
+
 async def test_server_down_is_one_sentence_and_the_prompt_comes_back() -> None:
     import socket
 

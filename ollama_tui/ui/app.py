@@ -32,6 +32,7 @@ from ollama_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelInfo, ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.widgets.prompt import PromptInput
+from ollama_tui.ui.widgets.status_bar import StatusBar
 
 # Input that a collection pause would delay: it waits until these pause.
 INPUT_EVENTS = (
@@ -229,11 +230,14 @@ class OllamaApp(App[None]):
         return latest[0].model if latest else None
 
     async def load_models(self, choose: bool = False) -> list[ModelInfo]:
+        status = self.chat.query_one(StatusBar)
         try:
             tags = await self.call("GET", "/api/tags")
         except ApiError as error:
+            status.reachable(False)
             self.notify(str(error), title="Models", severity="error", markup=False)
             return []
+        status.reachable(True)
         self.models = ModelInfo.from_tags(tags)
         if not self.models:
             self.notify(PULL_HINT, title="Models", severity="warning", markup=False)

@@ -237,7 +237,7 @@ class ChatScreen(Screen[None]):
         reply = turn.reply
         view = AssistantMessage(reply.transport, reply.model)
         self.views[turn] = view
-        self.query_one(StatusBar).begin(reply.transport, lambda: reply.timing)
+        self.query_one(StatusBar).begin(reply.transport, reply.model, lambda: reply.timing)
         await self.transcript.mount(view)
         # Listening only now that the view is composed (what arrived meanwhile waits).
         reply.stream.listen(tell(self))

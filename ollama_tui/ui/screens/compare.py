@@ -253,7 +253,7 @@ class CompareScreen(Screen[None]):
         stream = app.compare_runner.start(column.transport, request, tell(self))
         reply = Reply(stream, app.model or "")
         column.reply = reply
-        column.status.begin(column.transport, lambda: reply.timing)
+        column.status.begin(column.transport, reply.model, lambda: reply.timing)
 
     # ------------------------------------------------------------------ receiving
 

@@ -17,11 +17,13 @@ from textual.widget import Widget
 
 from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError
 from ollama_tui.core.format import seconds
+from ollama_tui.core.sanitize import clean
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.reply import ReplyUpdate
 
 
 class State(StrEnum):
+    OFFLINE = "no server"
     IDLE = "ready"
     WAITING = "waiting for first chunk"
     STREAMING = "streaming"
@@ -31,6 +33,7 @@ class State(StrEnum):
 
 
 STATE_STYLE = {
+    State.OFFLINE: "bold $error",
     State.IDLE: "$text-muted",
     State.WAITING: "bold $warning",
     State.STREAMING: "bold $accent",
@@ -51,6 +54,7 @@ class Figures:
     timing: StreamTiming | None = None
     stats: ServerStats | None = None
     transport: str | None = None  # the reply's own, which a switch since does not change
+    model: str | None = None  # likewise: an error stays the model's that failed
 
 
 class StatusBar(Widget):
@@ -86,10 +90,17 @@ class StatusBar(Widget):
         else:
             self._ticker.pause()
 
-    def begin(self, transport: str, live: Callable[[], StreamTiming]) -> None:
+    def begin(self, transport: str, model: str, live: Callable[[], StreamTiming]) -> None:
         """A reply started; `live()` gives its figures so far, read at each tick."""
         self._live = live
-        self.figures = Figures(State.WAITING, live(), transport=transport)
+        self.figures = Figures(State.WAITING, live(), transport=transport, model=model)
+
+    def reachable(self, yes: bool) -> None:
+        """Whether the server answered (at start, or when the models are listed again)."""
+        if not yes:
+            self.figures = Figures(State.OFFLINE)
+        elif self.figures.state is State.OFFLINE:
+            self.figures = Figures()
 
     def streaming(self) -> None:
         if self._live is not None:
@@ -121,7 +132,8 @@ class StatusBar(Widget):
         f = self.figures
         out = [
             (0, f" ● {f.state.value} ", STATE_STYLE[f.state]),
-            (1, f"{f.transport or self.transport} · {self.model}", ""),
+            # Names come from the server (and the person): never escape sequences.
+            (1, clean(f"{f.transport or self.transport} · {f.model or self.model}"), ""),
         ]
         t = f.timing
         if t is None:
@@ -133,7 +145,7 @@ class StatusBar(Widget):
             out.append((3, f" {_short(max(0.0, self.now - t.sent))}…", ""))
         else:
             out.append((3, f" total {_short(t.total)}", ""))
-        out.append((7, f" {t.chunks} ch", ""))
+        out.append((7, f" {t.tokens} tok", ""))
         tps = "—" if t.tokens_per_s is None else f"{t.tokens_per_s:.1f}"
         out.append((4, f" {tps} tok/s", ""))
         if f.stats is not None and f.stats.eval_rate is not None:
