@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from ollama_tui.cli import main
 from ollama_tui.demo import DemoServer
@@ -140,6 +140,15 @@ async def test_regenerate_keeps_the_earlier_reply_and_a_stop_is_incomplete(
     assert messages[1].content == "Version one." and messages[1].complete
     assert messages[2].content.startswith("Version two") and not messages[2].complete
     history.close()
+    # Reopened, the stopped reply reads as it did when it was stopped.
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        kept = app.recorder.history
+        assert kept is not None
+        await app.chat.show_conversation(await kept.load(summary.id))
+        footer = str(replies(app)[-1].query_one("#footer", Static).content)
+        assert footer.startswith("stopped · ") and replies(app)[-1].has_class("stopped")
 
 
 async def test_nothing_kept_when_nothing_came_back(server: DemoServer, tmp_path: Path) -> None:

@@ -109,4 +109,9 @@ class Stopped:
     at: float
 
 
+def outcome(end: Done | StreamError | Stopped) -> str:
+    """How a stream ended, in one word: "done", "stopped" or "error"."""
+    return "done" if isinstance(end, Done) else "stopped" if isinstance(end, Stopped) else "error"
+
+
 StreamEvent = FirstChunk | ContentDelta | ThinkingDelta | Progress | Done | StreamError | Stopped

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ollama_tui.core.chat_settings import ChatSettings
-from ollama_tui.core.events import Done
+from ollama_tui.core.events import Done, outcome
 from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
 from ollama_tui.session.recorder import Recorder
@@ -135,6 +135,7 @@ class ChatSession:
             transport=reply.transport,
             complete=isinstance(end, Done),
             timing=end.timing if end is not None else None,
+            ended=outcome(end) if end is not None else None,
             stats=end.stats if isinstance(end, Done) else None,
             force=force or end is not None,
         )

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError
+from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError, outcome
 from ollama_tui.core.timing import StreamTiming
 
 
@@ -56,11 +56,9 @@ class Outcome:
 
     @classmethod
     def of(cls, transport: str, run: int, end: Done | Stopped | StreamError) -> Outcome:
-        if isinstance(end, Done):
-            return cls(transport, run, "done", end.timing, end.stats)
-        if isinstance(end, Stopped):
-            return cls(transport, run, "stopped", end.timing)
-        return cls(transport, run, "error", end.timing, error=end.message)
+        stats = end.stats if isinstance(end, Done) else None
+        error = end.message if isinstance(end, StreamError) else None
+        return cls(transport, run, outcome(end), end.timing, stats, error)
 
     @property
     def ok(self) -> bool:

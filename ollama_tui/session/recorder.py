@@ -175,6 +175,7 @@ class Recorder:
         transport: str,
         complete: bool,
         timing: StreamTiming | None = None,
+        ended: str | None = None,
         stats: ServerStats | None = None,
         force: bool = False,
     ) -> Saved | None:
@@ -192,6 +193,8 @@ class Recorder:
         from ollama_tui.history.store import server_stats, timing_figures
 
         figures = timing_figures(timing) if timing is not None else None
+        if figures is not None and ended is not None:
+            figures["outcome"] = ended  # how it ended, shown again when it is reopened
         server = server_stats(stats) if stats is not None else None
 
         async def write() -> None:

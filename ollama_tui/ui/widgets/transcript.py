@@ -78,7 +78,12 @@ async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
     widget.add_thinking(record.thinking or "")
     await widget.add_content(record.content)
     footer = figures_line(record) or widget.transport
-    await widget.finish(
-        footer if record.complete else f"incomplete · {footer}",
-        "done" if record.complete else "stopped",
-    )
+    # As it was shown when it ended (stopped, error); "incomplete": it never ended (the
+    # app was killed, or the reply was kept by an older version).
+    ended = (record.figures or {}).get("outcome")
+    if record.complete:
+        await widget.finish(footer, "done")
+    elif ended in ("stopped", "error"):
+        await widget.finish(f"{ended} · {footer}", ended)
+    else:
+        await widget.finish(f"incomplete · {footer}", "stopped")
