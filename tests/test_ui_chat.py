@@ -187,6 +187,20 @@ async def test_thinking_goes_in_a_block_that_folds_when_the_answer_starts(
         assert b'"think": true' in record.body
 
 
+async def test_ctrl_s_shows_and_hides_the_last_replys_thinking(server: DemoServer) -> None:
+    server.configure(reply="The answer.", thinking="Let me think about it.")
+    app = make_app(server, model="demo-think")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f")
+        reply = await send_and_wait(pilot, app, "why")
+        block = reply.query_one("#thinking", Collapsible)
+        assert block.collapsed
+        await pilot.press("ctrl+s")
+        assert not block.collapsed
+        await pilot.press("ctrl+s")
+        assert block.collapsed
+
+
 async def test_inline_think_tags_are_routed_to_the_thinking_block(server: DemoServer) -> None:
     server.configure(reply="The answer.", thinking="Hmm.")
     app = make_app(server, model="demo-think")
@@ -328,8 +342,8 @@ async def test_help_lists_every_key(server: DemoServer) -> None:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         rows = dict(app.screen.rows)
-        assert rows["Enter"] == "Send the message"
-        assert rows["Ctrl+J"] == "New line in the message"
+        assert rows["enter"] == "Send the message"
+        assert rows["^j"] == "New line in the message"
         for key, text in [
             ("escape", "Stop the reply being streamed (or give up an edit)"),
             ("ctrl+t", "Switch to the next HTTP transport"),
@@ -340,9 +354,15 @@ async def test_help_lists_every_key(server: DemoServer) -> None:
             ("ctrl+o", "Copy the last reply"),
             ("ctrl+b", "Copy the last code block of the last reply"),
             ("ctrl+f", "Ask thinking models to think (or not)"),
+            ("ctrl+s", "Show or hide the last reply's thinking"),
             ("f1", "Every key, explained"),
         ]:
             assert rows[app.get_key_display(Binding(key, ""))] == text
+        # One notation: the footer's.
+        assert all("Ctrl" not in key for key in rows)
+        figures = dict(app.screen.figures)
+        for figure in ("TTFC", "TTFT", "total", "tok/s", "server", "chunks"):
+            assert figures[figure]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -399,6 +419,24 @@ async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> 
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(opened))
         assert opened == ["https://example.com/docs"]
+
+
+async def test_the_empty_chat_says_with_whom_and_the_keys_to_start(server: DemoServer) -> None:
+    server.configure(reply="Hi.", token_rate=0)
+    app = make_app(server, transport="aiohttp")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        text = screen_text(app)
+        assert "Chatting with demo on demo server, over aiohttp." in text
+        assert "enter" in text and "^l" in text and "f1" in text
+        await pilot.press("ctrl+t")  # the words follow the choice
+        await pilot.pause()
+        assert "over requests." in screen_text(app)
+        await send_and_wait(pilot, app, "hello")
+        assert "Chatting with" not in screen_text(app)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: "Chatting with" in screen_text(app))
+        assert not replies(app)
 
 
 def bar_text(app: OllamaApp) -> str:

@@ -43,6 +43,21 @@ INPUT_EVENTS = (
     events.Paste,
 )
 
+FIGURES_HELP = [
+    ("TTFC", "Time to first chunk: request sent → the reply's first line arrived"),
+    ("TTFT", "Time to first token: sent → the first line with text (or thinking)"),
+    ("total", "Sent → the reply's last line (Ollama's done line)"),
+    ("tok", "Tokens received: Ollama sends one a line"),
+    ("tok/s", "Tokens after the first, over the time they took, by this app's clock"),
+    (
+        "server",
+        "The server's own tok/s (eval_count / eval_duration): if equal, the model sets the pace",
+    ),
+    ("load", "Time the server spent loading the model, as it reported it"),
+    ("chunks", "Lines received, the done line included (in the saved JSON)"),
+]
+"""What each figure of the status bar and the reply footers means (F1)."""
+
 PULL_HINT = "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L."
 
 
@@ -340,18 +355,19 @@ class OllamaApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_help()))
+            self.push_screen(HelpScreen(self.key_help(), FIGURES_HELP))
 
     def key_help(self) -> list[tuple[str, str]]:
+        """Every key, written as the footer writes keys (^t is Ctrl+T)."""
         rows = [
-            ("Enter", "Send the message"),
-            ("Ctrl+J", "New line in the message"),
-            ("↑ / ↓", "Earlier prompts, when the box is empty"),
+            ("enter", "Send the message"),
+            ("^j", "New line in the message"),
+            ("↑ ↓", "Earlier messages, when the box is empty"),
         ]
         for binding in [*ChatScreen.BINDINGS, *self.BINDINGS]:
             assert isinstance(binding, Binding)
             rows.append((self.get_key_display(binding), binding.tooltip or binding.description))
-        rows.append(("Ctrl+P", "Command palette: every action, themes"))
+        rows.append(("^p", "Command palette: every action, themes"))
         return rows
 
     def confirm_open_link(self, href: str) -> None:
@@ -388,6 +404,11 @@ class OllamaApp(App[None]):
         yield SystemCommand("Copy last reply", "To the clipboard", chat.action_copy_reply)
         yield SystemCommand("Copy last code block", "To the clipboard", chat.action_copy_code)
         yield SystemCommand("Toggle thinking", "think on/off", chat.action_toggle_think)
+        yield SystemCommand(
+            "Show thinking",
+            "Open or fold the last reply's thinking",
+            chat.action_toggle_thinking_block,
+        )
         yield SystemCommand("Jump to latest", "Follow the newest text", chat.action_follow)
         yield SystemCommand(
             "Compare transports", "One prompt, transports side by side", self.action_compare

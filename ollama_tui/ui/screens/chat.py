@@ -17,7 +17,16 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, Markdown, Select, Static, TextArea
+from textual.widgets import (
+    Collapsible,
+    Footer,
+    Input,
+    Label,
+    Markdown,
+    Select,
+    Static,
+    TextArea,
+)
 
 from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
@@ -118,6 +127,14 @@ class ChatScreen(Screen[None]):
             tooltip="Ask thinking models to think (or not)",
         ),
         Binding(
+            "ctrl+s",
+            "toggle_thinking_block",
+            "Show thinking",
+            id="thinking_block",
+            show=False,
+            tooltip="Show or hide the last reply's thinking",
+        ),
+        Binding(
             "ctrl+down",
             "follow",
             "Jump to latest",
@@ -175,14 +192,36 @@ class ChatScreen(Screen[None]):
         model = clean(app.model or "no model")
         self.query_one("#header", Static).update(Content(f"ollama-tui · {model} · {app.where}"))
         self.query_one("#think-flag", Static).update(
-            Content(f"think: {think_label(app.think)}  ^F")
+            Content(f"think: {think_label(app.think)}  ^f")
         )
+        self.transcript.welcome(self.welcome_text())
         status = self.query_one(StatusBar)
         status.transport = app.transport
         status.model = model
         select = self.query_one("#transport", Select)
         if select.value != app.transport:
             select.value = app.transport
+
+    def welcome_text(self) -> Content:
+        """The empty chat's words: with whom, over what, and the three keys to start."""
+        app = self.ollama
+        if app.model:
+            who = Content.assemble(
+                "Chatting with ",
+                (clean(app.model), "bold"),
+                f" on {clean(app.where)}, over ",
+                (app.transport, "bold"),
+                ".",
+            )
+        else:
+            who = Content("No model chosen yet: ^l lists the server's models.")
+        keys = [
+            ("enter", "sends your message (^j: a new line in it)"),
+            ("^l", "chooses the model; ^t switches the HTTP client"),
+            ("f1", "every key, and what the figures below mean"),
+        ]
+        rows = [Content.assemble((f"  {key:<6}", "bold $accent"), text) for key, text in keys]
+        return Content("\n").join([who, Content(""), *rows])
 
     @on(Select.Changed, "#transport")
     def transport_chosen(self, event: Select.Changed) -> None:
@@ -238,12 +277,12 @@ class ChatScreen(Screen[None]):
         view = AssistantMessage(reply.transport, reply.model)
         self.views[turn] = view
         self.query_one(StatusBar).begin(reply.transport, reply.model, lambda: reply.timing)
-        await self.transcript.mount(view)
+        await self.transcript.add(view)
         # Listening only now that the view is composed (what arrived meanwhile waits).
         reply.stream.listen(tell(self))
 
     def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
-        self.transcript.mount(widget)
+        self.transcript.add(widget)
 
     # ------------------------------------------------------------------ receiving
 
@@ -391,7 +430,7 @@ class ChatScreen(Screen[None]):
         self.views.clear()
         self.questions.clear()
         self.taken_back = []
-        self.transcript.remove_children()
+        self.transcript.clear(self.welcome_text())
         self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()
@@ -429,6 +468,14 @@ class ChatScreen(Screen[None]):
         self.ollama.think = True if think is None else False if think is True else None
         self.refresh_labels()
         self.notify(f"Thinking: {think_label(self.ollama.think)} for the next request.")
+
+    def action_toggle_thinking_block(self) -> None:
+        shown = [r for r in self.transcript.query(AssistantMessage) if r.thinking_text]
+        if not shown:
+            self.notify("No reply here has any thinking.", severity="warning")
+            return
+        block = shown[-1].query_one("#thinking", Collapsible)
+        block.collapsed = not block.collapsed
 
     def action_pick_model(self) -> None:
         self.ollama.action_pick_model()

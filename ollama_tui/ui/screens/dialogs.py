@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
@@ -13,19 +13,29 @@ from textual.widgets import Button, DataTable, Label, Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close")]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str]], figures: list[tuple[str, str]] | None = None
+    ) -> None:
         super().__init__()
         self.rows = rows
+        self.figures = figures or []
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog help"):
-            yield Label("Keys", classes="title")
-            table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True)
-            table.add_columns("Key", "What it does")
-            for key, text in self.rows:
-                table.add_row(key, text)
-            yield table
+        with VerticalScroll(classes="dialog help"):
+            yield Label("Keys (^t is Ctrl+T)", classes="title")
+            yield _table(("Key", "What it does"), self.rows)
+            if self.figures:
+                yield Label("Figures", classes="title")
+                yield _table(("Figure", "What it measures"), self.figures)
             yield Label("Esc closes", classes="hint")
+
+
+def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> DataTable[str]:
+    table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True)
+    table.add_columns(*header)
+    for left, right in rows:
+        table.add_row(left, right)
+    return table
 
 
 class ConfirmScreen(ModalScreen[bool]):

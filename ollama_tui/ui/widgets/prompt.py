@@ -23,7 +23,7 @@ class PromptInput(TextArea):
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Message (Enter sends, Ctrl+J new line, ↑ history)",
+            placeholder="Message (enter sends, ^j new line, ↑ earlier messages)",
             **kwargs,  # type: ignore[arg-type]
         )
         self.past_prompts: list[str] = []

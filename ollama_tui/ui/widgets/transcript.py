@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
-from textual.widget import Widget
+from textual.content import Content
+from textual.widget import AwaitMount, Widget
+from textual.widgets import Static
 
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, UserMessage
 
@@ -20,9 +22,31 @@ RECENT = 6
 """Messages of a reopened conversation shown before the older ones are mounted."""
 
 
+class Welcome(Static):
+    """What an empty chat says: with whom, over what, and the keys to start with."""
+
+
 class Transcript(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
+
+    def welcome(self, text: Content) -> None:
+        """Say `text` while the chat is empty (updated in place if it says it already)."""
+        shown = self.query(Welcome)
+        if shown:
+            shown.first().update(text)
+        elif not self.children:
+            self.mount(Welcome(text))
+
+    def clear(self, welcome: Content) -> None:
+        """Empty again (a new chat): only the welcome."""
+        self.remove_children()  # the children of now; the welcome comes after them
+        self.mount(Welcome(welcome))
+
+    def add(self, widget: Widget) -> AwaitMount:
+        """Append a message; the welcome goes with the first one."""
+        self.query(Welcome).remove()
+        return self.mount(widget)
 
     @property
     def away(self) -> bool:
@@ -60,6 +84,7 @@ class Transcript(VerticalScroll):
             else:
                 widgets.append(UserMessage(record.content))
         recent, older = widgets[-RECENT:], widgets[:-RECENT]
+        await self.query(Welcome).remove()
         await self.mount_all(recent)
         for widget, record in reversed(replies):
             if widget in recent:
