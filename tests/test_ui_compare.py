@@ -13,7 +13,7 @@ from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.widgets.prompt import PromptInput
-from tests.uitools import chat_requests, make_app, wait_until
+from tests.uitools import chat_requests, make_app, screen_text, wait_until
 
 REPLY = "Compared **reply** with `code`."
 
@@ -200,3 +200,19 @@ async def test_the_compare_streams_run_in_a_worker_that_ends_with_the_app(
         # (its own is the app's default transport, for /api/tags).
         assert list(app.runner._transports) == ["httpx-async"]
     assert process.poll() == 0, "the worker ended with the app"
+
+
+async def test_a_box_shows_whether_it_is_ticked_and_the_note_follows_the_mode(
+    server: DemoServer,
+) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_compare(pilot, app, ("requests", "aiohttp"))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "▐X▌ requests" in text and "▐ ▌ httpx-sync" in text
+        assert "▐ ▌ one at a time" in text and "Concurrent:" in text
+        screen.query_one("#compare-sequential", Checkbox).value = True
+        await pilot.pause()
+        assert "▐X▌ one at a time" in screen_text(app)
+        assert not screen.query_one("#compare-note").display

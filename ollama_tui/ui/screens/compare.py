@@ -35,6 +35,7 @@ from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
+from ollama_tui.ui.widgets.tick import Tick
 
 if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
@@ -101,10 +102,10 @@ class CompareScreen(Screen[None]):
         yield Input(self.initial_prompt, placeholder="Prompt to compare", id="compare-prompt")
         with Horizontal(classes="compare-controls"):
             for name in TRANSPORT_NAMES:
-                yield Checkbox(name, True, name=name, classes="transport")
+                yield Tick(name, True, name=name, classes="transport")
         with Horizontal(classes="compare-controls"):
-            yield Checkbox("one at a time", False, id="compare-sequential")
-            yield Checkbox("warm-up", True, id="compare-warmup")
+            yield Tick("one at a time", False, id="compare-sequential")
+            yield Tick("warm-up", True, id="compare-warmup")
             yield Static("runs", classes="label")
             yield Input("1", id="compare-runs", type="integer", max_length=3)
             yield Button("Run", id="compare-run", compact=True, variant="primary")
@@ -123,6 +124,11 @@ class CompareScreen(Screen[None]):
         model = clean(app.model or "—")
         header = f"Compare transports · {model} · {app.where}"
         self.query_one("#compare-header", Static).update(Content(header))
+
+    @on(Checkbox.Changed, "#compare-sequential")
+    def mode_chosen(self, event: Checkbox.Changed) -> None:
+        # The note on queueing is about concurrent runs only.
+        self.query_one("#compare-note").display = not event.value
 
     # ------------------------------------------------------------------ starting
 
