@@ -74,6 +74,9 @@ async def test_a_failed_pull_says_why_and_escape_cancels_one(server: DemoServer)
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.pulling is not None)
         (record,) = [r for r in server.log if b"gemma3" in r.body]
+        # How much, how fast, how long still.
+        await wait_until(pilot, lambda: "/s · " in status(screen) and " left" in status(screen))
+        assert " of " in status(screen)
         await pilot.press("escape")
         await wait_until(pilot, lambda: "cancelled" in status(screen))
         assert record.finished.wait(2) and record.outcome == "disconnected"

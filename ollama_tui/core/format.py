@@ -27,6 +27,18 @@ def seconds(value: float | None) -> str:
     return f"{value:.2f} s"
 
 
+def duration(value: float) -> str:
+    """A time left, as a person says it: "45 s", "3 min 5 s", "2 h 10 min"."""
+    whole = round(value)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def rate(value: float | None) -> str:
     return UNKNOWN if value is None else f"{value:.1f} tok/s"
 

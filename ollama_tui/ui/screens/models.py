@@ -20,10 +20,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
 from ollama_tui.core.events import Done, Progress, Stopped, StreamError
-from ollama_tui.core.format import UNKNOWN, human_bytes, human_time
+from ollama_tui.core.format import UNKNOWN, duration, human_bytes, human_time
 from ollama_tui.core.models import ModelDetails, ModelInfo
 from ollama_tui.core.protocol import pull_request
 from ollama_tui.core.sanitize import clean
+from ollama_tui.session.pull import PullMeter
 from ollama_tui.session.runner import TERMINAL, LiveStream
 from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui.messages import StreamUpdated, tell
@@ -73,6 +74,7 @@ class ModelsScreen(Screen[None]):
         self.names: list[str] = []
         self.pulling: LiveStream | None = None
         self.pull_name = ""
+        self.meter = PullMeter()
         self.bars: dict[str, ProgressBar] = {}
 
     @property
@@ -211,6 +213,7 @@ class ModelsScreen(Screen[None]):
         for bar in self.bars.values():
             await bar.parent.remove()  # type: ignore[union-attr]
         self.bars = {}
+        self.meter = PullMeter()
         self.pull_name = name
         self._status(f"Pulling {name}…")
         app = self.ollama
@@ -242,7 +245,16 @@ class ModelsScreen(Screen[None]):
                 row = Horizontal(label, bar, classes="layer")
                 await self.query_one("#pull-progress", Vertical).mount(row)
             bar.update(total=event.total, progress=event.completed or 0)
-        self._status(f"{self.pull_name}: {event.status}")
+        meter = self.meter
+        meter.feed(event)
+        parts = [f"{self.pull_name}: {event.status}"]
+        if meter.total:
+            parts.append(f"{human_bytes(meter.completed)} of {human_bytes(meter.total)}")
+        if meter.speed is not None:
+            parts.append(f"{human_bytes(round(meter.speed))}/s")
+        if (left := meter.seconds_left) is not None and meter.completed < meter.total:
+            parts.append(f"{duration(left)} left")
+        self._status(" · ".join(parts))
 
     async def _pull_ended(self, end: Done | Stopped | StreamError) -> None:
         name, self.pulling = self.pull_name, None
