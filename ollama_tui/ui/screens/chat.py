@@ -92,7 +92,7 @@ class ChatScreen(Screen[None]):
             show=False,
             tooltip="Ask again on the next transport",
         ),
-        Binding("ctrl+n", "new_chat", "New chat", id="new_chat", tooltip="Start over"),
+        Binding("ctrl+n", "new_chat", "New chat", id="new_chat", show=False, tooltip="Start over"),
         Binding(
             "f5",
             "settings",
@@ -109,7 +109,9 @@ class ChatScreen(Screen[None]):
             show=False,
             tooltip="Edit your last message and send it again",
         ),
-        Binding("ctrl+o", "copy_reply", "Copy", id="copy", tooltip="Copy the last reply"),
+        Binding(
+            "ctrl+o", "copy_reply", "Copy", id="copy", show=False, tooltip="Copy the last reply"
+        ),
         Binding(
             "ctrl+b",
             "copy_code",
@@ -174,7 +176,7 @@ class ChatScreen(Screen[None]):
         yield Static(id="below", markup=False)
         yield PromptInput(id="prompt")
         yield StatusBar(self.ollama.clock, id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def transcript(self) -> Transcript:

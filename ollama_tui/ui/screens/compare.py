@@ -55,7 +55,10 @@ class ColumnStatus(StatusBar):
 
     def render(self) -> Content:
         parts: list[tuple[str, str] | str] = []
-        for _, text, style in self.segments():
+        # The transport and model are the column's title and the view's header already.
+        for priority, text, style in self.segments():
+            if priority == 1:
+                continue
             if parts:
                 parts.append(" ")  # unstyled, so wrapping breaks here and keeps it
             parts.append((text.strip(" │"), style))
@@ -100,7 +103,7 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header", markup=False)
         yield Input(self.initial_prompt, placeholder="Prompt to compare", id="compare-prompt")
-        with Horizontal(classes="compare-controls"):
+        with Horizontal(classes="compare-controls", id="compare-transports"):
             for name in TRANSPORT_NAMES:
                 yield Tick(name, True, name=name, classes="transport")
         with Horizontal(classes="compare-controls"):
@@ -116,7 +119,7 @@ class CompareScreen(Screen[None]):
         )
         table.display = False
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         app = self.ollama
@@ -124,6 +127,10 @@ class CompareScreen(Screen[None]):
         model = clean(app.model or "—")
         header = f"Compare transports · {model} · {app.where}"
         self.query_one("#compare-header", Static).update(Content(header))
+
+    def on_resize(self) -> None:
+        # Too narrow for four boxes on a line: two lines of two, each name whole.
+        self.query_one("#compare-transports").set_class(self.size.width < 72, "narrow")
 
     @on(Checkbox.Changed, "#compare-sequential")
     def mode_chosen(self, event: Checkbox.Changed) -> None:

@@ -94,7 +94,7 @@ class ModelsScreen(Screen[None]):
             yield Input(placeholder="model name, e.g. llama3.2:3b — Enter pulls", id="pull-name")
         with Vertical(id="pull-progress"):
             yield Static("", id="pull-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#models-header", Static).update(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -31,7 +31,8 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         self.model = model
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog settings"):
+        # Scrolls when the terminal is short: Save and Cancel stay reachable (Tab, or ^s, esc).
+        with VerticalScroll(classes="dialog settings"):
             yield Label(Content(f"Settings of this conversation · {self.model}"), classes="title")
             yield Label("System prompt", classes="field")
             yield TextArea(self.settings.system, id="system", soft_wrap=True)
@@ -58,8 +59,12 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                 )
             yield Static(id="errors", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save (^S)", id="save", variant="primary")
-                yield Button("Cancel (Esc)", id="cancel")
+                yield Button("Save (^s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_resize(self) -> None:
+        # Narrow: the options two a row instead of four, each still wide enough to read.
+        self.query_one("#options", Grid).set_class(self.size.width < 84, "narrow")
 
     def typed(self) -> dict[str, str]:
         values = {name: self.query_one(f"#{name}", Input).value for name in OPTIONS}
