@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from ollama_tui.core.chat_settings import ChatDefaults
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import Done, StreamError
 from ollama_tui.core.format import summary
@@ -35,6 +36,7 @@ class PlainChat:
         out: TextIO = sys.stdout,
         think: Think | None = None,
         interactive: bool = False,
+        defaults: ChatDefaults | None = None,
     ) -> None:
         """`interactive`: a person types at a terminal (shown the prompt markers)."""
         self.settings = settings
@@ -42,7 +44,9 @@ class PlainChat:
         self.interactive = interactive
         self.styled = out.isatty()
         self.runner = StreamRunner(settings)
-        self.session = ChatSession(self.runner, model=model, transport=transport, think=think)
+        self.session = ChatSession(
+            self.runner, model=model, transport=transport, think=think, defaults=defaults
+        )
 
     def run(self, lines: Iterable[str]) -> int:
         session = self.session

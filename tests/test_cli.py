@@ -243,6 +243,8 @@ def test_print_config_shows_values_and_sources(
         "data_dir": (str(tmp_path / "d"), "flag --data-dir"),
         "demo.token_rate": ("9", file),
         "demo.first_token_delay": ("0", "default"),
+        "chat": ("-", "default"),
+        "keys": ("-", "default"),
     }
 
 

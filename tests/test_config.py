@@ -61,7 +61,8 @@ def file_text(cases: list[Case]) -> str:
 
 def test_the_cases_cover_every_key() -> None:
     assert [c.field for c in CASES] == [k.field for k in cfg.KEYS]
-    assert [f.name for f in dataclasses.fields(Settings)] == [k.field for k in cfg.KEYS]
+    fields = [f.name for f in dataclasses.fields(Settings)]
+    assert fields == [*(k.field for k in cfg.KEYS), "chat", "keymap"]  # the tables last
 
 
 @pytest.mark.parametrize("level", ["default", "file", "env", "flag"])
@@ -389,7 +390,7 @@ def test_format_settings_lists_every_setting_with_its_source() -> None:
     lines = cfg.format_settings(resolved).splitlines()
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in lines[2:]}
     assert lines[0].split() == ["SETTING", "VALUE", "SOURCE"]
-    assert [line.split()[0] for line in lines[2:]] == [k.name for k in cfg.KEYS]
+    assert [line.split()[0] for line in lines[2:]] == [*(k.name for k in cfg.KEYS), "chat", "keys"]
     assert rows["model"] == ["m", "flag --model"]
     assert rows["host"] == ["http://h:11434", "env OLLAMA_HOST"]
     assert rows["think"] == ["false", f"file {FILE}"]
@@ -400,3 +401,36 @@ def test_the_line_limit_reaches_the_connection() -> None:
     resolved = resolve({"max_line_mib": 2.0}, {}, None, None)
     assert resolved.settings.connection().max_line_bytes == 2 * 2**20
     assert Settings().connection().max_line_bytes == 8 * 2**20
+
+
+def test_chat_defaults_and_keys_come_from_their_tables() -> None:
+    text = (
+        "[chat]\n"
+        'system = "Be brief."\n'
+        "temperature = 0.3\n"
+        'num_ctx = "big"\n'
+        '[chat.models."qwen3:8b"]\n'
+        "temperature = 0.6\n"
+        "[keys]\n"
+        'new_chat = "ctrl+k"\n'
+        "stop = 3\n"
+    )
+    resolved = resolve({}, {}, text, FILE)
+    chat = resolved.settings.chat
+    assert chat.common == {"system": "Be brief.", "temperature": 0.3}
+    assert chat.for_model("qwen3:8b").temperature == 0.6
+    assert chat.for_model("qwen3:8b:latest".removesuffix(":latest")).system == "Be brief."
+    assert chat.for_model("llama3.2").temperature == 0.3
+    assert resolved.settings.keymap == {"new_chat": "ctrl+k"}
+    assert resolved.warnings == (
+        f"{FILE}:4: chat.num_ctx: expected a number; ignored",
+        f'{FILE}:9: keys.stop: expected keys such as "ctrl+k", got 3; ignored',
+    )
+
+
+def test_a_model_named_with_or_without_latest_gets_its_chat_defaults() -> None:
+    text = '[chat.models."qwen3"]\ntemperature = 0.6\n'
+    chat = resolve({}, {}, text, FILE).settings.chat
+    assert chat.for_model("qwen3:latest").temperature == 0.6
+    assert chat.for_model("qwen3").temperature == 0.6
+    assert chat.for_model("qwen3:8b").temperature is None

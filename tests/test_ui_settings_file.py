@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import tomllib
 from pathlib import Path
 
 from ollama_tui.demo import DemoServer
-from tests.uitools import make_app, wait_until
+from tests.uitools import chat_requests, make_app, replies, send_and_wait, wait_until
 
 
 async def test_choices_are_saved_back_keeping_comments(server: DemoServer, tmp_path: Path) -> None:
@@ -64,3 +65,41 @@ async def test_ignored_settings_are_shown_in_the_app(server: DemoServer) -> None
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: bool(app._notifications))
         assert any("read_timeout" in n.message for n in app._notifications)
+
+
+async def test_new_conversations_start_with_the_files_chat_defaults(server: DemoServer) -> None:
+    from ollama_tui.core.chat_settings import ChatDefaults
+
+    server.configure(reply="Fine.", token_rate=0)
+    app = make_app(server)
+    app.session.defaults = ChatDefaults(
+        {"system": "Be brief.", "temperature": 0.3},
+        {"demo-think:latest": {"temperature": 0.6, "num_ctx": 4096}},
+    )
+    app.session.new_chat()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await send_and_wait(pilot, app, "one")
+        first = json.loads(chat_requests(server, 1)[0].body)
+        assert first["messages"][0] == {"role": "system", "content": "Be brief."}
+        assert first["options"] == {"temperature": 0.3}
+        # A new chat with the model that has its own: those, over the common ones.
+        await pilot.press("ctrl+n")
+        app.set_model("demo-think:latest")
+        await send_and_wait(pilot, app, "two")
+        second = json.loads(chat_requests(server, 2)[1].body)
+        assert second["messages"][0]["content"] == "Be brief."
+        assert second["options"] == {"temperature": 0.6, "num_ctx": 4096}
+
+
+async def test_a_binding_takes_the_keys_the_file_gives_it(server: DemoServer) -> None:
+    server.configure(reply="Fine.", token_rate=0)
+    app = make_app(server)
+    app.keymap = {"new_chat": "ctrl+k", "no_such_binding": "f12"}
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await send_and_wait(pilot, app, "one")
+        app.set_focus(None)  # ^k deletes to the end of the line in the prompt box
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: not replies(app))
+        assert any("no_such_binding" in n.message for n in app._notifications)

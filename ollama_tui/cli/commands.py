@@ -73,6 +73,7 @@ def start(
             settings.transport,
             think=settings.think,
             interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+            defaults=settings.chat,
         )
         return chat.run(sys.stdin)
     from ollama_tui.ui.app import OllamaApp
@@ -85,6 +86,8 @@ def start(
         think=settings.think,
         theme=settings.theme,
         data_dir=settings.data_dir,
+        chat_defaults=settings.chat,
+        keymap=settings.keymap,
         config_path=resolved.config_path,
         warnings=resolved.warnings,
     )

@@ -7,13 +7,14 @@ setting's value, or raises ValueError saying what was expected.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 
+from ollama_tui.core.chat_settings import ChatDefaults
 from ollama_tui.core.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HOST,
@@ -64,6 +65,10 @@ class Settings:
     demo_token_rate: float = 40.0
     """Tokens per second of the built-in server; 0: no limit."""
     demo_first_token_delay: float = 0.0
+    chat: ChatDefaults = field(default_factory=ChatDefaults)
+    """`[chat]`: what new conversations start with (file only)."""
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """`[keys]`: binding id → keys (file only)."""
 
     def connection(self, base_url: str | None = None) -> ConnectionSettings:
         return ConnectionSettings(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ollama_tui.config.keys import BY_NAME, KEYS, TABLES, Key, Settings, describe
+from ollama_tui.config.sections import SECTIONS, read_chat, read_keys
 
 Choices = Mapping[str, Callable[[], Collection[str]]]
 """Field → the values the front end allows, for settings whose valid values only it
@@ -109,6 +110,10 @@ def resolve(
         else:
             values[key.field] = getattr(defaults, key.field)
             sources[key.field] = DEFAULT
+    for section in SECTIONS:  # the file's tables of their own: `[chat]`, `[keys]`
+        values["keymap" if section == "keys" else section] = from_file.get(
+            section, getattr(defaults, "keymap" if section == "keys" else section)
+        )
     return Resolved(Settings(**values), sources, tuple(warnings), path)
 
 
@@ -128,12 +133,28 @@ def _read_file(
         return {}
     values: dict[str, Any] = {}
     for name, value in document.items():
-        if name in TABLES and isinstance(value, dict):
+        if name in SECTIONS and isinstance(value, dict):
+            values[name] = _read_section(name, value, text, where, warnings)
+        elif name in TABLES and isinstance(value, dict):
             for sub, sub_value in value.items():
                 _take(f"{name}.{sub}", sub_value, text, where, path, values, warnings, choices)
         else:
             _take(name, value, text, where, path, values, warnings, choices)
     return values
+
+
+def _read_section(
+    name: str, table: dict[str, Any], text: str, where: str, warnings: list[str]
+) -> Any:
+    def warn(path: str, message: str) -> None:
+        line = key_line(text, path) or key_line(text, name)
+        warnings.append(
+            f"{where}:{line}: {path}: {message}; ignored"
+            if line
+            else f"{where}: {path}: {message}; ignored"
+        )
+
+    return read_chat(table, warn) if name == "chat" else read_keys(table, warn)
 
 
 def _take(

@@ -28,6 +28,14 @@ def format_settings(resolved: Resolved) -> str:
     for key in KEYS:
         value = getattr(resolved.settings, key.field)
         rows.append((key.name, show_value(key, value), str(resolved.sources[key.field])))
+    settings = resolved.settings
+    chat = settings.chat
+    shown = ", ".join(f"{k}={v!r}" for k, v in chat.common.items())
+    for model, values in chat.models.items():
+        shown += f"; {model}: " + ", ".join(f"{k}={v!r}" for k, v in values.items())
+    rows.append(("chat", shown or "-", f"file {resolved.config_path}" if shown else "default"))
+    keys = ", ".join(f"{k}={v}" for k, v in settings.keymap.items())
+    rows.append(("keys", keys or "-", f"file {resolved.config_path}" if keys else "default"))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     return "\n".join(
         f"{name:<{widths[0]}}   {value:<{widths[1]}}   {source}" for name, value, source in rows

@@ -7,7 +7,7 @@ conversation as a plain dict.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ollama_tui.core.protocol import Think
@@ -71,6 +71,23 @@ class ChatSettings:
             elif isinstance(value, bool if key == "think" else str):
                 found[key] = value  # think: on/off here (the app has no level setting)
         return cls(**found)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDefaults:
+    """What a new conversation starts with, for any model and for some."""
+
+    common: Mapping[str, Any] = field(default_factory=dict)
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_model(self, model: str | None) -> ChatSettings:
+        """The settings of a new conversation with `model` (its own over the common)."""
+        name = model or ""
+        # "qwen3" and "qwen3:latest" name one model, as Ollama reads them.
+        for candidate in (name, name.removesuffix(":latest"), f"{name}:latest"):
+            if candidate in self.models:
+                return ChatSettings.from_dict({**self.common, **self.models[candidate]})
+        return ChatSettings.from_dict(self.common)
 
 
 def parse(

@@ -6,10 +6,10 @@ this and only render what it hands them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
-from ollama_tui.core.chat_settings import ChatSettings
+from ollama_tui.core.chat_settings import ChatDefaults, ChatSettings
 from ollama_tui.core.events import Done, outcome
 from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
@@ -38,15 +38,34 @@ class ChatSession:
         model: str | None = None,
         transport: str = "httpx-async",
         think: Think | None = None,
+        defaults: ChatDefaults | None = None,
     ) -> None:
+        """`defaults`: what a new conversation starts with (the settings file's `[chat]`)."""
         self.runner = runner
+        self.defaults = defaults or ChatDefaults()
         self.recorder = recorder
         self.model = model
         self.transport = transport
         self.think = think
         """None: the model decides."""
-        self.conversation = Conversation(ChatSettings(think=think))
+        self.conversation = Conversation(self.fresh_settings())
+        if recorder is not None:
+            recorder.set_settings(self.conversation.settings.to_dict())
         self.turn: Turn | None = None
+        self._chosen = False
+        """The settings were edited (F5): a model switch no longer changes them."""
+
+    def fresh_settings(self) -> ChatSettings:
+        """A new conversation's settings: the defaults for the model, with think as set."""
+        return replace(self.defaults.for_model(self.model), think=self.think)
+
+    def set_model(self, name: str) -> None:
+        """Ask `name` from now on; a conversation not begun yet takes its defaults."""
+        self.model = name
+        if not self.conversation.messages and not self._chosen:
+            self.conversation.settings = self.fresh_settings()
+            if self.recorder is not None:
+                self.recorder.set_settings(self.conversation.settings.to_dict())
 
     # ------------------------------------------------------------------ asking
 
@@ -151,6 +170,7 @@ class ChatSession:
         return self.conversation.cancel_edit()
 
     def set_settings(self, settings: ChatSettings) -> None:
+        self._chosen = True
         self.conversation.settings = settings
         self.think = settings.think
         if self.recorder is not None:
@@ -158,14 +178,17 @@ class ChatSession:
 
     def new_chat(self) -> None:
         self.leave()
-        self.conversation.clear(ChatSettings(think=self.think))
+        self._chosen = False
+        self.conversation.clear(self.fresh_settings())
         if self.recorder is not None:
             self.recorder.new_conversation()
+            self.recorder.set_settings(self.conversation.settings.to_dict())
 
     def continue_kept(self, kept: KeptConversation) -> None:
         """A kept conversation becomes this one: its shown messages are the context,
         its settings and model come back."""
         self.new_chat()
+        self._chosen = True  # its own settings, kept with it
         settings = ChatSettings.from_dict(kept.settings)
         self.think = settings.think
         if kept.model:

@@ -12,8 +12,10 @@ from typing import Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
+from ollama_tui.core.chat_settings import ChatDefaults
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
@@ -72,6 +74,23 @@ def is_remote_plain_http(base_url: str) -> bool:
         return True
 
 
+def binding_ids() -> set[str]:
+    """Every binding a person can give other keys in the settings file's `[keys]`."""
+    screens: list[type[DOMNode]] = [
+        OllamaApp,
+        ChatScreen,
+        CompareScreen,
+        ModelsScreen,
+        ConversationsScreen,
+    ]
+    return {
+        binding.id
+        for screen in screens
+        for binding in screen.BINDINGS
+        if isinstance(binding, Binding) and binding.id
+    }
+
+
 class OllamaApp(App[None]):
     TITLE = "ollama-tui"
     # Screen styles live beside their screens; the default screen does not load its own.
@@ -123,6 +142,8 @@ class OllamaApp(App[None]):
         config_path: Path | None = None,
         warnings: Iterable[str] = (),
         transports: TransportFactory = create_transport,
+        chat_defaults: ChatDefaults | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         """`transports` makes a transport by name (tests replay recorded replies)."""
         super().__init__()
@@ -145,8 +166,15 @@ class OllamaApp(App[None]):
             report=lambda text: self.notify(text, severity="error", markup=False)
         )
         self.session = ChatSession(
-            self.runner, self.recorder, model=model, transport=transport, think=think
+            self.runner,
+            self.recorder,
+            model=model,
+            transport=transport,
+            think=think,
+            defaults=chat_defaults,
         )
+        self.keymap = dict(keymap or {})
+        """The settings file's `[keys]`: binding id → keys."""
         # The compare view times several transports while it draws their columns: its
         # streams run in a worker process, where the UI cannot hold up their clocks (a
         # custom clock or transport factory cannot cross a process: then in this one).
@@ -193,6 +221,19 @@ class OllamaApp(App[None]):
 
     def on_load(self) -> None:
         textual_fixes.apply()
+        if self.keymap:
+            self.apply_keymap()
+
+    def apply_keymap(self) -> None:
+        """The settings file's `[keys]`, through Textual's keymap (bindings by id)."""
+        known = binding_ids()
+        unknown = sorted(set(self.keymap) - known)
+        if unknown:
+            self.startup_warnings.append(
+                f"[keys]: no binding called {', '.join(unknown)}; ignored "
+                f"(the ids: {', '.join(sorted(known))})"
+            )
+        self.set_keymap({name: keys for name, keys in self.keymap.items() if name in known})
 
     async def on_mount(self) -> None:
         self.run_worker(self.start_up(), exit_on_error=False)
@@ -331,7 +372,7 @@ class OllamaApp(App[None]):
             self.chat.transport_changed()
 
     def set_model(self, name: str) -> None:
-        self.session.model = name
+        self.session.set_model(name)
         self.chat.refresh_labels()
 
     def action_pick_model(self) -> None:

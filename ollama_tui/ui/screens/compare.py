@@ -80,8 +80,16 @@ class Column:
 class CompareScreen(Screen[None]):
     AUTO_FOCUS = "#compare-prompt"
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel / back", tooltip="Cancel the runs, or go back"),
-        Binding("ctrl+s", "save", "Save JSON", tooltip="Save the results as JSON"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel / back",
+            id="compare_cancel",
+            tooltip="Cancel the runs, or go back",
+        ),
+        Binding(
+            "ctrl+s", "save", "Save JSON", id="compare_save", tooltip="Save the results as JSON"
+        ),
     ]
 
     def __init__(self, prompt: str = "", save_dir: Path | None = None) -> None:

@@ -56,9 +56,27 @@ class ConversationsScreen(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
         # F-keys: the search box takes the usual Ctrl combinations for editing.
-        Binding("f2", "rename", "Rename", tooltip="Rename the highlighted conversation"),
-        Binding("f8", "delete", "Delete", tooltip="Delete the highlighted conversation"),
-        Binding("f6", "export", "Export", tooltip="Save it as Markdown and JSON files"),
+        Binding(
+            "f2",
+            "rename",
+            "Rename",
+            id="history_rename",
+            tooltip="Rename the highlighted conversation",
+        ),
+        Binding(
+            "f8",
+            "delete",
+            "Delete",
+            id="history_delete",
+            tooltip="Delete the highlighted conversation",
+        ),
+        Binding(
+            "f6",
+            "export",
+            "Export",
+            id="history_export",
+            tooltip="Save it as Markdown and JSON files",
+        ),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
     ]

@@ -62,9 +62,19 @@ def details_text(details: ModelDetails) -> str:
 class ModelsScreen(Screen[None]):
     AUTO_FOCUS = "#model-table"
     BINDINGS = [
-        Binding("escape", "back", "Back / cancel pull", tooltip="Cancel a pull, or go back"),
-        Binding("f8", "delete", "Delete", tooltip="Delete the highlighted model"),
-        Binding("ctrl+l", "focus_pull", "Pull…", tooltip="Type a model name to pull"),
+        Binding(
+            "escape",
+            "back",
+            "Back / cancel pull",
+            id="models_back",
+            tooltip="Cancel a pull, or go back",
+        ),
+        Binding(
+            "f8", "delete", "Delete", id="models_delete", tooltip="Delete the highlighted model"
+        ),
+        Binding(
+            "ctrl+l", "focus_pull", "Pull…", id="models_pull", tooltip="Type a model name to pull"
+        ),
     ]
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
