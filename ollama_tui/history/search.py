@@ -1,11 +1,11 @@
 """Conversation history: full-text search (FTS5) over titles and messages.
 
-A user's text becomes a safe FTS5 query of quoted whole words (`fts_query`); matching
-conversations are found without one lookup per hit, since a message id holds its
-conversation's id in its high bits (`_first_hits`); each hit in a message gets a
-one-line excerpt cut in Python from the first matching message (`excerpt`): FTS5's
-snippet() re-runs the query for each row, about 50 ms per page of results on a large
-history (see docs/history.md).
+A user's text becomes a safe FTS5 query of quoted words, each a prefix, CJK runs as
+phrases of their characters (terms.py); matching conversations are found without one
+lookup per hit, since a message id holds its conversation's id in its high bits
+(`_first_hits`); each hit in a message gets a one-line excerpt cut in Python from the
+first matching message (`excerpt`): FTS5's snippet() re-runs the query for each row,
+about 50 ms per page of results on a large history (see docs/history.md).
 """
 
 from __future__ import annotations
@@ -20,30 +20,36 @@ from ollama_tui.history.records import (
     ConversationSummary,
     message_counts,
 )
+from ollama_tui.history.schema import PREFIX_INDEX
+from ollama_tui.history.terms import (
+    Term,
+    fold,
+    fts_query,
+    search_terms,
+    terms_pattern,
+)
+
+__all__ = ["excerpt", "fts_query", "search_conversations"]
 
 SNIPPET_CHARS = 100
 SEARCH_SCAN_LIMIT = 5000
 """Matching messages search reads in one go (newest first); see _first_hits."""
 SEARCH_SKIP_BUDGET = 250
 """Seeks search spends finding older matching conversations before it walks the list."""
+INDEXED_PREFIX = max(PREFIX_INDEX)
+"""Prefixes up to this many characters have entries of their own in the index."""
 
 
-def _search_terms(text: str) -> list[str]:
-    return [t for t in text.split() if any(ch.isalnum() for ch in t)]
-
-
-def _terms_pattern(terms: list[str]) -> re.Pattern[str]:
-    """The words of `terms` as FTS5's unicode61 tokenizer splits them."""
-    words = {w for t in terms for w in re.findall(r"\w+", t)}
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def _terms_pattern(words: list[str]) -> re.Pattern[str]:
+    """The excerpt's pattern for the typed `words` (terms.terms_pattern)."""
+    return terms_pattern(search_terms(" ".join(words)))
 
 
 def excerpt(content: str, pattern: re.Pattern[str], width: int = SNIPPET_CHARS) -> str:
     """One line of about `width` characters of `content` around the first match of
-    `pattern`, with "…" where it was cut; the start of `content` if nothing matches
-    (FTS5 matched a word written with other accents)."""
-    found = pattern.search(content)
+    `pattern`, with "…" where it was cut; the start of `content` if nothing matches.
+    Accents are ignored as FTS5 ignores them (`cafe` shows `café`)."""
+    found = pattern.search(content) or pattern.search(fold(content))
     at = found.start() if found else 0
     start = max(0, at - width // 3)
     if start:
@@ -58,18 +64,16 @@ def excerpt(content: str, pattern: re.Pattern[str], width: int = SNIPPET_CHARS) 
     return ("…" if start else "") + text + ("…" if end < len(content) else "")
 
 
-def fts_query(text: str) -> str | None:
-    """A user's raw search text as a safe FTS5 query, or None if it has no words.
-
-    Each whitespace-separated term becomes a quoted phrase (quotes doubled), so FTS5
-    operators (AND, OR, NOT, NEAR, *, -, ^, :, parentheses) are searched as text, never
-    parsed; the terms are ANDed. Whole words only: a prefix query ("ka"*) merges the
-    index entries of every word it starts, which took seconds on a large history.
-    """
-    terms = _search_terms(text)
-    if not terms:
-        return None
-    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def _merges(terms: list[Term]) -> bool:
+    """Whether FTS5 answers the query by merging the index entries of every word that
+    starts with a prefix, each time it is asked: a prefix longer than the prefix index
+    holds. (The prefix is a phrase's last word: `"don't"*` is the prefix `t`; a CJK
+    character is a word of its own.)"""
+    for term in terms:
+        words = re.findall(r"[^\W_]+", term.phrase)
+        if term.prefix and words and len(words[-1]) > INDEXED_PREFIX:
+            return True
+    return False
 
 
 def search_conversations(
@@ -80,14 +84,14 @@ def search_conversations(
     match = fts_query(query)  # None exactly when the query has no words
     if match is None or limit <= 0:
         return []
-    terms = _search_terms(query)
+    terms = search_terms(query)
     titled = {
         cid
         for (cid,) in conn.execute(
             "SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ?", (match,)
         )
     }
-    first, unknown = _first_hits(conn, match)
+    first, unknown = _first_hits(conn, match, one_pass=_merges(terms))
     found: list[tuple[int, str, str | None, float, int | None]] = []
     if unknown is None:
         # Every matching conversation is known.
@@ -125,7 +129,7 @@ def search_conversations(
             (json.dumps([r[4] for r in found if r[4] is not None]),),
         ).fetchall()
     )
-    pattern = _terms_pattern(terms)
+    pattern = terms_pattern(terms)
     return [
         ConversationSummary(
             cid,
@@ -140,7 +144,7 @@ def search_conversations(
 
 
 def _first_hits(
-    conn: sqlite3.Connection, match: str
+    conn: sqlite3.Connection, match: str, one_pass: bool = False
 ) -> tuple[dict[int, int], tuple[int, int] | None]:
     """The first matching message of each conversation with one, as far as cheaply
     known, and the range of conversation ids still unknown (None: none is).
@@ -152,7 +156,18 @@ def _first_hits(
     for at most SEARCH_SKIP_BUDGET conversations: a word in few conversations (even
     in thousands of their messages) is then settled, and one in more is common
     enough for `search_conversations` to walk the list.
+
+    With `one_pass` (a query FTS5 answers by merging many words, each time it is
+    asked: see `_merges`), every hit is read once, grouped by conversation in SQLite:
+    no seeks, each of which would merge all those words again.
     """
+    if one_pass:
+        rows = conn.execute(
+            "SELECT rowid >> 32, min(rowid) FROM messages_fts WHERE messages_fts MATCH ?"
+            " GROUP BY 1",
+            (match,),
+        )
+        return dict(rows.fetchall()), None
     batch = conn.execute(
         "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
         (match, SEARCH_SCAN_LIMIT + 1),
