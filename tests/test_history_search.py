@@ -1,0 +1,401 @@
+"""Search as you type: words found by their first letters, CJK text found inside runs
+written without spaces, mixed queries, the excerpt, the query's safety (a property
+test) and schema version 3, migrated from versions 1 and 2."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ollama_tui.history import schema, search
+from ollama_tui.history.records import ConversationSummary
+from ollama_tui.history.schema import LATEST_VERSION, migrate
+from ollama_tui.history.store import DB_NAME, History
+from ollama_tui.history.terms import GAP, cjk_column, fts_query, search_terms
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class Clock:
+    """One second per reading, so the list's order never depends on timing."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def open_history(data_dir: Path) -> History:
+    h, warning = History.open(data_dir, clock=Clock())
+    assert warning is None
+    return h
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[History]:
+    h = open_history(tmp_path / "data")
+    yield h
+    h.close()
+
+
+def conversation(h: History, title: str, *texts: str) -> int:
+    """A conversation with its messages, user and assistant in turn."""
+    cid = h.create_conversation(title=title, model="llama3.2", transport="httpx-async")
+    for i, text in enumerate(texts):
+        h.add_message(cid, role="user" if i % 2 == 0 else "assistant", content=text)
+    return cid
+
+
+def ids(found: list[ConversationSummary]) -> list[int]:
+    return [s.id for s in found]
+
+
+def check_indexes(h: History) -> None:
+    """FTS5's own check that each index matches its table, row for row."""
+    for table in ("messages_fts", "conversations_fts"):
+        h._conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+
+
+# -- prefixes ----------------------------------------------------------------------------
+
+
+def test_the_word_being_typed_matches_by_its_start(history: History) -> None:
+    sockets = conversation(history, "Networking", "How do sockets work?", "Through ports.")
+    soup = conversation(history, "Dinner", "A recipe for soup", "Simmer it.")
+    for typed in ("s", "so", "soc", "sock", "socke", "sockets", "SOCK"):
+        assert sockets in ids(history.search(typed)), typed
+    assert ids(history.search("sock")) == [sockets]
+    assert ids(history.search("so")) == [soup, sockets]
+    assert history.search("ockets") == []  # the start of a word, not its middle
+    assert history.search("socketsx") == []
+    assert ids(history.search("netw")) == [sockets]  # titles too
+
+
+def test_every_word_must_match_and_each_is_a_prefix(history: History) -> None:
+    both = conversation(history, "One", "Socket programming in Python")
+    apart = conversation(history, "Two", "Python programming", "A socket? No.")
+    assert ids(history.search("sock prog")) == [both]  # the earlier word is a prefix too
+    assert ids(history.search("prog pyth")) == [apart, both]
+    assert ids(history.search("python sock")) == [both]  # in any order
+    assert history.search("sock rust") == []  # every word, in one message (or the title)
+    assert ids(history.search("one pyth")) == []  # the title or a message, not both
+    assert ids(history.search("one")) == [both]
+
+
+def test_the_excerpt_shows_the_prefix_where_a_word_starts_with_it(history: History) -> None:
+    text = "The unsocketed lamp. " + "filler " * 30 + "Sockets carry the data." + " more" * 30
+    conversation(history, "Lamps", text)
+    (hit,) = history.search("sock")
+    assert hit.snippet is not None and "Sockets carry" in hit.snippet  # not "unsocketed"
+    conversation(history, "Café", "Notes. " + "x " * 60 + "Un café très crémeux")
+    (hit,) = history.search("cafe crem")
+    assert hit.snippet is not None and "café très crémeux" in hit.snippet  # accents ignored
+
+
+# -- CJK text ----------------------------------------------------------------------------
+
+
+def test_cjk_text_is_found_inside_a_run_without_spaces(history: History) -> None:
+    cid = conversation(history, "Chat", "我喜欢汉字和编程")
+    for typed in ("汉字", "汉", "字和编", "我喜欢汉字和编程", "喜欢", "程"):
+        assert ids(history.search(typed)) == [cid], typed
+    assert history.search("汉编") == []  # the characters, side by side
+    assert history.search("汉字很") == []
+    assert history.search("我喜欢汉字和编程呢") == []
+
+
+def test_cjk_chunks_far_apart_are_not_side_by_side(history: History) -> None:
+    cid = conversation(history, "Chat", "汉字 is hard, 编程 is fun，中文，很好")
+    assert history.search("字编") == []  # other words stood between them
+    assert ids(history.search("汉字 编程")) == [cid]
+    assert ids(history.search("文很")) == [cid]  # only punctuation between: side by side
+    assert cjk_column("汉字 is hard, 编程 is fun") == f"汉 字 {GAP} 编 程"
+    assert cjk_column("no CJK here") is None
+
+
+def test_japanese_and_korean_and_cjk_titles(history: History) -> None:
+    japanese = conversation(history, "日本語の勉強", "ひらがなとカタカナを覚える")
+    korean = conversation(history, "Korean", "한국어를 배우고 있어요")
+    assert ids(history.search("勉強")) == [japanese]  # in the title
+    assert ids(history.search("カタカナ")) == [japanese]
+    assert ids(history.search("한국어")) == [korean]  # inside 한국어를
+    (hit,) = history.search("覚え")
+    assert hit.snippet == "ひらがなとカタカナを覚える"
+
+
+def test_mixed_queries(history: History) -> None:
+    mixed = conversation(history, "Code", "用Python写代码很有意思", "Sockets 和 ports")
+    plain = conversation(history, "Other", "Python is fun")
+    assert ids(history.search("python")) == [plain, mixed]  # also next to CJK characters
+    assert ids(history.search("pyth 代码")) == [mixed]
+    assert ids(history.search("用python写")) == [mixed]
+    assert ids(history.search("Python写代")) == [mixed]
+    assert ids(history.search("sock 和")) == [mixed]
+    assert history.search("python 汉字") == []
+    (hit,) = history.search("写代码")
+    assert hit.snippet == "用Python写代码很有意思"
+    pattern = search._terms_pattern(["pyth", "写代码"])
+    assert [m.group() for m in pattern.finditer("用Python写代码")] == ["Pyth", "写代码"]
+
+
+def test_cjk_search_follows_updates_renames_and_deletes(history: History) -> None:
+    cid = conversation(history, "Draft", "问题")
+    reply = history.add_message(cid, role="assistant", content="部分", complete=False)
+    assert ids(history.search("部分")) == [cid]
+    history.update_message(reply, content="完整的回答", complete=True)
+    assert history.search("部分") == [] and ids(history.search("回答")) == [cid]
+    history.rename(cid, "汉字练习")
+    assert ids(history.search("练习")) == [cid] and history.search("Draft") == []
+    history.update_message(reply, content="no CJK now", complete=True)
+    assert history.search("回答") == []
+    check_indexes(history)
+    history.delete(cid)
+    assert history.search("问题") == [] and history.search("练习") == []
+    check_indexes(history)
+
+
+# -- how the search runs -----------------------------------------------------------------
+
+
+def test_which_queries_are_read_in_one_pass() -> None:
+    def merges(text: str) -> bool:
+        return search._merges(search_terms(text))
+
+    assert search.INDEXED_PREFIX == 3
+    assert not merges("s") and not merges("soc") and merges("sock")
+    assert merges("sock a") and not merges("so a")
+    assert not merges("汉字和编程") and not merges("don't") and not merges("编程python写")
+    assert merges("编程python")
+
+
+@pytest.mark.parametrize(("indexed", "scan", "budget"), [(0, 3, 2), (3, 3, 0), (100, 3, 1000)])
+def test_one_pass_and_probes_give_the_same_results(
+    history: History, monkeypatch: pytest.MonkeyPatch, indexed: int, scan: int, budget: int
+) -> None:
+    """Whatever path a query takes (one pass for long prefixes, the scan, the skip scan,
+    the walk) the answer is the one that reading every hit gives."""
+    ids_ = [
+        conversation(
+            history,
+            f"Chat {n}",
+            *[f"common words, part {k} 共同" for k in range(n % 3 + 1)],
+            f"odd{n % 2}",
+        )
+        for n in range(20)
+    ]
+    for cid in (ids_[3], ids_[0], ids_[11]):
+        history.add_message(cid, role="user", content="back again")
+    history.rename(ids_[5], "common title")
+    queries = ["comm", "common", "c", "par odd1", "odd0", "common tit", "agai", "共", "co 同"]
+    expected = {q: history.search(q) for q in queries}
+    expected_limited = {q: history.search(q, limit=4) for q in queries}
+    assert ids(expected["comm"][:3]) == [ids_[11], ids_[0], ids_[3]]
+    assert len(expected["共"]) == 20
+    monkeypatch.setattr(search, "INDEXED_PREFIX", indexed)
+    monkeypatch.setattr(search, "SEARCH_SCAN_LIMIT", scan)
+    monkeypatch.setattr(search, "SEARCH_SKIP_BUDGET", budget)
+    for q in queries:
+        assert history.search(q) == expected[q], q
+        assert history.search(q, limit=4) == expected_limited[q], q
+
+
+# -- safety --------------------------------------------------------------------------------
+
+SYNTAX = [
+    '"', '""', "'", "*", "-", "+", "^", ":", "(", ")", "{", "}", "[", "]", ",", ".", "\\",
+    "AND", "OR", "NOT", "NEAR", "NEAR(", "content:", "content_cjk:", "title:", "rank",
+    "\x00", "\t", "\n", " ", "　", GAP, "sock", "汉字", "é", "ǅ", "ß", "x²", "🙂", "\u0301",
+]  # fmt: skip
+syntax_soup = st.lists(st.sampled_from(SYNTAX) | st.text(max_size=4), max_size=12)
+hostile_text = syntax_soup.map("".join) | st.text(max_size=60)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[History, set[int]]]:
+    h = open_history(tmp_path_factory.mktemp("data"))
+    known = {
+        conversation(h, "Menu", "fish and chips, NOT peas (content: none) * - ^"),
+        conversation(h, "Sockets", 'A "socket" is one end; "port" AND address'),
+        conversation(h, "汉字", "我喜欢汉字和编程, 用Python写代码"),
+        conversation(h, "Café", "Un café très crémeux: ǅemal ß x² 🙂"),
+    }
+    yield h, known
+    h.close()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile_text)
+def test_any_text_is_a_safe_query(shared: tuple[History, set[int]], text: str) -> None:
+    h, known = shared
+    found = h.search(text)  # never an sqlite3 error
+    assert {s.id for s in found} <= known
+    query = fts_query(text)
+    assert (query is None) == (found == [] and not search_terms(text))
+    if query is not None:
+        assert query.startswith('"') and query.endswith("*")
+        assert "\x00" not in query
+
+
+WORDS = ["sockets", "programming", "crémeux", "straße", "Lighthouse", "x²"]
+CJK_TEXT = "我喜欢汉字和编程，也喜欢日本語とひらがな，한국어도"
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[History, int]]:
+    h = open_history(tmp_path_factory.mktemp("data"))
+    cid = conversation(h, "Words", " ".join(WORDS) + " " + CJK_TEXT)
+    conversation(h, "Other", "nothing to see")
+    yield h, cid
+    h.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(word=st.sampled_from(WORDS), length=st.integers(1, 12), upper=st.booleans())
+def test_any_start_of_a_word_finds_it(
+    words: tuple[History, int], word: str, length: int, upper: bool
+) -> None:
+    h, cid = words
+    # Upper case where it is one letter (Python's "ß".upper() is "SS", another word).
+    typed = "".join(c.upper() if upper and len(c.upper()) == 1 else c for c in word[:length])
+    assert cid in ids(h.search(typed)), typed
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=st.integers(0, len(CJK_TEXT) - 1), length=st.integers(1, 8))
+def test_any_cjk_substring_finds_it(words: tuple[History, int], start: int, length: int) -> None:
+    h, cid = words
+    typed = CJK_TEXT[start : start + length]
+    if any(ch.isalnum() for ch in typed):
+        assert ids(h.search(typed)) == [cid], typed
+
+
+# -- schema version 3 ----------------------------------------------------------------------
+
+
+def database_from(fixture: str, data_dir: Path) -> Path:
+    data_dir.mkdir(mode=0o700)
+    path = data_dir / DB_NAME
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / fixture).read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def schema_of(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    return [(t, n, " ".join((sql or "").split())) for t, n, sql in rows]
+
+
+def matches(conn: sqlite3.Connection, query: str) -> list[int]:
+    rows = conn.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (query,))
+    return [rowid for (rowid,) in rows]
+
+
+def test_a_v2_database_is_migrated_with_its_data(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    path = database_from("history_v2.sql", data_dir)
+    conn = sqlite3.connect(path)
+    # Version 2 searched whole words only.
+    assert matches(conn, "汉字") == []
+    conn.close()
+    h = open_history(data_dir)
+    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,) == (3,)
+    assert [(s.id, s.title, s.message_count) for s in h.list_conversations()] == [
+        (3, "Café crème", 1),
+        (2, "学习汉字", 2),
+        (1, "Network programming", 2),
+    ]
+    network = h.load(1)
+    assert network.settings == {"system": "Be brief."}
+    assert network.messages[1].superseded and network.messages[1].figures is not None
+    assert network.messages[2].content.startswith("Each socket has an address")
+    assert network.messages[2].thinking == "Sockets, ports, TCP."
+    assert h.load(2).messages[1].complete is False
+    # The backfill indexed what version 2 stored, for prefixes and CJK.
+    assert ids(h.search("sock")) == [1]
+    assert ids(h.search("listen conn")) == [1]
+    assert ids(h.search("汉字")) == [2]
+    assert ids(h.search("学习")) == [2]  # the renamed title
+    assert ids(h.search("python 代码")) == [2]
+    assert ids(h.search("日本")) == [2]
+    assert ids(h.search("cafe cre")) == [3]
+    assert h.search("partial") == []  # the text before the update is not in the index
+    cjk = h._conn.execute("SELECT id FROM messages WHERE content_cjk IS NOT NULL").fetchall()
+    assert cjk == [(8589934593,), (8589934594,)]
+    check_indexes(h)
+    assert h.add_message(2, role="user", content="汉字很难") == (2 << 32) + 3
+    h.close()
+    h = open_history(data_dir)  # opening again migrates nothing
+    assert ids(h.search("很难")) == [2]
+    h.close()
+
+
+def test_a_v1_database_is_migrated_to_v3(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    database_from("history_v1.sql", data_dir)
+    h = open_history(data_dir)
+    assert h._conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert ids(h.search("lightho")) == [1]
+    assert ids(h.search("ile vier")) == [1]
+    assert ids(h.search("sourd")) == [2]
+    check_indexes(h)
+    h.close()
+
+
+def test_migration_2_still_builds_the_frozen_v2_schema(tmp_path: Path) -> None:
+    frozen = sqlite3.connect(database_from("history_v2.sql", tmp_path / "frozen"))
+    built = sqlite3.connect(tmp_path / "built.sqlite3", isolation_level=None)
+    assert migrate(built, target=2) == (0, 2)
+    assert schema_of(built) == schema_of(frozen)
+    for pragma in ("user_version", "application_id"):
+        assert (
+            built.execute(f"PRAGMA {pragma}").fetchone()
+            == frozen.execute(f"PRAGMA {pragma}").fetchone()
+        )
+
+
+def test_a_failed_migration_leaves_the_v2_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    path = database_from("history_v2.sql", data_dir)
+    conn = sqlite3.connect(path)
+    frozen = schema_of(conn)
+    conn.close()
+    # The last statement of version 3 fails: everything before it in the step is undone.
+    monkeypatch.setattr(schema, "V3_CREATE", (*schema.V3_CREATE, "SELECT no_such_function()"))
+    conn = sqlite3.connect(path, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+        migrate(conn)
+    conn.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert schema_of(conn) == frozen
+    assert matches(conn, "sockets") == [4294967297]
+    conn.close()
+    monkeypatch.undo()
+    h = open_history(data_dir)
+    assert ids(h.search("汉字")) == [2]
+    h.close()
+
+
+def test_a_database_newer_than_the_code_is_still_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    path = database_from("history_v2.sql", data_dir)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.close()
+    h, warning = History.open(data_dir)
+    assert warning is not None and "newer version of ollama-tui" in warning
+    assert h.path != path
+    h.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION + 1,)
+    conn.close()
