@@ -1,14 +1,18 @@
 """Time the history store on a large database: python -m ollama_tui.bench.history
 
 Builds (once; --dir keeps it for later runs) a database of 10,000 conversations with
-500,000 messages in total, plus one long conversation of 50 replies and 500,000
-characters, then times what the app does with it: open, the first page of the list,
-searches (a rare, a middling and a very common word, a title word, hostile text), and
-loading the long conversation. The figures are in docs/history.md.
+500,000 messages in total (200 conversations in Chinese, written without spaces), plus
+one long conversation of 50 replies and 500,000 characters, then times what the app
+does with it: open, the first page of the list, searches (a rare, a middling and a very
+common word, a title word, hostile text, prefixes of 1 to 5 letters as typed, CJK words
+and a mixed query), and loading the long conversation. The figures are in
+docs/history.md.
 
 The bulk rows are written with the version 1 schema in one executemany transaction,
 then `History.open` migrates the database to the latest version, so the run also times
-the version 2 backfill (indexing every message for full-text search).
+the backfills (indexing every message for full-text search, with its prefix index and
+CJK column). The sizes printed are from SQLite's dbstat: the tables, their indexes and
+the full-text indexes.
 """
 
 from __future__ import annotations
