@@ -16,20 +16,10 @@ from ollama_tui.history import schema, search
 from ollama_tui.history.records import ConversationSummary
 from ollama_tui.history.schema import LATEST_VERSION, migrate
 from ollama_tui.history.store import DB_NAME, History
-from ollama_tui.history.terms import GAP, cjk_column, fts_query, search_terms
+from ollama_tui.history.terms import GAP, cjk_column, first_match, fts_query, search_terms
+from tests.test_history import Clock, conversation
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-class Clock:
-    """One second per reading, so the list's order never depends on timing."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 def open_history(data_dir: Path) -> History:
@@ -43,14 +33,6 @@ def history(tmp_path: Path) -> Iterator[History]:
     h = open_history(tmp_path / "data")
     yield h
     h.close()
-
-
-def conversation(h: History, title: str, *texts: str) -> int:
-    """A conversation with its messages, user and assistant in turn."""
-    cid = h.create_conversation(title=title, model="llama3.2", transport="httpx-async")
-    for i, text in enumerate(texts):
-        h.add_message(cid, role="user" if i % 2 == 0 else "assistant", content=text)
-    return cid
 
 
 def ids(found: list[ConversationSummary]) -> list[int]:
@@ -97,6 +79,23 @@ def test_the_excerpt_shows_the_prefix_where_a_word_starts_with_it(history: Histo
     conversation(history, "Café", "Notes. " + "x " * 60 + "Un café très crémeux")
     (hit,) = history.search("cafe crem")
     assert hit.snippet is not None and "café très crémeux" in hit.snippet  # accents ignored
+
+
+def test_the_excerpt_pattern_keeps_matches_where_a_word_starts() -> None:
+    pattern = search._terms_pattern(["SOCK", "汉字", "don't", "École"])
+    starts = {
+        text: (found.start(), found.group()) if (found := first_match(pattern, text)) else None
+        for text in ("unsocketed Sockets", "xsock", "_sock", "用sock", "I DON'T", "ecole", "为汉字")
+    }
+    assert starts == {
+        "unsocketed Sockets": (11, "Sock"),
+        "xsock": None,
+        "_sock": (1, "sock"),  # "_" is not part of a word to the tokenizer
+        "用sock": (1, "sock"),  # a word of its own in the CJK column
+        "I DON'T": (2, "DON'T"),
+        "ecole": (0, "ecole"),
+        "为汉字": (1, "汉字"),
+    }
 
 
 # -- CJK text ----------------------------------------------------------------------------

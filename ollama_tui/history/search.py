@@ -23,6 +23,7 @@ from ollama_tui.history.records import (
 from ollama_tui.history.schema import PREFIX_INDEX
 from ollama_tui.history.terms import (
     Term,
+    first_match,
     fold,
     fts_query,
     search_terms,
@@ -47,9 +48,10 @@ def _terms_pattern(words: list[str]) -> re.Pattern[str]:
 
 def excerpt(content: str, pattern: re.Pattern[str], width: int = SNIPPET_CHARS) -> str:
     """One line of about `width` characters of `content` around the first match of
-    `pattern`, with "…" where it was cut; the start of `content` if nothing matches.
+    `pattern` (a `terms_pattern`) where a word starts, with "…" where it was cut; the
+    start of `content` if nothing matches.
     Accents are ignored as FTS5 ignores them (`cafe` shows `café`)."""
-    found = pattern.search(content) or pattern.search(fold(content))
+    found = first_match(pattern, content) or first_match(pattern, fold(content))
     at = found.start() if found else 0
     start = max(0, at - width // 3)
     if start:
@@ -71,7 +73,7 @@ def _merges(terms: list[Term]) -> bool:
     character is a word of its own.)"""
     for term in terms:
         words = re.findall(r"[^\W_]+", term.phrase)
-        if term.prefix and words and len(words[-1]) > INDEXED_PREFIX:
+        if words and len(words[-1]) > INDEXED_PREFIX:
             return True
     return False
 

@@ -50,7 +50,8 @@ tokenizer, and nothing anyone types (a typed one is not a word to `_words`)."""
 
 _SPACED = re.compile(f"([{_CJK_CLASS}])")
 # A character that is part of a word but not CJK: where a word starts or ends.
-_LATIN_WORD = f"[^\\W_{_CJK_CLASS}]"
+_LATIN_WORD = re.compile(f"[^\\W_{_CJK_CLASS}]")
+_PARTS = re.compile(f"[{_CJK_CLASS}]|{_LATIN_WORD.pattern}+")
 
 
 def _spaced(chunk: str) -> str:
@@ -78,12 +79,11 @@ def cjk_column(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Term:
-    """One typed word: `text` as typed, CJK characters spaced out in `phrase`."""
+    """One typed word, matched as a prefix: `text` as typed, and the `phrase` FTS5 is
+    given, CJK characters spaced out."""
 
     text: str
     phrase: str
-    prefix: bool
-    """Matches words that start with it (always, as typed: see `fts_query`)."""
 
 
 def _words(text: str) -> list[str]:
@@ -94,10 +94,10 @@ def _words(text: str) -> list[str]:
 
 def search_terms(text: str) -> list[Term]:
     """The words of a user's search text (whitespace-separated, with a letter or digit),
-    each a prefix: the last one is still being typed, and the earlier ones cost no
-    more as prefixes than as whole words (the prefix index answers up to 3 letters,
-    and a longer prefix is a short merge of the few words that share it)."""
-    return [Term(w, _spaced(w) if CJK.search(w) else w, prefix=True) for w in _words(text)]
+    each a prefix: the last one is still being typed, and the earlier ones as well
+    (`sock prog` finds "socket programming"). Measured, that costs what whole words
+    cost, but for a long prefix that many common words share (docs/history.md)."""
+    return [Term(w, _spaced(w) if CJK.search(w) else w) for w in _words(text)]
 
 
 def fts_query(text: str) -> str | None:
@@ -114,7 +114,7 @@ def fts_query(text: str) -> str | None:
 
 
 def _phrase(term: Term) -> str:
-    return '"' + term.phrase.replace('"', '""') + '"' + ("*" if term.prefix else "")
+    return '"' + term.phrase.replace('"', '""') + '"*'
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,25 +132,26 @@ def fold(text: str) -> str:
 
 
 def terms_pattern(terms: list[Term]) -> re.Pattern[str]:
-    """Where `terms` match in a text (accents removed with `fold`), for the excerpt:
-    any of them, each the way FTS5 matched it. A word matches at the start of a word
-    (or next to a CJK character, as the CJK column sees it), and all of it if it is
-    not a prefix; its parts (`don't`, `用Python编程`) with anything but letters and
-    digits between them."""
+    """The words of `terms` in a text, any case, for the excerpt: each as FTS5 matched
+    it, its parts (`don't`, `用Python写`) with anything but letters and digits between
+    them. It matches inside words too: `first_match` keeps the matches where a word
+    starts. (No character class in it: one holding the CJK ranges takes sre 3-10 ms to
+    compile, and every keystroke is a new pattern.)"""
     alternatives = []
     for term in sorted(terms, key=lambda t: len(t.text), reverse=True):
-        parts = re.findall(f"[{_CJK_CLASS}]|{_LATIN_WORD}+", fold(term.phrase))
-        if not parts:
-            continue
-        body = r"[\W_]*".join(re.escape(p) for p in parts)
-        end = "" if term.prefix or CJK.match(parts[-1]) else f"(?!{_LATIN_WORD})"
-        if CJK.match(parts[0]):
-            alternatives.append(body + end)
-        elif len(parts) == 1:
-            # The word first, then a look back past it (a fixed width): five times
-            # faster than a look-behind tried at every position of the text.
-            alternatives.append(f"{body}(?<!{_LATIN_WORD}{body}){end}")
-        else:
-            alternatives.append(f"(?<!{_LATIN_WORD}){body}{end}")
+        parts = _PARTS.findall(fold(term.phrase))
+        if parts:
+            alternatives.append("(?i:" + r"[\W_]*".join(re.escape(p) for p in parts) + ")")
     # An impossible pattern if no word can be found (the excerpt then starts at 0).
-    return re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE)
+    return re.compile("|".join(alternatives) or r"(?!)")
+
+
+def first_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of a `terms_pattern` in `text` where a word starts: at a CJK
+    character, or not just after a letter or digit (or just after a CJK character, as
+    the CJK column sees `用Python`)."""
+    for found in pattern.finditer(text):
+        at = found.start()
+        if at == 0 or not _LATIN_WORD.match(text, at) or not _LATIN_WORD.match(text, at - 1):
+            return found
+    return None
