@@ -32,11 +32,16 @@ from ollama_tui.history.terms import (
 
 __all__ = ["excerpt", "fts_query", "search_conversations"]
 
+Found = list[tuple[int, str, str | None, float, int | None]]
+"""Matching conversations: id, title, model, updated_at, first matching message."""
+
 SNIPPET_CHARS = 100
 SEARCH_SCAN_LIMIT = 5000
 """Matching messages search reads in one go (newest first); see _first_hits."""
 SEARCH_SKIP_BUDGET = 250
-"""Seeks search spends finding older matching conversations before it walks the list."""
+"""Seeks the skip scan spends finding older matching conversations (see _walk)."""
+WALK_MISS_BUDGET = 32
+"""Conversations without a hit the walk may meet before it runs the skip scan."""
 INDEXED_PREFIX = max(PREFIX_INDEX)
 """Prefixes up to this many characters have entries of their own in the index."""
 
@@ -94,7 +99,7 @@ def search_conversations(
         )
     }
     first, unknown = _first_hits(conn, match, one_pass=_merges(terms))
-    found: list[tuple[int, str, str | None, float, int | None]] = []
+    found: Found
     if unknown is None:
         # Every matching conversation is known.
         rows = conn.execute(
@@ -105,25 +110,7 @@ def search_conversations(
         )
         found = [(*row, first.get(row[0])) for row in rows]
     else:
-        # A word in very many conversations: walk the list newest first; for a
-        # conversation in the unknown id range, ask that range for its first hit (a
-        # seek in each index segment; the newest hit, ORDER BY rowid DESC, costs
-        # twice as much). So many match that a page of results comes quickly.
-        low, high = unknown
-        rows = conn.execute(
-            "SELECT id, title, model, updated_at, CASE WHEN id BETWEEN :low AND :high THEN ("
-            "   SELECT rowid FROM messages_fts WHERE messages_fts MATCH :match"
-            "   AND rowid BETWEEN c.id << 32 AND (c.id << 32) + 4294967295 LIMIT 1"
-            ") END FROM conversations c ORDER BY updated_at DESC, id DESC",
-            {"low": low, "high": high, "match": match},
-        )
-        for cid, title, model, updated, probed in rows:
-            mid = probed if low <= cid <= high else first.get(cid)
-            if mid is not None or cid in titled:
-                found.append((cid, title, model, updated, mid))
-                if len(found) == limit:
-                    break
-        rows.close()
+        found = _walk(conn, match, first, titled, unknown, limit)
     counts = message_counts(conn, [r[0] for r in found])
     contents = dict(
         conn.execute(
@@ -153,11 +140,7 @@ def _first_hits(
 
     Never one lookup per hit: a hit's conversation is its id >> 32. Up to
     SEARCH_SCAN_LIMIT hits are read newest first, which settles the conversations
-    above the last one's (ids grow with creation). Below it, a skip scan asks for
-    the next hit past each conversation found, one seek per matching conversation,
-    for at most SEARCH_SKIP_BUDGET conversations: a word in few conversations (even
-    in thousands of their messages) is then settled, and one in more is common
-    enough for `search_conversations` to walk the list.
+    above the last one's (ids grow with creation); the ones below are left to `_walk`.
 
     With `one_pass` (a query FTS5 answers by merging many words, each time it is
     asked: see `_merges`), every hit is read once, grouped by conversation in SQLite:
@@ -179,19 +162,77 @@ def _first_hits(
         first[mid >> _SEQ_BITS] = mid  # newest first: the oldest hit is written last
     if len(batch) <= SEARCH_SCAN_LIMIT:
         return first, None
-    # The last conversation in the batch may have older hits: it stays unsettled,
-    # in the range below that the skip scan or the walk settle.
+    # The last conversation in the batch may have older hits: it stays unknown.
     high = batch[-1][0] >> _SEQ_BITS
-    low = 0
+    del first[high]
+    return first, (0, high)
+
+
+def _walk(
+    conn: sqlite3.Connection,
+    match: str,
+    first: dict[int, int],
+    titled: set[int],
+    unknown: tuple[int, int],
+    limit: int,
+) -> Found:
+    """Up to `limit` matching conversations, newest first, for a word in so many
+    messages that `_first_hits` left a range of conversations unknown.
+
+    Walks the list newest first, asking each unknown conversation for its first hit
+    (a seek in each index segment; the newest hit, ORDER BY rowid DESC, costs twice
+    as much): a word common everywhere fills a page quickly so. One that keeps missing
+    (WALK_MISS_BUDGET times: it was common only lately) is then looked for with a
+    skip scan, which asks for the next hit past each conversation found, from the
+    oldest up: one seek per *matching* conversation, for up to SEARCH_SKIP_BUDGET of
+    them, which settles a word in few conversations (even in thousands of their
+    messages); the walk goes on with what is left unknown.
+    """
+    found: Found = []
+    misses = 0
+    skipped = False
+    left: tuple[int, int] | None = unknown
+    rows = conn.execute(
+        "SELECT id, title, model, updated_at FROM conversations ORDER BY updated_at DESC, id DESC"
+    )
+    for cid, title, model, updated in rows:
+        mid = first.get(cid)
+        if mid is None and left is not None and left[0] <= cid <= left[1]:
+            if misses >= WALK_MISS_BUDGET and not skipped:
+                skipped = True
+                left = _skip_scan(conn, match, first, *left)
+                mid = first.get(cid)
+            if mid is None and left is not None and left[0] <= cid <= left[1]:
+                mid = _next_hit(conn, match, cid, cid)
+                misses += mid is None
+        if mid is not None or cid in titled:
+            found.append((cid, title, model, updated, mid))
+            if len(found) == limit:
+                break
+    rows.close()
+    return found
+
+
+def _next_hit(conn: sqlite3.Connection, match: str, low: int, high: int) -> int | None:
+    """The first hit in conversations `low` to `high`."""
+    row = conn.execute(
+        "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid BETWEEN ? AND ?"
+        " LIMIT 1",
+        (match, low << _SEQ_BITS, (high << _SEQ_BITS) | _SEQ_MASK),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _skip_scan(
+    conn: sqlite3.Connection, match: str, first: dict[int, int], low: int, high: int
+) -> tuple[int, int] | None:
+    """Settle conversations `low` to `high` from the oldest up, adding their first hits
+    to `first`, for up to SEARCH_SKIP_BUDGET matching ones; the range left unknown."""
     for _ in range(SEARCH_SKIP_BUDGET):
-        row = conn.execute(
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
-            " AND rowid BETWEEN ? AND ? LIMIT 1",
-            (match, low << _SEQ_BITS, (high << _SEQ_BITS) | _SEQ_MASK),
-        ).fetchone()
-        if row is None:
-            return first, None
-        cid = row[0] >> _SEQ_BITS
-        first[cid] = row[0]
+        mid = _next_hit(conn, match, low, high)
+        if mid is None:
+            return None
+        cid = mid >> _SEQ_BITS
+        first[cid] = mid
         low = cid + 1
-    return first, (low, high)
+    return low, high
