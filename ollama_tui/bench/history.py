@@ -55,7 +55,7 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
     words = {"the", "and", "model", "python", "server", "token"}
     while len(words) < size:
         words.add("".join(rng.choices(syllables, k=rng.randint(1, 4))))
-    return sorted(words, key=len)
+    return sorted(words, key=lambda w: (len(w), w))  # not set order: hash-seeded
 
 
 def _text_pool(rng: random.Random, words: int) -> list[str]:
@@ -69,7 +69,7 @@ def _chinese_pool(rng: random.Random, words: int) -> list[str]:
     vocab = {"的", "编程", "语言", "数据", "模型", "服务器", "代码"}
     while len(vocab) < 3000:
         vocab.add("".join(rng.choices(HANZI, k=rng.randint(1, 3))))
-    ranked = sorted(vocab, key=len)
+    ranked = sorted(vocab, key=lambda w: (len(w), w))
     ranked.remove("的")
     ranked.insert(0, "的")
     weights = [1 / (rank + 1) for rank in range(len(ranked))]
