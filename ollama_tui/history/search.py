@@ -99,16 +99,8 @@ def search_conversations(
         )
     }
     first, unknown = _first_hits(conn, match, one_pass=_merges(terms))
-    found: Found
     if unknown is None:
-        # Every matching conversation is known.
-        rows = conn.execute(
-            "SELECT id, title, model, updated_at FROM conversations"
-            " WHERE id IN (SELECT value FROM json_each(?))"
-            " ORDER BY updated_at DESC, id DESC LIMIT ?",
-            (json.dumps([*titled, *first]), limit),
-        )
-        found = [(*row, first.get(row[0])) for row in rows]
+        found = _known(conn, first, titled, limit)
     else:
         found = _walk(conn, match, first, titled, unknown, limit)
     counts = message_counts(conn, [r[0] for r in found])
@@ -168,6 +160,25 @@ def _first_hits(
     return first, (0, high)
 
 
+def _known(
+    conn: sqlite3.Connection,
+    first: dict[int, int],
+    titled: set[int],
+    limit: int,
+    upto: tuple[float, int] | None = None,
+) -> Found:
+    """Up to `limit` of the conversations in `first` and `titled` (every matching one),
+    newest first; with `upto` (updated_at, id), from that place in the list down."""
+    below = "" if upto is None else " AND (updated_at, id) <= (?, ?)"
+    rows = conn.execute(
+        "SELECT id, title, model, updated_at FROM conversations"
+        f" WHERE id IN (SELECT value FROM json_each(?)){below}"
+        " ORDER BY updated_at DESC, id DESC LIMIT ?",
+        (json.dumps([*titled, *first]), *(upto or ()), limit),
+    )
+    return [(*row, first.get(row[0])) for row in rows]
+
+
 def _walk(
     conn: sqlite3.Connection,
     match: str,
@@ -201,6 +212,11 @@ def _walk(
             if misses >= WALK_MISS_BUDGET and not skipped:
                 skipped = True
                 left = _skip_scan(conn, match, first, *left)
+                if left is None:
+                    # Every matching conversation is known now: the rest of the
+                    # page in one query, not row by row down the whole list.
+                    rows.close()
+                    return found + _known(conn, first, titled, limit - len(found), (updated, cid))
                 mid = first.get(cid)
             if mid is None and left is not None and left[0] <= cid <= left[1]:
                 mid = _next_hit(conn, match, cid, cid)
