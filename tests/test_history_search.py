@@ -1,10 +1,9 @@
 """Search as you type: words found by their first letters, CJK text found inside runs
-written without spaces, mixed queries, the excerpt, the query's safety (a property
-test) and schema version 3, migrated from versions 1 and 2."""
+written without spaces, mixed queries, the excerpt, the paths a search takes, and the
+query's safety (a property test). Schema version 3 itself: test_history_schema.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,14 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ollama_tui.history import schema, search
+from ollama_tui.history import search
 from ollama_tui.history.records import ConversationSummary
-from ollama_tui.history.schema import LATEST_VERSION, migrate
-from ollama_tui.history.store import DB_NAME, History
+from ollama_tui.history.store import History
 from ollama_tui.history.terms import GAP, cjk_column, first_match, fts_query, search_terms
 from tests.test_history import Clock, conversation
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def open_history(data_dir: Path) -> History:
@@ -166,22 +162,35 @@ def test_which_queries_are_read_in_one_pass() -> None:
     def merges(text: str) -> bool:
         return search._merges(search_terms(text))
 
-    assert search.INDEXED_PREFIX == 3
-    assert not merges("s") and not merges("soc") and merges("sock")
-    assert merges("sock a") and not merges("so a")
+    assert search.INDEXED_PREFIX == 4
+    assert not merges("s") and not merges("sock") and merges("socke")
+    assert merges("socke a") and not merges("so a")
     assert not merges("汉字和编程") and not merges("don't") and not merges("编程python写")
-    assert merges("编程python")
+    assert merges("编程python") and not merges("编程pyth")
 
 
 @pytest.mark.parametrize(
-    ("indexed", "budget", "misses"),
-    [(0, 2, 0), (3, 0, 0), (3, 2, 1), (3, 1000, 2), (100, 1000, 1000)],
+    ("indexed", "budget", "misses", "one_pass"),
+    [
+        (0, 2, 0, 0),
+        (3, 0, 0, 0),
+        (3, 2, 1, 0),
+        (3, 1000, 2, 0),
+        (100, 1000, 1000, 0),
+        (3, 2, 1, 99),
+    ],
 )
 def test_one_pass_and_probes_give_the_same_results(
-    history: History, monkeypatch: pytest.MonkeyPatch, indexed: int, budget: int, misses: int
+    history: History,
+    monkeypatch: pytest.MonkeyPatch,
+    indexed: int,
+    budget: int,
+    misses: int,
+    one_pass: int,
 ) -> None:
-    """Whatever path a query takes (one pass for long prefixes, the scan, the walk, the
-    skip scan at any point of it) the answer is the one that reading every hit gives."""
+    """Whatever path a query takes (one pass for long prefixes or few hits, the scan,
+    the walk, the skip scan at any point of it) the answer is the one that reading
+    every hit gives."""
     ids_ = [
         conversation(
             history,
@@ -205,6 +214,7 @@ def test_one_pass_and_probes_give_the_same_results(
     monkeypatch.setattr(search, "SEARCH_SCAN_LIMIT", 3)
     monkeypatch.setattr(search, "SEARCH_SKIP_BUDGET", budget)
     monkeypatch.setattr(search, "WALK_MISS_BUDGET", misses)
+    monkeypatch.setattr(search, "ONE_PASS_HITS", one_pass)
     for q in queries:
         assert history.search(q) == expected[q], q
         assert history.search(q, limit=4) == expected_limited[q], q
@@ -278,122 +288,3 @@ def test_any_cjk_substring_finds_it(words: tuple[History, int], start: int, leng
     typed = CJK_TEXT[start : start + length]
     if any(ch.isalnum() for ch in typed):
         assert ids(h.search(typed)) == [cid], typed
-
-
-# -- schema version 3 ----------------------------------------------------------------------
-
-
-def database_from(fixture: str, data_dir: Path) -> Path:
-    data_dir.mkdir(mode=0o700)
-    path = data_dir / DB_NAME
-    conn = sqlite3.connect(path)
-    conn.executescript((FIXTURES / fixture).read_text(encoding="utf-8"))
-    conn.close()
-    return path
-
-
-def schema_of(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    rows = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
-    return [(t, n, " ".join((sql or "").split())) for t, n, sql in rows]
-
-
-def matches(conn: sqlite3.Connection, query: str) -> list[int]:
-    rows = conn.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (query,))
-    return [rowid for (rowid,) in rows]
-
-
-def test_a_v2_database_is_migrated_with_its_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    path = database_from("history_v2.sql", data_dir)
-    conn = sqlite3.connect(path)
-    # Version 2 searched whole words only.
-    assert matches(conn, "汉字") == []
-    conn.close()
-    h = open_history(data_dir)
-    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,) == (3,)
-    assert [(s.id, s.title, s.message_count) for s in h.list_conversations()] == [
-        (3, "Café crème", 1),
-        (2, "学习汉字", 2),
-        (1, "Network programming", 2),
-    ]
-    network = h.load(1)
-    assert network.settings == {"system": "Be brief."}
-    assert network.messages[1].superseded and network.messages[1].figures is not None
-    assert network.messages[2].content.startswith("Each socket has an address")
-    assert network.messages[2].thinking == "Sockets, ports, TCP."
-    assert h.load(2).messages[1].complete is False
-    # The backfill indexed what version 2 stored, for prefixes and CJK.
-    assert ids(h.search("sock")) == [1]
-    assert ids(h.search("listen conn")) == [1]
-    assert ids(h.search("汉字")) == [2]
-    assert ids(h.search("学习")) == [2]  # the renamed title
-    assert ids(h.search("python 代码")) == [2]
-    assert ids(h.search("日本")) == [2]
-    assert ids(h.search("cafe cre")) == [3]
-    assert h.search("partial") == []  # the text before the update is not in the index
-    cjk = h._conn.execute("SELECT id FROM messages WHERE content_cjk IS NOT NULL").fetchall()
-    assert cjk == [(8589934593,), (8589934594,)]
-    check_indexes(h)
-    assert h.add_message(2, role="user", content="汉字很难") == (2 << 32) + 3
-    h.close()
-    h = open_history(data_dir)  # opening again migrates nothing
-    assert ids(h.search("很难")) == [2]
-    h.close()
-
-
-def test_a_v1_database_is_migrated_to_v3(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    database_from("history_v1.sql", data_dir)
-    h = open_history(data_dir)
-    assert h._conn.execute("PRAGMA user_version").fetchone() == (3,)
-    assert ids(h.search("lightho")) == [1]
-    assert ids(h.search("ile vier")) == [1]
-    assert ids(h.search("sourd")) == [2]
-    check_indexes(h)
-    h.close()
-
-
-def test_migration_2_still_builds_the_frozen_v2_schema(tmp_path: Path) -> None:
-    frozen = sqlite3.connect(database_from("history_v2.sql", tmp_path / "frozen"))
-    built = sqlite3.connect(tmp_path / "built.sqlite3", isolation_level=None)
-    assert migrate(built, target=2) == (0, 2)
-    assert schema_of(built) == schema_of(frozen)
-    pragmas = ("PRAGMA user_version", "PRAGMA application_id")
-    assert [built.execute(p).fetchone() for p in pragmas] == [
-        frozen.execute(p).fetchone() for p in pragmas
-    ]
-
-
-def test_a_failed_migration_leaves_the_v2_database_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data_dir = tmp_path / "data"
-    path = database_from("history_v2.sql", data_dir)
-    conn = sqlite3.connect(path, isolation_level=None)
-    frozen = schema_of(conn)
-    # The last statement of version 3 fails: everything before it in the step is undone.
-    monkeypatch.setattr(schema, "V3_CREATE", (*schema.V3_CREATE, "SELECT no_such_function()"))
-    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
-        migrate(conn)
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
-    assert schema_of(conn) == frozen
-    assert matches(conn, "sockets") == [4294967297]
-    conn.close()
-    monkeypatch.undo()
-    h = open_history(data_dir)
-    assert ids(h.search("汉字")) == [2]
-    h.close()
-
-
-def test_a_database_newer_than_the_code_is_still_refused(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    path = database_from("history_v2.sql", data_dir)
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
-    conn.close()
-    h, warning = History.open(data_dir)
-    assert warning is not None and "newer version of ollama-tui" in warning and h.path != path
-    h.close()
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION + 1,)
-    conn.close()

@@ -11,7 +11,7 @@ and `汉字` has 2).
 
 `fts_query` turns what the user typed into a safe FTS5 query, every word a quoted
 phrase (never parsed as FTS5 syntax) and a prefix (`"sock"*` finds "sockets"), which
-the prefix index of the version 3 schema answers from one entry for 1 to 3
+the prefix index of the version 3 schema answers from one entry for 1 to 4
 characters. `terms_pattern` finds the same text again in Python for the excerpt.
 """
 
