@@ -215,6 +215,7 @@ def test_one_pass_and_probes_give_the_same_results(
     monkeypatch.setattr(search, "SEARCH_SKIP_BUDGET", budget)
     monkeypatch.setattr(search, "WALK_MISS_BUDGET", misses)
     monkeypatch.setattr(search, "ONE_PASS_HITS", one_pass)
+    monkeypatch.setattr(search, "SORT_IDS", budget)  # both ways of listing the known ones
     for q in queries:
         assert history.search(q) == expected[q], q
         assert history.search(q, limit=4) == expected_limited[q], q

@@ -42,6 +42,9 @@ SEARCH_SKIP_BUDGET = 250
 """Seeks the skip scan spends finding older matching conversations (see _walk)."""
 WALK_MISS_BUDGET = 32
 """Conversations without a hit the walk may meet before it runs the skip scan."""
+SORT_IDS = 500
+"""Up to this many matching conversations are looked up and sorted; more, the list is
+read in order until the page is full (8,500 of 10,000: 12.8 ms sorted, 1.9 ms read)."""
 ONE_PASS_HITS = 30_000
 """Up to about this many hits, reading them all in one pass (~0.7 µs a hit) costs
 less than walking the list (a few hundred seeks of 0.05-0.2 ms)."""
@@ -185,12 +188,16 @@ def _known(
 ) -> Found:
     """Up to `limit` of the conversations in `first` and `titled` (every matching one),
     newest first; with `upto` (updated_at, id), from that place in the list down."""
+    ids = [*titled, *first]
     below = "" if upto is None else " AND (updated_at, id) <= (?, ?)"
+    # Few: look each up and sort them. Many: read the list in its order until the page
+    # is full ("+id" keeps SQLite from looking them up by id), no sort of thousands.
+    column = "+id" if len(ids) > SORT_IDS else "id"
     rows = conn.execute(
         "SELECT id, title, model, updated_at FROM conversations"
-        f" WHERE id IN (SELECT value FROM json_each(?)){below}"
+        f" WHERE {column} IN (SELECT value FROM json_each(?)){below}"
         " ORDER BY updated_at DESC, id DESC LIMIT ?",
-        (json.dumps([*titled, *first]), *(upto or ()), limit),
+        (json.dumps(ids), *(upto or ()), limit),
     )
     return [(*row, first.get(row[0])) for row in rows]
 
