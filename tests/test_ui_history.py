@@ -487,3 +487,29 @@ async def test_leaving_a_reply_mid_stream_keeps_what_was_shown(
     reply = history.load(summary.id).messages[-1]
     assert reply.content.startswith(shown) and not reply.complete
     history.close()
+
+
+async def test_typing_the_start_of_a_word_in_f3_finds_the_conversation(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    """Search as you type: `sock` finds the conversation whose reply says "Sockets"."""
+    app = kept_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await history_ready(pilot, app)
+        server.configure(reply="Sockets are the two ends of a connection.", token_rate=0)
+        await send_and_wait(pilot, app, "how do programs talk over a network?")
+        await pilot.press("ctrl+n")
+        server.configure(reply="Bake it for an hour.", token_rate=0)
+        await send_and_wait(pilot, app, "and bread?")
+        await app.recorder.flush()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        await wait_until(pilot, lambda: len(screen.shown) == 2)
+        assert app.focused is screen.query_one("#search", Input)
+        await pilot.press("s", "o", "c", "k")
+        network = ["how do programs talk over a network?"]
+        await wait_until(pilot, lambda: [c.title for c in screen.shown] == network)
+        assert screen.query_one("#search", Input).value == "sock"
+        assert "Sockets are the two ends" in (screen.shown[0].snippet or "")

@@ -3,14 +3,17 @@
 `PRAGMA user_version` holds the version a database is at; `migrate` brings it up to
 `LATEST_VERSION`, one version per transaction, so a crash mid-migration leaves the
 database at the last version that finished. A released migration is never edited:
-later changes are new versions (tests/fixtures/history_v1.sql is the frozen version 1,
-and a test checks that migration 1 still builds exactly that schema).
+later changes are new versions (tests/fixtures/history_v1.sql and history_v2.sql are
+frozen versions 1 and 2, and a test checks that migrations 1 and 2 still build exactly
+those schemas).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+
+from ollama_tui.history.terms import CJK_GLOB, cjk_column
 
 APPLICATION_ID = 0x4F4C5448
 """`PRAGMA application_id` of every history database ("OLTH"), to tell ours from others."""
@@ -100,6 +103,93 @@ END""",
 )
 
 
+# Version 3: prefix search and CJK text. The FTS5 tables of version 2 are replaced:
+# - a prefix index (prefix='1 2 3 4'): a prefix of 1 to 4 characters ("sock"*) is one
+#   entry of the index, read like a word. Without it FTS5 merges the entries of every
+#   word the prefix starts, on every query and every probe of one: seconds on a large
+#   history. A longer prefix ("socke"*) starts fewer words; search.py reads it in one
+#   pass. (4 rather than 3: +20% of index, and 4-letter stems of many common words,
+#   "cont", "inte", cost 3 times less.)
+# - a second column of each: the CJK chunks of the text, one word per character
+#   (terms.cjk_column, computed in Python on every write and in the backfill below),
+#   so that a CJK word is found inside text written without spaces.
+PREFIX_INDEX = (1, 2, 3, 4)
+"""The prefix lengths (in characters) the version 3 full-text index holds."""
+
+_PREFIXES = " ".join(map(str, PREFIX_INDEX))
+_FTS_OPTIONS = f"tokenize='unicode61 remove_diacritics 2', prefix='{_PREFIXES}'"
+V3_DROP: tuple[str, ...] = (
+    "DROP TRIGGER messages_fts_insert",
+    "DROP TRIGGER messages_fts_delete",
+    "DROP TRIGGER messages_fts_update",
+    "DROP TABLE messages_fts",
+    "DROP TRIGGER conversations_fts_insert",
+    "DROP TRIGGER conversations_fts_delete",
+    "DROP TRIGGER conversations_fts_update",
+    "DROP TABLE conversations_fts",
+    "ALTER TABLE messages ADD COLUMN content_cjk TEXT",
+    "ALTER TABLE conversations ADD COLUMN title_cjk TEXT",
+)
+V3_CREATE: tuple[str, ...] = (
+    f"""CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content_cjk, content='messages', content_rowid='id', {_FTS_OPTIONS}
+)""",
+    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content, content_cjk)
+        VALUES (new.id, new.content, new.content_cjk);
+END""",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, content_cjk)
+        VALUES ('delete', old.id, old.content, old.content_cjk);
+END""",
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, content_cjk ON messages
+WHEN old.content IS NOT new.content OR old.content_cjk IS NOT new.content_cjk BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, content_cjk)
+        VALUES ('delete', old.id, old.content, old.content_cjk);
+    INSERT INTO messages_fts (rowid, content, content_cjk)
+        VALUES (new.id, new.content, new.content_cjk);
+END""",
+    f"""CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+    title, title_cjk, content='conversations', content_rowid='id', {_FTS_OPTIONS}
+)""",
+    """CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO conversations_fts (rowid, title, title_cjk)
+        VALUES (new.id, new.title, new.title_cjk);
+END""",
+    """CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO conversations_fts (conversations_fts, rowid, title, title_cjk)
+        VALUES ('delete', old.id, old.title, old.title_cjk);
+END""",
+    """CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title, title_cjk ON conversations
+WHEN old.title IS NOT new.title OR old.title_cjk IS NOT new.title_cjk BEGIN
+    INSERT INTO conversations_fts (conversations_fts, rowid, title, title_cjk)
+        VALUES ('delete', old.id, old.title, old.title_cjk);
+    INSERT INTO conversations_fts (rowid, title, title_cjk)
+        VALUES (new.id, new.title, new.title_cjk);
+END""",
+    # Backfill: index what versions 1 and 2 stored (the CJK columns are filled first).
+    "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    "INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild')",
+)
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _statements(V3_DROP)(conn)
+    for table, column, source in (
+        ("messages", "content_cjk", "content"),
+        ("conversations", "title_cjk", "title"),
+    ):
+        # GLOB, in SQLite, skips the rows without a CJK character at C speed.
+        rows = conn.execute(
+            f"SELECT id, {source} FROM {table} WHERE {source} GLOB ?", (CJK_GLOB,)
+        ).fetchall()
+        conn.executemany(
+            f"UPDATE {table} SET {column} = ? WHERE id = ?",
+            ((cjk_column(text), rowid) for rowid, text in rows),
+        )
+    _statements(V3_CREATE)(conn)
+
+
 def _statements(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in statements:
@@ -111,6 +201,7 @@ def _statements(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], N
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _statements(V1),
     2: _statements(V2),
+    3: _v3,
 }
 """Version → the step that brings a database from the version before up to it."""
 

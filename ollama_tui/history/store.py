@@ -39,6 +39,7 @@ from ollama_tui.history.records import (
     timing_figures,
 )
 from ollama_tui.history.search import excerpt, fts_query, search_conversations
+from ollama_tui.history.terms import cjk_column
 
 __all__ = [
     "DB_NAME",
@@ -148,9 +149,17 @@ class History:
         now = self._clock()
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO conversations (title, model, transport, settings, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (title, model, transport, json.dumps(settings or {}, ensure_ascii=False), now, now),
+                "INSERT INTO conversations (title, title_cjk, model, transport, settings,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    title,
+                    cjk_column(title),
+                    model,
+                    transport,
+                    json.dumps(settings or {}, ensure_ascii=False),
+                    now,
+                    now,
+                ),
             )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -179,14 +188,15 @@ class History:
             ).fetchone()
             message_id = low + 1 if last is None else last + 1
             conn.execute(
-                "INSERT INTO messages (id, conversation_id, role, content, thinking, model,"
-                " transport, complete, figures, stats, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (id, conversation_id, role, content, content_cjk,"
+                " thinking, model, transport, complete, figures, stats, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     conversation_id,
                     role,
                     content,
+                    cjk_column(content),
                     thinking,
                     model,
                     transport,
@@ -213,9 +223,17 @@ class History:
         with self._write() as conn:
             conversation_id = self._conversation_of(conn, message_id)
             conn.execute(
-                "UPDATE messages SET content = ?, thinking = ?, complete = ?, figures = ?,"
-                " stats = ? WHERE id = ?",
-                (content, thinking, complete, _dumps(figures), _dumps(stats), message_id),
+                "UPDATE messages SET content = ?, content_cjk = ?, thinking = ?, complete = ?,"
+                " figures = ?, stats = ? WHERE id = ?",
+                (
+                    content,
+                    cjk_column(content),
+                    thinking,
+                    complete,
+                    _dumps(figures),
+                    _dumps(stats),
+                    message_id,
+                ),
             )
             self._touch(conn, conversation_id, now)
 
@@ -231,7 +249,8 @@ class History:
         # Renaming is not activity: the conversation keeps its place in the list.
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+                "UPDATE conversations SET title = ?, title_cjk = ? WHERE id = ?",
+                (title, cjk_column(title), conversation_id),
             )
             if cur.rowcount == 0:
                 raise KeyError(conversation_id)
@@ -279,8 +298,8 @@ class History:
 
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """Conversations whose title or one of whose messages contains every word of
-        `query` (whole words, any case and accents), the most recently written first.
-        Any text is safe to pass."""
+        `query` (words that start with each, any case and accents; a CJK word anywhere
+        in the text), the most recently written first. Any text is safe to pass."""
         return search_conversations(self._conn, query, limit)
 
     def load(self, conversation_id: int) -> Conversation:
