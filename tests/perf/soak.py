@@ -13,6 +13,9 @@ is what a real chat would freeze (`--back-to-back` skips the wait: then no full
 collection runs at all, and nothing is frozen after start-up). Every 20 replies it
 prints the counts; without `--one-chat` a New chat is started there (which compacts the
 frozen set: it hides frozen garbage, and the transcript's legitimate growth).
+`--read S` waits S more seconds after each reply, as a person reading: from 4 s on, a
+transport's pooled connection idles past its keep-alive (httpx 5 s, aiohttp 15 s)
+before its next turn, and is dropped as a real chat's are.
 
 Frozen garbage: objects that were alive when the app froze them and are garbage now
 (never scanned while frozen). At each sample a forked child (the app is left as it is)
@@ -148,6 +151,8 @@ class Sample:
     frozen: int
     garbage: Garbage | None
     pause_ms: float | None  # median deferred collection since the last sample
+    max_ms: float | None  # the longest of them
+    compactions: int  # run by the app so far (New chat, or the frozen set's growth)
     widgets: int  # in the chat screen
     text_kib: float  # of the conversation's messages
 
@@ -173,6 +178,8 @@ class Sample:
             frozen=gc.get_freeze_count(),
             garbage=frozen_garbage_in_child() if probe else None,
             pause_ms=statistics.median(pauses) * 1000 if pauses else None,
+            max_ms=max(pauses) * 1000 if pauses else None,
+            compactions=getattr(app.collector, "compactions", 0),
             widgets=sum(1 for _ in app.chat.walk_children()),
             text_kib=sum(len(m.content) for m in app.session.conversation.messages) / 1024,
         )
@@ -180,17 +187,22 @@ class Sample:
     def row(self) -> str:
         garbage = self.garbage
         found = f"{garbage.objects:>8} {garbage.kib:>7.0f}" if garbage else f"{'-':>8} {'-':>7}"
-        pause = f"{self.pause_ms:>6.1f}" if self.pause_ms is not None else f"{'-':>6}"
+        pause = (
+            f"{self.pause_ms:>6.1f} {self.max_ms:>6.1f}"
+            if self.pause_ms is not None and self.max_ms is not None
+            else f"{'-':>6} {'-':>6}"
+        )
         return (
             f"{self.replies:>7} {self.threads:>7} {self.fds:>4} {self.sockets:>7}"
             f" {self.rss_mib:>7.1f} {self.live:>8} {self.frozen:>8} {found} {pause}"
-            f" {self.widgets:>7} {self.text_kib:>6.1f}"
+            f" {self.widgets:>7} {self.text_kib:>6.1f} {self.compactions:>3}"
         )
 
 
 HEADER = (
     f"{'replies':>7} {'threads':>7} {'fds':>4} {'sockets':>7} {'RSS MiB':>7} {'live':>8}"
-    f" {'frozen':>8} {'fz.garb.':>8} {'KiB':>7} {'GC ms':>6} {'widgets':>7} {'text K':>6}"
+    f" {'frozen':>8} {'fz.garb.':>8} {'KiB':>7} {'GC ms':>6} {'max':>6} {'widgets':>7}"
+    f" {'text K':>6} {'cmp':>3}"
 )
 
 
@@ -199,20 +211,19 @@ class Run:
     samples: list[Sample] = field(default_factory=list)
     end: Garbage | None = None
     cleared: Sample | None = None  # after a New chat at the end (one chat only)
+    compactions: list[tuple[int, float, int, int | None]] = field(default_factory=list)
+    """(replies shown, seconds, objects frozen after it, frozen garbage freed if it was
+    due to growth) of each compaction the app ran."""
 
 
 async def soak(args: argparse.Namespace) -> Run:
-    n, one_chat, back_to_back, read, every = (
-        args.n,
-        args.one_chat,
-        args.back_to_back,
-        args.read,
-        args.every,
-    )
-    reply = None if args.builtin else REPLY * args.repeat
+    n, every, wait = args.n, args.every, not args.back_to_back
     run = Run()
     with (
-        DemoServer(DemoConfig(token_rate=0, reply=reply), keep_log=False) as server,
+        DemoServer(
+            DemoConfig(token_rate=0, reply=None if args.builtin else REPLY * args.repeat),
+            keep_log=False,
+        ) as server,
         tempfile.TemporaryDirectory() as tmp,
     ):
         app = make_app(server)
@@ -224,12 +235,36 @@ async def soak(args: argparse.Namespace) -> Run:
             )
             prompt = app.chat.query_one(PromptInput)
             pauses: list[float] = []
+            compactions = [getattr(collector, "compactions", 0)]
 
             async def collected() -> None:
                 """Until the app's deferred collection (or compaction) has run."""
                 await wait_until(pilot, lambda: collector.last_pause is not None)
                 assert collector.last_pause is not None
                 pauses.append(collector.last_pause)
+                if getattr(collector, "compactions", 0) > compactions[0]:
+                    compactions[0] = collector.compactions
+                    shown, freed = len(replies(app)), collector.frozen_garbage
+                    frozen = gc.get_freeze_count()
+                    run.compactions.append((shown, pauses[-1], frozen, freed if shown else None))
+
+            async def ask(text: str) -> None:
+                before = len(replies(app))
+                collector.last_pause = None
+                prompt.load_text(text)
+                await pilot.press("enter")
+                await wait_until(
+                    pilot, lambda: len(replies(app)) > before and app.chat.turn is None
+                )
+                if wait:
+                    await collected()
+
+            async def new_chat() -> None:
+                collector.last_pause = None
+                await pilot.press("ctrl+n")
+                await wait_until(pilot, lambda: not replies(app))
+                if wait:
+                    await collected()  # the compaction New chat asks for
 
             print(HEADER)
             run.samples.append(Sample.now(app, 0, pauses))
@@ -237,45 +272,26 @@ async def soak(args: argparse.Namespace) -> Run:
             started = time.perf_counter()
             for i in range(1, n + 1):
                 app.set_transport(TRANSPORT_NAMES[i % len(TRANSPORT_NAMES)])
-                before = len(replies(app))
-                collector.last_pause = None
-                prompt.load_text(f"question {i}")
-                await pilot.press("enter")
-                await wait_until(
-                    pilot, lambda b=before: len(replies(app)) > b and app.chat.turn is None
-                )
-                if not back_to_back:
-                    await collected()
-                if read:
-                    await pilot.pause(read)
+                await ask(f"question {i}")
+                if args.read:
+                    await pilot.pause(args.read)
                 if i % every == 0 or i == n:
                     await app.recorder.flush()  # the writes are part of what is measured
                     run.samples.append(Sample.now(app, i, pauses))
                     print(run.samples[-1].row(), flush=True)
                     pauses.clear()
-                    if not one_chat:
-                        collector.last_pause = None
-                        await pilot.press("ctrl+n")
-                        await wait_until(pilot, lambda: not replies(app))
-                        if not back_to_back:
-                            await collected()  # the compaction New chat asks for
-                            pauses.clear()
+                    if not args.one_chat:
+                        await new_chat()
+                        pauses.clear()
             took = time.perf_counter() - started
             print(f"{n} replies in {took:.1f} s ({n / took:.1f} replies/s)")
             run.end = frozen_garbage_here()
-            if one_chat:
-                collector.last_pause = None
-                await pilot.press("ctrl+n")
-                await wait_until(pilot, lambda: not replies(app))
-                await collected()
+            if args.one_chat:
+                await new_chat()
                 compaction = pauses[-1:]
                 # One more reply: the transcript's NodeList keeps its last list of
                 # displayed children (Textual's cache) until children are laid out again.
-                collector.last_pause = None
-                prompt.load_text("one more")
-                await pilot.press("enter")
-                await wait_until(pilot, lambda: len(replies(app)) == 1 and app.chat.turn is None)
-                await collected()
+                await ask("one more")
                 run.cleared = Sample.now(app, n + 1, compaction, probe=False)
     return run
 
@@ -330,6 +346,13 @@ def report(run: Run) -> bool:
         print(f"  commonest at the end: {last.garbage.kinds}")
     elif warm.garbage is None or last.garbage is None:
         print("frozen garbage: a probe did not answer")
+    if run.compactions:
+        shown = "; ".join(
+            f"{n}: {seconds * 1000:.0f} ms, {frozen} frozen after"
+            + (f", {freed} frozen garbage freed" if freed is not None else "")
+            for n, seconds, frozen, freed in run.compactions
+        )
+        print(f"compactions by the app (replies shown: pause): {shown}")
     if run.end is not None and run.end.seconds is not None:
         print(
             f"at the end, in process: unfreeze + collect + freeze freed {run.end.objects}"
@@ -351,32 +374,14 @@ def report(run: Run) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("n", nargs="?", type=int, default=200, help="replies (200)")
-    parser.add_argument(
-        "--one-chat", action="store_true", help="all replies in one chat, no New chat"
-    )
-    parser.add_argument(
-        "--back-to-back",
-        action="store_true",
-        help="do not wait for the deferred collection after each reply",
-    )
-    parser.add_argument(
-        "--every", type=int, default=EVERY, help=f"replies between samples ({EVERY})"
-    )
-    parser.add_argument(
-        "--read",
-        type=float,
-        default=0.0,
-        help="seconds to wait after each reply, as a person reading it (0)",
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="the reply text this many times over (1)"
-    )
-    parser.add_argument(
-        "--builtin",
-        action="store_true",
-        help="the demo's built-in replies (code, lists, a table: 125-1,802 characters)",
-    )
+    add = parser.add_argument
+    add("n", nargs="?", type=int, default=200, help="replies (200)")
+    add("--one-chat", action="store_true", help="all replies in one chat, no New chat")
+    add("--back-to-back", action="store_true", help="no wait for the deferred collection")
+    add("--every", type=int, default=EVERY, help=f"replies between samples ({EVERY})")
+    add("--read", type=float, default=0.0, help="seconds to wait after each reply (0)")
+    add("--repeat", type=int, default=1, help="the reply text this many times over (1)")
+    add("--builtin", action="store_true", help="the demo's replies (125-1,802 characters)")
     args = parser.parse_args()
     print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
     run = asyncio.run(soak(args))
