@@ -13,6 +13,7 @@ from textual.strip import Strip
 
 from ollama_tui.core.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.demo import DemoServer
+from ollama_tui.ui import collector as collector_module
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
 from tests.uitools import make_app, send, wait_until
@@ -43,6 +44,12 @@ class Fake:
         collector.tick()
         self.now += SETTLE + 0.01
         collector.tick()
+
+    def reply(self, collector: Collector, times: int = 1) -> None:
+        """Replies stream, end, and the app settles: their deferred collections run."""
+        for _ in range(times):
+            collector.stream_started()
+            self.settle(collector)
 
 
 @pytest.fixture
@@ -148,8 +155,7 @@ def test_nothing_is_frozen_while_another_screen_is_open(fake: Fake) -> None:
     assert collector.last_pause is not None, "collected all the same"
     assert gc.get_freeze_count() == frozen
     fake.only_chat = True
-    collector.stream_started()
-    fake.settle(collector)
+    fake.reply(collector)
     assert gc.get_freeze_count() >= frozen + len(keep)
 
 
@@ -167,6 +173,96 @@ def test_a_compaction_waits_for_other_screens_to_close(fake: Fake) -> None:
     fake.only_chat = True
     fake.settle(collector)
     assert garbage() is None
+
+
+def frozen_then_dropped(fake: Fake, collector: Collector) -> weakref.ref[Node]:
+    """A cycle alive at a deferred collection (frozen by it) that dies afterwards, as a
+    pooled connection that expires between replies does."""
+    node = Node()
+    garbage = weakref.ref(node)
+    fake.reply(collector)
+    del node
+    return garbage
+
+
+def transcript_to(factor: float, base: int) -> list[list[int]]:
+    """Kept objects (a transcript) taking the frozen set to `factor` times `base`."""
+    return [[] for _ in range(max(0, int(base * factor) - gc.get_freeze_count() + 1))]
+
+
+def test_a_long_chat_compacts_once_the_frozen_set_has_doubled(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    garbage = frozen_then_dropped(fake, collector)
+    transcript = transcript_to(collector_module.COMPACT_GROWTH, gc.get_freeze_count())
+    fake.reply(collector)  # freezes it: the set has doubled since start-up
+    assert garbage() is not None, "the collection that saw the growth is an ordinary one"
+    assert collector.compactions == 0
+    fake.reply(collector)
+    assert garbage() is None, "frozen garbage of a long chat is never freed"
+    assert collector.compactions == 1
+    assert gc.get_freeze_count() >= len(transcript), "the survivors are frozen again"
+    later = frozen_then_dropped(fake, collector)
+    fake.reply(collector)
+    assert later() is not None, "growth is counted from the last compaction"
+    assert collector.compactions == 1
+
+
+def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector_module, "COMPACT_GROWTH", 1.25)  # (fewer objects to make)
+    collector = fake.collector()
+    collector.start()
+    transcript = transcript_to(1.25, gc.get_freeze_count())
+    fake.reply(collector, 2)
+    assert collector.compactions == 1
+    assert (collector.frozen_garbage or 0) < collector_module.WORTH_IT * gc.get_freeze_count()
+    base = gc.get_freeze_count()
+    garbage = frozen_then_dropped(fake, collector)
+    transcript += transcript_to(1.25 * 1.1, base)
+    fake.reply(collector, 2)
+    assert collector.compactions == 1, "compacted again at the growth that freed nothing"
+    transcript += transcript_to(1.25 * 2 * 1.05, base)
+    fake.reply(collector, 2)
+    assert collector.compactions == 2, "twice the growth: compacted"
+    assert garbage() is None
+
+
+def test_a_compaction_that_frees_much_keeps_the_growth_the_next_waits_for(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector_module, "COMPACT_GROWTH", 1.25)
+    collector = fake.collector()
+    collector.start()
+    nodes = [Node() for _ in range(int(gc.get_freeze_count() * collector_module.WORTH_IT * 3))]
+    garbage = weakref.ref(nodes[0])
+    fake.reply(collector)  # frozen alive
+    nodes.clear()
+    transcript = transcript_to(1.25, gc.get_freeze_count())
+    fake.reply(collector, 2)
+    assert collector.compactions == 1 and garbage() is None
+    assert (collector.frozen_garbage or 0) >= collector_module.WORTH_IT * gc.get_freeze_count()
+    transcript += transcript_to(1.25 * 1.05, gc.get_freeze_count())
+    fake.reply(collector, 2)
+    assert collector.compactions == 2, "the growth it waits for stayed COMPACT_GROWTH"
+
+
+def test_a_compaction_never_runs_inside_a_stream_even_at_max_defer(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    garbage = frozen_then_dropped(fake, collector)
+    collector.compact_soon()
+    collector.stream_started()
+    fake.busy = True
+    fake.now += MAX_DEFER + 1
+    collector.tick()
+    assert collector.last_pause is not None, "the MAX_DEFER collection ran"
+    assert garbage() is not None, "but it did not unfreeze the transcript"
+    fake.busy = False
+    fake.settle(collector)
+    assert garbage() is None
+    assert collector.compactions == 1
 
 
 def test_a_stream_that_never_ends_gets_a_collection_after_max_defer(fake: Fake) -> None:

@@ -18,7 +18,16 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   between them (`between_streams()`), outside every timed stream;
 - frozen objects that become garbage (a cleared transcript, an exchange taken back)
   are never scanned: `compact_soon()` has the next idle moment unfreeze everything,
-  collect, and freeze again.
+  collect, and freeze again;
+- so are objects alive at a deferred collection that die later in a cycle (pooled
+  connections that expire between replies: about 6 objects a reply,
+  docs/ui-performance.md). In a long chat with no New chat, once the deferred
+  collections have frozen as many objects as the last compaction (or start-up) left
+  frozen (`COMPACT_GROWTH` = 2: the set has doubled, unless some died since), the
+  next one compacts instead. A compaction scans the whole transcript (0.3 s after 100
+  short replies, 1.9 s after 200 long ones), so it runs only at an idle moment, never
+  at `MAX_DEFER` inside a stream, and rarely: if it frees less than `WORTH_IT` of what
+  was frozen, the next waits for twice as many.
 
 Python 3.14's collector is incremental (short pauses by design) and has other
 thresholds: there the app leaves it alone.
@@ -40,6 +49,12 @@ MAX_WAIT = 5.0
 """Seconds after the last stream when it runs even if the person is still typing."""
 MAX_DEFER = 120.0
 """Seconds of streaming after which one runs anyway (a pause, but bounded memory)."""
+COMPACT_GROWTH = 2.0
+"""A deferred collection compacts once the objects frozen at the last compaction (or
+start-up) and those frozen since are this many times the former."""
+WORTH_IT = 0.01
+"""Frozen garbage, as a share of the frozen set, that a compaction due to growth must
+free for the next one to wait for no more than `COMPACT_GROWTH` again."""
 
 
 class Collector:
@@ -57,12 +72,21 @@ class Collector:
         self._saved = gc.get_threshold()
         self._deferred_since: float | None = None  # full collections off since
         self._compact = False
+        # Objects frozen by the last compaction (or start-up), and by it and since (some
+        # may have died since: counting as they are frozen costs next to nothing, while
+        # gc.get_freeze_count() walks them all, 15-30 ms with a long transcript).
+        self._compacted = self._frozen = 0
+        self._growth = COMPACT_GROWTH  # that the next compaction waits for
         self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
         self.last_pause: float | None = None
-        """Seconds the last deferred collection took (for the UI bench)."""
+        """Seconds the last deferred collection (or compaction) took (for the UI bench)."""
         self.started = False
         """The start-up collection has run (the UI bench waits for it, as a person does)."""
+        self.compactions = 0
+        """Compactions run (New chat, edits, or the frozen set's growth; for the soak)."""
+        self.frozen_garbage: int | None = None
+        """Objects the last compaction due to growth found frozen and freed."""
 
     def start(self) -> None:
         """After the first frame: what is alive now (modules, CSS, the screen) lives as
@@ -73,7 +97,8 @@ class Collector:
         deferred = self._deferred_since is not None
         gc.set_threshold(YOUNG, self._saved[1], NEVER if deferred else self._saved[2])
         gc.collect()
-        gc.freeze()
+        self._freeze()
+        self._compacted = self._frozen
 
     def stop(self) -> None:
         if not APPLIES:
@@ -105,7 +130,7 @@ class Collector:
         if self.busy():
             self._quiet_since = self._idle_since = None
             if self._deferred_since is not None and now - self._deferred_since >= MAX_DEFER:
-                self._collect()
+                self._collect(idle=False)
                 self._deferred_since = now  # and still deferred while it streams
             return
         if self._idle_since is None:
@@ -123,17 +148,44 @@ class Collector:
             self._finish()  # (a compaction waits for the compare view to close)
 
     def _finish(self) -> None:
-        self._collect()
+        self._collect(idle=True)  # (tick and between_streams: nothing streams)
         gc.set_threshold(YOUNG, self._saved[1], self._saved[2])
         self._deferred_since = None
         self._quiet_since = self._idle_since = None
 
-    def _collect(self) -> None:
+    def _collect(self, idle: bool) -> None:
+        """`idle`: no reply streams (a compaction may run; never inside a stream)."""
         started = perf_counter()
-        if self._compact and self.only_chat_open():
-            gc.unfreeze()
-            self._compact = False
-        gc.collect()
-        if self.only_chat_open():
-            gc.freeze()
+        freeze = self.only_chat_open()
+        if idle and freeze and self._compact:
+            self._compaction()
+        elif idle and freeze and self._grown():
+            gc.collect()  # the reply's garbage first: what the compaction frees was frozen
+            found = self.frozen_garbage = self._compaction()
+            worth_it = found >= WORTH_IT * (found + self._compacted)
+            self._growth = COMPACT_GROWTH if worth_it else self._growth * 2
+        else:
+            gc.collect()
+            if freeze:
+                self._freeze()
         self.last_pause = perf_counter() - started
+
+    def _freeze(self) -> None:
+        """After a full collection, where its survivors all are: generation 2."""
+        self._frozen += len(gc.get_objects(generation=2))
+        gc.freeze()
+
+    def _grown(self) -> bool:
+        """Enough objects were frozen since the last compaction for the next."""
+        return self.started and self._frozen >= self._growth * self._compacted
+
+    def _compaction(self) -> int:
+        """Unfreeze, collect, freeze: the objects freed."""
+        gc.unfreeze()
+        found = gc.collect()
+        self._frozen = 0
+        self._freeze()
+        self._compact = False
+        self._compacted = self._frozen
+        self.compactions += 1
+        return found
