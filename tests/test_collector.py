@@ -16,7 +16,7 @@ from ollama_tui.demo import DemoServer
 from ollama_tui.ui import collector as collector_module
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
-from tests.uitools import make_app, send, wait_until
+from tests.uitools import make_app, replies, send, send_and_wait, wait_until
 
 
 class Node:
@@ -373,3 +373,23 @@ async def test_a_reply_holds_collections_off_until_its_end_and_a_pull_does_not(
         # Busy until the end event is delivered, not until the body has been drained.
         await wait_until(pilot, lambda: reply.ended)
         assert not app.runner.busy
+
+
+async def test_new_chat_frees_the_cleared_transcript_at_its_compaction(
+    server: DemoServer,
+) -> None:
+    """Textual kept an emptied container's last children in its layout caches (see
+    ui/textual_fixes.py): the cleared transcript outlived New chat's compaction."""
+    server.configure(reply="Some *Markdown* and `code`.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.collector.started)
+        for text in ("one", "two"):
+            app.collector.last_pause = None
+            await send_and_wait(pilot, app, text)
+            await wait_until(pilot, lambda: app.collector.last_pause is not None)
+        shown = weakref.ref(replies(app)[0])  # frozen by the collections above
+        compactions = app.collector.compactions
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.collector.compactions > compactions)
+        assert shown() is None, "the cleared transcript outlived its compaction"
