@@ -185,19 +185,20 @@ def frozen_then_dropped(fake: Fake, collector: Collector) -> weakref.ref[Node]:
     return garbage
 
 
-def transcript_to(factor: float, base: int) -> list[list[int]]:
-    """Kept objects (a transcript) taking the frozen set to `factor` times `base`."""
-    return [[] for _ in range(max(0, int(base * factor) - gc.get_freeze_count() + 1))]
+def heap_to(factor: float, base: int) -> list[list[int]]:
+    """Kept objects (a transcript) taking the heap to `factor` times `base` blocks."""
+    return [[] for _ in range(max(0, int(base * factor) - sys.getallocatedblocks() + 999))]
 
 
-def test_a_long_chat_compacts_once_the_frozen_set_has_doubled(fake: Fake) -> None:
+def test_a_long_chat_compacts_once_the_heap_has_doubled(fake: Fake) -> None:
     collector = fake.collector()
     collector.start()
+    base = sys.getallocatedblocks()
     garbage = frozen_then_dropped(fake, collector)
-    transcript = transcript_to(collector_module.COMPACT_GROWTH, gc.get_freeze_count())
-    fake.reply(collector)  # freezes it: the set has doubled since start-up
-    assert garbage() is not None, "the collection that saw the growth is an ordinary one"
-    assert collector.compactions == 0
+    transcript = heap_to(collector_module.COMPACT_GROWTH * 0.9, base)
+    fake.reply(collector)
+    assert garbage() is not None and collector.compactions == 0, "compacted too soon"
+    transcript += heap_to(collector_module.COMPACT_GROWTH, base)
     fake.reply(collector)
     assert garbage() is None, "frozen garbage of a long chat is never freed"
     assert collector.compactions == 1
@@ -214,17 +215,16 @@ def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
     monkeypatch.setattr(collector_module, "COMPACT_GROWTH", 1.25)  # (fewer objects to make)
     collector = fake.collector()
     collector.start()
-    transcript = transcript_to(1.25, gc.get_freeze_count())
-    fake.reply(collector, 2)
-    assert collector.compactions == 1
-    assert (collector.frozen_garbage or 0) < collector_module.WORTH_IT * gc.get_freeze_count()
-    base = gc.get_freeze_count()
+    transcript = heap_to(1.25, sys.getallocatedblocks())
+    fake.reply(collector)
+    assert collector.compactions == 1, "it frees next to nothing"
+    base = sys.getallocatedblocks()
     garbage = frozen_then_dropped(fake, collector)
-    transcript += transcript_to(1.25 * 1.1, base)
-    fake.reply(collector, 2)
+    transcript += heap_to(1.25 * 1.1, base)
+    fake.reply(collector)
     assert collector.compactions == 1, "compacted again at the growth that freed nothing"
-    transcript += transcript_to(1.25 * 2 * 1.05, base)
-    fake.reply(collector, 2)
+    transcript += heap_to(1.5, base)
+    fake.reply(collector)
     assert collector.compactions == 2, "twice the growth: compacted"
     assert garbage() is None
 
@@ -235,16 +235,17 @@ def test_a_compaction_that_frees_much_keeps_the_growth_the_next_waits_for(
     monkeypatch.setattr(collector_module, "COMPACT_GROWTH", 1.25)
     collector = fake.collector()
     collector.start()
-    nodes = [Node() for _ in range(int(gc.get_freeze_count() * collector_module.WORTH_IT * 3))]
+    base = sys.getallocatedblocks()
+    nodes = [Node() for _ in range(int(base * collector_module.WORTH_IT * 3))]
     garbage = weakref.ref(nodes[0])
     fake.reply(collector)  # frozen alive
     nodes.clear()
-    transcript = transcript_to(1.25, gc.get_freeze_count())
-    fake.reply(collector, 2)
+    transcript = heap_to(1.25, base)
+    fake.reply(collector)
     assert collector.compactions == 1 and garbage() is None
-    assert (collector.frozen_garbage or 0) >= collector_module.WORTH_IT * gc.get_freeze_count()
-    transcript += transcript_to(1.25 * 1.05, gc.get_freeze_count())
-    fake.reply(collector, 2)
+    base = sys.getallocatedblocks()
+    transcript += heap_to(1.25 * 1.05, base)
+    fake.reply(collector)
     assert collector.compactions == 2, "the growth it waits for stayed COMPACT_GROWTH"
 
 

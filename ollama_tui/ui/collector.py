@@ -21,13 +21,12 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   collect, and freeze again;
 - so are objects alive at a deferred collection that die later in a cycle (pooled
   connections that expire between replies: about 6 objects a reply,
-  docs/ui-performance.md). In a long chat with no New chat, once the deferred
-  collections have frozen as many objects as the last compaction (or start-up) left
-  frozen (`COMPACT_GROWTH` = 2: the set has doubled, unless some died since), the
-  next one compacts instead. A compaction scans the whole transcript (0.3 s after 100
-  short replies, 1.9 s after 200 long ones), so it runs only at an idle moment, never
-  at `MAX_DEFER` inside a stream, and rarely: if it frees less than `WORTH_IT` of what
-  was frozen, the next waits for twice as many.
+  docs/ui-performance.md). In a long chat with no New chat, once the heap has grown
+  `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
+  collection compacts as well. A compaction scans the whole transcript (0.5 s after
+  200 short replies, 1.9 s after 200 long ones), so it runs only at an idle moment,
+  never at `MAX_DEFER` inside a stream, and rarely: if it frees less than `WORTH_IT`
+  of the heap, the next waits for twice the growth.
 
 Python 3.14's collector is incremental (short pauses by design) and has other
 thresholds: there the app leaves it alone.
@@ -50,11 +49,12 @@ MAX_WAIT = 5.0
 MAX_DEFER = 120.0
 """Seconds of streaming after which one runs anyway (a pause, but bounded memory)."""
 COMPACT_GROWTH = 2.0
-"""A deferred collection compacts once the objects frozen at the last compaction (or
-start-up) and those frozen since are this many times the former."""
+"""A deferred collection compacts once the heap (`sys.getallocatedblocks()`: 60 us for
+3 million, where `gc.get_freeze_count()` walks every frozen object, 15-30 ms with a long
+transcript) is this many times what the last compaction, or start-up, left."""
 WORTH_IT = 0.01
-"""Frozen garbage, as a share of the frozen set, that a compaction due to growth must
-free for the next one to wait for no more than `COMPACT_GROWTH` again."""
+"""The share of the heap a compaction due to growth must free for the next one to wait
+for no more growth than `COMPACT_GROWTH` again."""
 
 
 class Collector:
@@ -72,10 +72,7 @@ class Collector:
         self._saved = gc.get_threshold()
         self._deferred_since: float | None = None  # full collections off since
         self._compact = False
-        # Objects frozen by the last compaction (or start-up), and by it and since (some
-        # may have died since: counting as they are frozen costs next to nothing, while
-        # gc.get_freeze_count() walks them all, 15-30 ms with a long transcript).
-        self._compacted = self._frozen = 0
+        self._heap = 0  # blocks allocated after the last compaction or at start-up
         self._growth = COMPACT_GROWTH  # that the next compaction waits for
         self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
@@ -84,7 +81,7 @@ class Collector:
         self.started = False
         """The start-up collection has run (the UI bench waits for it, as a person does)."""
         self.compactions = 0
-        """Compactions run (New chat, edits, or the frozen set's growth; for the soak)."""
+        """Compactions run (New chat, edits, or the heap's growth; for the soak)."""
         self.frozen_garbage: int | None = None
         """Objects the last compaction due to growth found frozen and freed."""
 
@@ -97,8 +94,8 @@ class Collector:
         deferred = self._deferred_since is not None
         gc.set_threshold(YOUNG, self._saved[1], NEVER if deferred else self._saved[2])
         gc.collect()
-        self._freeze()
-        self._compacted = self._frozen
+        gc.freeze()
+        self._heap = sys.getallocatedblocks()
 
     def stop(self) -> None:
         if not APPLIES:
@@ -159,33 +156,24 @@ class Collector:
         freeze = self.only_chat_open()
         if idle and freeze and self._compact:
             self._compaction()
-        elif idle and freeze and self._grown():
-            gc.collect()  # the reply's garbage first: what the compaction frees was frozen
-            found = self.frozen_garbage = self._compaction()
-            worth_it = found >= WORTH_IT * (found + self._compacted)
-            self._growth = COMPACT_GROWTH if worth_it else self._growth * 2
         else:
             gc.collect()
-            if freeze:
-                self._freeze()
+            heap = sys.getallocatedblocks()
+            if idle and freeze and self.started and heap >= self._growth * self._heap:
+                self.frozen_garbage = self._compaction()  # (the reply's garbage is gone)
+                freed = heap - self._heap  # blocks: the frozen garbage's share of the heap
+                worth_it = freed >= WORTH_IT * heap
+                self._growth = COMPACT_GROWTH if worth_it else 2 * self._growth - 1
+            elif freeze:
+                gc.freeze()
         self.last_pause = perf_counter() - started
-
-    def _freeze(self) -> None:
-        """After a full collection, where its survivors all are: generation 2."""
-        self._frozen += len(gc.get_objects(generation=2))
-        gc.freeze()
-
-    def _grown(self) -> bool:
-        """Enough objects were frozen since the last compaction for the next."""
-        return self.started and self._frozen >= self._growth * self._compacted
 
     def _compaction(self) -> int:
         """Unfreeze, collect, freeze: the objects freed."""
         gc.unfreeze()
         found = gc.collect()
-        self._frozen = 0
-        self._freeze()
+        gc.freeze()
         self._compact = False
-        self._compacted = self._frozen
+        self._heap = sys.getallocatedblocks()
         self.compactions += 1
         return found
