@@ -23,10 +23,10 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   connections that expire between replies: about 6 objects a reply,
   docs/ui-performance.md). In a long chat with no New chat, once the heap has grown
   `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
-  collection compacts as well. A compaction scans the whole transcript (0.5 s after
-  200 short replies, 1.9 s after 200 long ones), so it runs only at an idle moment,
-  never at `MAX_DEFER` inside a stream, and rarely: if it frees less than `WORTH_IT`
-  of the heap, the next waits for twice the growth.
+  collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
+  after 200 short replies, 1.9-2.2 s after 200 longer ones), so it runs only at an
+  idle moment, never at `MAX_DEFER` inside a stream, and rarely: if it frees less
+  than `WORTH_IT` of the heap, the next waits for twice the growth.
 
 Python 3.14's collector is incremental (short pauses by design) and has other
 thresholds: there the app leaves it alone.
