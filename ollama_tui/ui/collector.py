@@ -25,8 +25,10 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
   collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
   after 200 short replies, 1.9-2.2 s after 200 longer ones), so it runs only at an
-  idle moment, never at `MAX_DEFER` inside a stream, and rarely: if it frees less
-  than `WORTH_IT` of the heap, the next waits for twice the growth.
+  idle moment, never at `MAX_DEFER` inside a stream, and rarely: not before
+  `MIN_BETWEEN` deferred collections (one long reply can double the heap, and its
+  collection must stay short), and if it frees less than `WORTH_IT` of the heap, the
+  next waits for twice the growth.
 
 Python 3.14's collector is incremental (short pauses by design) and has other
 thresholds: there the app leaves it alone.
@@ -52,6 +54,10 @@ COMPACT_GROWTH = 2.0
 """A deferred collection compacts once the heap (`sys.getallocatedblocks()`: 60 us for
 3 million, where `gc.get_freeze_count()` walks every frozen object, 15-30 ms with a long
 transcript) is this many times what the last compaction, or start-up, left."""
+MIN_BETWEEN = 10
+"""Deferred collections since the last compaction before growth may cause another: the
+frozen garbage builds up reply by reply (a 20,000-token reply doubled the heap on its
+own, and made its deferred collection a compaction: 539 ms instead of about 320)."""
 WORTH_IT = 0.01
 """The share of the heap a compaction due to growth must free for the next one to wait
 for no more growth than `COMPACT_GROWTH` again."""
@@ -74,6 +80,7 @@ class Collector:
         self._compact = False
         self._heap = 0  # blocks allocated after the last compaction or at start-up
         self._growth = COMPACT_GROWTH  # that the next compaction waits for
+        self._since = 0  # deferred collections since the last compaction
         self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
         self.last_pause: float | None = None
@@ -159,7 +166,9 @@ class Collector:
         else:
             gc.collect()
             heap = sys.getallocatedblocks()
-            if idle and freeze and self.started and heap >= self._growth * self._heap:
+            self._since += 1
+            grown = self._since >= MIN_BETWEEN and heap >= self._growth * self._heap
+            if idle and freeze and self.started and grown:
                 self.frozen_garbage = self._compaction()  # (the reply's garbage is gone)
                 freed = heap - self._heap  # blocks: the frozen garbage's share of the heap
                 worth_it = freed >= WORTH_IT * heap
@@ -175,5 +184,6 @@ class Collector:
         gc.freeze()
         self._compact = False
         self._heap = sys.getallocatedblocks()
+        self._since = 0
         self.compactions += 1
         return found
