@@ -24,7 +24,7 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   docs/ui-performance.md). In a long chat with no New chat, once the heap has grown
   `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
   collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
-  after 200 short replies, 1.9-2.2 s after 200 longer ones), so it runs only at an
+  after 200 short replies, 1.9-2.3 s after 200 longer ones), so it runs only at an
   idle moment, never at `MAX_DEFER` inside a stream, and rarely: not before
   `MIN_BETWEEN` deferred collections (one long reply can double the heap, and its
   collection must stay short), and if it frees less than `WORTH_IT` of the heap, the
