@@ -1,4 +1,4 @@
-"""When full garbage collections may run (ui/collector.py), and the Strip cycle fix."""
+"""When full garbage collections may run (ui/collector.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
-from rich.segment import Segment
-from textual.strip import Strip
 
 from ollama_tui.core.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.demo import DemoServer
-from ollama_tui.ui import textual_fixes
+from ollama_tui.ui import collector as collector_module
 from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
-from tests.uitools import make_app, send, wait_until
+from tests.uitools import make_app, replies, send, send_and_wait, wait_until
 
 
 class Node:
@@ -43,6 +41,11 @@ class Fake:
         collector.tick()
         self.now += SETTLE + 0.01
         collector.tick()
+
+    def reply(self, collector: Collector, times: int = 1) -> None:
+        for _ in range(times):
+            collector.stream_started()
+            self.settle(collector)
 
 
 @pytest.fixture
@@ -148,8 +151,7 @@ def test_nothing_is_frozen_while_another_screen_is_open(fake: Fake) -> None:
     assert collector.last_pause is not None, "collected all the same"
     assert gc.get_freeze_count() == frozen
     fake.only_chat = True
-    collector.stream_started()
-    fake.settle(collector)
+    fake.reply(collector)
     assert gc.get_freeze_count() >= frozen + len(keep)
 
 
@@ -167,6 +169,102 @@ def test_a_compaction_waits_for_other_screens_to_close(fake: Fake) -> None:
     fake.only_chat = True
     fake.settle(collector)
     assert garbage() is None
+
+
+def frozen_then_dropped(fake: Fake, collector: Collector) -> weakref.ref[Node]:
+    """Alive at a deferred collection (so frozen), dead later: an expired connection."""
+    nodes = [Node()]
+    fake.reply(collector)
+    return weakref.ref(nodes.pop())
+
+
+def heap_to(factor: float, base: int) -> list[list[int]]:
+    """Kept objects (a transcript) taking the heap to `factor` times `base` blocks."""
+    return [[] for _ in range(max(0, int(base * factor) - sys.getallocatedblocks() + 999))]
+
+
+@pytest.fixture
+def lax(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Growth may compact at any deferred collection; 1.25 times is growth enough."""
+    monkeypatch.setattr(collector_module, "MIN_BETWEEN", 1)
+    monkeypatch.setattr(collector_module, "COMPACT_GROWTH", 1.25)
+
+
+def test_a_long_chat_compacts_once_the_heap_has_grown(fake: Fake, lax: None) -> None:
+    collector = fake.collector()
+    collector.start()
+    base = sys.getallocatedblocks()
+    garbage = frozen_then_dropped(fake, collector)
+    transcript = heap_to(1.2, base)
+    fake.reply(collector)
+    assert garbage() is not None and collector.compactions == 0, "compacted too soon"
+    transcript += heap_to(1.25, base)
+    fake.reply(collector)
+    assert garbage() is None and collector.compactions == 1, "frozen garbage stays"
+    assert gc.get_freeze_count() >= len(transcript), "the survivors are frozen again"
+
+
+def test_one_long_reply_doubling_the_heap_gets_an_ordinary_collection(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    garbage = frozen_then_dropped(fake, collector)
+    _transcript = heap_to(collector_module.COMPACT_GROWTH, sys.getallocatedblocks())
+    fake.reply(collector, collector_module.MIN_BETWEEN - 2)
+    assert garbage() is not None and collector.compactions == 0, "compacted too soon"
+    fake.reply(collector)
+    assert garbage() is None and collector.compactions == 1
+
+
+def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
+    fake: Fake, lax: None
+) -> None:
+    collector = fake.collector()
+    collector.start()
+    transcript = heap_to(1.25, sys.getallocatedblocks())
+    fake.reply(collector)
+    assert collector.compactions == 1, "it frees next to nothing"
+    base = sys.getallocatedblocks()
+    garbage = frozen_then_dropped(fake, collector)
+    transcript += heap_to(1.25 * 1.1, base)
+    fake.reply(collector)
+    assert collector.compactions == 1, "compacted again at the growth that freed nothing"
+    transcript += heap_to(1.5, base)
+    fake.reply(collector)
+    assert collector.compactions == 2 and garbage() is None, "twice the growth: compacted"
+
+
+def test_a_compaction_that_frees_much_keeps_the_growth_the_next_waits_for(
+    fake: Fake, lax: None
+) -> None:
+    collector = fake.collector()
+    collector.start()
+    base = sys.getallocatedblocks()
+    nodes = [Node() for _ in range(int(base * collector_module.WORTH_IT * 3))]
+    garbage = weakref.ref(nodes[0])
+    fake.reply(collector)  # frozen alive
+    nodes.clear()
+    transcript = heap_to(1.25, base)
+    fake.reply(collector)
+    assert collector.compactions == 1 and garbage() is None
+    transcript += heap_to(1.25 * 1.05, sys.getallocatedblocks())
+    fake.reply(collector)
+    assert collector.compactions == 2, "the growth it waits for stayed COMPACT_GROWTH"
+
+
+def test_a_compaction_never_runs_inside_a_stream_even_at_max_defer(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    garbage = frozen_then_dropped(fake, collector)
+    collector.compact_soon()
+    collector.stream_started()
+    fake.busy = True
+    fake.now += MAX_DEFER + 1
+    collector.tick()
+    assert collector.last_pause is not None, "the MAX_DEFER collection ran"
+    assert garbage() is not None, "but it did not unfreeze the transcript"
+    fake.busy = False
+    fake.settle(collector)
+    assert garbage() is None and collector.compactions == 1
 
 
 def test_a_stream_that_never_ends_gets_a_collection_after_max_defer(fake: Fake) -> None:
@@ -214,17 +312,6 @@ def test_a_stream_restarts_the_wait_for_typing_to_pause(fake: Fake) -> None:
         collector.input_seen()
         collector.tick()
         assert garbage() is not None, "collected while typing, soon after a stream"
-
-
-def test_dividing_a_strip_at_its_length_leaves_no_cycle() -> None:
-    textual_fixes.apply()
-    strip = Strip([Segment("hello "), Segment("world")])
-    before = sys.getrefcount(strip)
-    assert strip.divide([strip.cell_length]) == [strip]
-    assert sys.getrefcount(strip) == before, "the strip holds a reference to itself"
-    parts = strip.divide([3, 7, 11])
-    assert [part.text for part in parts] == ["hel", "lo w", "orld"]
-    assert strip.divide([3, 7, 11]) is parts, "other divisions are still cached"
 
 
 async def test_the_app_defers_full_collections_while_a_reply_streams(
@@ -277,3 +364,22 @@ async def test_a_reply_holds_collections_off_until_its_end_and_a_pull_does_not(
         # Busy until the end event is delivered, not until the body has been drained.
         await wait_until(pilot, lambda: reply.ended)
         assert not app.runner.busy
+
+
+async def test_new_chat_frees_the_cleared_transcript_at_its_compaction(
+    server: DemoServer,
+) -> None:
+    """Textual's layout caches kept the cleared transcript (ui/textual_fixes.py)."""
+    server.configure(reply="Some *Markdown* and `code`.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.collector.started)
+        for text in ("one", "two"):
+            app.collector.last_pause = None
+            await send_and_wait(pilot, app, text)
+            await wait_until(pilot, lambda: app.collector.last_pause is not None)
+        shown = weakref.ref(replies(app)[0])  # frozen by the collections above
+        compactions = app.collector.compactions
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.collector.compactions > compactions)
+        assert shown() is None, "the cleared transcript outlived its compaction"

@@ -18,7 +18,17 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   between them (`between_streams()`), outside every timed stream;
 - frozen objects that become garbage (a cleared transcript, an exchange taken back)
   are never scanned: `compact_soon()` has the next idle moment unfreeze everything,
-  collect, and freeze again.
+  collect, and freeze again;
+- so are objects alive at a deferred collection that die later in a cycle (pooled
+  connections that expire between replies: about 6 objects a reply,
+  docs/ui-performance.md). In a long chat with no New chat, once the heap has grown
+  `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
+  collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
+  after 200 short replies, 1.9-2.3 s after 200 longer ones), so it runs only at an
+  idle moment, never at `MAX_DEFER` inside a stream, and rarely: not before
+  `MIN_BETWEEN` deferred collections (one long reply can double the heap, and its
+  collection must stay short), and if it frees less than `WORTH_IT` of the heap, the
+  next waits for twice the growth.
 
 Python 3.14's collector is incremental (short pauses by design) and has other
 thresholds: there the app leaves it alone.
@@ -40,6 +50,17 @@ MAX_WAIT = 5.0
 """Seconds after the last stream when it runs even if the person is still typing."""
 MAX_DEFER = 120.0
 """Seconds of streaming after which one runs anyway (a pause, but bounded memory)."""
+COMPACT_GROWTH = 2.0
+"""A deferred collection compacts once the heap (`sys.getallocatedblocks()`: 60 us for
+3 million, where `gc.get_freeze_count()` walks every frozen object, 15-30 ms with a long
+transcript) is this many times what the last compaction, or start-up, left."""
+MIN_BETWEEN = 10
+"""Deferred collections since the last compaction before growth may cause another: the
+frozen garbage builds up reply by reply (a 20,000-token reply doubled the heap on its
+own, and made its deferred collection a compaction: 539 ms instead of about 320)."""
+WORTH_IT = 0.01
+"""The share of the heap a compaction due to growth must free for the next one to wait
+for no more growth than `COMPACT_GROWTH` again."""
 
 
 class Collector:
@@ -57,12 +78,19 @@ class Collector:
         self._saved = gc.get_threshold()
         self._deferred_since: float | None = None  # full collections off since
         self._compact = False
+        self._heap = 0  # blocks allocated after the last compaction or at start-up
+        self._growth = COMPACT_GROWTH  # that the next compaction waits for
+        self._since = 0  # deferred collections since the last compaction
         self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
         self.last_pause: float | None = None
-        """Seconds the last deferred collection took (for the UI bench)."""
+        """Seconds the last deferred collection (or compaction) took (for the UI bench)."""
         self.started = False
         """The start-up collection has run (the UI bench waits for it, as a person does)."""
+        self.compactions = 0
+        """Compactions run (New chat, edits, or the heap's growth; for the soak)."""
+        self.frozen_garbage: int | None = None
+        """Objects the last compaction due to growth found frozen and freed."""
 
     def start(self) -> None:
         """After the first frame: what is alive now (modules, CSS, the screen) lives as
@@ -74,6 +102,7 @@ class Collector:
         gc.set_threshold(YOUNG, self._saved[1], NEVER if deferred else self._saved[2])
         gc.collect()
         gc.freeze()
+        self._heap = sys.getallocatedblocks()
 
     def stop(self) -> None:
         if not APPLIES:
@@ -105,7 +134,7 @@ class Collector:
         if self.busy():
             self._quiet_since = self._idle_since = None
             if self._deferred_since is not None and now - self._deferred_since >= MAX_DEFER:
-                self._collect()
+                self._collect(idle=False)
                 self._deferred_since = now  # and still deferred while it streams
             return
         if self._idle_since is None:
@@ -123,17 +152,38 @@ class Collector:
             self._finish()  # (a compaction waits for the compare view to close)
 
     def _finish(self) -> None:
-        self._collect()
+        self._collect(idle=True)  # (tick and between_streams: nothing streams)
         gc.set_threshold(YOUNG, self._saved[1], self._saved[2])
         self._deferred_since = None
         self._quiet_since = self._idle_since = None
 
-    def _collect(self) -> None:
+    def _collect(self, idle: bool) -> None:
+        """`idle`: no reply streams (a compaction may run; never inside a stream)."""
         started = perf_counter()
-        if self._compact and self.only_chat_open():
-            gc.unfreeze()
-            self._compact = False
-        gc.collect()
-        if self.only_chat_open():
-            gc.freeze()
+        freeze = self.only_chat_open()
+        if idle and freeze and self._compact:
+            self._compaction()
+        else:
+            gc.collect()
+            heap = sys.getallocatedblocks()
+            self._since += 1
+            grown = self._since >= MIN_BETWEEN and heap >= self._growth * self._heap
+            if idle and freeze and self.started and grown:
+                self.frozen_garbage = self._compaction()  # (the reply's garbage is gone)
+                freed = heap - self._heap  # blocks: the frozen garbage's share of the heap
+                worth_it = freed >= WORTH_IT * heap
+                self._growth = COMPACT_GROWTH if worth_it else 2 * self._growth - 1
+            elif freeze:
+                gc.freeze()
         self.last_pause = perf_counter() - started
+
+    def _compaction(self) -> int:
+        """Unfreeze, collect, freeze: the objects freed."""
+        gc.unfreeze()
+        found = gc.collect()
+        gc.freeze()
+        self._compact = False
+        self._heap = sys.getallocatedblocks()
+        self._since = 0
+        self.compactions += 1
+        return found
