@@ -833,8 +833,8 @@ async def test_conversation_settings_go_with_every_request(server: DemoServer) -
 
 
 def test_a_remote_plain_http_host_is_named_in_the_header() -> None:
-    from ollama_tui.core.connection import ConnectionSettings
-    from ollama_tui.ui.app import OllamaApp, is_remote_plain_http
+    from ollama_tui.core.connection import ConnectionSettings, is_remote_plain_http
+    from ollama_tui.ui.app import OllamaApp
 
     assert is_remote_plain_http("http://192.0.2.10:11434")
     assert is_remote_plain_http("http://ollama.example:11434")

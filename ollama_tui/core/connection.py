@@ -66,6 +66,17 @@ def parse_host(value: str | None) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+def is_remote_plain_http(base_url: str) -> bool:
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     """What every transport needs to reach one server."""

@@ -3,8 +3,6 @@ terminal app needs (the garbage collector's timing, the command palette)."""
 
 from __future__ import annotations
 
-import ipaddress
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
 from ollama_tui.core.chat_settings import ChatDefaults
-from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.connection import ConnectionSettings, is_remote_plain_http
 from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession
@@ -27,6 +25,8 @@ from ollama_tui.transports import TRANSPORT_NAMES, create_transport
 from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.collector import Collector
+from ollama_tui.ui.commands import commands
+from ollama_tui.ui.help import FIGURES_HELP, key_rows
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
@@ -45,33 +45,7 @@ INPUT_EVENTS = (
     events.Paste,
 )
 
-FIGURES_HELP = [
-    ("TTFC", "Time to first chunk: request sent → the reply's first line arrived"),
-    ("TTFT", "Time to first token: sent → the first line with text (or thinking)"),
-    ("total", "Sent → the reply's last line (Ollama's done line)"),
-    ("tok", "Tokens received: Ollama sends one a line"),
-    ("tok/s", "Tokens after the first, over the time they took, by this app's clock"),
-    (
-        "server",
-        "The server's own tok/s (eval_count / eval_duration): if equal, the model sets the pace",
-    ),
-    ("load", "Time the server spent loading the model, as it reported it"),
-    ("chunks", "Lines received, the done line included (in the saved JSON)"),
-]
-"""What each figure of the status bar and the reply footers means (F1)."""
-
 PULL_HINT = "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L."
-
-
-def is_remote_plain_http(base_url: str) -> bool:
-    parts = urllib.parse.urlsplit(base_url)
-    host = parts.hostname or ""
-    if parts.scheme != "http" or host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
 
 
 def binding_ids() -> set[str]:
@@ -396,20 +370,7 @@ class OllamaApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_help(), FIGURES_HELP))
-
-    def key_help(self) -> list[tuple[str, str]]:
-        """Every key, written as the footer writes keys (^t is Ctrl+T)."""
-        rows = [
-            ("enter", "Send the message"),
-            ("^j", "New line in the message"),
-            ("↑ ↓", "Earlier messages, when the box is empty"),
-        ]
-        for binding in [*ChatScreen.BINDINGS, *self.BINDINGS]:
-            assert isinstance(binding, Binding)
-            rows.append((self.get_key_display(binding), binding.tooltip or binding.description))
-        rows.append(("^p", "Command palette: every action, themes"))
-        return rows
+            self.push_screen(HelpScreen(key_rows(self), FIGURES_HELP))
 
     def confirm_open_link(self, href: str) -> None:
         def answered(yes: bool | None) -> None:
@@ -420,49 +381,8 @@ class OllamaApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        chat = self.chat
-        for name in TRANSPORT_NAMES:
-            yield SystemCommand(
-                f"Transport: {name}",
-                f"Stream with {name}",
-                lambda name=name: self.set_transport(name),
-            )
-            yield SystemCommand(
-                f"Regenerate with {name}",
-                f"Ask for the last reply again over {name}",
-                lambda name=name: self._regenerate_with(name),
-            )
-        yield SystemCommand("Choose model", "Pick from the server's models", self.action_pick_model)
-        yield SystemCommand("Stop", "Stop the reply being streamed", chat.action_stop)
-        yield SystemCommand("Regenerate", "Ask for the last reply again", chat.action_regenerate)
-        yield SystemCommand("New chat", "Clear the conversation", chat.action_new_chat)
-        yield SystemCommand(
-            "Conversation settings", "System prompt, options, think", chat.action_settings
-        )
-        yield SystemCommand(
-            "Edit last message", "Change your last message and send it again", chat.action_edit_last
-        )
-        yield SystemCommand("Copy last reply", "To the clipboard", chat.action_copy_reply)
-        yield SystemCommand("Copy last code block", "To the clipboard", chat.action_copy_code)
-        yield SystemCommand("Toggle thinking", "think on/off", chat.action_toggle_think)
-        yield SystemCommand(
-            "Show thinking",
-            "Open or fold the last reply's thinking",
-            chat.action_toggle_thinking_block,
-        )
-        yield SystemCommand("Jump to latest", "Follow the newest text", chat.action_follow)
-        yield SystemCommand(
-            "Compare transports", "One prompt, transports side by side", self.action_compare
-        )
-        yield SystemCommand("Models", "Details, pull, delete", self.action_models)
-        yield SystemCommand(
-            "Conversations", "Search, open, rename or delete", self.action_conversations
-        )
-        yield SystemCommand(
-            "Save choices", "Theme, transport, model to the settings file", self.action_save_choices
-        )
-        yield SystemCommand("Help", "Every key", self.action_help)
+        yield from commands(self)
 
-    async def _regenerate_with(self, name: str) -> None:
+    async def regenerate_with(self, name: str) -> None:
         self.set_transport(name)
         await self.chat.action_regenerate()

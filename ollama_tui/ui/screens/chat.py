@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
@@ -30,12 +29,12 @@ from textual.widgets import (
 
 from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
-from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
@@ -45,106 +44,17 @@ from ollama_tui.ui.widgets.chat_message import (
 )
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, StatusBar
-from ollama_tui.ui.widgets.transcript import Transcript
+from ollama_tui.ui.widgets.transcript import Transcript, welcome_text
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import Conversation as KeptConversation
     from ollama_tui.ui.app import OllamaApp
 
 
-def think_label(think: Think | None) -> str:
-    if isinstance(think, str):
-        return think  # a level: low, medium, high
-    return {None: "model default", True: "on", False: "off"}[think]
-
-
 class ChatScreen(Screen[None]):
     AUTO_FOCUS = "#prompt"
 
-    BINDINGS = [
-        Binding(
-            "escape",
-            "stop",
-            "Stop",
-            id="stop",
-            tooltip="Stop the reply being streamed (or give up an edit)",
-        ),
-        Binding(
-            "ctrl+t",
-            "cycle_transport",
-            "Transport",
-            id="transport",
-            tooltip="Switch to the next HTTP transport",
-        ),
-        Binding("ctrl+l", "pick_model", "Model", id="model", tooltip="Choose the model"),
-        Binding(
-            "ctrl+r",
-            "regenerate",
-            "Regenerate",
-            id="regenerate",
-            tooltip="Ask for the last reply again",
-        ),
-        Binding(
-            "ctrl+g",
-            "regenerate_next",
-            "Regen. on next",
-            id="regenerate_next",
-            show=False,
-            tooltip="Ask again on the next transport",
-        ),
-        Binding("ctrl+n", "new_chat", "New chat", id="new_chat", show=False, tooltip="Start over"),
-        Binding(
-            "f5",
-            "settings",
-            "Settings",
-            id="settings",
-            show=False,
-            tooltip="System prompt and options of this conversation",
-        ),
-        Binding(
-            "f4",
-            "edit_last",
-            "Edit last",
-            id="edit_last",
-            show=False,
-            tooltip="Edit your last message and send it again",
-        ),
-        Binding(
-            "ctrl+o", "copy_reply", "Copy", id="copy", show=False, tooltip="Copy the last reply"
-        ),
-        Binding(
-            "ctrl+b",
-            "copy_code",
-            "Copy code",
-            id="copy_code",
-            show=False,
-            tooltip="Copy the last code block of the last reply",
-        ),
-        Binding(
-            "ctrl+f",
-            "toggle_think",
-            "Think",
-            id="think",
-            show=False,
-            tooltip="Ask thinking models to think (or not)",
-        ),
-        Binding(
-            "ctrl+s",
-            "toggle_thinking_block",
-            "Show thinking",
-            id="thinking_block",
-            show=False,
-            tooltip="Show or hide the last reply's thinking",
-        ),
-        Binding(
-            "ctrl+down",
-            "follow",
-            "Jump to latest",
-            id="follow",
-            show=False,
-            tooltip="Scroll to the newest text and follow it",
-        ),
-    ]
+    BINDINGS = CHAT_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()
@@ -196,7 +106,7 @@ class ChatScreen(Screen[None]):
         self.query_one("#think-flag", Static).update(
             Content(f"think: {think_label(app.think)}  ^f")
         )
-        self.transcript.welcome(self.welcome_text())
+        self.transcript.welcome(self.welcome())
         status = self.query_one(StatusBar)
         status.transport = app.transport
         status.model = model
@@ -204,26 +114,9 @@ class ChatScreen(Screen[None]):
         if select.value != app.transport:
             select.value = app.transport
 
-    def welcome_text(self) -> Content:
-        """The empty chat's words: with whom, over what, and the three keys to start."""
+    def welcome(self) -> Content:
         app = self.ollama
-        if app.model:
-            who = Content.assemble(
-                "Chatting with ",
-                (clean(app.model), "bold"),
-                f" on {clean(app.where)}, over ",
-                (app.transport, "bold"),
-                ".",
-            )
-        else:
-            who = Content("No model chosen yet: ^l lists the server's models.")
-        keys = [
-            ("enter", "sends your message (^j: a new line in it)"),
-            ("^l", "chooses the model; ^t switches the HTTP client"),
-            ("f1", "every key, and what the figures below mean"),
-        ]
-        rows = [Content.assemble((f"  {key:<6}", "bold $accent"), text) for key, text in keys]
-        return Content("\n").join([who, Content(""), *rows])
+        return welcome_text(app.model, app.where, app.transport)
 
     @on(Select.Changed, "#transport")
     def transport_chosen(self, event: Select.Changed) -> None:
@@ -432,7 +325,7 @@ class ChatScreen(Screen[None]):
         self.views.clear()
         self.questions.clear()
         self.taken_back = []
-        self.transcript.clear(self.welcome_text())
+        self.transcript.clear(self.welcome())
         self.ollama.collector.compact_soon()  # the removed widgets may be frozen
         self.query_one(StatusBar).figures = Figures()
         self.query_one(PromptInput).focus()

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
+from ollama_tui.core.sanitize import clean
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, UserMessage
 
 if TYPE_CHECKING:
@@ -20,6 +21,27 @@ if TYPE_CHECKING:
 
 RECENT = 6
 """Messages of a reopened conversation shown before the older ones are mounted."""
+
+
+def welcome_text(model: str | None, where: str, transport: str) -> Content:
+    """The empty chat's words: with whom, over what, and the three keys to start."""
+    if model:
+        who = Content.assemble(
+            "Chatting with ",
+            (clean(model), "bold"),
+            f" on {clean(where)}, over ",
+            (transport, "bold"),
+            ".",
+        )
+    else:
+        who = Content("No model chosen yet: ^l lists the server's models.")
+    keys = [
+        ("enter", "sends your message (^j: a new line in it)"),
+        ("^l", "chooses the model; ^t switches the HTTP client"),
+        ("f1", "every key, and what the figures below mean"),
+    ]
+    rows = [Content.assemble((f"  {key:<6}", "bold $accent"), text) for key, text in keys]
+    return Content("\n").join([who, Content(""), *rows])
 
 
 class Welcome(Static):
