@@ -34,6 +34,7 @@ from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.pacer import Pacer
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
@@ -65,6 +66,7 @@ class ChatScreen(Screen[None]):
         """The exchange F4 took back, hidden: shown again if the edit is given up (Esc),
         removed once the edit (or a regeneration) is sent."""
         self.typed_before_edit = ""
+        self.pacer = Pacer(self)
 
     @property
     def ollama(self) -> OllamaApp:
@@ -186,11 +188,14 @@ class ChatScreen(Screen[None]):
         turn = self.turn
         if turn is None or message.stream is not turn.reply.stream:
             return
+        if not self.pacer.due(message.stream):
+            return
         update = turn.reply.take()
         view = self.views[turn]
         await view.show(update)
         self.query_one(StatusBar).show(update)
         if update.end is not None:
+            self.pacer.forget(message.stream)
             await self.finish(turn, update.end)
         else:
             self.session.progress(turn)

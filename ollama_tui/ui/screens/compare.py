@@ -33,6 +33,7 @@ from ollama_tui.session.reply import Reply
 from ollama_tui.session.runner import End, LiveStream
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.pacer import Pacer
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 from ollama_tui.ui.widgets.tick import Tick
@@ -101,6 +102,7 @@ class CompareScreen(Screen[None]):
         self.settings: CompareSettings | None = None
         self.prompt = ""
         self.running = False
+        self.pacer = Pacer(self)
         self.cancelled = False
         self.saved: Path | None = None
 
@@ -286,10 +288,13 @@ class CompareScreen(Screen[None]):
         column = self._column_of(message.stream)
         if column is None or column.reply is None or column.view is None:
             return
+        if not self.pacer.due(message.stream):
+            return
         update = column.reply.take()
         await column.view.show(update)
         column.status.show(update)
         if update.end is not None:
+            self.pacer.forget(message.stream)
             await self._end(column, update.end)
 
     async def _end(self, column: Column, end: End) -> None:

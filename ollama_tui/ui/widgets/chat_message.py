@@ -44,8 +44,10 @@ def _clean_tokens(state: StateCore) -> None:
             child.content = clean(child.content)
 
 
-SEGMENT_BLOCKS = 40
-"""A streaming answer moves on to a new Markdown widget after this many blocks."""
+SEGMENT_BLOCKS = 8
+"""A streaming answer moves on to a new Markdown widget after this many blocks (and the
+full one is folded): every frame arranges every mounted block, so fewer live blocks make
+each frame cheaper (40: 4.2 ms per frame to arrange on a real terminal, 8: 2.9)."""
 
 
 def _segment() -> Markdown:

@@ -1,0 +1,72 @@
+"""Paces a stream's updates to the screen: at most one every PAINT_INTERVAL.
+
+Every update costs a frame (Textual re-arranges and repaints on each), and a frame
+costs about the same for one token as for five: on a real terminal at 100 tok/s,
+showing each token as it came cost 5-7 s of CPU per 1,000 tokens
+(docs/ui-performance.md). Text that arrives within an interval waits for the next one
+and goes out with it, so the frame rate follows what eyes need, not the token rate.
+The first update of a reply goes out at once (its first words, its TTFT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import perf_counter
+
+from textual.message_pump import MessagePump
+from textual.timer import Timer
+
+from ollama_tui.session.runner import LiveStream
+from ollama_tui.ui.messages import StreamUpdated
+
+PAINT_INTERVAL = 0.04
+"""Seconds between two updates of one stream on screen (25 a second)."""
+
+
+class Pacer:
+    """One paint clock for a screen's streams: the compare view's columns are shown
+    together, 25 times a second in all, not 25 times each."""
+
+    def __init__(
+        self,
+        target: MessagePump,
+        interval: float = PAINT_INTERVAL,
+        clock: Callable[[], float] = perf_counter,
+    ) -> None:
+        """`target` gets the deferred `StreamUpdated` again when its turn comes."""
+        self.target = target
+        self.clock = clock
+        self.interval = interval
+        self._last = -interval
+        self._waiting: dict[LiveStream, Timer] = {}
+        self._granted: set[LiveStream] = set()
+
+    def due(self, stream: LiveStream) -> bool:
+        """Whether `stream`'s waiting events may be shown now; if not, they are asked
+        for again at the next paint (nothing is taken meanwhile, so nothing is lost:
+        the stream keeps batching)."""
+        now = self.clock()
+        if stream in self._granted:  # its turn came: shown with the others due now
+            self._granted.discard(stream)
+            return True
+        wait = self._last + self.interval - now
+        if wait <= 0:
+            self._last = now
+            return True
+        if stream not in self._waiting:
+            self._waiting[stream] = self.target.set_timer(wait, lambda: self._again(stream))
+        return False
+
+    def _again(self, stream: LiveStream) -> None:
+        self._waiting.pop(stream, None)
+        self._last = max(self._last, self.clock())
+        self._granted.add(stream)
+        self.target.post_message(StreamUpdated(stream))
+
+    def forget(self, stream: LiveStream) -> None:
+        """The stream ended: drop what is pending for it (a deferred update may still
+        come: it finds nothing to take, or a stream no longer shown)."""
+        self._granted.discard(stream)
+        timer = self._waiting.pop(stream, None)
+        if timer is not None:
+            timer.stop()

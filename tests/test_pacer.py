@@ -1,0 +1,92 @@
+"""The paint clock (ui/pacer.py): a stream's updates reach the screen at most once per
+interval, together with the other streams', and none is lost."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import App
+
+from ollama_tui.core.events import ContentDelta
+from ollama_tui.core.protocol import chat_request
+from ollama_tui.core.timing import StreamTiming
+from ollama_tui.session.runner import LiveStream
+from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.pacer import Pacer
+from tests.uitools import wait_until
+
+INTERVAL = 3600.0  # no deferred update comes back by itself during a test
+
+
+def stream() -> LiveStream:
+    return LiveStream("requests", chat_request("m", []), started=0.0)
+
+
+def delta(text: str) -> ContentDelta:
+    return ContentDelta(text, at=0.0, timing=StreamTiming(sent=0.0))
+
+
+class Screenish(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.pacer = Pacer(self, INTERVAL, clock=lambda: self.now)
+        self.shown: list[tuple[int, str]] = []
+
+    @on(StreamUpdated)
+    def updated(self, message: StreamUpdated) -> None:
+        if self.pacer.due(message.stream):
+            for event in message.stream.take():
+                assert isinstance(event, ContentDelta)
+                self.shown.append((message.stream.id, event.text))
+
+
+async def test_updates_within_an_interval_wait_and_go_out_together() -> None:
+    app = Screenish()
+    async with app.run_test() as pilot:
+        one = stream()
+        one.listen(tell(app))
+        one.push(delta("a"))
+        await wait_until(pilot, lambda: app.shown == [(one.id, "a")])  # the first at once
+        one.push(delta("b"))
+        one.push(delta("c"))
+        await pilot.pause()
+        assert app.shown == [(one.id, "a")], "shown before its interval was over"
+        assert one in app.pacer._waiting
+        app.now += INTERVAL
+        app.pacer._again(one)  # what the timer does when the interval is over
+        await wait_until(pilot, lambda: len(app.shown) == 3)
+        assert app.shown[1:] == [(one.id, "b"), (one.id, "c")], "lost or reordered"
+
+
+async def test_streams_due_at_the_same_paint_are_shown_together() -> None:
+    app = Screenish()
+    async with app.run_test() as pilot:
+        first, second = stream(), stream()
+        for each in (first, second):
+            each.listen(tell(app))
+        first.push(delta("1"))
+        await wait_until(pilot, lambda: len(app.shown) == 1)
+        second.push(delta("2"))
+        await pilot.pause()
+        assert len(app.shown) == 1, "the second stream painted inside the interval"
+        first.push(delta("3"))
+        await pilot.pause()
+        app.now += INTERVAL
+        app.pacer._again(second)
+        app.pacer._again(first)  # both timers end together: neither waits a new interval
+        await wait_until(pilot, lambda: len(app.shown) == 3)
+        assert sorted(app.shown[1:]) == sorted([(second.id, "2"), (first.id, "3")])
+
+
+async def test_a_forgotten_stream_has_no_update_pending() -> None:
+    app = Screenish()
+    async with app.run_test() as pilot:
+        one = stream()
+        one.listen(tell(app))
+        one.push(delta("a"))
+        await wait_until(pilot, lambda: len(app.shown) == 1)
+        one.push(delta("b"))
+        await pilot.pause()
+        assert one in app.pacer._waiting
+        app.pacer.forget(one)
+        assert one not in app.pacer._waiting
