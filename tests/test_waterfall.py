@@ -67,12 +67,14 @@ def test_a_negative_rest_is_clamped_and_the_clocks_are_said_to_disagree() -> Non
     assert w.network_client == 0.0 and w.ttfc_clock_gap == 0.75
     assert w.client_added == 0.0 and w.receive_clock_gap == 0.25
     assert w.notes() == [
-        "The clocks disagree: the server's load + prompt exceed TTFC by 750 ms; "
+        "! The clocks disagree: the server's load + prompt exceed TTFC by 750 ms; "
         "network + client shown as 0.",
-        "The clocks disagree: the server's eval time exceeds the client's receive time "
+        "! The clocks disagree: the server's eval time exceeds the client's receive time "
         "by 250 ms; client added shown as 0.",
     ]
     assert "network+client 0 ms (clocks disagree)" in w.line()
+    shown = {r.label: r.value for r in w.rows(80)}
+    assert shown["network, queue, client"] == shown["client added"] == "0 ms !"
 
 
 def test_rounding_below_half_a_millisecond_is_no_disagreement() -> None:

@@ -214,12 +214,12 @@ class Waterfall:
             notes.append(f"Not in the done line: {', '.join(self.absent)} (Ollama omits zeros).")
         if self.ttfc_clock_gap is not None:
             notes.append(
-                f"The clocks disagree: the server's load + prompt exceed TTFC by "
+                f"! The clocks disagree: the server's load + prompt exceed TTFC by "
                 f"{seconds(self.ttfc_clock_gap)}; network + client shown as 0."
             )
         if self.receive_clock_gap is not None:
             notes.append(
-                f"The clocks disagree: the server's eval time exceeds the client's receive "
+                f"! The clocks disagree: the server's eval time exceeds the client's receive "
                 f"time by {seconds(self.receive_clock_gap)}; client added shown as 0."
             )
         return notes
@@ -248,8 +248,12 @@ class Waterfall:
         cells = max(width - LABEL_WIDTH - VALUE_WIDTH - 2, 8)
         scale = self.scale
 
-        def row(label: str, value: float | None, start: float) -> Row:
-            return Row(label, seconds(value), bar(start, value, scale, cells))
+        def row(label: str, value: float | None, start: float, gap: float | None = None) -> Row:
+            # A span clamped at 0 because the clocks disagree is marked (see `notes`).
+            shown = seconds(value) + (" !" if gap is not None else "")
+            # What reads as "0 ms" is drawn as nothing, not as a sliver.
+            drawn = 0.0 if value is not None and value < CLOCK_SLACK else value
+            return Row(label, shown, bar(start, drawn, scale, cells))
 
         load, prompt = self.load or 0.0, self.prompt_eval or 0.0
         first = self.ttfc or 0.0
@@ -264,11 +268,16 @@ class Waterfall:
             row("TTFC (client clock)", self.ttfc, 0.0),
             row("model load (server)", self.load, 0.0),
             row(prompt_label, self.prompt_eval, load),
-            row("network, queue, client", self.network_client, load + prompt),
+            row("network, queue, client", self.network_client, load + prompt, self.ttfc_clock_gap),
             Row("generation", heading=True),
             row(eval_label, self.eval, first),
             row("client receive", self.receive, first),
-            row("client added", self.client_added, first + (self.eval or 0.0)),
+            row(
+                "client added",
+                self.client_added,
+                first + (self.eval or 0.0),
+                self.receive_clock_gap,
+            ),
         ]
 
     def rates(self) -> str:

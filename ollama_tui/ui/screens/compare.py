@@ -33,7 +33,9 @@ from ollama_tui.session.reply import Reply
 from ollama_tui.session.runner import End, LiveStream
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
+from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 from ollama_tui.ui.widgets.tick import Tick
 
@@ -300,6 +302,10 @@ class CompareScreen(Screen[None]):
         self.outcomes.append(Outcome.of(column.transport, column.run, end))
         column.reply = None
         column.ended.set()
+
+    @on(FiguresFooter.DetailsRequested)
+    def details_requested(self, event: FiguresFooter.DetailsRequested) -> None:
+        open_details(self, event.footer.parent)
 
     # ------------------------------------------------------------------ results
 
