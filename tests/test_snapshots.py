@@ -206,7 +206,7 @@ def test_finished_comparison(snap_compare: SnapCompare) -> None:
         await pilot.press(*"Which is faster?", "enter")
         # Both streams ended, and the summary table they fill is on screen.
         await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
-        await settle(pilot, lambda: "server tok/s" in screen_text(app))
+        await settle(pilot, lambda: "before 1st" in screen_text(app))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compared)
 

@@ -48,6 +48,23 @@ PARALLEL_NOTE = (
 )
 
 
+SUMMARY_COLUMNS = (
+    "#",
+    "transport",
+    "ok",
+    "TTFC",
+    "server\nbefore 1st",
+    "network\n+client",
+    "TTFT",
+    "total",
+    "gen\n(server)",
+    "client\nadded",
+    "tok/s",
+    "server\ntok/s",
+)
+"""The summary's columns; the TTFC split and generation by the server's own figures."""
+
+
 class ColumnStatus(StatusBar):
     """The status bar's figures for one column, wrapped instead of cut to fit."""
 
@@ -125,7 +142,7 @@ class CompareScreen(Screen[None]):
         yield Static(PARALLEL_NOTE, id="compare-note", markup=False)
         yield Horizontal(id="compare-columns")
         table: DataTable[str] = DataTable(
-            id="compare-summary", cursor_type="none", zebra_stripes=True
+            id="compare-summary", cursor_type="none", zebra_stripes=True, header_height=2
         )
         table.display = False
         yield table
@@ -314,15 +331,20 @@ class CompareScreen(Screen[None]):
             return
         table = self.query_one("#compare-summary", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "transport", "ok", "TTFC", "TTFT", "total", "tok/s", "server tok/s")
+        table.add_columns(*SUMMARY_COLUMNS)
         for rank, row in enumerate(summarize(self.settings.transports, self.outcomes), 1):
             table.add_row(
                 str(rank) if row.completed else "—",
                 row.transport,
                 f"{row.completed}/{row.completed + row.failed}",
                 seconds(row.ttfc),
+                # TTFC split: what the server says it spent (a model load) and the rest.
+                seconds(row.server_before_first),
+                seconds(row.network_client),
                 seconds(row.ttft),
                 seconds(row.total),
+                seconds(row.server_eval),
+                seconds(row.client_added),
                 rate(row.tokens_per_s).removesuffix(" tok/s"),
                 rate(row.server_eval_rate).removesuffix(" tok/s"),
             )
