@@ -96,3 +96,66 @@ def test_json_has_every_outcome_and_the_summary() -> None:
     assert data["outcomes"][0]["total"] == 1.0 and data["outcomes"][0]["state"] == "done"
     assert data["outcomes"][0]["server_eval_rate"] == pytest.approx(20.0)
     assert [r["transport"] for r in data["summary"]] == ["requests", "httpx-sync"]
+
+
+def loaded(name: str, load_ns: int, ttfc: float) -> Outcome:
+    """A stream whose first chunk waited `load_ns` of model loading (binary-exact times)."""
+    stats = ServerStats(
+        load_duration=load_ns,
+        prompt_eval_count=8,
+        prompt_eval_duration=125_000_000,
+        eval_count=10,
+        eval_duration=500_000_000,
+    )
+    timed = StreamTiming(
+        sent=0.0, first_chunk=ttfc, first_token=ttfc, last_token=ttfc + 0.5,
+        ended=ttfc + 0.625, chunks=11, tokens=10,
+    )  # fmt: skip
+    return Outcome.of(name, 0, Done("stop", stats, timed, timed.ended or 0.0))
+
+
+def test_json_splits_each_ttfc_into_the_servers_part_and_the_rest() -> None:
+    # requests looks 2 s slower by TTFC; the server says it spent those 2 s loading.
+    settings = CompareSettings(("requests", "aiohttp"))
+    outcomes = [loaded("requests", 2_000_000_000, 2.25), loaded("aiohttp", 0, 0.25)]
+    data = json.loads(
+        json.dumps(to_json(settings, prompt="p", model="m", host="h", outcomes=outcomes))
+    )
+    first = data["outcomes"][0]
+    assert (first["transport"], first["ttfc"]) == ("requests", 2.25)  # as scripts read them
+    assert first["waterfall"] == {
+        "outcome": "done",
+        "ttfc": 2.25,
+        "load": 2.0,
+        "prompt_eval": 0.125,
+        "prompt_eval_count": 8,
+        "server_before_first": 2.125,
+        "network_client": 0.125,
+        "ttfc_clock_gap": None,
+        "receive": 0.625,
+        "eval": 0.5,
+        "eval_count": 10,
+        "server_tokens_per_s": 20.0,
+        "client_tokens_per_s": 18.0,
+        "client_added": 0.125,
+        "receive_clock_gap": None,
+        "server_sent": True,
+        "absent": [],
+    }
+    assert data["outcomes"][1]["waterfall"]["network_client"] == 0.125
+    summary = {r["transport"]: r for r in data["summary"]}
+    assert summary["requests"]["server_before_first"] == 2.125
+    assert summary["aiohttp"]["server_before_first"] == 0.125
+    for row in summary.values():  # the same network + client: the load made the gap
+        assert (row["network_client"], row["server_eval"], row["client_added"]) == (
+            0.125,
+            0.5,
+            0.125,
+        )
+
+
+def test_a_stopped_stream_has_no_server_part() -> None:
+    stopped = Outcome.of("httpx-async", 0, Stopped(timing(0.5), 0.5))
+    waterfall = stopped.waterfall
+    assert waterfall.outcome == "stopped" and not waterfall.server_sent
+    assert waterfall.ttfc == 0.01 and waterfall.network_client is None

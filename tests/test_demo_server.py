@@ -407,6 +407,20 @@ def test_first_line_waits_for_first_token_delay(server: DemoServer) -> None:
     assert record.outcome == "completed"
 
 
+def test_done_line_durations_are_the_servers_own_and_add_up(server: DemoServer) -> None:
+    """What the waterfall splits TTFC with: the simulated load is reported as
+    load_duration, and the parts add up to total_duration by the server's clock."""
+    delay = 0.2
+    server.configure(reply=REPLY, first_token_delay=delay)
+    _, data = call(server, "POST", "/api/chat", chat_body())
+    done = ndjson(data)[-1]
+    assert done["done"] is True
+    parts = done["load_duration"] + done["prompt_eval_duration"] + done["eval_duration"]
+    assert abs(done["total_duration"] - parts) <= 3  # each part rounded to the nanosecond
+    assert done["load_duration"] >= delay * 1e9  # it slept that long before the first token
+    assert done["eval_count"] == len(REPLY_TOKENS)
+
+
 # -------------------------------------------------------------------------------- faults
 
 

@@ -778,6 +778,34 @@ def test_json_export_round_trips(data_dir: Path) -> None:
     assert "Île" in export_conversation(data_dir, cid, "json")  # ensure_ascii=False
 
 
+def test_exports_say_where_each_replys_time_went(data_dir: Path) -> None:
+    cid, h = exported(data_dir)
+    h.close()
+    data = json.loads(export_conversation(data_dir, cid, "json"))
+    user, superseded, reply, _, cut = data["messages"]
+    assert user["waterfall"] is None
+    fall = reply["waterfall"]
+    assert fall["outcome"] == "done" and fall["server_sent"] is True
+    assert (fall["ttfc"], fall["load"], fall["prompt_eval"]) == (0.012, 0.005, 0.03)
+    assert (fall["prompt_eval_count"], fall["eval"], fall["eval_count"]) == (9, 2.0, 120)
+    assert fall["server_before_first"] == pytest.approx(0.035)
+    # These made-up figures have the server's 35 ms before a 12 ms TTFC: said, not hidden.
+    assert fall["network_client"] == 0.0 and fall["ttfc_clock_gap"] == pytest.approx(0.023)
+    assert fall["receive"] == pytest.approx(2.298) and fall["client_added"] == pytest.approx(0.298)
+    assert fall["server_tokens_per_s"] == pytest.approx(60.0)
+    assert fall["client_tokens_per_s"] == 52.3
+    assert superseded["waterfall"] == fall  # the same figures
+    assert cut["waterfall"]["outcome"] == "incomplete"
+    assert cut["waterfall"]["ttfc"] is None and cut["waterfall"]["server_sent"] is False
+    md = export_conversation(data_dir, cid, "md")
+    assert (
+        "*Where the time went: TTFC 12 ms · load 5 ms · prompt 30 ms · network+client 0 ms"
+        " (clocks disagree) · gen 2.00 s at 60.0 tok/s · received in 2.30 s"
+        " · client added 298 ms*"
+    ) in md
+    assert md.count("*Where the time went:") == 2  # not for the reply with no figures
+
+
 def test_figures_line_without_figures() -> None:
     record = MessageRecord(1, 1, "assistant", "x", None, None, None, True, None, None, 0.0, False)
     assert figures_line(record) is None

@@ -31,6 +31,7 @@ from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
+from ollama_tui.ui.screens.details import DetailsScreen
 from ollama_tui.ui.screens.dialogs import HelpScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
@@ -38,6 +39,7 @@ from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.textual_fixes import apply as apply_textual_fixes
 from ollama_tui.ui.widgets.chat_message import Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
+from tests.test_ui_details import keep_one, reopen
 from tests.uitools import replay_app, replies, screen_text, send, settle, wait_until
 
 SIZE = (100, 32)
@@ -204,7 +206,7 @@ def test_finished_comparison(snap_compare: SnapCompare) -> None:
         await pilot.press(*"Which is faster?", "enter")
         # Both streams ended, and the summary table they fill is on screen.
         await wait_until(pilot, lambda: len(screen.outcomes) == 2 and not screen.running)
-        await settle(pilot, lambda: "server tok/s" in screen_text(app))
+        await settle(pilot, lambda: "before 1st" in screen_text(app))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compared)
 
@@ -319,3 +321,23 @@ def test_conversations_screen(snap_compare: SnapCompare, tmp_path: Path) -> None
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=conversations)
+
+
+def test_where_the_time_went(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    # A kept reply whose 2.10 s to the first chunk was mostly the model loading (1.80 s):
+    # the figures are the history's, so they are the same on every run.
+    conversation = keep_one(tmp_path)
+    app = replay_app(replayed())
+    app.data_dir = tmp_path
+
+    async def details(pilot: Pilot[None]) -> None:
+        await started(pilot, app)
+        await reopen(pilot, app, conversation)
+        # "Opened …" would go on a timer: taken away once it came.
+        await wait_until(pilot, lambda: bool(app._notifications))
+        app.clear_notifications()
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await settle(pilot, lambda: "client added" in screen_text(app))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=details)

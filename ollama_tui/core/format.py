@@ -43,6 +43,25 @@ def rate(value: float | None) -> str:
     return UNKNOWN if value is None else f"{value:.1f} tok/s"
 
 
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(start: float, length: float | None, scale: float, width: int) -> str:
+    """A span drawn to scale in `width` cells: blanks up to `start`, then `length` in
+    block characters to an eighth of a cell; a span above zero is never drawn empty.
+    Nothing for an unknown length or an empty scale."""
+    if length is None or scale <= 0 or width <= 0:
+        return ""
+    offset = max(0, min(round(start / scale * width), width - 1))
+    eighths = min(round(length / scale * width * 8), (width - offset) * 8)
+    if length > 0:
+        eighths = max(eighths, 1)
+    if eighths <= 0:
+        return ""
+    full, part = divmod(eighths, 8)
+    return " " * offset + "█" * full + (_EIGHTHS[part] if part else "")
+
+
 # ---------------------------------------------------------------------------- sizes
 
 

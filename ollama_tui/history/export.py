@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ollama_tui.core.format import ReplyFigures
+from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.history.store import DB_NAME, Conversation, History, MessageRecord
 
 FORMATS = ("md", "json")
@@ -27,6 +28,24 @@ def figures_line(message: MessageRecord) -> str | None:
     if message.figures is None and message.stats is None and message.transport is None:
         return None
     return ReplyFigures.stored(message.transport, message.figures, message.stats).text()
+
+
+def reply_outcome(message: MessageRecord) -> str:
+    """How a kept reply ended: "done", "stopped", "error", or "incomplete" (never ended:
+    the app was killed, or the reply was kept by an older version)."""
+    if message.complete:
+        return "done"
+    ended = (message.figures or {}).get("outcome")
+    return ended if ended in ("stopped", "error") else "incomplete"
+
+
+def waterfall_of(message: MessageRecord) -> Waterfall | None:
+    """Where a kept reply's time went (None for a message that is no reply)."""
+    if message.role != "assistant":
+        return None
+    return Waterfall.stored(
+        message.transport, message.figures, message.stats, reply_outcome(message)
+    )
 
 
 def _fence(text: str) -> str:
@@ -75,10 +94,14 @@ def to_markdown(conversation: Conversation) -> str:
             figures = figures_line(message)
             if figures is not None:
                 lines += [f"*{figures}*", ""]
+            waterfall = waterfall_of(message)
+            if waterfall is not None and (waterfall.ttfc is not None or waterfall.server_sent):
+                lines += [f"*Where the time went: {waterfall.line()}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _message_json(m: MessageRecord) -> dict[str, Any]:
+    waterfall = waterfall_of(m)
     return {
         "id": m.id,
         "role": m.role,
@@ -91,6 +114,7 @@ def _message_json(m: MessageRecord) -> dict[str, Any]:
         "created_at": m.created_at,
         "figures": m.figures,
         "stats": m.stats,
+        "waterfall": None if waterfall is None else waterfall.to_json(),
     }
 
 

@@ -12,7 +12,9 @@ from enum import StrEnum
 from typing import Any
 
 from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError, outcome
+from ollama_tui.core.format import ReplyFigures
 from ollama_tui.core.timing import StreamTiming
+from ollama_tui.core.waterfall import Waterfall
 
 
 class Mode(StrEnum):
@@ -64,6 +66,12 @@ class Outcome:
     def ok(self) -> bool:
         return self.state == "done"
 
+    @property
+    def waterfall(self) -> Waterfall:
+        """Where this stream's time went: TTFC split by the server's own figures."""
+        figures = ReplyFigures.live(self.transport, self.timing, self.stats)
+        return Waterfall.of(figures, self.stats, self.state)
+
 
 def _median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
@@ -82,6 +90,13 @@ class SummaryRow:
     total: float | None
     tokens_per_s: float | None
     server_eval_rate: float | None
+    server_before_first: float | None = None
+    """The server's load + prompt evaluation: a model load shows here, not in TTFC's rest."""
+    network_client: float | None = None
+    """TTFC minus the server's part: network, queue and client."""
+    server_eval: float | None = None
+    client_added: float | None = None
+    """The client's receive time minus the server's eval time."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -92,6 +107,7 @@ def summarize(transports: Sequence[str], outcomes: Sequence[Outcome]) -> list[Su
     for name in transports:
         mine = [o for o in outcomes if o.transport == name]
         done = [o for o in mine if o.ok]
+        falls = [o.waterfall for o in done]
         rows.append(
             SummaryRow(
                 name,
@@ -102,6 +118,10 @@ def summarize(transports: Sequence[str], outcomes: Sequence[Outcome]) -> list[Su
                 total=_median([o.timing.total for o in done]),
                 tokens_per_s=_median([o.timing.tokens_per_s for o in done]),
                 server_eval_rate=_median([o.stats.eval_rate if o.stats else None for o in done]),
+                server_before_first=_median([w.server_before_first for w in falls]),
+                network_client=_median([w.network_client for w in falls]),
+                server_eval=_median([w.eval for w in falls]),
+                client_added=_median([w.client_added for w in falls]),
                 errors=[o.error for o in mine if o.error],
             )
         )
@@ -142,6 +162,7 @@ def to_json(
                 "server_load_s": o.stats.load_duration / 1e9
                 if o.stats and o.stats.load_duration is not None
                 else None,
+                "waterfall": o.waterfall.to_json(),
             }
             for o in outcomes
         ],

@@ -21,8 +21,15 @@ FIGURES_HELP = [
         "server",
         "The server's own tok/s (eval_count / eval_duration): if equal, the model sets the pace",
     ),
-    ("load", "Time the server spent loading the model, as it reported it"),
+    ("load", "The server loading the model (load_duration); F8's model load"),
     ("chunks", "Lines received, the done line included (in the saved JSON)"),
+    # Where the time went (F8, or Enter / a click on a reply's figures line); "load" above.
+    ("prompt", "F8's prompt: the server reading the prompt (prompt_eval_duration)"),
+    ("network", "F8's network, queue, client: TTFC minus the server's load and prompt"),
+    ("eval", "F8's server eval: the server generating (eval_duration)"),
+    ("receive", "F8's client receive: this app's clock, first chunk → done line"),
+    ("added", "F8's client added: client receive minus server eval"),
+    ("!", "F8: a server figure above this app's: the clocks disagree (shown 0)"),
 ]
 """What each figure of the status bar and the reply footers means (F1)."""
 

@@ -36,6 +36,7 @@ from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.pacer import Pacer
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
+from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
@@ -43,6 +44,7 @@ from ollama_tui.ui.widgets.chat_message import (
     Notice,
     UserMessage,
 )
+from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, StatusBar
 from ollama_tui.ui.widgets.transcript import Transcript, welcome_text
@@ -376,6 +378,14 @@ class ChatScreen(Screen[None]):
             return
         block = shown[-1].query_one("#thinking", Collapsible)
         block.collapsed = not block.collapsed
+
+    def action_details(self) -> None:
+        shown = [r for r in self.transcript.query(AssistantMessage) if r.waterfall and r.display]
+        open_details(self, shown[-1] if shown else None)
+
+    @on(FiguresFooter.DetailsRequested)
+    def details_requested(self, event: FiguresFooter.DetailsRequested) -> None:
+        open_details(self, event.footer.parent)
 
     def action_pick_model(self) -> None:
         self.ollama.action_pick_model()

@@ -88,6 +88,15 @@ CHAT_BINDINGS: list[BindingType] = [
         tooltip="Show or hide the last reply's thinking",
     ),
     Binding(
+        # ^w would be the prompt box's delete-word; F6/F7 are its too, F10-F12 terminals'.
+        "f8",
+        "details",
+        "Timing",
+        id="details",
+        show=False,
+        tooltip="Where the last reply's time went (Enter or a click on any reply's figures)",
+    ),
+    Binding(
         "ctrl+down",
         "follow",
         "Jump to latest",

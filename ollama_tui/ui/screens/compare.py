@@ -34,7 +34,9 @@ from ollama_tui.session.runner import End, LiveStream
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.pacer import Pacer
+from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
+from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 from ollama_tui.ui.widgets.tick import Tick
 
@@ -45,6 +47,23 @@ PARALLEL_NOTE = (
     "Concurrent: Ollama serves at most OLLAMA_NUM_PARALLEL requests of a model at once; "
     "a queued request's wait shows up as its TTFC."
 )
+
+
+SUMMARY_COLUMNS = (
+    "#",
+    "transport",
+    "ok",
+    "TTFC",
+    "server\nbefore 1st",
+    "network\n+client",
+    "TTFT",
+    "total",
+    "gen\n(server)",
+    "client\nadded",
+    "tok/s",
+    "server\ntok/s",
+)
+"""The summary's columns; the TTFC split and generation by the server's own figures."""
 
 
 class ColumnStatus(StatusBar):
@@ -125,7 +144,7 @@ class CompareScreen(Screen[None]):
         yield Static(PARALLEL_NOTE, id="compare-note", markup=False)
         yield Horizontal(id="compare-columns")
         table: DataTable[str] = DataTable(
-            id="compare-summary", cursor_type="none", zebra_stripes=True
+            id="compare-summary", cursor_type="none", zebra_stripes=True, header_height=2
         )
         table.display = False
         yield table
@@ -306,6 +325,10 @@ class CompareScreen(Screen[None]):
         column.reply = None
         column.ended.set()
 
+    @on(FiguresFooter.DetailsRequested)
+    def details_requested(self, event: FiguresFooter.DetailsRequested) -> None:
+        open_details(self, event.footer.parent)
+
     # ------------------------------------------------------------------ results
 
     def _show_summary(self) -> None:
@@ -313,15 +336,20 @@ class CompareScreen(Screen[None]):
             return
         table = self.query_one("#compare-summary", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "transport", "ok", "TTFC", "TTFT", "total", "tok/s", "server tok/s")
+        table.add_columns(*SUMMARY_COLUMNS)
         for rank, row in enumerate(summarize(self.settings.transports, self.outcomes), 1):
             table.add_row(
                 str(rank) if row.completed else "—",
                 row.transport,
                 f"{row.completed}/{row.completed + row.failed}",
                 seconds(row.ttfc),
+                # TTFC split: what the server says it spent (a model load) and the rest.
+                seconds(row.server_before_first),
+                seconds(row.network_client),
                 seconds(row.ttft),
                 seconds(row.total),
+                seconds(row.server_eval),
+                seconds(row.client_added),
                 rate(row.tokens_per_s).removesuffix(" tok/s"),
                 rate(row.server_eval_rate).removesuffix(" tok/s"),
             )

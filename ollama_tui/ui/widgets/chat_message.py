@@ -15,11 +15,13 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
-from ollama_tui.core.events import Done, Stopped
-from ollama_tui.core.format import summary
+from ollama_tui.core.events import Done, Stopped, outcome
+from ollama_tui.core.format import ReplyFigures
 from ollama_tui.core.sanitize import clean
+from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
+from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 # Not exported by textual.widgets.markdown; the public block map names it.
@@ -258,6 +260,8 @@ class AssistantMessage(Vertical):
         self._live: Markdown | None = None
         self._unfolded: list[Markdown] = []
         self._continued = False  # the live segment's first block is to be marked so
+        self.waterfall: Waterfall | None = None
+        """Where the reply's time went, once it ended (or was read back)."""
 
     def compose(self) -> ComposeResult:
         # Hidden from the start (not in on_mount, which may run after the first events).
@@ -266,7 +270,7 @@ class AssistantMessage(Vertical):
         with thinking:
             yield Static(id="thinking-text", markup=False)
         yield _segment()
-        footer = Static(id="footer", markup=False)
+        footer = FiguresFooter(id="footer", markup=False)
         footer.display = False
         yield footer
 
@@ -363,7 +367,10 @@ class AssistantMessage(Vertical):
 
     async def conclude(self, end: End) -> None:
         """The reply ended: the rest is shown, the footer names how and its figures."""
-        figures = summary(self.transport, end.timing, getattr(end, "stats", None))
+        stats = getattr(end, "stats", None)
+        live = ReplyFigures.live(self.transport, end.timing, stats)
+        self.waterfall = Waterfall.of(live, stats, outcome(end))
+        figures = live.text()
         if isinstance(end, Done):
             await self.finish(figures, "done")
         elif isinstance(end, Stopped):

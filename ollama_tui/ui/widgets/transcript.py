@@ -120,8 +120,9 @@ class Transcript(VerticalScroll):
 
 async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
     # Imported here: the history's modules cost ~12 ms of every start otherwise.
-    from ollama_tui.history.export import figures_line
+    from ollama_tui.history.export import figures_line, waterfall_of
 
+    widget.waterfall = waterfall_of(record)
     widget.add_thinking(record.thinking or "")
     await widget.add_content(record.content)
     footer = figures_line(record) or widget.transport
