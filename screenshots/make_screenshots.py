@@ -20,6 +20,7 @@ from ollama_tui.demo import DemoConfig, DemoServer, Fault
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
+from ollama_tui.ui.screens.details import DetailsScreen
 from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
@@ -77,6 +78,17 @@ async def error(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
     await until(pilot, lambda: bool(app.chat.query(Notice)))
 
 
+async def welcome(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    await pilot.pause(0.2)  # the first screen: what to do, before any message
+
+
+async def details(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    await ask(pilot, "Why is the sky blue?")
+    await until(pilot, lambda: idle(app))
+    await pilot.press("f8")
+    await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+
+
 async def model_picker(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
     await pilot.press("ctrl+l")
     await until(pilot, lambda: isinstance(app.screen, ModelPicker))
@@ -126,10 +138,12 @@ async def conversations(pilot: Pilot[None], app: OllamaApp, server: DemoServer) 
 
 
 SCENES: dict[str, Scene] = {
+    "welcome": welcome,
     "chat-markdown": markdown_reply,
     "chat-streaming": streaming,
     "thinking": thinking,
     "error": error,
+    "details": details,
     "model-picker": model_picker,
     "help": help_screen,
     "compare": compare,
