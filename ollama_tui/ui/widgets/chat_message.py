@@ -245,6 +245,8 @@ class Notice(Static):
 
     def __init__(self, text: str, kind: str = "error") -> None:
         super().__init__(Content(clean(text)), classes=f"notice {kind}")
+        self.text = text
+        self.kind = kind
 
 
 class AssistantMessage(Vertical):
@@ -261,6 +263,9 @@ class AssistantMessage(Vertical):
         self._unfolded: list[Markdown] = []
         self._continued = False  # the live segment's first block is to be marked so
         self.waterfall: Waterfall | None = None
+        self.footer_text = ""
+        self.state = ""
+        """How it ended (done, stopped, error); empty while it streams."""
         """Where the reply's time went, once it ended (or was read back)."""
 
     def compose(self) -> ComposeResult:
@@ -383,6 +388,7 @@ class AssistantMessage(Vertical):
             await self._feed.stop()
             self._feed = None
         self.add_class(state)
+        self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)
         widget.update(Content(footer))
         widget.display = True

@@ -1,26 +1,96 @@
 """The conversation on screen: it follows the newest text until the person scrolls away.
 
 Messages are only appended, removed from the last question on (an edit), or filled
-from a kept conversation, newest first.
+from a kept conversation, newest first. A long chat keeps only its last messages
+mounted: older ones are shelved as their text (a reply's widgets cost about 36 KiB
+each, its text a few hundred bytes) and mounted again when the person scrolls up to
+them, so a chat of any length costs the memory and the frames of its last ones.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.events import Click
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from ollama_tui.core.sanitize import clean
-from ollama_tui.ui.widgets.chat_message import AssistantMessage, UserMessage
+from ollama_tui.core.waterfall import Waterfall
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, UserMessage
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import MessageRecord
 
 RECENT = 6
 """Messages of a reopened conversation shown before the older ones are mounted."""
+
+KEEP = 40
+"""Messages kept mounted while the person follows the newest text."""
+SHELVE = 20
+"""Messages shelved (or mounted again) at a time: past KEEP + SHELVE, the oldest go."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shelved:
+    """A message taken off the screen, as what rebuilds it."""
+
+    kind: str  # "user", "assistant" or a notice's kind
+    text: str
+    thinking: str = ""
+    transport: str = ""
+    model: str = ""
+    footer: str = ""
+    state: str = ""
+    waterfall: Waterfall | None = None
+
+    @classmethod
+    def of(cls, widget: Widget) -> Shelved | None:
+        """None for a widget that is not a finished message (it stays mounted)."""
+        if isinstance(widget, UserMessage):
+            return cls("user", widget.text)
+        if isinstance(widget, Notice):
+            return cls(widget.kind, widget.text)
+        if isinstance(widget, AssistantMessage) and widget.state:
+            return cls(
+                "assistant",
+                widget.text,
+                widget.thinking_text,
+                widget.transport,
+                widget.model,
+                widget.footer_text,
+                widget.state,
+                widget.waterfall,
+            )
+        return None
+
+    def rebuild(self) -> Widget:
+        """A widget showing it again (a reply must be mounted first: see `fill`)."""
+        if self.kind == "user":
+            return UserMessage(self.text)
+        if self.kind != "assistant":
+            return Notice(self.text, self.kind)
+        return AssistantMessage(self.transport, self.model)
+
+    async def fill(self, widget: Widget) -> None:
+        if isinstance(widget, AssistantMessage):
+            widget.waterfall = self.waterfall
+            widget.add_thinking(self.thinking)
+            await widget.add_content(self.text)
+            await widget.finish(self.footer, self.state)
+
+
+class Earlier(Static):
+    """Above the oldest message mounted: how many are shelved (scroll up or click)."""
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        parent = self.parent
+        if isinstance(parent, Transcript):
+            self.run_worker(parent.unshelve(), exit_on_error=False)
 
 
 def welcome_text(model: str | None, where: str, transport: str) -> Content:
@@ -49,6 +119,11 @@ class Welcome(Static):
 
 
 class Transcript(VerticalScroll):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.shelved: list[Shelved] = []
+        """Messages above the oldest one mounted, oldest first."""
+
     def on_mount(self) -> None:
         self.anchor()
 
@@ -62,13 +137,60 @@ class Transcript(VerticalScroll):
 
     def clear(self, welcome: Content) -> None:
         """Empty again (a new chat): only the welcome."""
+        self.shelved = []
         self.remove_children()  # the children of now; the welcome comes after them
         self.mount(Welcome(welcome))
 
     def add(self, widget: Widget) -> AwaitMount:
-        """Append a message; the welcome goes with the first one."""
+        """Append a message; the welcome goes with the first one; the oldest messages
+        are shelved if there are too many and the person follows the newest."""
         self.query(Welcome).remove()
+        if not self.away:
+            self.shelve()
         return self.mount(widget)
+
+    def shelve(self) -> None:
+        messages = [w for w in self.children if not isinstance(w, Earlier | Welcome)]
+        if len(messages) < KEEP + SHELVE:
+            return
+        going: list[Widget] = []
+        for widget in messages[:SHELVE]:
+            shelved = Shelved.of(widget) if widget.display else None
+            if shelved is None:
+                break  # something not finished or hidden (an edit): keep it and the rest
+            self.shelved.append(shelved)
+            going.append(widget)
+        if going:
+            self.remove_children(going)
+            self._say_earlier()
+
+    async def unshelve(self) -> None:
+        """Mount the last shelved messages again, above the oldest one shown."""
+        if not self.shelved:
+            return
+        coming, self.shelved = self.shelved[-SHELVE:], self.shelved[:-SHELVE]
+        widgets = [item.rebuild() for item in coming]
+        first = next(w for w in self.children if not isinstance(w, Earlier))
+        await self.mount_all(widgets, before=first)
+        for item, widget in zip(coming, widgets, strict=True):
+            await item.fill(widget)
+        self._say_earlier()
+
+    def _say_earlier(self) -> None:
+        shown = self.query(Earlier)
+        if not self.shelved:
+            shown.remove()
+            return
+        text = Content(f"▲ {len(self.shelved)} earlier messages: scroll up or click to show")
+        if shown:
+            shown.first().update(text)
+        else:
+            self.mount(Earlier(text), before=0)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 < old and self.shelved:
+            self.run_worker(self.unshelve(), exclusive=True, group="unshelve", exit_on_error=False)
 
     @property
     def away(self) -> bool:
@@ -95,43 +217,46 @@ class Transcript(VerticalScroll):
 
     async def show_kept(self, messages: list[MessageRecord]) -> None:
         """A kept conversation's messages, the last few (what is on screen) mounted and
-        parsed before the older ones are even mounted above them."""
-        widgets: list[Widget] = []
-        replies: list[tuple[AssistantMessage, MessageRecord]] = []
-        for record in messages:
-            if record.role == "assistant":
-                widget = AssistantMessage(record.transport or "", record.model or "")
-                replies.append((widget, record))
-                widgets.append(widget)
-            else:
-                widgets.append(UserMessage(record.content))
+        parsed before the older ones are even mounted above them; past KEEP, shelved."""
+        items = [_from_record(record) for record in messages]
+        self.shelved, items = items[:-KEEP], items[-KEEP:]
+        widgets = [item.rebuild() for item in items]
         recent, older = widgets[-RECENT:], widgets[:-RECENT]
         await self.query(Welcome).remove()
         await self.mount_all(recent)
-        for widget, record in reversed(replies):
-            if widget in recent:
-                await _fill(widget, record)
+        pairs = list(zip(items, widgets, strict=True))
+        for item, widget in reversed(pairs[-RECENT:]):
+            await item.fill(widget)
         if older:
             await self.mount_all(older, before=recent[0])
-            for widget, record in reversed(replies):
-                if widget not in recent:
-                    await _fill(widget, record)
+            for item, widget in reversed(pairs[:-RECENT]):
+                await item.fill(widget)
+        self._say_earlier()
 
 
-async def _fill(widget: AssistantMessage, record: MessageRecord) -> None:
+def _from_record(record: MessageRecord) -> Shelved:
     # Imported here: the history's modules cost ~12 ms of every start otherwise.
     from ollama_tui.history.export import figures_line, waterfall_of
 
-    widget.waterfall = waterfall_of(record)
-    widget.add_thinking(record.thinking or "")
-    await widget.add_content(record.content)
-    footer = figures_line(record) or widget.transport
+    if record.role != "assistant":
+        return Shelved("user", record.content)
+    footer = figures_line(record) or record.transport or ""
     # As it was shown when it ended (stopped, error); "incomplete": it never ended (the
     # app was killed, or the reply was kept by an older version).
     ended = (record.figures or {}).get("outcome")
     if record.complete:
-        await widget.finish(footer, "done")
+        state = "done"
     elif ended in ("stopped", "error"):
-        await widget.finish(f"{ended} · {footer}", ended)
+        footer, state = f"{ended} · {footer}", str(ended)
     else:
-        await widget.finish(f"incomplete · {footer}", "stopped")
+        footer, state = f"incomplete · {footer}", "stopped"
+    return Shelved(
+        "assistant",
+        record.content,
+        record.thinking or "",
+        record.transport or "",
+        record.model or "",
+        footer,
+        state,
+        waterfall_of(record),
+    )
