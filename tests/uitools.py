@@ -125,9 +125,9 @@ async def send(pilot: Pilot[None], text: str) -> None:
 
 
 async def send_and_wait(pilot: Pilot[None], app: OllamaApp, text: str) -> AssistantMessage:
-    before = len(replies(app))
+    before = replies(app)[-1:]  # not a count: a long chat shelves its oldest replies
     await send(pilot, text)
-    await wait_until(pilot, lambda: len(replies(app)) > before and app.chat.turn is None)
+    await wait_until(pilot, lambda: replies(app)[-1:] != before and app.chat.turn is None)
     return replies(app)[-1]
 
 

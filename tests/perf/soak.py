@@ -249,12 +249,12 @@ async def soak(args: argparse.Namespace) -> Run:
                     run.compactions.append((shown, pauses[-1], frozen, freed if shown else None))
 
             async def ask(text: str) -> None:
-                before = len(replies(app))
+                before = replies(app)[-1:]  # counts drop once the transcript shelves
                 collector.last_pause = None
                 prompt.load_text(text)
                 await pilot.press("enter")
                 await wait_until(
-                    pilot, lambda: len(replies(app)) > before and app.chat.turn is None
+                    pilot, lambda: replies(app)[-1:] != before and app.chat.turn is None
                 )
                 if wait:
                     await collected()

@@ -154,7 +154,13 @@ class CompareScreen(Screen[None]):
         app = self.ollama
         app.compare_runner.open()  # the worker imports the libraries while the prompt is typed
         model = clean(app.model or "—")
-        header = f"Compare transports · {model} · {app.where}"
+        # What runs where: the figures are taken where no drawing can hold them up.
+        timed = (
+            "streams in a worker process"
+            if app.compare_runner is not app.runner
+            else "streams on the app's network threads"
+        )
+        header = f"Compare transports · {model} · {app.where} · {timed}"
         self.query_one("#compare-header", Static).update(Content(header))
 
     def on_resize(self) -> None:
