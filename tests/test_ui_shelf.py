@@ -52,6 +52,8 @@ async def test_a_long_chat_shelves_its_oldest_messages_and_scrolling_up_brings_t
         assert str(earlier.content).startswith(f"▲ {len(transcript.shelved)} earlier messages")
         shelved = len(transcript.shelved)
         assert shelved and shelved + len(mounted) == 16
+        # The shelved widgets may have been frozen (ui/collector.py): a compaction frees them.
+        await wait_until(pilot, lambda: app.collector.compactions > 0)
         # Up to the top: the shelved messages are mounted again, as they were.
         while transcript.shelved:
             transcript.scroll_to(y=0, animate=False, immediate=True)

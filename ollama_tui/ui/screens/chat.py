@@ -387,8 +387,9 @@ class ChatScreen(Screen[None]):
     def details_requested(self, event: FiguresFooter.DetailsRequested) -> None:
         open_details(self, event.footer.parent)
 
-    def action_pick_model(self) -> None:
-        self.ollama.action_pick_model()
+    @on(Transcript.Shelved)
+    def shelved(self) -> None:
+        self.ollama.collector.compact_soon()  # the shelved widgets may be frozen
 
     @on(Markdown.LinkClicked)
     @on(FoldedParagraphs.LinkClicked)

@@ -29,7 +29,7 @@ CHAT_BINDINGS: list[BindingType] = [
         id="transport",
         tooltip="Switch to the next HTTP transport",
     ),
-    Binding("ctrl+l", "pick_model", "Model", id="model", tooltip="Choose the model"),
+    Binding("ctrl+l", "app.pick_model", "Model", id="model", tooltip="Choose the model"),
     Binding(
         "ctrl+r",
         "regenerate",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.events import Click
+from textual.message import Message
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
@@ -119,6 +120,10 @@ class Welcome(Static):
 
 
 class Transcript(VerticalScroll):
+    class Shelved(Message):
+        """Messages were taken off the screen: their widgets are garbage now, frozen
+        garbage if a collection froze them (ui/collector.py)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shelved: list[Shelved] = []
@@ -163,6 +168,7 @@ class Transcript(VerticalScroll):
         if going:
             self.remove_children(going)
             self._say_earlier()
+            self.post_message(self.Shelved())
 
     async def unshelve(self) -> None:
         """Mount the last shelved messages again, above the oldest one shown."""
