@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 
-MARKER = re.compile(rb"(?<![0-9A-Za-z])w[0-9]{5}(?![0-9])")
+MARKER = re.compile(rb"(?<![A-Za-z])w[0-9]{5}(?![0-9])")  # a digit before: a marker ends there
 _COMPLETE = re.compile(
     rb"\x1b\[[0-9:;<=>?]*[ -/]*[@-~]"  # CSI: cursor moves, colours, modes
     rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: titles, clipboard, hyperlinks

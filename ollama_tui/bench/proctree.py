@@ -10,6 +10,8 @@ also reported on its own.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 
 TICK = 1 / os.sysconf("SC_CLK_TCK")
@@ -59,3 +61,34 @@ def tree_cpu(pid: int) -> TreeCpu:
         if (child_stat := _stat(child)) is not None:
             children += sum(child_stat[1])  # with what it reaped itself
     return TreeCpu((utime + stime) * TICK, children * TICK)
+
+
+class CpuSampler(threading.Thread):
+    """`tree_cpu(pid)` every `every` seconds (descendants looked up again every 2 s, so
+    each sample reads a file or two), to read the CPU at a moment known only later."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        super().__init__(name="cpu-sampler", daemon=True)
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, TreeCpu]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        children: list[int] = []
+        looked = 0.0
+        while not self.stopped.wait(self.every):
+            now = time.perf_counter()
+            if now - looked > 2:
+                children, looked = descendants(self.pid), now
+            if (stat := _stat(self.pid)) is None:
+                return
+            utime, stime, cutime, cstime = stat[1]
+            others = cutime + cstime + sum(sum(s[1]) for c in children if (s := _stat(c)))
+            self.samples.append((now, TreeCpu((utime + stime) * TICK, others * TICK)))
+
+    def at(self, moment: float) -> TreeCpu:
+        """The first sample taken at or after `moment` (the last one if none was)."""
+        for taken, cpu in self.samples:
+            if taken >= moment:
+                return cpu
+        return self.samples[-1][1] if self.samples else tree_cpu(self.pid)

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ollama_tui.bench.meter import MARKER, PtyMeter
-from ollama_tui.bench.proctree import TreeCpu, tree_cpu
+from ollama_tui.bench.proctree import CpuSampler, TreeCpu, tree_cpu
 from ollama_tui.bench.server import DemoProcess
 from ollama_tui.bench.terminal import Terminal
 from ollama_tui.demo.numbered import DEFAULT_TOKENS, numbered_reply
@@ -142,6 +142,7 @@ def measure(url: str, stamps: Path, transport: str, shape: str, rate: float, rep
             on_complete=lambda: ended.append((time.perf_counter(), tree_cpu(term.pid))),
         )
         meter.start()
+        sampler = CpuSampler(term.pid)
         try:
             if not meter.wait_for(b"ollama-tui", 60):
                 raise RuntimeError("the app did not draw its first screen within 60 s")
@@ -150,22 +151,22 @@ def measure(url: str, stamps: Path, transport: str, shape: str, rate: float, rep
             load = [round(x, 2) for x in os.getloadavg()]
             since = meter.position()
             cpu0 = tree_cpu(term.pid)
+            sampler.start()
             entered = time.perf_counter()
             os.write(term.fd, b"go\r")
             lost: list[bytes] = []
             deadline = entered + len(expected) / rate * 4 + 60
             echoes = type_while_streaming(meter, deadline, since, lost)
-            if not ended:  # not every marker showed: the stream ends where the last did
-                ended.append((time.perf_counter(), tree_cpu(term.pid)))
+            sampler.stopped.set()
             echo_after = []
             for i in range(10):
+                time.sleep(0.15)  # a backspace and a key in one read lose the key (see docs)
                 echo = meter.type_key(KEYS[i % len(KEYS)], 5.0)
                 if echo is not None:
                     echo_after.append(echo)
                 else:
                     lost.append(KEYS[i % len(KEYS)])
                 os.write(term.fd, BACKSPACE)
-                time.sleep(0.15)
             time.sleep(1.0)
             idle0, idle_at = tree_cpu(term.pid), time.perf_counter()
             time.sleep(3.0)
@@ -193,7 +194,8 @@ def measure(url: str, stamps: Path, transport: str, shape: str, rate: float, rep
     window = [t for t in reads if start <= t <= end]
     gaps = [b - a for a, b in itertools.pairwise(window)]
     tokens = max(1, len(pieces))
-    cpu1 = ended[0][1]
+    # Every marker shown: the CPU read then; otherwise the sample after the last one shown.
+    cpu1 = ended[0][1] if ended else sampler.at(end)
     return PtyRun(
         transport=transport,
         shape=shape,
@@ -204,7 +206,7 @@ def measure(url: str, stamps: Path, transport: str, shape: str, rate: float, rep
         worker_cpu_ms_per_1k_tokens=(cpu1.children - cpu0.children) * 1e6 / tokens,
         markers=len(expected),
         unseen_tokens=unseen,
-        gap_max_ms=max(gaps, default=float("nan")) * 1000,
+        gap_max_ms=max(gaps, default=0.0) * 1000,  # 0: every marker came in one read
         echo_ms=percentiles(echoes),
         echo_after_ms=percentiles(echo_after),
         echo_lost=len(lost),
@@ -240,7 +242,8 @@ def type_while_streaming(
                 lost.append(KEYS[i % len(KEYS)])
             os.write(meter.fd, BACKSPACE)
             i += 1
-            next_key += KEY_EVERY
+            # Never a key right behind the backspace: in one read, the app loses the key.
+            next_key = max(next_key + KEY_EVERY, time.perf_counter() + 0.1)
     return echoes
 
 
@@ -258,7 +261,7 @@ def run_pty_bench(
         for rate in rates:
             with tempfile.TemporaryDirectory(prefix="ptybench-server-") as scratch:
                 stamps = Path(scratch, "stamps.json")
-                command = [sys.executable, "-m", "ollama_tui.demo.numbered", "--shape", shape]
+                command = [sys.executable, "-m", "ollama_tui.demo.stamped", "--shape", shape]
                 command += ["--tokens", str(tokens or DEFAULT_TOKENS[shape]), "--rate", str(rate)]
                 with DemoProcess(rate, 0.0, command=[*command, "--stamps", str(stamps)]) as server:
                     for transport in transports:

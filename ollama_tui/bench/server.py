@@ -35,7 +35,7 @@ class DemoProcess:
         self.start_timeout = start_timeout
         self.extra_args = tuple(extra_args)
         # Another server command that prints the same "listening on URL" line (such as
-        # `python -m ollama_tui.demo.numbered ...`); the pacing arguments are then its own.
+        # `python -m ollama_tui.demo.stamped ...`); the pacing arguments are then its own.
         self.command = tuple(command) if command is not None else None
         self.url = ""
         self._process: subprocess.Popen[str] | None = None

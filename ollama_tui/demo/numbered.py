@@ -16,7 +16,7 @@ never in the reply. On Linux ``perf_counter()`` is ``clock_gettime(CLOCK_MONOTON
 (``time.get_clock_info("perf_counter")`` says so), one clock for every process on the
 machine, so a reader in another process can subtract them from its own readings.
 
-    python -m ollama_tui.demo.numbered --shape prose --tokens 2000 --rate 500 --stamps FILE
+    python -m ollama_tui.demo.stamped --shape prose --tokens 2000 --rate 500 --stamps FILE
 
 serves such a reply on 127.0.0.1 (a free port; the first line printed names the URL)
 until SIGTERM.
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Iterator
 
 from .replies import tokenize
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from .config import DemoConfig
     from .server import run_standalone
 
-    parser = argparse.ArgumentParser(prog="python -m ollama_tui.demo.numbered")
+    parser = argparse.ArgumentParser(prog="python -m ollama_tui.demo.stamped")
     parser.add_argument("--shape", choices=SHAPES, default="prose")
     parser.add_argument("--tokens", type=int, default=None)
     parser.add_argument("--rate", type=float, default=100.0, help="tokens per second")
@@ -114,7 +113,3 @@ def main(argv: list[str] | None = None) -> int:
     config = DemoConfig(token_rate=args.rate, reply=reply, stamp_file=args.stamps)
     run_standalone("127.0.0.1", args.port, config)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
