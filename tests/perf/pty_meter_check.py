@@ -59,7 +59,7 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def one(transport: str, shape: str, tokens: int, rate: float) -> str:
+def one(transport: str, shape: str, tokens: int, rate: float, every: float = 0.1) -> str:
     reply = numbered_reply(shape, tokens)
     wanted = set(WORD.findall(reply.encode()))
     work = tempfile.mkdtemp(prefix="ptycheck-")
@@ -150,7 +150,7 @@ def one(transport: str, shape: str, tokens: int, rate: float) -> str:
     while time.perf_counter() < done_by and len(seen) < len(wanted):
         pump(0.05)
         now = time.perf_counter()
-        if now - samples[-1][0] >= 0.1:
+        if now - samples[-1][0] >= every:
             samples.append((now, ticks(pid)))
         if erase and now - typed >= 0.1:  # apart: a key right behind a backspace is lost
             os.write(fd, b"\x7f")
@@ -193,9 +193,10 @@ def main() -> int:
     parser.add_argument("--shape", default="prose")
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--rate", type=float, nargs="+", default=[100.0, 500.0])
+    parser.add_argument("--sample-every", type=float, default=0.1, help="CPU reads, seconds")
     args = parser.parse_args()
     for rate in args.rate:
-        print(one(args.transport, args.shape, args.tokens, rate), flush=True)
+        print(one(args.transport, args.shape, args.tokens, rate, args.sample_every), flush=True)
     return 0
 
 
