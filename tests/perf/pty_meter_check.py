@@ -59,7 +59,9 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def one(transport: str, shape: str, tokens: int, rate: float, every: float = 0.1) -> str:
+def one(
+    transport: str, shape: str, tokens: int, rate: float, every: float = 0.1, typing: bool = True
+) -> str:
     reply = numbered_reply(shape, tokens)
     wanted = set(WORD.findall(reply.encode()))
     work = tempfile.mkdtemp(prefix="ptycheck-")
@@ -155,7 +157,7 @@ def one(transport: str, shape: str, tokens: int, rate: float, every: float = 0.1
         if erase and now - typed >= 0.1:  # apart: a key right behind a backspace is lost
             os.write(fd, b"\x7f")
             erase = False
-        elif now - typed >= 0.25:
+        elif typing and now - typed >= 0.25:
             os.write(fd, "¤".encode() if int(typed * 4) % 2 else "§".encode())
             typed, erase = now, True
     samples.append((time.perf_counter(), ticks(pid)))
@@ -194,9 +196,13 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--rate", type=float, nargs="+", default=[100.0, 500.0])
     parser.add_argument("--sample-every", type=float, default=0.1, help="CPU reads, seconds")
+    parser.add_argument("--no-typing", action="store_true", help="type nothing while streaming")
     args = parser.parse_args()
     for rate in args.rate:
-        print(one(args.transport, args.shape, args.tokens, rate, args.sample_every), flush=True)
+        figures = one(
+            args.transport, args.shape, args.tokens, rate, args.sample_every, not args.no_typing
+        )
+        print(figures, flush=True)
     return 0
 
 
