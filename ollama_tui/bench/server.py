@@ -28,11 +28,15 @@ class DemoProcess:
         first_token_delay: float,
         start_timeout: float = 20.0,
         extra_args: Sequence[str] = (),
+        command: Sequence[str] | None = None,
     ) -> None:
         self.token_rate = token_rate
         self.first_token_delay = first_token_delay
         self.start_timeout = start_timeout
         self.extra_args = tuple(extra_args)
+        # Another server command that prints the same "listening on URL" line (such as
+        # `python -m ollama_tui.demo.stamped ...`); the pacing arguments are then its own.
+        self.command = tuple(command) if command is not None else None
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
@@ -57,21 +61,25 @@ class DemoProcess:
         # stderr to a file, not a pipe: nobody reads it while the bench runs. It lives
         # until stop(), so no `with` here.
         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-        command = [
-            sys.executable,
-            "-m",
-            "ollama_tui",
-            "serve-demo",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--token-rate",
-            repr(self.token_rate),
-            "--first-token-delay",
-            repr(self.first_token_delay),
-            *self.extra_args,
-        ]
+        command = (
+            list(self.command)
+            if self.command is not None
+            else [
+                sys.executable,
+                "-m",
+                "ollama_tui",
+                "serve-demo",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--token-rate",
+                repr(self.token_rate),
+                "--first-token-delay",
+                repr(self.first_token_delay),
+                *self.extra_args,
+            ]
+        )
         self._process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

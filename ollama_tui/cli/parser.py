@@ -158,9 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="measure the four transports at the wire, alone and under concurrency"
     )
     add_bench_arguments(bench)
-    ui = bench.add_argument_group("UI streaming benchmark (with --ui)")
+    ui = bench.add_argument_group("UI streaming benchmark (with --ui; --transports, --json apply)")
     ui.add_argument(
-        "--ui", action="store_true", help="measure the chat UI's streaming instead of the wire"
+        "--ui",
+        action="store_true",
+        help="measure the chat UI's streaming as it reaches a real terminal (a pty) instead "
+        "of the wire",
     )
     add_ui_bench_arguments(ui)
 

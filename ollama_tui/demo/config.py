@@ -41,6 +41,9 @@ class DemoConfig:
     # Report the stats the pacing promises instead of measuring them: deterministic
     # figures for snapshot tests and screenshots.
     nominal_stats: bool = False
+    # Write when each content token was sent (perf_counter()) to this file once a reply
+    # has streamed: `numbered.write_stamps`. Out of band: never in the reply.
+    stamp_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.fault is not None:  # accept plain strings such as "cut" from a CLI

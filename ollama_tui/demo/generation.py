@@ -22,6 +22,7 @@ from aiohttp import web
 
 from .catalog import CatalogModel
 from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
+from .numbered import write_stamps
 from .replies import tokenize
 from .routing import route_for, with_notice
 from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
@@ -125,15 +126,22 @@ async def stream(request: web.Request, gen: Generation, writer: LineWriter) -> N
     interval = config.token_interval
     fault_at = min(config.fault_after, len(gen.pieces)) if config.fault else None
     first_at = t0
-    for i in range(len(gen.pieces) + 1):
-        await sleep_until(t0 + i * interval)
-        if i == 0:
-            first_at = time.perf_counter()  # measured, for load_duration and eval_duration
-        if i == fault_at and await _inject(request, writer):
-            return
-        if i < len(gen.pieces):
-            field_name, text = gen.pieces[i]
-            await writer.send(chunk_line(gen.kind, gen.name, field_name, text))
+    stamps: list[tuple[float, str]] | None = [] if config.stamp_file else None
+    try:
+        for i in range(len(gen.pieces) + 1):
+            await sleep_until(t0 + i * interval)
+            if i == 0:
+                first_at = time.perf_counter()  # measured, for load_duration and eval_duration
+            if i == fault_at and await _inject(request, writer):
+                return
+            if i < len(gen.pieces):
+                field_name, text = gen.pieces[i]
+                await writer.send(chunk_line(gen.kind, gen.name, field_name, text))
+                if stamps is not None and field_name == "content":
+                    stamps.append((time.perf_counter(), text))  # handed to the socket
+    finally:
+        if stamps and config.stamp_file:
+            write_stamps(config.stamp_file, stamps)
     if config.fault is Fault.NO_DONE:
         record.fault, record.outcome = Fault.NO_DONE, "fault"
         return

@@ -1,0 +1,152 @@
+"""`bench --ui` on a pty: the marker scan over split writes and escape sequences, the
+numbered replies and send stamps, and the JSON of one tiny real run. No timing bounds."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ollama_tui.bench.meter import MARKER, EscapeStripper, MarkerScan
+from ollama_tui.bench.ui import main as ui_main
+from ollama_tui.bench.ui import rate_list
+from ollama_tui.demo import DemoConfig, DemoServer
+from ollama_tui.demo.numbered import SHAPES, numbered_reply
+from ollama_tui.demo.replies import tokenize
+
+# What Textual writes for a line of a reply: position, colours, text, reset.
+LINE = (
+    b"\x1b[12;3H\x1b[38;5;253;48;5;233mw00001 w00002\x1b[0m\x1b[48;5;233m \x1b[0m"
+    b"\x1b[1;38;5;253;48;5;233mw00003\x1b[0m\x1b]8;id=1;http://x\x1b\\w00004\x1b]8;;\x1b\\\r\n"
+)
+
+
+def feed_in_pieces(data: bytes, cuts: list[int]) -> MarkerScan:
+    scan = MarkerScan()
+    edges = [0, *cuts, len(data)]
+    for i, (a, b) in enumerate(itertools.pairwise(edges)):
+        scan.feed(data[a:b], float(i))
+    return scan
+
+
+def test_the_stripper_removes_every_sequence_wherever_the_reads_are_cut() -> None:
+    whole = EscapeStripper().feed(LINE)
+    assert b"\x1b" not in whole
+    assert b"w00001 w00002 w00003w00004" in whole
+    for cut in range(1, len(LINE)):
+        stripper = EscapeStripper()
+        assert stripper.feed(LINE[:cut]) + stripper.feed(LINE[cut:]) == whole, cut
+
+
+def test_each_marker_is_found_once_with_the_time_of_the_read_that_completed_it() -> None:
+    markers = [b"w00001", b"w00002", b"w00003", b"w00004"]
+    for cut in range(1, len(LINE)):
+        scan = feed_in_pieces(LINE, [cut])
+        assert sorted(scan.first) == markers, cut
+        for marker in markers:
+            end = LINE.index(marker) + len(marker)
+            assert scan.first[marker] == (0.0 if end <= cut else 1.0), (cut, marker)
+
+
+def test_a_marker_split_by_a_cursor_move_and_a_colour_is_found() -> None:
+    data = b"\x1b[5;1Hsome w000\x1b[5;11H\x1b[38;5;12m42\x1b[0m more"
+    for cut in range(1, len(data)):
+        assert list(feed_in_pieces(data, [cut]).first) == [b"w00042"], cut
+    assert list(feed_in_pieces(data, list(range(1, len(data)))).first) == [b"w00042"]
+
+
+def test_first_appearance_only_and_only_expected_markers() -> None:
+    scan = MarkerScan(expected={b"w00001", b"w00002"})
+    scan.feed(b"w00001 w99999", 1.0)
+    scan.feed(b"\x1b[1;1Hw00001 w00002", 2.0)
+    assert scan.first == {b"w00001": 1.0, b"w00002": 2.0}
+    assert scan.complete
+
+
+def test_no_marker_is_made_up_from_longer_words_or_numbers() -> None:
+    scan = MarkerScan()
+    scan.feed(b"xw00001 w000012 w0001 w00003", 0.0)
+    assert list(scan.first) == [b"w00003"]
+
+
+def test_the_marker_seen_in_the_tail_is_not_timed_again() -> None:
+    scan = MarkerScan()
+    scan.feed(b"text w00007", 1.0)
+    scan.feed(b" and more", 2.0)
+    assert scan.first == {b"w00007": 1.0}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_numbered_replies_have_unique_markers_and_their_shape(shape: str) -> None:
+    reply = numbered_reply(shape, 600)
+    markers = MARKER.findall(reply.encode())
+    assert len(markers) == len(set(markers)) > 100
+    assert len(tokenize(reply)) >= 600
+    lines = reply.splitlines()
+    if shape == "prose":
+        assert any(line.startswith("## ") for line in lines)
+        assert any(line.startswith("- ") for line in lines)
+    elif shape == "code-fence":
+        assert lines[0] == "```python" and lines[-1] == "```"
+        assert sum(line.startswith("```") for line in lines) == 2
+        assert max(map(len, lines)) < 80  # never clipped at 120 columns
+    else:
+        assert "\n\n" not in reply.strip()
+
+
+def test_the_server_stamps_each_content_token_out_of_band(tmp_path: Path) -> None:
+    import httpx
+
+    stamps = tmp_path / "stamps.json"
+    reply = numbered_reply("prose", 80)
+    config = DemoConfig(token_rate=0, reply=reply, stamp_file=str(stamps))
+    with DemoServer(config) as server:
+        before = time.perf_counter()
+        body = {"model": "demo", "messages": [{"role": "user", "content": "go"}]}
+        with httpx.stream("POST", f"{server.url}/api/chat", json=body) as response:
+            lines = [json.loads(line) for line in response.iter_lines() if line]
+        after = time.perf_counter()
+        server.wait_for_requests(1)
+    text = "".join(line["message"]["content"] for line in lines)
+    assert text == reply  # the stamps are not in the reply
+    pieces = json.loads(stamps.read_text())["pieces"]
+    assert "".join(t for _, t in pieces) == reply
+    sent = [s for s, _ in pieces]
+    assert sent == sorted(sent) and before <= sent[0] and sent[-1] <= after
+
+
+def test_rates_are_a_comma_list() -> None:
+    assert rate_list("100,500") == (100.0, 500.0)
+    with pytest.raises(argparse.ArgumentTypeError):
+        rate_list("fast")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and a pty")
+def test_a_tiny_real_run_writes_the_documented_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "runs.json"
+    argv = ["--transports", "aiohttp", "--shapes", "paragraph", "--tokens", "60"]
+    assert ui_main([*argv, "--rate", "1000", "--json", str(path)]) == 0
+    document = json.loads(path.read_text())
+    assert list(document) == ["runs"]
+    (run,) = document["runs"]
+    assert (run["transport"], run["shape"], run["rate"]) == ("aiohttp", "paragraph", 1000.0)
+    assert run["tokens"] >= 60 and isinstance(run["tokens"], int)
+    assert set(run["lag_ms"]) == {"p50", "p95", "max"}
+    numbers = [*run["lag_ms"].values(), run["cpu_ms_per_1k_tokens"], run["idle_cpu_pct"]]
+    numbers += [run["gap_max_ms"], run["worker_cpu_ms_per_1k_tokens"]]
+    assert all(isinstance(x, float) and math.isfinite(x) for x in numbers), run
+    for key in ("unseen_tokens", "markers", "echo_lost"):
+        assert isinstance(run[key], int)
+    assert run["unseen_tokens"] == 0 and run["errors"] == []
+    assert set(run["echo_after_ms"]) >= {"p50", "p95", "max"}
+    assert len(run["load_avg"]) == 3
+    assert re.search(r"aiohttp\s+paragraph\s+1000\s+\d+", capsys.readouterr().out)
