@@ -23,12 +23,11 @@ from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
-    FoldedFence,
-    FoldedParagraphs,
     MarkdownParagraph,
     Notice,
     UserMessage,
 )
+from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (

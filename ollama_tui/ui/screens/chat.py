@@ -40,11 +40,11 @@ from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
-    FoldedParagraphs,
     Notice,
     UserMessage,
 )
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
+from ollama_tui.ui.widgets.folding import FoldedParagraphs
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import Figures, StatusBar
 from ollama_tui.ui.widgets.transcript import Transcript, welcome_text

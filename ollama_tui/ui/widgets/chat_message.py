@@ -10,10 +10,7 @@ from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import Collapsible, Label, Markdown, Static
-from textual.widgets.markdown import MarkdownFence
+from textual.widgets import Collapsible, Markdown, Static
 
 from ollama_tui.core.events import Done, Stopped, outcome
 from ollama_tui.core.format import ReplyFigures
@@ -22,6 +19,12 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
+from ollama_tui.ui.widgets.folding import (
+    FrozenSegment,
+    can_freeze,
+    fold,
+    freeze,
+)
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
 # Not exported by textual.widgets.markdown; the public block map names it.
@@ -155,85 +158,6 @@ def _between_blocks(source: str) -> bool:
     return source.endswith("\n\n") and fences % 2 == 0
 
 
-class FoldedParagraphs(Static):
-    """A finished run of paragraphs as one widget, styled as Markdown paragraphs are."""
-
-    class LinkClicked(Message):
-        """A link in folded text was clicked (Markdown's own message needs a Markdown)."""
-
-        def __init__(self, href: str) -> None:
-            super().__init__()
-            self.href = href
-
-    async def action_link(self, href: str) -> None:
-        self.post_message(self.LinkClicked(href))
-
-    COMPONENT_CLASSES = {"em", "strong", "s", "code_inline"}
-    DEFAULT_CSS = """
-    FoldedParagraphs {
-        padding: 0;
-        margin: 0 0 1 0;
-        & > .em { text-style: italic; }
-        & > .strong { text-style: bold; }
-        & > .s { text-style: strike; }
-        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
-        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
-    }
-    """
-
-
-class FoldedFence(Static):
-    """A finished part of a long code block, highlighted as before, without the scroll
-    container each `MarkdownFence` is (the compositor arranges every one, every frame)."""
-
-    DEFAULT_CSS = """
-    FoldedFence {
-        margin: 1 0;
-        padding: 1 2;
-        color: rgb(210,210,210);
-        background: black 10%;
-        text-wrap: nowrap;
-        text-overflow: clip;
-        &:light { background: white 30%; }
-    }
-    """
-
-    def __init__(self, fence: MarkdownFence) -> None:
-        classes = " ".join(c for c in ("continues", "continued") if fence.has_class(c))
-        # The fence shows its highlighted code in a Label: take it from there.
-        super().__init__(fence.query_one(Label).content, classes=classes)
-        self.code = fence.code
-        self.lexer = fence.lexer
-
-
-def _content_of(paragraph: Widget) -> Content:
-    """A paragraph block's text: blocks are Statics holding their `Content`."""
-    assert isinstance(paragraph, Static) and isinstance(paragraph.content, Content)
-    return paragraph.content
-
-
-async def _fold(markdown: Markdown) -> None:
-    """Replace a finished run of plain paragraphs with one widget holding their text.
-
-    Textual lays out every mounted widget on every frame, so a long reply of hundreds
-    of paragraph widgets slows the whole screen; one widget per segment does not.
-    Segments with anything but paragraphs (code, tables, lists) stay as they are.
-    """
-    blocks = list(markdown.children)
-    if len(blocks) == 1 and type(blocks[0]) is MarkdownFence:
-        await markdown.parent.mount(FoldedFence(blocks[0]), before=markdown)  # type: ignore[union-attr]
-        await markdown.remove()
-        return
-    if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
-        return
-    joined = Content("\n\n").join(_content_of(b) for b in blocks)
-    # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
-    continues = blocks[-1].has_class("continues")
-    folded = FoldedParagraphs(joined, classes="continues" if continues else "")
-    await markdown.parent.mount(folded, before=markdown)  # type: ignore[union-attr]
-    await markdown.remove()
-
-
 class UserMessage(Static):
     def __init__(self, text: str) -> None:
         super().__init__(Content(clean(text)), classes="message user")
@@ -261,6 +185,7 @@ class AssistantMessage(Vertical):
         self._feed: MarkdownFeed | None = None
         self._live: Markdown | None = None
         self._unfolded: list[Markdown] = []
+        self._to_freeze: list[Markdown] = []
         self._continued = False  # the live segment's first block is to be marked so
         self.waterfall: Waterfall | None = None
         self.footer_text = ""
@@ -286,7 +211,7 @@ class AssistantMessage(Vertical):
 
     async def _append(self, text: str) -> None:
         """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
-        block boundary in a new segment and fold the full one (see `_fold`). A code fence
+        block boundary in a new segment and fold the full one (see `fold`). A code fence
         longer than FENCE_LINES is closed and reopened in a new segment (see `_fence_cut`)."""
         live = self.markdown
         while True:
@@ -334,8 +259,33 @@ class AssistantMessage(Vertical):
 
     async def _tidy(self) -> None:
         """Fold full segments: after the append, so the new text is shown first."""
+        # Laid out since the last append (appends are a frame apart at least): frozen.
+        await self._freeze(self._to_freeze)
         while self._unfolded:
-            await _fold(self._unfolded.pop(0))
+            full = self._unfolded.pop(0)
+            if not await fold(full):
+                self._to_freeze.append(full)
+
+    async def _freeze(self, segments: list[Markdown]) -> None:
+        while segments:
+            segment = segments.pop(0)
+            if can_freeze(segment):
+                await self.mount(freeze(segment), before=segment)
+                await segment.remove()
+
+    def _freeze_the_rest(self) -> None:
+        """The reply ended: the full segments not frozen yet, once laid out (the last
+        stays live: it holds at most SEGMENT_BLOCKS blocks)."""
+        if self._to_freeze:
+            self.call_after_refresh(lambda: self.run_worker(self._freeze(self._to_freeze)))
+
+    async def on_frozen_segment_thawed(self, event: FrozenSegment.Thawed) -> None:
+        frozen = event.frozen
+        if frozen.parent is self:
+            live = _segment()
+            await self.mount(live, before=frozen)
+            await frozen.remove()
+            await live.update(frozen.source)
 
     def add_thinking(self, text: str) -> None:
         if not text:
@@ -387,6 +337,7 @@ class AssistantMessage(Vertical):
         if self._feed is not None:
             await self._feed.stop()
             self._feed = None
+        self._freeze_the_rest()
         self.add_class(state)
         self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)

@@ -1,0 +1,170 @@
+"""Finished parts of a reply, folded into few widgets: paragraphs into one Static, a
+long fence's finished part into one, and any other segment drawn as it was laid out.
+
+Textual arranges every mounted widget on every frame. A long reply's headings, lists
+(each item a bullet, a container and a paragraph) and quotes were hundreds of widgets,
+and arranging them was most of each frame's cost on a real terminal (a 1,000-token
+reply of sections with lists: 35 ms per frame, docs/ui-performance.md). Once a segment
+is complete its lines do not change until the width or the theme does: they are drawn
+once, by a compositor of their own, and kept. A new width or theme brings the Markdown
+back (`thaw`). Segments with code or tables stay live: they scroll sideways.
+"""
+
+from __future__ import annotations
+
+from textual._compositor import Compositor
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Label, Markdown, Static
+from textual.widgets.markdown import MarkdownFence
+
+# Not exported by textual.widgets.markdown; the public block map names them.
+MarkdownParagraph = Markdown.BLOCKS["paragraph_open"]
+MarkdownTable = Markdown.BLOCKS["table_open"]
+
+
+class FoldedParagraphs(Static):
+    """A finished run of paragraphs as one widget, styled as Markdown paragraphs are."""
+
+    class LinkClicked(Message):
+        """A link in folded text was clicked (Markdown's own message needs a Markdown)."""
+
+        def __init__(self, href: str) -> None:
+            super().__init__()
+            self.href = href
+
+    async def action_link(self, href: str) -> None:
+        self.post_message(self.LinkClicked(href))
+
+    COMPONENT_CLASSES = {"em", "strong", "s", "code_inline"}
+    DEFAULT_CSS = """
+    FoldedParagraphs {
+        padding: 0;
+        margin: 0 0 1 0;
+        & > .em { text-style: italic; }
+        & > .strong { text-style: bold; }
+        & > .s { text-style: strike; }
+        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
+        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
+    }
+    """
+
+
+class FoldedFence(Static):
+    """A finished part of a long code block, highlighted as before, without the scroll
+    container each `MarkdownFence` is (the compositor arranges every one, every frame)."""
+
+    DEFAULT_CSS = """
+    FoldedFence {
+        margin: 1 0;
+        padding: 1 2;
+        color: rgb(210,210,210);
+        background: black 10%;
+        text-wrap: nowrap;
+        text-overflow: clip;
+        &:light { background: white 30%; }
+    }
+    """
+
+    def __init__(self, fence: MarkdownFence) -> None:
+        classes = " ".join(c for c in ("continues", "continued") if fence.has_class(c))
+        # The fence shows its highlighted code in a Label: take it from there.
+        super().__init__(fence.query_one(Label).content, classes=classes)
+        self.code = fence.code
+        self.lexer = fence.lexer
+
+
+def _content_of(paragraph: Widget) -> Content:
+    """A paragraph block's text: blocks are Statics holding their `Content`."""
+    assert isinstance(paragraph, Static) and isinstance(paragraph.content, Content)
+    return paragraph.content
+
+
+async def fold(markdown: Markdown) -> bool:
+    """Replace a finished run of plain paragraphs with one widget holding their text.
+
+    Textual lays out every mounted widget on every frame, so a long reply of hundreds
+    of paragraph widgets slows the whole screen; one widget per segment does not.
+    Segments with anything but paragraphs (code, tables, lists) stay as they are.
+    """
+    blocks = list(markdown.children)
+    if len(blocks) == 1 and type(blocks[0]) is MarkdownFence:
+        await markdown.parent.mount(FoldedFence(blocks[0]), before=markdown)  # type: ignore[union-attr]
+        await markdown.remove()
+        return True
+    if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
+        return False  # frozen once laid out, if it can be (ui/widgets/frozen.py)
+    joined = Content("\n\n").join(_content_of(b) for b in blocks)
+    # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
+    continues = blocks[-1].has_class("continues")
+    folded = FoldedParagraphs(joined, classes="continues" if continues else "")
+    await markdown.parent.mount(folded, before=markdown)  # type: ignore[union-attr]
+    await markdown.remove()
+    return True
+
+
+class FrozenSegment(Widget):
+    DEFAULT_CSS = "FrozenSegment { height: auto; }"
+
+    class Thawed(Message):
+        """The width or the theme changed: the segment needs its Markdown back."""
+
+        def __init__(self, frozen: FrozenSegment) -> None:
+            super().__init__()
+            self.frozen = frozen
+
+    def __init__(self, source: str, strips: list[Strip], width: int, theme: str) -> None:
+        super().__init__()
+        self.source = source
+        self.strips = strips
+        self.frozen_width = width
+        self.theme = theme
+        self.text = "\n".join(strip.text.rstrip() for strip in strips)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self, theme: str) -> None:
+        if theme != self.theme:
+            self.post_message(self.Thawed(self))
+
+    def on_resize(self) -> None:
+        if self.size.width and self.size.width != self.frozen_width:
+            self.post_message(self.Thawed(self))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.strips)
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self.strips):
+            return self.strips[y]
+        return Strip.blank(self.size.width)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selection.extract(self.text), "\n"
+
+    async def action_link(self, href: str) -> None:
+        self.post_message(FoldedParagraphs.LinkClicked(href))
+
+
+def can_freeze(segment: Markdown) -> bool:
+    """A laid-out segment with no code or table (they scroll sideways)."""
+    if not segment.children or not segment.size.width or not segment.is_mounted:
+        return False
+    return not segment.query(MarkdownFence) and not segment.query(MarkdownTable)
+
+
+def freeze(segment: Markdown) -> FrozenSegment:
+    """Its lines as the screen would draw them now (call once it is laid out)."""
+    compositor = Compositor()
+    size = segment.outer_size - segment.styles.margin.totals
+    compositor.reflow(segment, size)
+    frozen = FrozenSegment(
+        segment.source, compositor.render_strips(), size.width, segment.app.theme
+    )
+    frozen.styles.margin = segment.styles.margin
+    return frozen

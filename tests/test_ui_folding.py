@@ -1,0 +1,49 @@
+"""A reply's full segments with headings and lists are drawn once and kept as lines
+(ui/widgets/folding.py): the same text on screen, no widgets behind it, Markdown back
+when the width changes."""
+
+from __future__ import annotations
+
+import re
+
+from textual.widgets import Markdown
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.demo.numbered import numbered_reply
+from ollama_tui.ui.widgets.folding import FrozenSegment
+from tests.uitools import make_app, send_and_wait, settle
+
+REPLY = numbered_reply("prose", 400)  # sections of a heading, a paragraph and a list
+
+
+def markers(text: str) -> list[str]:
+    return re.findall(r"w\d{5}", text)
+
+
+async def test_full_segments_are_frozen_and_read_the_same(server: DemoServer) -> None:
+    server.configure(reply=REPLY, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "sections")
+        await settle(pilot, lambda: bool(reply.query(FrozenSegment)))
+        frozen = list(reply.query(FrozenSegment))
+        live = list(reply.query(Markdown))
+        assert len(live) == 1, "the last segment stays live"
+        assert not frozen[0].query("*"), "widgets behind a frozen segment"
+        shown = "".join(f.text for f in frozen) + "".join(m.source for m in live)
+        assert markers(shown) == markers(REPLY), "text lost or reordered in freezing"
+        assert "• w0" in frozen[0].text, "the list's bullets are drawn"
+        assert len(list(reply.walk_children())) < 60
+
+
+async def test_a_new_width_brings_the_markdown_back(server: DemoServer) -> None:
+    server.configure(reply=REPLY, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "sections")
+        await settle(pilot, lambda: bool(reply.query(FrozenSegment)))
+        sources = [f.source for f in reply.query(FrozenSegment)]
+        await pilot.resize_terminal(70, 30)
+        await settle(pilot, lambda: not reply.query(FrozenSegment))
+        segments = list(reply.query(Markdown))
+        assert [m.source for m in segments[: len(sources)]] == sources
