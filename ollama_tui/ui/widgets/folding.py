@@ -151,9 +151,14 @@ class FrozenSegment(Widget):
         self.post_message(FoldedParagraphs.LinkClicked(href))
 
 
+# Textual's own compositor (private, 8.2.8: `reflow(root, size)` then `render_strips()`,
+# what a screen does to draw itself); without those two, segments stay live.
+CAN_DRAW = all(callable(getattr(Compositor, name, None)) for name in ("reflow", "render_strips"))
+
+
 def can_freeze(segment: Markdown) -> bool:
     """A laid-out segment with no code or table (they scroll sideways)."""
-    if not segment.children or not segment.size.width or not segment.is_mounted:
+    if not CAN_DRAW or not segment.children or not segment.size.width or not segment.is_mounted:
         return False
     return not segment.query(MarkdownFence) and not segment.query(MarkdownTable)
 
