@@ -10,6 +10,7 @@ The first update of a reply goes out at once (its first words, its TTFT).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from time import perf_counter
 
@@ -39,7 +40,8 @@ class Pacer:
         self.interval = interval
         self._last = -interval
         self._waiting: dict[LiveStream, Timer] = {}
-        self._granted: set[LiveStream] = set()
+        # Weak: a stream dropped while its turn was pending (New chat) is not kept here.
+        self._granted: weakref.WeakSet[LiveStream] = weakref.WeakSet()
 
     def due(self, stream: LiveStream) -> bool:
         """Whether `stream`'s waiting events may be shown now; if not, they are asked

@@ -185,7 +185,6 @@ class AssistantMessage(Vertical):
         self._feed: MarkdownFeed | None = None
         self._live: Markdown | None = None
         self._unfolded: list[Markdown] = []
-        self._to_freeze: list[Markdown] = []
         self._continued = False  # the live segment's first block is to be marked so
         self.waterfall: Waterfall | None = None
         self.footer_text = ""
@@ -259,25 +258,19 @@ class AssistantMessage(Vertical):
 
     async def _tidy(self) -> None:
         """Fold full segments: after the append, so the new text is shown first."""
-        # Laid out since the last append (appends are a frame apart at least): frozen.
-        await self._freeze(self._to_freeze)
         while self._unfolded:
             full = self._unfolded.pop(0)
             if not await fold(full):
-                self._to_freeze.append(full)
+                # Drawn from its blocks' own layout: only once the screen has laid it out.
+                self.call_after_refresh(self._freeze_later, full)
 
-    async def _freeze(self, segments: list[Markdown]) -> None:
-        while segments:
-            segment = segments.pop(0)
-            if can_freeze(segment):
-                await self.mount(freeze(segment), before=segment)
-                await segment.remove()
+    def _freeze_later(self, segment: Markdown) -> None:
+        self.run_worker(self._freeze(segment), group="freeze", exit_on_error=False)
 
-    def _freeze_the_rest(self) -> None:
-        """The reply ended: the full segments not frozen yet, once laid out (the last
-        stays live: it holds at most SEGMENT_BLOCKS blocks)."""
-        if self._to_freeze:
-            self.call_after_refresh(lambda: self.run_worker(self._freeze(self._to_freeze)))
+    async def _freeze(self, segment: Markdown) -> None:
+        if can_freeze(segment) and segment.parent is self:
+            await self.mount(freeze(segment), before=segment)
+            await segment.remove()
 
     async def on_frozen_segment_thawed(self, event: FrozenSegment.Thawed) -> None:
         frozen = event.frozen
@@ -337,7 +330,6 @@ class AssistantMessage(Vertical):
         if self._feed is not None:
             await self._feed.stop()
             self._feed = None
-        self._freeze_the_rest()
         self.add_class(state)
         self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)

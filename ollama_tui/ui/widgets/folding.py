@@ -160,13 +160,21 @@ def can_freeze(segment: Markdown) -> bool:
     """A laid-out segment with no code or table (they scroll sideways)."""
     if not CAN_DRAW or not segment.children or not segment.size.width or not segment.is_mounted:
         return False
+    if not all(block.size.width for block in segment.children):
+        return False  # not laid out yet: it would be drawn blank
     return not segment.query(MarkdownFence) and not segment.query(MarkdownTable)
 
 
 def freeze(segment: Markdown) -> FrozenSegment:
     """Its lines as the screen would draw them now (call once it is laid out)."""
     compositor = Compositor()
-    size = segment.outer_size - segment.styles.margin.totals
+    width = segment.outer_size.width - segment.styles.margin.width
+    gutter = segment.styles.gutter
+    # Its height from its blocks now, not its last layout (an append may be newer).
+    height = gutter.height + segment.get_content_height(
+        segment.container_size, segment.app.size, width - gutter.width
+    )
+    size = Size(width, height)
     compositor.reflow(segment, size)
     frozen = FrozenSegment(
         segment.source, compositor.render_strips(), size.width, segment.app.theme
