@@ -35,14 +35,40 @@ async def test_full_segments_are_frozen_and_read_the_same(server: DemoServer) ->
         assert "• w0" in frozen[0].text, "the list's bullets are drawn"
 
 
-async def test_a_new_width_brings_the_markdown_back(server: DemoServer) -> None:
+async def test_a_new_width_draws_the_segments_again_at_that_width(server: DemoServer) -> None:
     server.configure(reply=REPLY, token_rate=0)
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         reply = await send_and_wait(pilot, app, "sections")
-        await settle(pilot, lambda: bool(reply.query(FrozenSegment)))
-        sources = [f.source for f in reply.query(FrozenSegment)]
+        await settle(pilot, lambda: len(reply.query(Markdown)) == 1)
+        frozen = list(reply.query(FrozenSegment))
+        sources, width = [f.source for f in frozen], frozen[0].frozen_width
         await pilot.resize_terminal(70, 30)
-        await settle(pilot, lambda: not reply.query(FrozenSegment))
-        segments = list(reply.query(Markdown))
-        assert [m.source for m in segments[: len(sources)]] == sources
+        await settle(
+            pilot,
+            lambda: (
+                len(reply.query(Markdown)) == 1
+                and all(f.frozen_width < width for f in reply.query(FrozenSegment))
+            ),
+        )
+        again = list(reply.query(FrozenSegment))
+        assert [f.source for f in again] == sources
+        assert max(len(line) for f in again for line in f.text.splitlines()) <= 70
+
+
+async def test_a_new_theme_draws_the_segments_again_in_its_colours(server: DemoServer) -> None:
+    server.configure(reply=REPLY, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = await send_and_wait(pilot, app, "sections")
+        await settle(pilot, lambda: len(reply.query(Markdown)) == 1)
+        before = [f.text for f in reply.query(FrozenSegment)]
+        app.theme = "textual-light"
+        await settle(
+            pilot,
+            lambda: (
+                len(reply.query(Markdown)) == 1
+                and all(f.theme == "textual-light" for f in reply.query(FrozenSegment))
+            ),
+        )
+        assert [f.text for f in reply.query(FrozenSegment)] == before

@@ -3,6 +3,7 @@ older ones come back, text and figures, when the person scrolls up to them."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 
@@ -106,3 +107,22 @@ async def test_a_long_kept_conversation_mounts_its_end_and_shelves_the_rest(
         await pilot.pause()
         assert questions(transcript)[0] == "question 5"
         assert transcript.query(AssistantMessage).first().text == "answer 5"
+
+
+async def test_two_scrolls_to_the_top_at_once_bring_each_message_back_once(
+    server: DemoServer, small_shelf: None
+) -> None:
+    server.configure(reply="Answer.", token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.chat.transcript
+        for n in range(8):
+            await send(pilot, f"question {n}")
+            await wait_until(pilot, partial(answered, app, n))
+        shelved = len(transcript.shelved)
+        await asyncio.gather(transcript.unshelve(), transcript.unshelve())
+        await pilot.pause()
+        shown = questions(transcript)
+        assert len(shown) == len(set(shown)), "a message came back twice"
+        assert all(reply.state == "done" for reply in transcript.query(AssistantMessage))
+        assert len(transcript.shelved) == max(0, shelved - transcript_module.SHELVE)

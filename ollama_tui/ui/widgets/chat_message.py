@@ -277,8 +277,9 @@ class AssistantMessage(Vertical):
         if frozen.parent is self:
             live = _segment()
             await self.mount(live, before=frozen)
-            await frozen.remove()
             await live.update(frozen.source)
+            await frozen.remove()
+            self.call_after_refresh(self._freeze_later, live)  # at the new width or theme
 
     def add_thinking(self, text: str) -> None:
         if not text:

@@ -124,16 +124,22 @@ class FrozenSegment(Widget):
         self.frozen_width = width
         self.theme = theme
         self.text = "\n".join(strip.text.rstrip() for strip in strips)
+        self.thawing = False
 
-    def on_mount(self) -> None:
-        self.watch(self.app, "theme", self._theme_changed, init=False)
-
-    def _theme_changed(self, theme: str) -> None:
-        if theme != self.theme:
-            self.post_message(self.Thawed(self))
+    def notify_style_update(self) -> None:
+        # Not a watch on the app's theme: the app would keep every segment ever frozen
+        # among its watchers (Textual drops closed ones only when the theme changes).
+        super().notify_style_update()
+        if self.is_mounted and self.app.theme != self.theme:
+            self._thaw()
 
     def on_resize(self) -> None:
         if self.size.width and self.size.width != self.frozen_width:
+            self._thaw()
+
+    def _thaw(self) -> None:
+        if not self.thawing:
+            self.thawing = True
             self.post_message(self.Thawed(self))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

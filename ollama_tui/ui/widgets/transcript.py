@@ -128,6 +128,7 @@ class Transcript(VerticalScroll):
         super().__init__(id=id)
         self.shelved: list[Shelved] = []
         """Messages above the oldest one mounted, oldest first."""
+        self._unshelving = False
 
     def on_mount(self) -> None:
         self.anchor()
@@ -171,16 +172,29 @@ class Transcript(VerticalScroll):
             self.post_message(self.Shelved())
 
     async def unshelve(self) -> None:
-        """Mount the last shelved messages again, above the oldest one shown."""
-        if not self.shelved:
+        """Mount the last shelved messages again, above the oldest one shown, and keep
+        the reader's place. One at a time: a second scroll to the top meanwhile waits."""
+        if not self.shelved or self._unshelving:
             return
-        coming, self.shelved = self.shelved[-SHELVE:], self.shelved[:-SHELVE]
-        widgets = [item.rebuild() for item in coming]
-        first = next(w for w in self.children if not isinstance(w, Earlier))
-        await self.mount_all(widgets, before=first)
-        for item, widget in zip(coming, widgets, strict=True):
-            await item.fill(widget)
-        self._say_earlier()
+        self._unshelving = True
+        try:
+            coming = self.shelved[-SHELVE:]
+            widgets = [item.rebuild() for item in coming]
+            first = next(w for w in self.children if not isinstance(w, Earlier))
+            await self.mount_all(widgets, before=first)
+            # Off the shelf once mounted: if filling is cut short, they are shown, not lost.
+            del self.shelved[-len(coming) :]
+            for item, widget in reversed(list(zip(coming, widgets, strict=True))):
+                await item.fill(widget)  # newest first: the nearest to the reader
+            self._say_earlier()
+            self.call_after_refresh(self._keep_place, first)
+        finally:
+            self._unshelving = False
+
+    def _keep_place(self, first: Widget) -> None:
+        """Back to the message that was at the top before the older ones came."""
+        if first.is_mounted:
+            self.scroll_to(y=first.virtual_region.y, animate=False, immediate=True)
 
     def _say_earlier(self) -> None:
         shown = self.query(Earlier)
@@ -196,7 +210,7 @@ class Transcript(VerticalScroll):
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if new <= 0 < old and self.shelved:
-            self.run_worker(self.unshelve(), exclusive=True, group="unshelve", exit_on_error=False)
+            self.run_worker(self.unshelve(), group="unshelve", exit_on_error=False)
 
     @property
     def away(self) -> bool:
