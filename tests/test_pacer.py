@@ -90,3 +90,17 @@ async def test_a_forgotten_stream_has_no_update_pending() -> None:
         assert one in app.pacer._waiting
         app.pacer.forget(one)
         assert one not in app.pacer._waiting
+
+
+async def test_a_deferred_update_comes_back_by_itself_with_the_end() -> None:
+    app = Screenish()
+    app.pacer = Pacer(app, 0.05)  # the real clock and timer
+    async with app.run_test() as pilot:
+        one = stream()
+        one.listen(tell(app))
+        one.push(delta("a"))
+        await wait_until(pilot, lambda: len(app.shown) == 1)
+        one.push(delta("b"))
+        one.push(delta("end"))
+        await wait_until(pilot, lambda: len(app.shown) == 3)
+        assert [text for _, text in app.shown] == ["a", "b", "end"]

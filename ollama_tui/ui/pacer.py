@@ -72,3 +72,5 @@ class Pacer:
         timer = self._waiting.pop(stream, None)
         if timer is not None:
             timer.stop()
+        if not self._waiting:
+            self._last = -self.interval  # the next reply's first words go out at once
