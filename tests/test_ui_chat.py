@@ -655,6 +655,7 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
 ) -> None:
     paragraphs = [f"Paragraph {i} has **bold** and `code` words." for i in range(130)]
     reply = "\n\n".join(paragraphs) + "\n\n```python\nprint('kept as code')\n```\n"
+    reply += "\nThe end, a paragraph in the live segment.\n"  # wherever the segments end
     server.configure(reply=reply, token_rate=3000.0)
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -666,6 +667,7 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
         assert len(list(message.query("*"))) < 100
         words = "\n\n".join(str(f.content) for f in folded) + "\n\n"
         words += "".join(m.source for m in message.query(Markdown))
+        words += "".join(f.code for f in message.query(FoldedFence))
         for i in (0, 64, 129):
             assert f"Paragraph {i} has bold and code words." in words.replace("**", "").replace(
                 "`", ""

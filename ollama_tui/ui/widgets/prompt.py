@@ -49,7 +49,25 @@ class PromptInput(TextArea):
             event.prevent_default()
             self._step(-1 if event.key == "up" else 1)
             return
+        if await self._run_own_binding(event):
+            return
         await super()._on_key(event)
+
+    async def _run_own_binding(self, event: events.Key) -> bool:
+        """Textual (8.2.8) runs a focused widget's own key bindings only once the key has
+        bubbled up to the app, after the keys queued behind it: a backspace and the next
+        key in one read (a fast typist) inserted the key, then deleted it. The box's own
+        bindings (backspace, delete, word moves…) run here, in the order typed."""
+        bindings = getattr(getattr(self, "_bindings", None), "key_to_bindings", None)
+        if not isinstance(bindings, dict):
+            return False  # another Textual: its own order
+        for binding in bindings.get(event.key, ()):
+            if not binding.priority:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(binding.action)
+                return True
+        return False
 
     def _recalling(self) -> bool:
         """Up/Down walk the history from an empty box, or from an unedited recalled prompt;
