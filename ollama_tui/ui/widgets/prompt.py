@@ -62,10 +62,11 @@ class PromptInput(TextArea):
         if not isinstance(bindings, dict):
             return False  # another Textual: its own order
         for binding in bindings.get(event.key, ()):
-            if not binding.priority:
+            # As the app runs bindings: a disabled action (copy with nothing selected)
+            # is not handled, and the key goes on to the screen's and the app's (^c quits).
+            if not binding.priority and await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
-                await self.run_action(binding.action)
                 return True
         return False
 
