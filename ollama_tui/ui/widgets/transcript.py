@@ -256,20 +256,16 @@ class Transcript(VerticalScroll):
 
 def _from_record(record: MessageRecord) -> Shelved:
     # Imported here: the history's modules cost ~12 ms of every start otherwise.
-    from ollama_tui.history.export import figures_line, waterfall_of
+    from ollama_tui.history.export import figures_line, reply_outcome, waterfall_of
 
     if record.role != "assistant":
         return Shelved("user", record.content)
     footer = figures_line(record) or record.transport or ""
-    # As it was shown when it ended (stopped, error); "incomplete": it never ended (the
-    # app was killed, or the reply was kept by an older version).
-    ended = (record.figures or {}).get("outcome")
-    if record.complete:
-        state = "done"
-    elif ended in ("stopped", "error"):
-        footer, state = f"{ended} · {footer}", str(ended)
-    else:
-        footer, state = f"incomplete · {footer}", "stopped"
+    # As it was shown when it ended; "incomplete" (it never ended) looks stopped.
+    ended = reply_outcome(record)
+    if ended != "done":
+        footer = f"{ended} · {footer}"
+    state = "stopped" if ended == "incomplete" else ended
     return Shelved(
         "assistant",
         record.content,
