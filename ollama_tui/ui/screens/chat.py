@@ -387,7 +387,7 @@ class ChatScreen(Screen[None]):
     def details_requested(self, event: FiguresFooter.DetailsRequested) -> None:
         open_details(self, event.footer.parent)
 
-    @on(Transcript.Shelved)
+    @on(Transcript.Trimmed)
     def shelved(self) -> None:
         self.ollama.collector.compact_soon()  # the shelved widgets may be frozen
 

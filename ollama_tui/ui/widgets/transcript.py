@@ -120,8 +120,8 @@ class Welcome(Static):
 
 
 class Transcript(VerticalScroll):
-    class Shelved(Message):
-        """Messages were taken off the screen: their widgets are garbage now, frozen
+    class Trimmed(Message):
+        """Messages were taken off the screen (shelved): their widgets are garbage now, frozen
         garbage if a collection froze them (ui/collector.py)."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -169,7 +169,7 @@ class Transcript(VerticalScroll):
         if going:
             self.remove_children(going)
             self._say_earlier()
-            self.post_message(self.Shelved())
+            self.post_message(self.Trimmed())
 
     async def unshelve(self) -> None:
         """Mount the last shelved messages again, above the oldest one shown, and keep
