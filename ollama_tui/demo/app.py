@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import generation
+from . import generation, vision
 from .catalog import ModelStore, show_payload
 from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
 from .wire import (
@@ -34,6 +34,9 @@ from .wire import (
 )
 
 VERSION = "0.12.3"
+# Ollama reads request bodies whole, with no limit; aiohttp's default (1 MiB) would refuse
+# a photo, whose base64 alone is a third larger. A 20 MB image is ~27 MB of JSON.
+MAX_BODY = 256 * 1024 * 1024
 
 
 class DemoApp:
@@ -51,7 +54,7 @@ class DemoApp:
         self._cancel_reason: dict[asyncio.Task[Any], str] = {}
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[self._track])
+        app = web.Application(middlewares=[self._track], client_max_size=MAX_BODY)
         app.router.add_get("/", self.root)  # also answers HEAD
         app.router.add_get("/api/version", self.version)
         app.router.add_get("/api/tags", self.tags)
@@ -199,6 +202,8 @@ class DemoApp:
         record, config = request[RECORD], request[CONFIG]
         try:
             body = parse_body(record.body)
+            # Go decodes the images with the JSON, so bad base64 is refused before all else.
+            images = vision.request_images(body, kind)
             name = model_name(body)
             if config.fault is Fault.NOT_FOUND:
                 record.fault, record.outcome = Fault.NOT_FOUND, "fault"
@@ -220,7 +225,12 @@ class DemoApp:
                 chunk_line(kind, name, "content", "")
                 | {"done": True, "done_reason": "unload" if keep_alive == 0 else "load"}
             )
-        gen = generation.plan(request, kind, name, model, body, think, prompt)
+        try:
+            # Decoding a large image takes a while: other streams keep their pace meanwhile.
+            seen = await asyncio.to_thread(vision.see, model, images) if images else []
+        except BadRequest as exc:  # the runner's failure, before the first line
+            return error_response(str(exc), exc.status)
+        gen = generation.plan(request, kind, name, model, body, think, prompt, seen)
         if not gen.stream:
             return await generation.respond_whole(request, gen)
         writer = LineWriter(request, record)

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
 from .numbered import write_stamps
 from .replies import tokenize
 from .routing import route_for, with_notice
+from .vision import with_images
 from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
 
 MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
@@ -81,13 +83,16 @@ def plan(
     body: dict[str, Any],
     think: bool | None,
     prompt: str,
+    seen: Sequence[str] = (),
 ) -> Generation:
+    """`seen`: what a vision model says of the request's images, before its reply."""
     config = request[CONFIG]
     route = route_for(prompt)
     if config.reply is not None:  # a fixed reply (tests, --reply-file) is sent as it is
         reply = config.reply
     else:
         reply = with_notice(route.reply) if first_reply(body, kind) else route.reply
+    reply = with_images(seen, reply)
     reasoning = config.thinking if config.thinking is not None else route.thinking
     pieces: list[tuple[str, str]] = []
     if think:
