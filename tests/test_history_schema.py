@@ -45,7 +45,7 @@ def test_a_v2_database_is_migrated_with_its_data(tmp_path: Path) -> None:
     assert matches(conn, "汉字") == []
     conn.close()
     h = open_history(data_dir)
-    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,) == (3,)
+    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
     assert [(s.id, s.title, s.message_count) for s in h.list_conversations()] == [
         (3, "Café crème", 1),
         (2, "学习汉字", 2),
@@ -80,7 +80,7 @@ def test_a_v1_database_is_migrated_to_v3(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     database_from("history_v1.sql", data_dir)
     h = open_history(data_dir)
-    assert h._conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
     assert ids(h.search("lightho")) == [1]
     assert ids(h.search("ile vier")) == [1]
     assert ids(h.search("sourd")) == [2]

@@ -3,9 +3,9 @@
 `PRAGMA user_version` holds the version a database is at; `migrate` brings it up to
 `LATEST_VERSION`, one version per transaction, so a crash mid-migration leaves the
 database at the last version that finished. A released migration is never edited:
-later changes are new versions (tests/fixtures/history_v1.sql and history_v2.sql are
-frozen versions 1 and 2, and a test checks that migrations 1 and 2 still build exactly
-those schemas).
+later changes are new versions (tests/fixtures/history_v1.sql, history_v2.sql and
+history_v3.sql are frozen versions 1 to 3, and tests check that migrations 1 to 3 still
+build exactly those schemas).
 """
 
 from __future__ import annotations
@@ -190,6 +190,33 @@ def _v3(conn: sqlite3.Connection) -> None:
     _statements(V3_CREATE)(conn)
 
 
+# Version 4: images attached to messages. An image is kept once however many messages
+# carry it: its bytes in a file named by their sha256 beside the database (images.py),
+# its facts in `images`; `message_images` lists each message's images in the order they
+# were attached, under the name the person gave each. Deleting a conversation cascades
+# to its messages and from them to their links; images.py then drops the images no
+# link uses any more, rows and files.
+V4: tuple[str, ...] = (
+    """CREATE TABLE images (
+    digest TEXT PRIMARY KEY CHECK (length(digest) = 64),
+    format TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+) WITHOUT ROWID""",
+    # Keyed by message id first, so a conversation's links are one range (as messages).
+    """CREATE TABLE message_images (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    digest TEXT NOT NULL REFERENCES images (digest),
+    name TEXT NOT NULL,
+    PRIMARY KEY (message_id, position)
+) WITHOUT ROWID""",
+    # Whether any message still uses an image, once a conversation is deleted.
+    "CREATE INDEX message_images_by_digest ON message_images (digest)",
+)
+
+
 def _statements(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in statements:
@@ -202,6 +229,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _statements(V1),
     2: _statements(V2),
     3: _v3,
+    4: _statements(V4),
 }
 """Version → the step that brings a database from the version before up to it."""
 
