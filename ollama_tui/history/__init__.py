@@ -1,13 +1,16 @@
 """Conversation history: a SQLite store (store.py) with its records (records.py),
-full-text search (search.py; how text is split for it: terms.py) and safe opening of
-the file (opening.py), its schema and migrations (schema.py), an asyncio front on one
-worker thread (aio.py) and export (export.py)."""
+full-text search (search.py; how text is split for it: terms.py), the images kept with
+messages (images.py) and safe opening of the file (opening.py), its schema and
+migrations (schema.py), an asyncio front on one worker thread (aio.py) and export
+(export.py)."""
 
 from ollama_tui.history.store import (
     Conversation,
     ConversationSummary,
     History,
     HistoryError,
+    ImageUnavailable,
+    KeptImage,
     MessageRecord,
     default_title,
     server_stats,
@@ -19,6 +22,8 @@ __all__ = [
     "ConversationSummary",
     "History",
     "HistoryError",
+    "ImageUnavailable",
+    "KeptImage",
     "MessageRecord",
     "default_title",
     "server_stats",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ollama_tui.core.images import Attachment
 from ollama_tui.history.store import (
     OPEN_BUSY_TIMEOUT,
     Conversation,
     ConversationSummary,
     History,
+    KeptImage,
 )
 
 T = TypeVar("T")
@@ -89,6 +91,7 @@ class AsyncHistory:
         complete: bool = True,
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[Attachment] = (),
     ) -> int:
         return await self._run(
             self._history.add_message,
@@ -101,6 +104,7 @@ class AsyncHistory:
             complete=complete,
             figures=figures,
             stats=stats,
+            images=tuple(images),
         )
 
     async def update_message(
@@ -150,6 +154,12 @@ class AsyncHistory:
 
     async def delete(self, conversation_id: int) -> None:
         await self._run(self._history.delete, conversation_id)
+
+    async def image_bytes(self, digest: str) -> bytes:
+        return await self._run(self._history.image_bytes, digest)
+
+    async def attachments(self, images: Sequence[KeptImage]) -> list[Attachment]:
+        return await self._run(self._history.attachments, tuple(images))
 
     async def close(self) -> None:
         await self.aclose()

@@ -15,6 +15,7 @@ from typing import Any
 
 from ollama_tui.core.events import ServerStats
 from ollama_tui.core.timing import StreamTiming
+from ollama_tui.history.images import KeptImage
 
 ROLES = ("user", "assistant", "system")
 TITLE_LENGTH = 60
@@ -48,6 +49,8 @@ class MessageRecord:
     created_at: float
     superseded: bool
     """Replaced by a regenerated reply or an edited prompt; kept, shown as earlier."""
+    images: tuple[KeptImage, ...] = ()
+    """The images sent with it, in the order they were attached."""
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ollama_tui.core.images import Attachment
+from ollama_tui.history.images import ImageStore, ImageUnavailable, KeptImage, directory_for
 from ollama_tui.history.opening import (
     DB_NAME,
     OPEN_BUSY_TIMEOUT,
@@ -48,6 +50,8 @@ __all__ = [
     "ConversationSummary",
     "History",
     "HistoryError",
+    "ImageUnavailable",
+    "KeptImage",
     "MessageRecord",
     "default_title",
     "excerpt",
@@ -68,6 +72,7 @@ class History:
         self.path = path
         """The database file in use (Path(":memory:") if no file could be used)."""
         self._clock = clock
+        self._images = ImageStore(conn, directory_for(path))
 
     # -- opening ------------------------------------------------------------------
 
@@ -176,7 +181,9 @@ class History:
         complete: bool = True,
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[Attachment] = (),
     ) -> int:
+        """A new message; its `images` are kept with it (their files written once)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         now = self._clock()
@@ -206,6 +213,7 @@ class History:
                     now,
                 ),
             )
+            self._images.link(message_id, images)
         return message_id
 
     def update_message(
@@ -275,11 +283,30 @@ class History:
                 raise KeyError(conversation_id)
 
     def delete(self, conversation_id: int) -> None:
-        """Delete a conversation and (ON DELETE CASCADE) its messages."""
+        """Delete a conversation, (ON DELETE CASCADE) its messages and their image
+        links, and then the images no other message uses, rows and files."""
         with self._write() as conn:
+            used = self._images.used_by(*_id_range(conversation_id))
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             if cur.rowcount == 0:
                 raise KeyError(conversation_id)
+            self._images.drop_unused(used)
+        # The conversation is gone whatever happens here: a file that cannot be removed
+        # now (another instance holding the lock) is removed by the next deletion.
+        with contextlib.suppress(OSError, sqlite3.Error):
+            self._images.remove_unreferenced()
+
+    # -- images -------------------------------------------------------------------
+
+    def image_bytes(self, digest: str) -> bytes:
+        """The bytes of image `digest`, checked; KeyError if no message uses it,
+        ImageUnavailable if its file is gone or changed."""
+        return self._images.read(digest, self._images.format_of(digest), digest)
+
+    def attachments(self, images: Sequence[KeptImage]) -> list[Attachment]:
+        """A stored message's `images` as attachments, bytes read back: what is sent
+        again when a reopened conversation goes on. ImageUnavailable if one is gone."""
+        return self._images.attachments(images)
 
     # -- reading ------------------------------------------------------------------
 
@@ -310,6 +337,7 @@ class History:
         ).fetchone()
         if row is None:
             raise KeyError(conversation_id)
+        images = self._images.of_messages(*_id_range(conversation_id))
         messages = [
             MessageRecord(
                 id=mid,
@@ -324,6 +352,7 @@ class History:
                 stats=_loads(stats),
                 created_at=created,
                 superseded=bool(superseded),
+                images=images.get(mid, ()),
             )
             for (
                 mid,
