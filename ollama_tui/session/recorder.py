@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from ollama_tui.core.events import ServerStats
 from ollama_tui.core.timing import StreamTiming
 
 if TYPE_CHECKING:
+    from ollama_tui.core.images import Attachment
     from ollama_tui.history.aio import AsyncHistory
 
 SAVE_EVERY_S = 1.0
@@ -147,7 +148,11 @@ class Recorder:
 
     # ------------------------------------------------------------------ messages
 
-    def user(self, text: str, model: str, transport: str) -> Saved:
+    def user(
+        self, text: str, model: str, transport: str, images: Sequence[Attachment] = ()
+    ) -> Saved:
+        """Save the person's message and the images sent with it (their files are
+        written on the history's thread, with the row)."""
         known = self.conversation is not None
         conversation = self._ensure_conversation(text, model, transport)
         if known and self._model != (model, transport):
@@ -155,11 +160,17 @@ class Recorder:
         self._model = (model, transport)
         saved = Saved()
         history = self.history
+        images = tuple(images)  # as sent, whatever the caller's list becomes
 
         async def add() -> None:
             assert history is not None and conversation.id is not None
             saved.id = await history.add_message(
-                conversation.id, role="user", content=text, model=model, transport=transport
+                conversation.id,
+                role="user",
+                content=text,
+                model=model,
+                transport=transport,
+                images=images,
             )
 
         self._submit(add)
