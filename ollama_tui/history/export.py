@@ -1,7 +1,12 @@
-"""Export a conversation: Markdown to read, JSON with everything (figures and stats)."""
+"""Export a conversation: Markdown to read, JSON with everything (figures and stats).
+
+A message's images are named by their kept files (`history/images.py`), not copied:
+a Markdown image link each, and in JSON their facts and path, with their bytes in
+base64 only when asked (`embed_images`: megabytes per image)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import datetime
@@ -10,6 +15,7 @@ from typing import Any
 
 from ollama_tui.core.format import ReplyFigures
 from ollama_tui.core.waterfall import Waterfall
+from ollama_tui.history.images import ImageUnavailable, KeptImage
 from ollama_tui.history.store import DB_NAME, Conversation, History, MessageRecord
 
 FORMATS = ("md", "json")
@@ -59,10 +65,41 @@ def _quoted(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
 
 
+_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PLAIN_DESTINATION = re.compile(r"[^\s<>()\\&\x00-\x1f\x7f]+")
+
+
+def _md_text(text: str) -> str:
+    """`text` as literal inline Markdown: one line, every ASCII punctuation mark escaped
+    (a file name like `[a](b).png` or `*x*.png` stays as it is)."""
+    return _MD_PUNCTUATION.sub(r"\\\1", " ".join(_CONTROL.sub(" ", text).split()))
+
+
+def _md_destination(path: Path) -> str:
+    """`path` as a link destination: as it is, or in <…> (`\\`, `<`, `>` and `&`
+    escaped) if it has spaces or such marks (a data directory under "Application
+    Support"), or as a file:// URL if it holds a character no destination can (a line
+    break)."""
+    text = str(path)
+    if _PLAIN_DESTINATION.fullmatch(text):
+        return text
+    if not _CONTROL.search(text):
+        return "<" + re.sub(r"([\\<>&])", r"\\\1", text) + ">"
+    return path.absolute().as_uri()
+
+
+def _image_markdown(image: KeptImage) -> str:
+    if image.path is None:
+        return f"*Image not kept: {_md_text(image.label())}*"
+    return f"![{_md_text(image.name)}]({_md_destination(image.path)})"
+
+
 def to_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: title, model, settings, then each message under
     its role; a reply's thinking quoted before it and its figures line after it;
-    superseded and incomplete messages marked as such."""
+    a message's images, as links to their kept files, before its text; superseded and
+    incomplete messages marked as such."""
     c = conversation
     lines = [f"# {' '.join(c.title.split()) or 'Untitled'}", ""]
     lines.append(f"- Model: {c.model or 'unknown'} · transport: {c.transport or 'unknown'}")
@@ -89,6 +126,8 @@ def to_markdown(conversation: Conversation) -> str:
         lines += [f"## {heading}", ""]
         if message.thinking:
             lines += ["> **Thinking**", ">", _quoted(message.thinking), ""]
+        for image in message.images:
+            lines += [_image_markdown(image), ""]
         lines += [message.content, ""]
         if message.role == "assistant":
             figures = figures_line(message)
@@ -100,7 +139,25 @@ def to_markdown(conversation: Conversation) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _message_json(m: MessageRecord) -> dict[str, Any]:
+def _image_json(image: KeptImage, embed: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": image.name,
+        "format": image.format,
+        "width": image.width,
+        "height": image.height,
+        "bytes": image.size,
+        "sha256": image.digest,
+        "path": None if image.path is None else str(image.path),
+    }
+    if embed:
+        try:
+            data["base64"] = base64.b64encode(image.read()).decode("ascii")
+        except ImageUnavailable:
+            data["base64"] = None  # gone or changed since: the export still goes out
+    return data
+
+
+def _message_json(m: MessageRecord, embed_images: bool = False) -> dict[str, Any]:
     waterfall = waterfall_of(m)
     return {
         "id": m.id,
@@ -115,12 +172,17 @@ def _message_json(m: MessageRecord) -> dict[str, Any]:
         "figures": m.figures,
         "stats": m.stats,
         "waterfall": None if waterfall is None else waterfall.to_json(),
+        "images": [_image_json(image, embed_images) for image in m.images],
     }
 
 
-def to_json(conversation: Conversation) -> dict[str, Any]:
+def to_json(conversation: Conversation, *, embed_images: bool = False) -> dict[str, Any]:
     """Everything stored about the conversation, as JSON-ready values (times in unix
-    seconds, figures in seconds, the server's stats in nanoseconds as it sent them)."""
+    seconds, figures in seconds, the server's stats in nanoseconds as it sent them).
+
+    Each message's `images`: name, format, width, height, bytes (size), sha256 and path
+    (None if kept in memory only); with `embed_images`, also `base64`, the bytes read
+    from the file now (None if the file is gone or changed)."""
     c = conversation
     return {
         "format": JSON_FORMAT,
@@ -132,7 +194,7 @@ def to_json(conversation: Conversation) -> dict[str, Any]:
         "settings": c.settings,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
-        "messages": [_message_json(m) for m in c.messages],
+        "messages": [_message_json(m, embed_images) for m in c.messages],
     }
 
 
@@ -162,14 +224,31 @@ def from_json(data: dict[str, Any]) -> Conversation:
                 stats=m["stats"],
                 created_at=m["created_at"],
                 superseded=m["superseded"],
+                images=tuple(_image_from_json(image) for image in m.get("images", ())),
             )
             for m in data["messages"]
         ],
     )
 
 
-def export_conversation(data_dir: Path, conversation_id: int, fmt: str) -> str:
-    """Conversation `conversation_id` of the history in `data_dir`, as "md" or "json".
+def _image_from_json(data: dict[str, Any]) -> KeptImage:
+    path = data["path"]
+    return KeptImage(
+        name=data["name"],
+        digest=data["sha256"],
+        format=data["format"],
+        width=data["width"],
+        height=data["height"],
+        size=data["bytes"],
+        path=None if path is None else Path(path),
+    )
+
+
+def export_conversation(
+    data_dir: Path, conversation_id: int, fmt: str, *, embed_images: bool = False
+) -> str:
+    """Conversation `conversation_id` of the history in `data_dir`, as "md" or "json"
+    (with `embed_images`, JSON carries each image's bytes too: see `to_json`).
 
     ValueError for another format; KeyError if there is no such conversation (or no
     history at all); HistoryError if the database cannot be read. Only reads: no
@@ -185,4 +264,6 @@ def export_conversation(data_dir: Path, conversation_id: int, fmt: str) -> str:
         conversation = history.load(conversation_id)
     if fmt == "md":
         return to_markdown(conversation)
-    return json.dumps(to_json(conversation), indent=2, ensure_ascii=False)
+    return json.dumps(
+        to_json(conversation, embed_images=embed_images), indent=2, ensure_ascii=False
+    )
