@@ -254,6 +254,11 @@ def _verify_png(data: bytes) -> None:
     the pixels, so a PNG cut short past them would pass."""
     with Image.open(io.BytesIO(data), formats=("PNG",)) as again:
         again.verify()
+    if _IEND not in data:  # verify() lets the last chunk's CRC go short; Go reads it whole
+        raise EOFError
+
+
+_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # length 0, type, CRC: the same in every PNG
 
 
 def _decode_error(kind: str, exc: BaseException) -> str:
