@@ -9,6 +9,8 @@ Modules, from the bytes up:
 - ``wire``: Go-style JSON, responses, request fields, NDJSON lines, pacing clock
 - ``catalog``, ``replies``: the fake models and the texts they answer with
 - ``config``: :class:`DemoConfig`, :class:`Fault`, :class:`RequestRecord`
+- ``vision``: the images of a request decoded as Ollama does (Go's base64, the runner's
+  formats and errors), and what ``demo-vision`` says of them
 - ``generation``: one chat/generate request planned, paced and faulted
 - ``app``: the aiohttp application (``DemoApp``): routes, request log, handlers
 - ``server``: :class:`DemoServer` and :func:`run_standalone`, which run the app
