@@ -3,7 +3,8 @@
 Useful over ssh, in pipes, and as the simplest honest client of the transports: the
 same session as the TUI (streams on the runner's threads and network loop, thinking
 routed apart, text cleaned), printed as it arrives.
-Commands: /transport NAME, /clear, /bye. Ctrl+C stops a reply; Ctrl+D quits. As in
+Commands: /transport NAME, /image PATH (attach to the next message), /clear, /bye.
+Ctrl+C stops a reply; Ctrl+D quits. As in
 `ollama run`, three double quotes open a message of several lines, which a line
 ending in three double quotes closes; at a terminal, `>>> ` asks for a message and
 `... ` for its next line.
@@ -11,6 +12,7 @@ ending in three double quotes closes; at a terminal, `>>> ` asks for a message a
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
@@ -19,10 +21,13 @@ from ollama_tui.core.chat_settings import ChatDefaults
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import Done, StreamError
 from ollama_tui.core.format import summary
+from ollama_tui.core.images import ImageError
 from ollama_tui.core.protocol import Think
+from ollama_tui.session.attachments import Attachments, load
 from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
+from ollama_tui.transports.errors import ApiError
 
 MULTILINE = '"""'
 
@@ -47,13 +52,17 @@ class PlainChat:
         self.session = ChatSession(
             self.runner, model=model, transport=transport, think=think, defaults=defaults
         )
+        self.attachments = Attachments()
+        """Images for the next message (`--image`, `/image PATH`)."""
 
     def run(self, lines: Iterable[str]) -> int:
         session = self.session
         self.say(
             f"{session.model} at {self.settings.base_url} via {session.transport}. "
-            "/transport NAME, /clear, /bye; Ctrl+C stops a reply."
+            "/transport NAME, /image PATH, /clear, /bye; Ctrl+C stops a reply."
         )
+        if self.attachments:
+            self.say_attached()
         try:
             for prompt in self.messages(lines):
                 if not prompt.strip():
@@ -105,12 +114,59 @@ class PlainChat:
         elif word == "/transport" and arg.strip() in TRANSPORT_NAMES:
             self.session.transport = arg.strip()
             self.say(f"Transport: {self.session.transport}")
+        elif word == "/image":
+            self.image(arg.strip())
         else:
-            self.say(f"Commands: /transport {{{','.join(TRANSPORT_NAMES)}}}, /clear, /bye")
+            self.say(
+                f"Commands: /transport {{{','.join(TRANSPORT_NAMES)}}}, "
+                "/image PATH (or /image clear), /clear, /bye"
+            )
         return True
 
+    def image(self, path: str) -> None:
+        if path == "clear":
+            self.attachments.take()
+            self.say("No images attached.")
+            return
+        if not path:
+            self.say_attached()
+            return
+        try:
+            image = load(path.strip("'\""))
+        except ImageError as error:
+            self.say(f"Not attached: {error}")
+            return
+        if not self.attachments.add(image):
+            self.say(f"{image.name} is attached already.")
+            return
+        self.say_attached()
+
+    def say_attached(self) -> None:
+        if not self.attachments:
+            self.say("No images attached: /image PATH attaches one to the next message.")
+            return
+        names = "; ".join(a.label() for a in self.attachments.items)
+        self.say(f"For the next message: {names}", dim=True)
+
+    def sees_images(self) -> bool:
+        """Whether the model takes images: asked of the server once (`/api/show`)."""
+        model = self.session.model or ""
+        known = self.session.vision_known(model)
+        if known is None:
+            try:
+                show = self.runner.call_future("POST", "/api/show", {"model": model}).result(30)
+            except (ApiError, OSError, concurrent.futures.TimeoutError) as error:
+                # The server judges the request itself.
+                self.say(f"({model}'s capabilities unknown: {error}; sent as it is)", dim=True)
+                return True
+            known = self.session.learn_vision(model, show)
+        return known is not False
+
     def ask(self, prompt: str) -> None:
-        turn = self.session.send(prompt)
+        if self.attachments and not self.sees_images():
+            self.say(f"Not sent: {self.session.vision_warning(self.session.model or '')}")
+            return
+        turn = self.session.send(prompt, images=self.attachments.take())
         try:
             self.follow(turn)
         except KeyboardInterrupt:

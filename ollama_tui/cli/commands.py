@@ -62,6 +62,15 @@ def start(
     model: str | None,
 ) -> int:
     settings = resolved.settings
+    images = []
+    if args.images:
+        from ollama_tui.core.images import ImageError
+        from ollama_tui.session.attachments import load
+
+        try:
+            images = [load(path) for path in args.images]
+        except ImageError as error:
+            return fail(str(error))
     if args.plain:
         from ollama_tui.plain import PlainChat
 
@@ -75,7 +84,11 @@ def start(
             interactive=sys.stdin.isatty() and sys.stdout.isatty(),
             defaults=settings.chat,
         )
+        chat.attachments.extend(images)
         return chat.run(sys.stdin)
+    from ollama_tui.ui import thumbnails
+
+    thumbnails.prepare()  # asks the terminal what it draws while the app's modules load
     from ollama_tui.ui.app import OllamaApp
 
     app = OllamaApp(
@@ -90,6 +103,7 @@ def start(
         keymap=settings.keymap,
         config_path=resolved.config_path,
         warnings=resolved.warnings,
+        images=images,
     )
     app.run()
     return app.return_code or 0

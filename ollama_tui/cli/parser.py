@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="line-mode chat on stdin/stdout instead of the full-screen interface",
     )
     parser.add_argument(
+        "--image",
+        action="append",
+        dest="images",
+        metavar="FILE",
+        help="attach an image to the first message (repeatable; a vision model is needed)",
+    )
+    parser.add_argument(
         "--transport",
         choices=TRANSPORT_NAMES,
         help=setting("transport", "HTTP client to stream with"),

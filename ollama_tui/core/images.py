@@ -41,8 +41,9 @@ class ImageInfo:
     """Bytes."""
 
     def describe(self) -> str:
-        """"PNG 800×600 · 120 KB"."""
-        return f"{ACCEPTED.get(self.format, self.format.upper())} {self.width}×{self.height} · {human_size(self.size)}"
+        """ "PNG 800×600 · 120 KB"."""
+        kind = ACCEPTED.get(self.format, self.format.upper())
+        return f"{kind} {self.width}×{self.height} · {human_size(self.size)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,21 @@ class Attachment:
     info: ImageInfo
     digest: str
     """sha256 of `data`, hex: where the history keeps it."""
+    _encoded: str = field(default="", init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, name: str, data: bytes) -> Attachment:
-        """`data` checked (an image, a format sent as is, not too large)."""
-        return cls(name, data, identify(data, name), hashlib.sha256(data).hexdigest())
+        """`data` checked (an image, a format sent as is, not too large), and encoded
+        now: this runs where the file is read, off the UI's loop."""
+        attachment = cls(name, data, identify(data, name), hashlib.sha256(data).hexdigest())
+        attachment.base64()
+        return attachment
 
     def base64(self) -> str:
-        return base64.b64encode(self.data).decode("ascii")
+        """As the request carries it (computed once)."""
+        if not self._encoded:
+            object.__setattr__(self, "_encoded", base64.b64encode(self.data).decode("ascii"))
+        return self._encoded
 
     def label(self) -> str:
         """What a chip and the transcript show: "cat.png · PNG 800×600 · 120 KB"."""
@@ -76,13 +84,16 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def too_large(name: str, size: int) -> ImageError:
+    limit = human_size(MAX_IMAGE_BYTES)
+    return ImageError(f"{name} is {human_size(size)}: images over {limit} are not sent.")
+
+
 def identify(data: bytes, name: str = "the file") -> ImageInfo:
     """Format and size of an image held in `data`; ImageError with a sentence if it is
     too large, not an image, or in a format the server does not take."""
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageError(
-            f"{name} is {human_size(len(data))}: images over {human_size(MAX_IMAGE_BYTES)} are not sent."
-        )
+        raise too_large(name, len(data))
     if not data:
         raise ImageError(f"{name} is empty.")
     try:
@@ -96,7 +107,8 @@ def identify(data: bytes, name: str = "the file") -> ImageInfo:
         raise ImageError(f"{name} is not an image this app can read.") from None
     if kind not in ACCEPTED:
         accepted = ", ".join(ACCEPTED.values())
-        raise ImageError(f"{name} is a {kind.upper() or 'unknown'} image: the server takes {accepted}.")
+        shown = kind.upper() or "unknown"
+        raise ImageError(f"{name} is a {shown} image: the server takes {accepted}.")
     return ImageInfo(kind, width, height, len(data))
 
 

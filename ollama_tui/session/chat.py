@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, cast
 
 from ollama_tui.core.chat_settings import ChatDefaults, ChatSettings
 from ollama_tui.core.events import Done, outcome
+from ollama_tui.core.images import Attachment
+from ollama_tui.core.models import ModelDetails
 from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
 from ollama_tui.session.recorder import Recorder
@@ -54,6 +56,7 @@ class ChatSession:
         self.turn: Turn | None = None
         self._chosen = False
         """The settings were edited (F5): a model switch no longer changes them."""
+        self._vision: dict[str, bool] = {}
 
     def fresh_settings(self) -> ChatSettings:
         """A new conversation's settings: the defaults for the model, with think as set."""
@@ -80,9 +83,12 @@ class ChatSession:
             think=self.think,
         )
 
-    def send(self, prompt: str, notify: Notify | None = None) -> Turn:
-        """Ask `prompt` on the current transport; `notify` hears of the reply's events."""
-        return self._start(self.conversation.ask(prompt), notify)
+    def send(
+        self, prompt: str, notify: Notify | None = None, images: tuple[Attachment, ...] = ()
+    ) -> Turn:
+        """Ask `prompt` (with `images`) on the current transport; `notify` hears of the
+        reply's events."""
+        return self._start(self.conversation.ask(prompt, images), notify)
 
     def regenerate(self, notify: Notify | None = None) -> Turn | None:
         """Ask the last question again, on the current transport (None: nothing asked)."""
@@ -145,7 +151,9 @@ class ChatSession:
             for row in exchange.replaced:
                 recorder.supersede(row)
             if not exchange.regenerate:
-                exchange.saved_user = recorder.user(exchange.prompt, reply.model, reply.transport)
+                exchange.saved_user = recorder.user(
+                    exchange.prompt, reply.model, reply.transport, images=exchange.images
+                )
         exchange.saved_reply = recorder.reply(
             exchange.saved_reply,
             text=reply.text,
@@ -162,8 +170,35 @@ class ChatSession:
     # ------------------------------------------------------------------ the whole chat
 
     def edit_last(self) -> str | None:
-        """Take the last question back; its text (sending it again replaces the exchange)."""
+        """Take the last question back; its text (sending it again replaces the exchange).
+        Its images: `last_images()`, asked before."""
         return None if self.turn is not None else self.conversation.edit_last()
+
+    def last_images(self) -> tuple[Attachment, ...]:
+        """The images of the last question (what an edit gives back to attach)."""
+        question = self.conversation.last_question()
+        return () if question is None else self.conversation.images_of(question)
+
+    # ------------------------------------------------------------------ vision
+
+    def vision_known(self, model: str) -> bool | None:
+        """Whether `model` takes images, if `/api/show` was asked already."""
+        return self._vision.get(model)
+
+    def learn_vision(self, model: str, show: object) -> bool | None:
+        """Read `/api/show`'s answer: True or False, None if it names no capabilities
+        (an older server: then the request is sent and the server judges)."""
+        if not isinstance(show, dict) or not isinstance(show.get("capabilities"), list):
+            return None
+        sees = "vision" in ModelDetails.from_show(show).capabilities
+        self._vision[model] = sees
+        return sees
+
+    def vision_warning(self, model: str) -> str:
+        return (
+            f"{model} does not take images (its capabilities name no vision): choose a "
+            "vision model (^l), or remove the attachments to send the text alone."
+        )
 
     def cancel_edit(self) -> bool:
         """Give up the edit `edit_last` opened (False if none is open)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ollama_tui.core.chat_settings import ChatSettings
+from ollama_tui.core.images import Attachment
 from ollama_tui.core.protocol import ChatMessage, Role
 from ollama_tui.session.recorder import Saved
 
@@ -29,6 +30,8 @@ class Exchange:
     answered."""
     saved_user: Saved | None = None
     saved_reply: Saved | None = None
+    images: tuple[Attachment, ...] = ()
+    """Attached to the question (sent as its `images`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Kept:
     content: str
     thinking: str | None
     row: int
+    images: tuple[Attachment, ...] = ()
 
 
 _Kept = tuple[list[ChatMessage], list["Saved | None"], list["Saved | None"]]
@@ -56,16 +60,23 @@ class Conversation:
         answered."""
         self._before_edit: _Kept | None = None
         """What an edit took back, until it is sent (or given up: `cancel_edit`)."""
+        self.attached: dict[str, Attachment] = {}
+        """The images of the questions, by the base64 the messages carry: an edit gives
+        them back as attachments."""
 
     # ------------------------------------------------------------------ asking
 
-    def ask(self, prompt: str) -> Exchange:
+    def ask(self, prompt: str, images: tuple[Attachment, ...] = ()) -> Exchange:
         self._before_edit = None  # an edit being sent stands
+        for image in images:
+            self.attached[image.base64()] = image
+        question = ChatMessage("user", prompt, images=tuple(i.base64() for i in images))
         return Exchange(
             prompt,
-            [*self.messages, ChatMessage("user", prompt)],
+            [*self.messages, question],
             kept=list(self.rows),
             replaced=self.editing,
+            images=images,
         )
 
     def regenerate(self) -> Exchange | None:
@@ -81,6 +92,7 @@ class Conversation:
         return Exchange(
             context[-1].content,
             context,
+            images=self.images_of(context[-1]),
             regenerate=True,
             kept=self.rows[: last + 1],
             replaced=replaced,
@@ -100,8 +112,12 @@ class Conversation:
         if not exchange.regenerate:
             self.editing = exchange.replaced
 
+    def images_of(self, message: ChatMessage) -> tuple[Attachment, ...]:
+        return tuple(self.attached[i] for i in message.images if i in self.attached)
+
     def edit_last(self) -> str | None:
-        """Take the last question back (and what followed it); its text, or None."""
+        """Take the last question back (and what followed it); its text, or None.
+        Its images: `images_of` the question, read before."""
         last = self.last_user_index()
         if last is None:
             return None
@@ -126,6 +142,7 @@ class Conversation:
 
     def clear(self, settings: ChatSettings) -> None:
         self._before_edit = None
+        self.attached = {}
         self.messages = []
         self.rows = []
         self.editing = []
@@ -136,10 +153,17 @@ class Conversation:
         self.clear(settings)
         for message in messages:
             thinking = message.thinking if message.role == "assistant" else None
-            self.messages.append(ChatMessage(message.role, message.content, thinking))
+            for image in message.images:
+                self.attached[image.base64()] = image
+            images = tuple(i.base64() for i in message.images)
+            self.messages.append(ChatMessage(message.role, message.content, thinking, images))
             self.rows.append(Saved(message.row))
 
     # ------------------------------------------------------------------ reading
+
+    def last_question(self) -> ChatMessage | None:
+        last = self.last_user_index()
+        return None if last is None else self.messages[last]
 
     def last_user_index(self) -> int | None:
         return next(

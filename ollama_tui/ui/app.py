@@ -3,7 +3,7 @@ terminal app needs (the garbage collector's timing, the command palette)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 
 from ollama_tui.core.chat_settings import ChatDefaults
 from ollama_tui.core.connection import ConnectionSettings, is_remote_plain_http
+from ollama_tui.core.images import Attachment
 from ollama_tui.core.protocol import Think
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession
@@ -118,6 +119,7 @@ class OllamaApp(App[None]):
         transports: TransportFactory = create_transport,
         chat_defaults: ChatDefaults | None = None,
         keymap: Mapping[str, str] | None = None,
+        images: Sequence[Attachment] = (),
     ) -> None:
         """`transports` makes a transport by name (tests replay recorded replies)."""
         super().__init__()
@@ -128,6 +130,8 @@ class OllamaApp(App[None]):
         """Where conversations are kept (None: nothing is kept, as in tests)."""
         self.config_path = config_path
         """The settings file choices made in the UI are saved back to."""
+        self.startup_images = list(images)
+        """`--image`: attached to the first message."""
         self.startup_warnings = list(warnings)
         """Settings that were ignored (printed on stderr too, where the screen hides them)."""
         self.demo = demo

@@ -14,7 +14,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Collapsible,
@@ -35,12 +34,15 @@ from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.pacer import Pacer
+from ollama_tui.ui.screens.chat_images import ImageAttaching
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
 from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.screens.settings import SettingsScreen
+from ollama_tui.ui.widgets.attachments import AttachmentChips
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
     Notice,
+    ShownImage,
     UserMessage,
 )
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ImageAttaching):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = CHAT_BINDINGS
@@ -69,6 +71,8 @@ class ChatScreen(Screen[None]):
         removed once the edit (or a regeneration) is sent."""
         self.typed_before_edit = ""
         self.pacer = Pacer(self)
+        self.checking = False
+        """A message waits for the model's capabilities (it has images)."""
 
     @property
     def ollama(self) -> OllamaApp:
@@ -88,6 +92,7 @@ class ChatScreen(Screen[None]):
             yield Static(id="think-flag", markup=False)
         yield Transcript(id="transcript")
         yield Static(id="below", markup=False)
+        yield AttachmentChips(id="attachments")
         yield PromptInput(id="prompt")
         yield StatusBar(self.ollama.clock, id="status")
         yield Footer(compact=True)
@@ -96,8 +101,10 @@ class ChatScreen(Screen[None]):
     def transcript(self) -> Transcript:
         return self.query_one(Transcript)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.watch(self.transcript, "scroll_y", lambda _: self.show_below(), init=False)
+        if self.ollama.startup_images:
+            await self.add_attachments(self.ollama.startup_images)
         self.query_one("#below").display = False
         self.refresh_labels()
 
@@ -155,18 +162,26 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        if not self.ollama.model:
-            self.notify("Choose a model first (Ctrl+L).", severity="warning")
+        if not self.ollama.model or self.checking:
+            if not self.checking:
+                self.notify("Choose a model first (Ctrl+L).", severity="warning")
             return
+        self.checking = True
+        try:
+            if not await self.images_ready(self.ollama.model):
+                return  # said why; the prompt and the attachments stay
+        finally:
+            self.checking = False
+        images = await self.chips.take()
         prompt = event.prompt
         prompt.remember(event.text)
         prompt.clear()
         self._drop_taken_back()
         # Sending is reading the answer: the newest text, followed as it grows.
         self.transcript.follow()
-        question = UserMessage(event.text)
+        question = UserMessage(event.text, [ShownImage.of(i) for i in images])
         self.mount_in_transcript(question)
-        turn = self.session.send(event.text)
+        turn = self.session.send(event.text, images=images)
         self.questions[turn] = question
         await self._show(turn)
 
@@ -180,7 +195,7 @@ class ChatScreen(Screen[None]):
         # Listening only now that the view is composed (what arrived meanwhile waits).
         reply.stream.listen(tell(self))
 
-    def mount_in_transcript(self, widget: Static | AssistantMessage) -> None:
+    def mount_in_transcript(self, widget: Widget) -> None:
         self.transcript.add(widget)
 
     # ------------------------------------------------------------------ receiving
@@ -221,6 +236,7 @@ class ChatScreen(Screen[None]):
                 await question.remove()
             if not turn.exchange.regenerate:
                 self.query_one(PromptInput).restore(turn.exchange.prompt)
+                await self.add_attachments(list(turn.exchange.images))
 
     # ------------------------------------------------------------------ scrolling
 
@@ -289,7 +305,10 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
+        images = self.session.last_images()
         text = self.session.edit_last()
+        if images and text is not None:
+            self.run_worker(self.add_attachments(list(images)), exit_on_error=False)
         if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return

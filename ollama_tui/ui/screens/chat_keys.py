@@ -62,6 +62,13 @@ CHAT_BINDINGS: list[BindingType] = [
         show=False,
         tooltip="Edit your last message and send it again",
     ),
+    Binding(
+        "f10",
+        "attach_image",
+        "Image",
+        id="attach_image",
+        tooltip="Attach an image (or paste or drop its file)",
+    ),
     Binding("ctrl+o", "copy_reply", "Copy", id="copy", show=False, tooltip="Copy the last reply"),
     Binding(
         "ctrl+b",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -14,10 +17,12 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from ollama_tui.core.events import Done, Stopped, outcome
 from ollama_tui.core.format import ReplyFigures
+from ollama_tui.core.images import Attachment
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
+from ollama_tui.ui import thumbnails
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import (
     FrozenSegment,
@@ -158,10 +163,36 @@ def _between_blocks(source: str) -> bool:
     return source.endswith("\n\n") and fences % 2 == 0
 
 
-class UserMessage(Static):
-    def __init__(self, text: str) -> None:
-        super().__init__(Content(clean(text)), classes="message user")
+@dataclass(frozen=True, slots=True)
+class ShownImage:
+    """An image of a question, as the transcript shows it."""
+
+    label: str
+    """Name, format, size: always shown (the terminal may draw no thumbnail)."""
+    source: bytes | Path
+    """Its bytes (just attached) or its file (kept in the history)."""
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> ShownImage:
+        return cls(attachment.label(), attachment.data)
+
+
+class UserMessage(Vertical):
+    """A question: its text, and the images sent with it (a line each, and a thumbnail
+    where the terminal can draw one)."""
+
+    def __init__(self, text: str, images: Sequence[ShownImage] = ()) -> None:
+        super().__init__(classes="message user")
         self.text = text
+        self.images = tuple(images)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(clean(self.text)), classes="question")
+        for image in self.images:
+            yield Static(Content(f"🖼 {clean(image.label)}"), classes="image-label")
+            thumbnail = thumbnails.widget(image.source, classes="thumbnail")
+            if thumbnail is not None:
+                yield thumbnail
 
 
 class Notice(Static):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
+
+from ollama_tui.session.attachments import pasted_files
 
 
 class PromptInput(TextArea):
@@ -18,6 +22,16 @@ class PromptInput(TextArea):
         def control(self) -> PromptInput:
             return self.prompt
 
+    class FilesPasted(Message):
+        """Pasted text that names nothing but image files (a dropped file is pasted as
+        its path): attached instead of typed; `text` goes in if they cannot be."""
+
+        def __init__(self, prompt: PromptInput, files: list[Path], text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.files = files
+            self.text = text
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
             soft_wrap=True,
@@ -30,6 +44,14 @@ class PromptInput(TextArea):
         self.cursor_blink = False
         self.past_prompts: list[str] = []
         self._recall: int | None = None
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls TextArea's own handler after this one, unless prevented.
+        files = pasted_files(event.text)
+        if files:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.FilesPasted(self, files, event.text))
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

@@ -21,7 +21,12 @@ from textual.widgets import Static
 
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.waterfall import Waterfall
-from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, UserMessage
+from ollama_tui.ui.widgets.chat_message import (
+    AssistantMessage,
+    Notice,
+    ShownImage,
+    UserMessage,
+)
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import MessageRecord
@@ -47,12 +52,13 @@ class Shelved:
     footer: str = ""
     state: str = ""
     waterfall: Waterfall | None = None
+    images: tuple[ShownImage, ...] = ()
 
     @classmethod
     def of(cls, widget: Widget) -> Shelved | None:
         """None for a widget that is not a finished message (it stays mounted)."""
         if isinstance(widget, UserMessage):
-            return cls("user", widget.text)
+            return cls("user", widget.text, images=widget.images)
         if isinstance(widget, Notice):
             return cls(widget.kind, widget.text)
         if isinstance(widget, AssistantMessage) and widget.state:
@@ -71,7 +77,7 @@ class Shelved:
     def rebuild(self) -> Widget:
         """A widget showing it again (a reply must be mounted first: see `fill`)."""
         if self.kind == "user":
-            return UserMessage(self.text)
+            return UserMessage(self.text, self.images)
         if self.kind != "assistant":
             return Notice(self.text, self.kind)
         return AssistantMessage(self.transport, self.model)

@@ -1,0 +1,104 @@
+"""The chat screen's images: attached by a paste (a dropped file), the picker (F10) or
+`--image`, shown as chips above the prompt box, checked against the model's
+capabilities before sending. Every refusal is one sentence; the prompt and the other
+attachments stay."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import events, on
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
+
+from ollama_tui.core.images import Attachment, ImageError
+from ollama_tui.session.attachments import load, pasted_files
+from ollama_tui.transports.errors import ApiError
+from ollama_tui.ui.screens.image_picker import ImagePicker
+from ollama_tui.ui.widgets.attachments import AttachmentChips, Chip
+from ollama_tui.ui.widgets.prompt import PromptInput
+
+if TYPE_CHECKING:
+    from ollama_tui.ui.app import OllamaApp
+
+
+class ImageAttaching(Screen[None]):
+    """Mixed into the chat screen."""
+
+    picker_folder: Path | None = None
+    """Where the picker opens: the folder of the last image chosen, else here."""
+
+    @property
+    def chips(self) -> AttachmentChips:
+        return self.query_one(AttachmentChips)
+
+    async def attach_files(self, files: list[Path], text_if_not: str = "") -> bool:
+        """Read, check and attach `files` (off the loop: an image may be 20 MB). On a
+        refusal: its sentence, and `text_if_not` goes into the prompt box instead."""
+        try:
+            loaded = await asyncio.to_thread(lambda: [load(f) for f in files])
+        except ImageError as error:
+            self.notify(str(error), severity="error", title="Not attached")
+            if text_if_not:
+                self.query_one(PromptInput).insert(text_if_not)
+            return False
+        await self.add_attachments(loaded)
+        return True
+
+    async def add_attachments(self, loaded: list[Attachment]) -> None:
+        added = await self.chips.add(loaded)
+        if len(added) < len(loaded):
+            self.notify("Attached already: the same image is sent once.")
+
+    @on(PromptInput.FilesPasted)
+    async def files_pasted(self, event: PromptInput.FilesPasted) -> None:
+        await self.attach_files(event.files, event.text)
+
+    async def on_paste(self, event: events.Paste) -> None:
+        """A paste (a dropped file) while something else has the focus (a chip, the
+        transcript): it was meant for the prompt box."""
+        prompt = self.query_one(PromptInput)
+        if self.focused is prompt or isinstance(self.focused, Input | TextArea):
+            return
+        event.stop()
+        prompt.focus()
+        files = pasted_files(event.text)
+        if files:
+            await self.attach_files(files, event.text)
+        else:
+            prompt.insert(event.text)
+
+    @on(Chip.Removed)
+    def chip_removed(self) -> None:
+        self.query_one(PromptInput).focus()  # the chip is gone: back to typing
+
+    def action_attach_image(self) -> None:
+        start = self.picker_folder or Path.cwd()
+
+        async def picked(path: Path | None) -> None:
+            if path is not None:
+                self.picker_folder = path.parent
+                await self.attach_files([path])
+
+        self.app.push_screen(ImagePicker(start), picked)
+
+    async def images_ready(self, model: str) -> bool:
+        """Whether the attachments may go to `model`: a model whose `/api/show` names
+        capabilities without vision is refused here, with a sentence, not by the server."""
+        if not self.chips.attachments:
+            return True
+        app: OllamaApp = self.app  # type: ignore[assignment]
+        session = app.session
+        sees = session.vision_known(model)
+        if sees is None:
+            try:
+                show = await app.runner.call("POST", "/api/show", {"model": model})
+            except (ApiError, OSError):
+                return True  # the server judges the request itself
+            sees = session.learn_vision(model, show)
+        if sees is False:
+            self.notify(session.vision_warning(model), severity="error", title="Not sent")
+            return False
+        return True
