@@ -85,8 +85,8 @@ def human_size(size: int) -> str:
 
 
 def too_large(name: str, size: int) -> ImageError:
-    limit = human_size(MAX_IMAGE_BYTES)
-    return ImageError(f"{name} is {human_size(size)}: images over {limit} are not sent.")
+    limit = MAX_IMAGE_BYTES // (1024 * 1024)
+    return ImageError(f"{name} is {human_size(size)}: images over {limit} MB are not sent.")
 
 
 def identify(data: bytes, name: str = "the file") -> ImageInfo:
