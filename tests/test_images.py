@@ -89,9 +89,7 @@ def test_files_that_cannot_be_read_are_one_sentence(tmp_path: Path) -> None:
     big = tmp_path / "big.png"
     with big.open("wb") as out:
         out.truncate(20 * 1024 * 1024 + 1)
-    with pytest.raises(
-        ImageError, match=r"^big.png is 20.0 MB: images over 20 MB are not sent\.$"
-    ):
+    with pytest.raises(ImageError, match=r"^big.png is 20.0 MB: images over 20 MB are not sent\.$"):
         load(big)
 
 

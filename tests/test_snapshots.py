@@ -18,14 +18,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from PIL import Image as PILImage
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Collapsible, DataTable, Input, Static, TextArea
 
+from ollama_tui.core.images import Attachment
 from ollama_tui.demo import DemoConfig, Fault
 from ollama_tui.history.store import History
 from ollama_tui.ui.app import OllamaApp
@@ -37,6 +40,7 @@ from ollama_tui.ui.screens.model_picker import ModelPicker
 from ollama_tui.ui.screens.models import ModelsScreen
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.textual_fixes import apply as apply_textual_fixes
+from ollama_tui.ui.widgets.attachments import Chip
 from ollama_tui.ui.widgets.chat_message import Notice
 from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.test_ui_details import keep_one, reopen
@@ -341,3 +345,27 @@ def test_where_the_time_went(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await settle(pilot, lambda: "client added" in screen_text(app))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=details)
+
+
+def test_images_as_chips_and_in_the_transcript(snap_compare: SnapCompare) -> None:
+    # No terminal that draws pictures here: each image is its name, format and size.
+    app = replay_app(replayed(reply="A red square on white."))
+
+    def image(name: str, size: tuple[int, int], kind: str) -> Attachment:
+        out = BytesIO()
+        PILImage.new("RGB", size, (200, 30, 30)).save(out, kind)
+        return Attachment.of(name, out.getvalue())
+
+    async def attached(pilot: Pilot[None], app: OllamaApp) -> None:
+        app.session.learn_vision(app.model or "", {"capabilities": ["completion", "vision"]})
+        await app.chat.add_attachments([image("square.png", (64, 48), "PNG")])
+        await ask(pilot, app, "What is in this picture?")
+        await app.chat.add_attachments(
+            [
+                image("holiday photo.jpg", (800, 600), "JPEG"),
+                image("chart.webp", (320, 200), "WEBP"),
+            ]
+        )
+        await wait_until(pilot, lambda: len(app.chat.query(Chip)) == 2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_chat(attached, app))

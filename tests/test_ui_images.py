@@ -176,3 +176,31 @@ async def test_images_given_at_start_wait_as_chips(server: DemoServer, tmp_path:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: len(chips(app)) == 1)
         assert app.chat.query_one(AttachmentChips).attachments.items[0].data == data
+
+
+async def test_a_reopened_conversation_shows_its_images_and_sends_them_again(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    data = picture(tmp_path / "kept.png")
+    app = make_app(server, model="demo-vision")
+    app.data_dir = tmp_path / "data"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.recorder.on)
+        await paste(app, str(tmp_path / "kept.png"))
+        await wait_until(pilot, lambda: len(chips(app)) == 1)
+        await send_and_wait(pilot, app, "look")
+        await app.recorder.flush()
+    (tmp_path / "kept.png").unlink()  # the history has its own copy
+    app = make_app(server, model="demo-vision")
+    app.data_dir = tmp_path / "data"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.recorder.on)
+        kept = app.recorder.history
+        assert kept is not None
+        (summary,) = await kept.list_conversations()
+        await app.chat.show_conversation(await kept.load(summary.id))
+        (question,) = app.chat.query(UserMessage)
+        assert [i.label for i in question.images] == ["kept.png · PNG 64×48 · 139 B"]
+        await send_and_wait(pilot, app, "and again")
+        # The second request's context: the kept question with its image, the reply, the new one.
+        assert sent_images(server, 2) == [[base64.b64encode(data).decode()], [], []]

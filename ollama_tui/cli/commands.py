@@ -125,7 +125,9 @@ def export(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
         if args.id is None:
             text = list_kept(data_dir)
         else:
-            text = export_conversation(data_dir, args.id, args.format)
+            text = export_conversation(
+                data_dir, args.id, args.format, embed_images=args.embed_images
+            )
     except KeyError:
         print(f"ollama-tui: no conversation {args.id} in {data_dir}", file=sys.stderr)
         return 1

@@ -202,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("id", nargs="?", type=int, help="the conversation's ID")
     export.add_argument("--format", choices=("md", "json"), default="md", help="default md")
     export.add_argument(
+        "--embed-images",
+        action="store_true",
+        help="JSON: each image's bytes as base64 too (default: its kept file's path)",
+    )
+    export.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE (mode 0600), not stdout"
     )
     return parser

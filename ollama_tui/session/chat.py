@@ -20,6 +20,7 @@ from ollama_tui.session.reply import Reply
 from ollama_tui.session.runner import Notify, StreamRunner
 
 if TYPE_CHECKING:
+    from ollama_tui.history.images import KeptImage
     from ollama_tui.history.store import Conversation as KeptConversation
 
 
@@ -219,9 +220,10 @@ class ChatSession:
             self.recorder.new_conversation()
             self.recorder.set_settings(self.conversation.settings.to_dict())
 
-    def continue_kept(self, kept: KeptConversation) -> None:
+    def continue_kept(self, kept: KeptConversation) -> list[str]:
         """A kept conversation becomes this one: its shown messages are the context,
-        its settings and model come back."""
+        its settings and model come back. Returns a sentence for each image that can
+        no longer be read (left out of the context)."""
         self.new_chat()
         self._chosen = True  # its own settings, kept with it
         settings = ChatSettings.from_dict(kept.settings)
@@ -231,6 +233,26 @@ class ChatSession:
         if self.recorder is not None:
             self.recorder.continue_conversation(kept.id, kept.settings, kept.model, kept.transport)
         shown = [m for m in kept.messages if not m.superseded]
+        missing: list[str] = []
         # The history keeps only the roles a chat has (history.records.ROLES).
-        kept_messages = (Kept(cast(Role, m.role), m.content, m.thinking, m.id) for m in shown)
+        kept_messages = [
+            Kept(cast(Role, m.role), m.content, m.thinking, m.id, _images(m.images, missing))
+            for m in shown
+        ]
         self.conversation.load(kept_messages, settings)
+        return missing
+
+
+def _images(kept: Sequence[KeptImage], missing: list[str]) -> tuple[Attachment, ...]:
+    """A kept message's images with their bytes, to send again as the conversation goes
+    on; one that can no longer be read is left out, and `missing` says why."""
+    # Imported here: the history's modules cost ~12 ms of every start otherwise.
+    from ollama_tui.history.images import ImageUnavailable
+
+    found = []
+    for image in kept:
+        try:
+            found.append(Attachment(image.name, image.read(), image.info, image.digest))
+        except ImageUnavailable as error:
+            missing.append(str(error))
+    return tuple(found)

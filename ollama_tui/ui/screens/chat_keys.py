@@ -67,6 +67,7 @@ CHAT_BINDINGS: list[BindingType] = [
         "attach_image",
         "Image",
         id="attach_image",
+        show=False,
         tooltip="Attach an image (or paste or drop its file)",
     ),
     Binding("ctrl+o", "copy_reply", "Copy", id="copy", show=False, tooltip="Copy the last reply"),

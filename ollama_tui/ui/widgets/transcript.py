@@ -265,7 +265,8 @@ def _from_record(record: MessageRecord) -> Shelved:
     from ollama_tui.history.export import figures_line, reply_outcome, waterfall_of
 
     if record.role != "assistant":
-        return Shelved("user", record.content)
+        images = tuple(ShownImage(i.label(), i.path or b"") for i in record.images)
+        return Shelved("user", record.content, images=images)
     footer = figures_line(record) or record.transport or ""
     # As it was shown when it ended; "incomplete" (it never ended) looks stopped.
     ended = reply_outcome(record)
