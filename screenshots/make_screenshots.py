@@ -54,6 +54,28 @@ async def markdown_reply(pilot: Pilot[None], app: OllamaApp, server: DemoServer)
     await until(pilot, lambda: idle(app))
 
 
+async def images(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
+    # demo-vision answers from the bytes it received; the next two wait as chips.
+    from io import BytesIO
+
+    from PIL import Image
+
+    from ollama_tui.core.images import Attachment
+
+    def picture(name: str, size: tuple[int, int], kind: str) -> Attachment:
+        out = BytesIO()
+        Image.new("RGB", size, (180, 40, 40)).save(out, kind)
+        return Attachment.of(name, out.getvalue())
+
+    app.set_model("demo-vision")
+    await app.chat.add_attachments([picture("screenshot.png", (1280, 800), "PNG")])
+    await ask(pilot, "What is in this screenshot?")
+    await until(pilot, lambda: idle(app))
+    await app.chat.add_attachments(
+        [picture("holiday.jpg", (800, 600), "JPEG"), picture("chart.webp", (320, 200), "WEBP")]
+    )
+
+
 async def streaming(pilot: Pilot[None], app: OllamaApp, server: DemoServer) -> None:
     server.configure(fault=Fault.STALL, fault_after=30)
     await ask(pilot, "Write a markdown table")
@@ -149,6 +171,7 @@ SCENES: dict[str, Scene] = {
     "compare": compare,
     "models": models,
     "conversations": conversations,
+    "images": images,
 }
 
 
