@@ -240,6 +240,7 @@ def test_print_config_shows_values_and_sources(
         "read_timeout": ("45", "env OLLAMA_TUI_READ_TIMEOUT"),
         "max_line_mib": ("8", "default"),
         "think": ("false", "flag --no-think"),
+        "thumbnails": ("true", "default"),
         "data_dir": (str(tmp_path / "d"), "flag --data-dir"),
         "demo.token_rate": ("9", file),
         "demo.first_token_delay": ("0", "default"),
@@ -401,7 +402,7 @@ def test_models_from_a_server_that_is_not_ollama_is_one_line(
 def test_every_setting_has_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--host", "h:1", "--model", "m", "--transport", "aiohttp", "--theme", "nord",
             "--think", "--connect-timeout", "1", "--read-timeout", "2", "--max-line-mib", "3",
-            "--data-dir", "/d",
+            "--thumbnails", "--data-dir", "/d",
             "--token-rate", "3", "--first-token-delay", "4"]  # fmt: skip
     rows, errors = print_config(capsys, *argv)
     assert errors == []

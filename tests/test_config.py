@@ -44,6 +44,7 @@ CASES = [
     Case("read_timeout", "100", 100.0, "200.5", 200.5, 300.0, 300.0),
     Case("max_line_mib", "4", 4.0, "16", 16.0, 32.0, 32.0),
     Case("think", "true", True, "off", False, True, True),
+    Case("thumbnails", "false", False, "on", True, True, True),
     Case("data_dir", '"/file/data"', Path("/file/data"), "/env/data", Path("/env/data"),
          "/flag/data", Path("/flag/data")),
     Case("demo_token_rate", "5", 5.0, "6", 6.0, 7.0, 7.0),

@@ -51,7 +51,7 @@ def test_pasted_text_reads_as_paths_only_when_it_is_nothing_else(
 
 @pytest.mark.parametrize(
     ("kind", "key"),
-    [("PNG", "png"), ("JPEG", "jpeg"), ("GIF", "gif"), ("WEBP", "webp"), ("BMP", "bmp")],
+    [("PNG", "png"), ("JPEG", "jpeg"), ("TIFF", "tiff"), ("WEBP", "webp"), ("BMP", "bmp")],
 )
 def test_formats_the_server_takes_are_identified(kind: str, key: str) -> None:
     data = encoded(kind)
@@ -72,7 +72,7 @@ def test_an_attachment_carries_its_bytes_base64_and_hash() -> None:
     [
         (b"", "x.png is empty."),
         (b"hello", "x.png is not an image this app can read."),
-        (encoded("TIFF"), "x.png is a TIFF image: the server takes PNG, JPEG, WebP, GIF, BMP."),
+        (encoded("GIF"), "x.png is a GIF image: the server takes PNG, JPEG, WebP, BMP, TIFF."),
     ],
 )
 def test_what_cannot_be_sent_is_one_sentence(data: bytes, sentence: str) -> None:

@@ -137,6 +137,8 @@ async def test_a_chip_removed_is_not_sent(server: DemoServer, tmp_path: Path) ->
     async with app.run_test(size=(100, 30)) as pilot:
         await paste(app, f"{tmp_path / 'a.png'} {tmp_path / 'b.jpg'}")
         await wait_until(pilot, lambda: len(chips(app)) == 2)
+        # Laid out before the click (a click on a chip not placed yet lands elsewhere).
+        await wait_until(pilot, lambda: all(c.region.width for c in app.chat.query(Chip)))
         await pilot.click(Chip, offset=(1, 0))  # the first chip: a.png
         await wait_until(pilot, lambda: len(chips(app)) == 1)
         assert chips(app)[0].startswith("🖼 b.jpg")

@@ -88,7 +88,8 @@ def start(
         return chat.run(sys.stdin)
     from ollama_tui.ui import thumbnails
 
-    thumbnails.prepare()  # asks the terminal what it draws while the app's modules load
+    if settings.thumbnails:
+        thumbnails.prepare()  # asks the terminal what it draws while the app's modules load
     from ollama_tui.ui.app import OllamaApp
 
     app = OllamaApp(
@@ -105,6 +106,7 @@ def start(
         warnings=resolved.warnings,
         images=images,
     )
+    thumbnails.settle()  # the terminal's answers read before Textual reads the keys
     app.run()
     return app.return_code or 0
 

@@ -124,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help=setting("think", "turn a thinking model's reasoning on or off"),
     )
+    parser.add_argument(
+        "--thumbnails",
+        action=argparse.BooleanOptionalAction,
+        help=setting(
+            "thumbnails",
+            "ask the terminal at start whether it draws pictures, for image thumbnails",
+        ),
+    )
     add_connection_arguments(parser)
     parser.add_argument(
         "--data-dir",

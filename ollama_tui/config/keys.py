@@ -61,6 +61,8 @@ class Settings:
     """The longest reply line accepted, in MiB: a bound on memory against a bad server."""
     think: bool | None = None
     """None: the model's default."""
+    thumbnails: bool = True
+    """Ask the terminal, at start, whether it draws pictures (for image thumbnails)."""
     data_dir: Path = field(default_factory=default_data_dir)
     demo_token_rate: float = 40.0
     """Tokens per second of the built-in server; 0: no limit."""
@@ -151,6 +153,12 @@ def check_think(value: object) -> bool | None:
     raise ValueError(f"expected true or false, got {describe(value)}")
 
 
+def check_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {describe(value)}")
+
+
 def check_path(value: object) -> Path:
     return Path(_text(value, "a directory path")).expanduser()
 
@@ -226,6 +234,7 @@ KEYS: tuple[Key, ...] = (
     _key("read_timeout", "number", check_timeout),
     _key("max_line_mib", "number", check_timeout),
     _key("think", "bool", check_think),
+    _key("thumbnails", "bool", check_bool),
     _key("data_dir", "path", check_path),
     _key("demo.token_rate", "number", check_non_negative),
     _key("demo.first_token_delay", "number", check_non_negative),

@@ -20,11 +20,12 @@ from PIL import Image, UnidentifiedImageError
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Larger files are refused: Ollama's request body would be tens of MB more."""
 
-ACCEPTED = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "gif": "GIF", "bmp": "BMP"}
-"""Formats sent as they are (what Ollama's image decoder reads); the key is ours."""
+ACCEPTED = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "bmp": "BMP", "tiff": "TIFF"}
+"""Formats sent as they are: what Ollama's runner decodes (model/model.go registers PNG,
+JPEG, BMP, TIFF and WebP; a GIF is a 500, "image: unknown format"). The key is ours."""
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
-"""Names the file picker lists: TIFF, HEIC and AVIF are shown, and refused with a reason."""
+"""Names the file picker lists: GIF, HEIC and AVIF are shown, and refused with a reason."""
 
 
 class ImageError(ValueError):

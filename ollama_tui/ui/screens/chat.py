@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -18,12 +18,10 @@ from textual.widget import Widget
 from textual.widgets import (
     Collapsible,
     Footer,
-    Input,
     Label,
     Markdown,
     Select,
     Static,
-    TextArea,
 )
 
 from ollama_tui.core.codeblocks import code_blocks
@@ -71,8 +69,6 @@ class ChatScreen(ImageAttaching):
         removed once the edit (or a regeneration) is sent."""
         self.typed_before_edit = ""
         self.pacer = Pacer(self)
-        self.checking = False
-        """A message waits for the model's capabilities (it has images)."""
 
     @property
     def ollama(self) -> OllamaApp:
@@ -145,34 +141,17 @@ class ChatScreen(ImageAttaching):
         """The reply streaming now, if any."""
         return self.session.turn
 
-    def on_key(self, event: events.Key) -> None:
-        """A printable key no focused widget took (the thinking block's title, the
-        transcript had the focus): it was meant for the prompt box."""
-        prompt = self.query_one(PromptInput)
-        if not event.is_printable or not event.character or self.focused is prompt:
-            return
-        if isinstance(self.focused, Input | TextArea | Select):
-            return  # it types on its own
-        event.stop()
-        prompt.focus()
-        prompt.insert(event.character)
-
     @on(PromptInput.Submitted)
     async def prompt_submitted(self, event: PromptInput.Submitted) -> None:
         if self.turn is not None:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        if not self.ollama.model or self.checking:
-            if not self.checking:
-                self.notify("Choose a model first (Ctrl+L).", severity="warning")
+        if not self.ollama.model:
+            self.notify("Choose a model first (Ctrl+L).", severity="warning")
             return
-        self.checking = True
-        try:
-            if not await self.images_ready(self.ollama.model):
-                return  # said why; the prompt and the attachments stay
-        finally:
-            self.checking = False
-        images = await self.chips.take()
+        images = await self.images_to_send(self.ollama.model)
+        if images is None:
+            return  # said why; the prompt and the attachments stay
         prompt = event.prompt
         prompt.remember(event.text)
         prompt.clear()

@@ -1,7 +1,8 @@
-"""The chat screen's images: attached by a paste (a dropped file), the picker (F10) or
-`--image`, shown as chips above the prompt box, checked against the model's
-capabilities before sending. Every refusal is one sentence; the prompt and the other
-attachments stay."""
+"""What reaches the chat screen besides a sent message: keys and pastes meant for the
+prompt box while something else has the focus, and images, attached by a paste (a
+dropped file), the picker (F10) or `--image`, shown as chips above the prompt box and
+checked against the model's capabilities before sending. Every refusal is one
+sentence; the prompt and the other attachments stay."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 from ollama_tui.core.images import Attachment, ImageError
 from ollama_tui.session.attachments import load, pasted_files
@@ -29,6 +30,20 @@ class ImageAttaching(Screen[None]):
 
     picker_folder: Path | None = None
     """Where the picker opens: the folder of the last image chosen, else here."""
+    checking = False
+    """A message waits for the model's capabilities (it has images)."""
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key no focused widget took (the thinking block's title, the
+        transcript had the focus): it was meant for the prompt box."""
+        prompt = self.query_one(PromptInput)
+        if not event.is_printable or not event.character or self.focused is prompt:
+            return
+        if isinstance(self.focused, Input | TextArea | Select):
+            return  # it types on its own
+        event.stop()
+        prompt.focus()
+        prompt.insert(event.character)
 
     @property
     def chips(self) -> AttachmentChips:
@@ -83,6 +98,19 @@ class ImageAttaching(Screen[None]):
                 await self.attach_files([path])
 
         self.app.push_screen(ImagePicker(start), picked)
+
+    async def images_to_send(self, model: str) -> tuple[Attachment, ...] | None:
+        """The attachments, taken for the message going to `model`; None if it may not
+        go (a sentence said why, they stay) or another send is checking already."""
+        if self.checking:
+            return None
+        self.checking = True
+        try:
+            if not await self.images_ready(model):
+                return None
+        finally:
+            self.checking = False
+        return await self.chips.take()
 
     async def images_ready(self, model: str) -> bool:
         """Whether the attachments may go to `model`: a model whose `/api/show` names
