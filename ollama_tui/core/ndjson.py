@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ollama_tui.core.connection import DEFAULT_MAX_LINE_BYTES
 from ollama_tui.core.events import (
@@ -26,7 +26,7 @@ from ollama_tui.core.events import (
     StreamEvent,
     ThinkingDelta,
 )
-from ollama_tui.core.protocol import Request, preview
+from ollama_tui.core.protocol import preview
 from ollama_tui.core.sanitize import clean, without_surrogates
 from ollama_tui.core.timing import StreamTiming
 
@@ -34,9 +34,12 @@ PROGRESS_PATHS = ("/api/pull",)
 """Endpoints whose stream is status lines ending in {"status": "success"}."""
 
 
-def decoder_for(request: Request, sent: float, max_line_bytes: int) -> StreamDecoder:
-    """The decoder for `request`'s stream: a reply, or progress lines."""
-    return StreamDecoder(sent, max_line_bytes, progress=request.path in PROGRESS_PATHS)
+class Splitter(Protocol):
+    """Cuts a body's bytes into the units its decoder parses."""
+
+    def feed(self, data: bytes) -> list[bytes]: ...
+
+    def flush(self) -> bytes | None: ...
 
 
 class LineSplitter:
@@ -216,13 +219,17 @@ class StreamDecoder:
         "finished",
     )
 
+    ENDED_EARLY = "The reply ended before Ollama said it was done; the text may be cut short."
+    SERVER = "Ollama"
+    """Who an error line is from, as the person reads it."""
+
     def __init__(
         self, sent: float, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, progress: bool = False
     ) -> None:
         """`progress`: the body is status lines (`/api/pull`), not a reply."""
         self._progress = progress
         self._sent = sent
-        self._splitter = LineSplitter(max_line_bytes)
+        self._splitter: Splitter = self._make_splitter(max_line_bytes)
         self._first_chunk: float | None = None
         self._first_token: float | None = None
         self._last_token: float | None = None
@@ -230,6 +237,17 @@ class StreamDecoder:
         self._chunks = 0
         self._tokens = 0
         self.finished = False
+
+    def _make_splitter(self, max_line_bytes: int) -> Splitter:
+        return LineSplitter(max_line_bytes)
+
+    def _parse(self, line: bytes) -> ParsedLine:
+        """What one unit of the body says (a line here; an event for SSE)."""
+        return parse_line(line, self._progress)
+
+    def _at_end(self) -> ParsedLine | None:
+        """What the body's clean end means when no done line came: here, nothing."""
+        return None
 
     @property
     def received_any(self) -> bool:
@@ -268,14 +286,11 @@ class StreamDecoder:
         last = self._splitter.flush()
         if last is not None:
             self._line(last, at, events)
+        ending = None if self.finished else self._at_end()
+        if ending is not None:
+            self._apply(ending, at, events)
         if not self.finished:
-            events.append(
-                self._error(
-                    ErrorKind.INCOMPLETE,
-                    "The reply ended before Ollama said it was done; the text may be cut short.",
-                    at,
-                )
-            )
+            events.append(self._error(ErrorKind.INCOMPLETE, self.ENDED_EARLY, at))
         return events
 
     def fail(
@@ -295,12 +310,15 @@ class StreamDecoder:
             self._first_chunk = at
             events.append(FirstChunk(at=at, sent=self._sent, timing=self.timing()))
         try:
-            parsed = parse_line(line, self._progress)
+            parsed = self._parse(line)
         except ProtocolError as exc:
             events.append(self._error(ErrorKind.PROTOCOL, str(exc), at))
             return
+        self._apply(parsed, at, events)
+
+    def _apply(self, parsed: ParsedLine, at: float, events: list[StreamEvent]) -> None:
         if parsed.error is not None:
-            events.append(self._error(ErrorKind.SERVER, f"Ollama: {parsed.error}", at))
+            events.append(self._error(ErrorKind.SERVER, f"{self.SERVER}: {parsed.error}", at))
             return
         if parsed.thinking or parsed.content:
             self._tokens += 1

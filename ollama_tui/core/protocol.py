@@ -17,6 +17,7 @@ ERROR_BODY_LIMIT = 64 * 1024
 """How much of an HTTP error body is read to find Ollama's message."""
 
 Role = Literal["system", "user", "assistant", "tool"]
+Wire = Literal["ndjson", "sse"]
 Think = bool | Literal["low", "medium", "high"]
 
 
@@ -38,15 +39,17 @@ class ChatMessage:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One POST to Ollama: the path and the exact bytes every transport sends."""
+    """One POST to the server: the path and the exact bytes every transport sends."""
 
     path: str
     body: Mapping[str, Any]
     payload: bytes = field(repr=False)
+    wire: Wire = "ndjson"
+    """How the reply streams: Ollama's NDJSON, or Server-Sent Events (`/v1`)."""
 
     @classmethod
-    def of(cls, path: str, body: dict[str, Any]) -> Request:
-        return cls(path, body, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+    def of(cls, path: str, body: dict[str, Any], wire: Wire = "ndjson") -> Request:
+        return cls(path, body, json.dumps(body, ensure_ascii=False).encode("utf-8"), wire)
 
 
 def _common(

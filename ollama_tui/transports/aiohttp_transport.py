@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.ndjson import decoder_for
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports.base import JSON_HEADERS, AsyncTransport, api_payload
 from ollama_tui.transports.cancel import CancelToken, until_cancelled

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.ndjson import decoder_for
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers

@@ -32,8 +32,8 @@ from enum import Enum, auto
 from typing import Any
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.ndjson import decoder_for
 from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.transports.base import AsyncTransport, api_payload

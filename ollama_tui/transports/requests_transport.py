@@ -11,8 +11,8 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from ollama_tui.core.connection import ConnectionSettings
+from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
-from ollama_tui.core.ndjson import decoder_for
 from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
 from ollama_tui.transports.base import JSON_HEADERS, SyncTransport, api_payload

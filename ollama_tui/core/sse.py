@@ -1,0 +1,210 @@
+"""OpenAI-compatible streamed replies (`/v1/chat/completions`), with no I/O: Server-Sent
+Events bytes in, the same typed events as Ollama's NDJSON out.
+
+llama.cpp's server, vLLM, LM Studio, LocalAI and Ollama's own `/v1` send
+`data: {chunk}` events, a blank line after each, and `data: [DONE]` last. Every
+transport feeds this decoder exactly as it feeds the NDJSON one (bytes and the
+`perf_counter()` of their arrival), so both wire formats are split, decoded, timed and
+reported the same way: TTFC is the first data event's arrival, TTFT the first event
+with text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ollama_tui.core.connection import DEFAULT_MAX_LINE_BYTES
+from ollama_tui.core.events import ServerStats
+from ollama_tui.core.ndjson import (
+    LineTooLong,
+    ParsedLine,
+    ProtocolError,
+    Splitter,
+    StreamDecoder,
+)
+from ollama_tui.core.protocol import preview
+from ollama_tui.core.sanitize import clean, without_surrogates
+
+DONE = b"[DONE]"
+
+
+class EventSplitter:
+    """Joins network chunks into SSE events and returns each event's data.
+
+    Lines are split on b"\\n" bytes (a trailing b"\\r" dropped), so UTF-8 stays whole
+    across chunks and U+2028 inside JSON never ends a line. Comment lines (`: ping`)
+    and fields other than `data` are skipped; several `data:` lines of one event are
+    joined with b"\\n"; a blank line ends the event.
+    """
+
+    __slots__ = ("_buffer", "_data", "max_line_bytes")
+
+    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._buffer = b""
+        self._data: list[bytes] | None = None
+        self.max_line_bytes = max_line_bytes
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The data of the events `data` completes."""
+        buffer = self._buffer + data if self._buffer else data
+        if b"\n" not in data:
+            self._buffer = buffer
+            self._check()
+            return []
+        *lines, self._buffer = buffer.split(b"\n")
+        events: list[bytes] = []
+        for line in lines:
+            self._line(line[:-1] if line.endswith(b"\r") else line, events)
+        self._check()
+        return events
+
+    def flush(self) -> bytes | None:
+        """The last event's data if the body ended without its blank line."""
+        events: list[bytes] = []
+        if self._buffer:
+            rest, self._buffer = self._buffer, b""
+            self._line(rest[:-1] if rest.endswith(b"\r") else rest, events)
+        self._line(b"", events)
+        return events[0] if events else None
+
+    def _line(self, line: bytes, events: list[bytes]) -> None:
+        if not line:
+            if self._data is not None:
+                events.append(b"\n".join(self._data))
+                self._data = None
+            return
+        if line.startswith(b":"):
+            return  # a comment: servers send them to keep the connection alive
+        name, colon, value = line.partition(b":")
+        if name != b"data":
+            return  # event:, id:, retry: name nothing a chat reply needs
+        if colon and value.startswith(b" "):
+            value = value[1:]
+        if self._data is None:
+            self._data = []
+        self._data.append(value)
+        if sum(len(d) for d in self._data) > self.max_line_bytes:
+            size = sum(len(d) for d in self._data)
+            self._data = None
+            raise LineTooLong(size, self.max_line_bytes)
+
+    def _check(self) -> None:
+        if len(self._buffer) > self.max_line_bytes:
+            size = len(self._buffer)
+            self._buffer = b""
+            raise LineTooLong(size, self.max_line_bytes)
+
+
+def _text(delta: Mapping[str, Any], key: str, surrogates: bool) -> str:
+    value = delta.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProtocolError(f"The server sent {key!r} as {type(value).__name__}, not text.")
+    return without_surrogates(value) if surrogates else value
+
+
+def _count(table: Mapping[str, Any], key: str, scale: float = 1.0) -> int | None:
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value * scale)
+
+
+def server_stats(usage: object, timings: object) -> ServerStats | None:
+    """`usage` (token counts) and llama.cpp's `timings` (milliseconds) as the server's
+    figures; durations stay absent where the server sends none."""
+    used = usage if isinstance(usage, dict) else {}
+    timed = timings if isinstance(timings, dict) else {}
+    if not used and not timed:
+        return None
+    prompt_ms = _count(timed, "prompt_ms", 1e6)
+    predicted_ms = _count(timed, "predicted_ms", 1e6)
+    total = prompt_ms + predicted_ms if prompt_ms is not None and predicted_ms is not None else None
+    return ServerStats(
+        total_duration=total,
+        prompt_eval_count=_count(used, "prompt_tokens") or _count(timed, "prompt_n"),
+        prompt_eval_duration=prompt_ms,
+        eval_count=_count(used, "completion_tokens") or _count(timed, "predicted_n"),
+        eval_duration=predicted_ms,
+    )
+
+
+def error_text(error: object) -> str:
+    """An OpenAI error object (`{"message", "type", "code"}`) as one sentence's text."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, str) and message:
+            return clean(message)
+    if isinstance(error, str):
+        return clean(error)
+    return clean(json.dumps(error))
+
+
+class SseDecoder(StreamDecoder):
+    """`StreamDecoder` for `/v1/chat/completions`: `finish_reason` and `usage` come in
+    the last chunks before `data: [DONE]`, which ends the reply (a body that ends after
+    a `finish_reason` without it ends the reply too: some servers never send it)."""
+
+    __slots__ = ("_reason", "_stats")
+
+    ENDED_EARLY = (
+        "The reply ended before the server said it was done ([DONE]); the text may be cut short."
+    )
+    SERVER = "The server"
+
+    def __init__(self, sent: float, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        super().__init__(sent, max_line_bytes)
+        self._reason: str | None = None
+        self._stats: ServerStats | None = None
+
+    def _make_splitter(self, max_line_bytes: int) -> Splitter:
+        return EventSplitter(max_line_bytes)
+
+    def _at_end(self) -> ParsedLine | None:
+        if self._reason is None:
+            return None
+        return ParsedLine(done=True, done_reason=self._reason, stats=self._stats)
+
+    def _parse(self, line: bytes) -> ParsedLine:
+        if line.strip() == DONE:
+            return ParsedLine(done=True, done_reason=self._reason, stats=self._stats)
+        try:
+            obj = json.loads(line)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("The server sent an event that is not valid UTF-8.") from exc
+        except ValueError as exc:
+            raise ProtocolError(
+                f"The server sent an event that is not JSON: {preview(line)}"
+            ) from exc
+        if not isinstance(obj, dict):
+            raise ProtocolError(
+                f"The server sent an event that is not a JSON object: {preview(line)}"
+            )
+        if "error" in obj:
+            return ParsedLine(error=error_text(obj["error"]))
+        stats = server_stats(obj.get("usage"), obj.get("timings"))
+        if stats is not None:
+            self._stats = stats
+        choices = obj.get("choices")
+        if not isinstance(choices, list) or not choices:
+            return ParsedLine()  # a usage chunk, or a keep-alive of another shape
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            raise ProtocolError("The server sent a choice that is not a JSON object.")
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str):
+            self._reason = reason
+        delta = choice.get("delta")
+        if delta is None:
+            return ParsedLine()
+        if not isinstance(delta, dict):
+            raise ProtocolError("The server sent 'delta' that is not a JSON object.")
+        surrogates = b"\\ud" in line or b"\\uD" in line
+        # llama.cpp and DeepSeek say reasoning_content; vLLM and Ollama's /v1 say reasoning.
+        thinking = _text(delta, "reasoning_content", surrogates) or _text(
+            delta, "reasoning", surrogates
+        )
+        return ParsedLine(content=_text(delta, "content", surrogates), thinking=thinking)
