@@ -3,9 +3,9 @@
 `PRAGMA user_version` holds the version a database is at; `migrate` brings it up to
 `LATEST_VERSION`, one version per transaction, so a crash mid-migration leaves the
 database at the last version that finished. A released migration is never edited:
-later changes are new versions (tests/fixtures/history_v1.sql, history_v2.sql and
-history_v3.sql are frozen versions 1 to 3, and tests check that migrations 1 to 3 still
-build exactly those schemas).
+later changes are new versions (tests/fixtures/history_v1.sql to history_v4.sql are
+frozen versions 1 to 4, and tests check that migrations 1 to 4 still build exactly
+those schemas).
 """
 
 from __future__ import annotations
@@ -216,6 +216,17 @@ V4: tuple[str, ...] = (
     "CREATE INDEX message_images_by_digest ON message_images (digest)",
 )
 
+# Version 5: the wire API a message came over, "ollama" (Ollama's /api/chat, NDJSON)
+# or "openai" (/v1/chat/completions, SSE), and the API a conversation goes on over,
+# beside its model and transport (a model's name means something on one server's API:
+# a reopened conversation must know which). NULL is a row written before this version,
+# when Ollama's API was the only one: "ollama" (records.api_of). Nothing to backfill;
+# ADD COLUMN without a default does not rewrite the tables.
+V5: tuple[str, ...] = (
+    "ALTER TABLE messages ADD COLUMN api TEXT",
+    "ALTER TABLE conversations ADD COLUMN api TEXT",
+)
+
 
 def _statements(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
@@ -230,6 +241,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _statements(V2),
     3: _v3,
     4: _statements(V4),
+    5: _statements(V5),
 }
 """Version → the step that brings a database from the version before up to it."""
 
