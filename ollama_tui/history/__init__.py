@@ -5,6 +5,7 @@ migrations (schema.py), an asyncio front on one worker thread (aio.py) and expor
 (export.py)."""
 
 from ollama_tui.history.store import (
+    DEFAULT_API,
     Conversation,
     ConversationSummary,
     History,
@@ -18,6 +19,7 @@ from ollama_tui.history.store import (
 )
 
 __all__ = [
+    "DEFAULT_API",
     "Conversation",
     "ConversationSummary",
     "History",

@@ -70,6 +70,7 @@ class AsyncHistory:
         model: str | None,
         transport: str | None,
         settings: dict[str, Any] | None = None,
+        api: str | None = None,
     ) -> int:
         return await self._run(
             self._history.create_conversation,
@@ -77,6 +78,7 @@ class AsyncHistory:
             model=model,
             transport=transport,
             settings=settings,
+            api=api,
         )
 
     async def add_message(
@@ -92,6 +94,7 @@ class AsyncHistory:
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
         images: Sequence[Attachment] = (),
+        api: str | None = None,
     ) -> int:
         return await self._run(
             self._history.add_message,
@@ -105,6 +108,7 @@ class AsyncHistory:
             figures=figures,
             stats=stats,
             images=tuple(images),
+            api=api,
         )
 
     async def update_message(
@@ -148,9 +152,13 @@ class AsyncHistory:
         await self._run(self._history.set_settings, conversation_id, settings)
 
     async def set_model(
-        self, conversation_id: int, model: str | None, transport: str | None
+        self,
+        conversation_id: int,
+        model: str | None,
+        transport: str | None,
+        api: str | None = None,
     ) -> None:
-        await self._run(self._history.set_model, conversation_id, model, transport)
+        await self._run(self._history.set_model, conversation_id, model, transport, api)
 
     async def delete(self, conversation_id: int) -> None:
         await self._run(self._history.delete, conversation_id)

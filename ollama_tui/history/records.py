@@ -1,8 +1,9 @@
 """Conversation history: the records the store returns, and how they sit in rows.
 
 Pure code and one counting query, shared by the store (store.py), search (search.py)
-and opening (opening.py): the dataclasses, the error, titles and the figures/stats
-dicts of a reply, the message id layout, and the JSON columns.
+and opening (opening.py): the dataclasses and how a message row becomes one, the
+error, titles and the figures/stats dicts of a reply, the message id layout, the JSON
+columns, and the wire API of rows written before it was kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from ollama_tui.history.images import KeptImage
 
 ROLES = ("user", "assistant", "system")
 TITLE_LENGTH = 60
+
+DEFAULT_API = "ollama"
+"""The wire API of a row whose `api` is NULL: written before schema version 5, when
+Ollama's own (/api/chat) was the only one."""
 
 _SEQ_BITS = 32
 _SEQ_MASK = (1 << _SEQ_BITS) - 1
@@ -51,6 +56,9 @@ class MessageRecord:
     """Replaced by a regenerated reply or an edited prompt; kept, shown as earlier."""
     images: tuple[KeptImage, ...] = ()
     """The images sent with it, in the order they were attached."""
+    api: str = DEFAULT_API
+    """The wire API it went over: "ollama" (/api/chat, NDJSON) or "openai"
+    (/v1/chat/completions, SSE); "ollama" if it was kept before the API was."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,43 @@ class Conversation:
     """The last message written (added, updated or superseded)."""
     messages: list[MessageRecord]
     """In the order written, superseded ones included."""
+    api: str = DEFAULT_API
+    """The wire API the conversation goes on over, with its model and transport (the
+    API of the last message asked); "ollama" if it was kept before the API was."""
+
+
+def api_of(stored: str | None) -> str:
+    """The wire API of a row, from its `api` column (NULL: `DEFAULT_API`)."""
+    return DEFAULT_API if stored is None else stored
+
+
+MESSAGE_COLUMNS = (
+    "id, conversation_id, role, content, thinking, model, transport, complete, figures,"
+    " stats, created_at, superseded, api"
+)
+"""The columns of a message row that `message_record` reads, in its order."""
+
+
+def message_record(row: tuple[Any, ...], images: tuple[KeptImage, ...] = ()) -> MessageRecord:
+    """The `MessageRecord` of a row of `MESSAGE_COLUMNS`, with its `images`."""
+    (mid, cid, role, content, thinking, model, transport, complete, figures, stats, created,
+     superseded, api) = row  # fmt: skip
+    return MessageRecord(
+        id=mid,
+        conversation_id=cid,
+        role=role,
+        content=content,
+        thinking=thinking,
+        model=model,
+        transport=transport,
+        complete=bool(complete),
+        figures=_loads(figures),
+        stats=_loads(stats),
+        created_at=created,
+        superseded=bool(superseded),
+        images=images,
+        api=api_of(api),
+    )
 
 
 class HistoryError(Exception):

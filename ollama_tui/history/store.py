@@ -27,6 +27,8 @@ from ollama_tui.history.opening import (
 )
 from ollama_tui.history.records import (
     _SEQ_BITS,
+    DEFAULT_API,
+    MESSAGE_COLUMNS,
     ROLES,
     Conversation,
     ConversationSummary,
@@ -34,9 +36,10 @@ from ollama_tui.history.records import (
     MessageRecord,
     _dumps,
     _id_range,
-    _loads,
+    api_of,
     default_title,
     message_counts,
+    message_record,
     server_stats,
     timing_figures,
 )
@@ -45,6 +48,7 @@ from ollama_tui.history.terms import cjk_column
 
 __all__ = [
     "DB_NAME",
+    "DEFAULT_API",
     "OPEN_BUSY_TIMEOUT",
     "Conversation",
     "ConversationSummary",
@@ -150,12 +154,14 @@ class History:
         model: str | None,
         transport: str | None,
         settings: dict[str, Any] | None = None,
+        api: str | None = None,
     ) -> int:
+        """A new conversation, to go on over wire API `api` (None: Ollama's)."""
         now = self._clock()
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO conversations (title, title_cjk, model, transport, settings,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, api) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     title,
                     cjk_column(title),
@@ -164,6 +170,7 @@ class History:
                     json.dumps(settings or {}, ensure_ascii=False),
                     now,
                     now,
+                    api,
                 ),
             )
         assert cur.lastrowid is not None
@@ -182,8 +189,10 @@ class History:
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
         images: Sequence[Attachment] = (),
+        api: str | None = None,
     ) -> int:
-        """A new message; its `images` are kept with it (their files written once)."""
+        """A new message; its `images` are kept with it (their files written once).
+        `api`: the wire API it went over, kept for good (None: Ollama's)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         now = self._clock()
@@ -196,8 +205,8 @@ class History:
             message_id = low + 1 if last is None else last + 1
             conn.execute(
                 "INSERT INTO messages (id, conversation_id, role, content, content_cjk,"
-                " thinking, model, transport, complete, figures, stats, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " thinking, model, transport, complete, figures, stats, created_at, api)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     conversation_id,
@@ -211,6 +220,7 @@ class History:
                     _dumps(figures),
                     _dumps(stats),
                     now,
+                    api,
                 ),
             )
             self._images.link(message_id, images)
@@ -226,7 +236,8 @@ class History:
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
     ) -> None:
-        """Replace a message's text, thinking, figures and stats (one committed write)."""
+        """Replace a message's text, thinking, figures and stats (one committed write);
+        the rest (its model, transport, API, images) stays as it was added."""
         now = self._clock()
         with self._write() as conn:
             conversation_id = self._conversation_of(conn, message_id)
@@ -272,12 +283,19 @@ class History:
             if cur.rowcount == 0:
                 raise KeyError(conversation_id)
 
-    def set_model(self, conversation_id: int, model: str | None, transport: str | None) -> None:
-        """The model and transport the conversation continues with (shown in the list)."""
+    def set_model(
+        self,
+        conversation_id: int,
+        model: str | None,
+        transport: str | None,
+        api: str | None = None,
+    ) -> None:
+        """The model, transport and wire API (None: Ollama's) the conversation
+        continues with (the model is shown in the list)."""
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE conversations SET model = ?, transport = ? WHERE id = ?",
-                (model, transport, conversation_id),
+                "UPDATE conversations SET model = ?, transport = ?, api = ? WHERE id = ?",
+                (model, transport, api, conversation_id),
             )
             if cur.rowcount == 0:
                 raise KeyError(conversation_id)
@@ -331,7 +349,7 @@ class History:
 
     def load(self, conversation_id: int) -> Conversation:
         row = self._conn.execute(
-            "SELECT id, title, model, transport, settings, created_at, updated_at"
+            "SELECT id, title, model, transport, settings, created_at, updated_at, api"
             " FROM conversations WHERE id = ?",
             (conversation_id,),
         ).fetchone()
@@ -339,42 +357,13 @@ class History:
             raise KeyError(conversation_id)
         images = self._images.of_messages(*_id_range(conversation_id))
         messages = [
-            MessageRecord(
-                id=mid,
-                conversation_id=cid,
-                role=role,
-                content=content,
-                thinking=thinking,
-                model=model,
-                transport=transport,
-                complete=bool(complete),
-                figures=_loads(figures),
-                stats=_loads(stats),
-                created_at=created,
-                superseded=bool(superseded),
-                images=images.get(mid, ()),
-            )
-            for (
-                mid,
-                cid,
-                role,
-                content,
-                thinking,
-                model,
-                transport,
-                complete,
-                figures,
-                stats,
-                created,
-                superseded,
-            ) in self._conn.execute(
-                "SELECT id, conversation_id, role, content, thinking, model, transport,"
-                " complete, figures, stats, created_at, superseded"
-                " FROM messages WHERE id BETWEEN ? AND ? ORDER BY id",
+            message_record(line, images.get(line[0], ()))
+            for line in self._conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id",
                 _id_range(conversation_id),
             )
         ]
-        cid, title, model, transport, settings, created, updated = row
+        cid, title, model, transport, settings, created, updated, api = row
         return Conversation(
             id=cid,
             title=title,
@@ -384,4 +373,5 @@ class History:
             created_at=created,
             updated_at=updated,
             messages=messages,
+            api=api_of(api),
         )

@@ -1,0 +1,228 @@
+"""The wire API each message went over, and the one a conversation goes on over (schema
+version 5): kept and read back ("ollama" for the rows written before), unchanged by
+updates, in the asyncio front and the recorder, exported (JSON's `api`, Markdown's
+figures line); a frozen version 4 database migrates with every row, images included."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ollama_tui.history import schema
+from ollama_tui.history.images import DIR_NAME
+from ollama_tui.history.records import DEFAULT_API, MessageRecord
+from ollama_tui.history.schema import LATEST_VERSION, migrate
+from ollama_tui.history.store import History
+from tests.test_history import Clock
+from tests.test_history_schema import database_from, schema_of
+from tests.test_history_search import check_indexes, ids
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def history(data_dir: Path) -> Iterator[History]:
+    h, warning = History.open(data_dir, clock=Clock())
+    assert warning is None
+    yield h
+    h.close()
+
+
+def stored_api(h: History, table: str, rowid: int) -> str | None:
+    row = h._conn.execute(f"SELECT api FROM {table} WHERE id = ?", (rowid,)).fetchone()
+    api: str | None = row[0]
+    return api
+
+
+# -- keeping and reading back ----------------------------------------------------------
+
+
+def test_each_message_keeps_its_api(history: History, data_dir: Path) -> None:
+    cid = history.create_conversation(
+        title="Two servers", model="qwen3", transport="aiohttp", api="openai"
+    )
+    asked = history.add_message(cid, role="user", content="Hi", model="qwen3", api="openai")
+    answer = history.add_message(
+        cid, role="assistant", content="", model="qwen3", transport="aiohttp",
+        complete=False, api="openai",
+    )  # fmt: skip
+    history.update_message(answer, content="Hello.", complete=True, figures={"ttfc": 0.1})
+    native = history.add_message(cid, role="user", content="Again", api="ollama")
+    unsaid = history.add_message(cid, role="assistant", content="Hello again.")
+    history.close()
+
+    h, _ = History.open(data_dir)
+    conversation = h.load(cid)
+    assert conversation.api == "openai"
+    assert [(m.id, m.api) for m in conversation.messages] == [
+        (asked, "openai"),
+        (answer, "openai"),  # the update kept it
+        (native, "ollama"),
+        (unsaid, "ollama"),  # not said: Ollama's, as before
+    ]
+    assert conversation.messages[1].content == "Hello." and conversation.messages[1].complete
+    # As given; NULL only where nothing was said.
+    assert stored_api(h, "messages", native) == "ollama"
+    assert stored_api(h, "messages", unsaid) is None
+    h.close()
+
+
+def test_a_conversation_goes_on_over_the_api_set_last(history: History) -> None:
+    cid = history.create_conversation(title="t", model="llama3.2", transport="requests")
+    assert history.load(cid).api == DEFAULT_API == "ollama"
+    assert stored_api(history, "conversations", cid) is None
+    history.set_model(cid, "gpt-oss:20b", "httpx-async", "openai")
+    loaded = history.load(cid)
+    assert (loaded.model, loaded.transport, loaded.api) == ("gpt-oss:20b", "httpx-async", "openai")
+    history.set_model(cid, "llama3.2", "requests")
+    assert history.load(cid).api == "ollama"
+    # The list and search are as they were.
+    assert [s.id for s in history.list_conversations()] == [cid]
+
+
+def test_records_made_without_an_api_are_ollamas() -> None:
+    record = MessageRecord(1, 1, "assistant", "x", None, None, None, True, None, None, 0.0, False)
+    assert record.api == "ollama"
+
+
+async def test_the_asyncio_front_passes_the_api(data_dir: Path) -> None:
+    from ollama_tui.history.aio import AsyncHistory
+
+    ah, warning = await AsyncHistory.open(data_dir)
+    assert warning is None
+    cid = await ah.create_conversation(title="t", model="m", transport="aiohttp", api="openai")
+    mid = await ah.add_message(cid, role="user", content="Hi", api="openai")
+    await ah.add_message(cid, role="assistant", content="Hello.")
+    loaded = await ah.load(cid)
+    assert loaded.api == "openai" and [m.api for m in loaded.messages] == ["openai", "ollama"]
+    await ah.set_model(cid, "m", "aiohttp", "ollama")
+    assert (await ah.load(cid)).api == "ollama"
+    assert loaded.messages[0].id == mid
+    await ah.aclose()
+
+
+# -- migration -------------------------------------------------------------------------
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000108020000007b40e8dd0000000d4944415478da"
+    "63f8dfc00044000c7e02fff07af6820000000049454e44ae426082"
+)
+"""The 2×1 PNG whose rows history_v4.sql holds (its sha256 is their digest)."""
+PNG_DIGEST = "d13916cae0523b11dbe700f02dce376cf8d6596ef9fee096252966ab2cf5d324"
+JPEG_DIGEST = "f63d3ac80f415cd9794398ca74ceb1ce1903fb49acae6bced2c88d2594db1a5a"
+
+
+def v4_database(data_dir: Path) -> Path:
+    path = database_from("history_v4.sql", data_dir)
+    images = data_dir / DIR_NAME
+    images.mkdir(mode=0o700)
+    (images / f"{PNG_DIGEST}.png").write_bytes(PNG)
+    return path
+
+
+def test_a_v4_database_is_migrated_with_its_data(data_dir: Path) -> None:
+    v4_database(data_dir)
+    h, warning = History.open(data_dir)
+    assert warning is None
+    assert h._conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
+    assert [(s.id, s.title, s.message_count) for s in h.list_conversations()] == [
+        (2, "猫的照片", 4),
+        (1, "Harbour lights", 2),
+    ]
+    harbour, cat = h.load(1), h.load(2)
+    assert harbour.settings == {"system": "Be brief."} and harbour.api == "ollama"
+    question, old, new = harbour.messages
+    assert question.content == "Why do harbour lights blink?" and question.model == "llama3.2"
+    assert old.superseded and old.stats == {"eval_count": 5, "eval_duration": 650000000}
+    assert new.thinking == "Rhythms: flashing, occulting, isophase." and new.complete
+    assert new.figures is not None and new.figures["tokens"] == 13
+    assert (cat.model, cat.transport, cat.api) == ("llava", "aiohttp", "ollama")
+    assert [m.content for m in cat.messages] == [
+        "这只猫叫什么名字",
+        "它叫小橙。",
+        "And the harbour in this one?",
+        "Lights, and the same cat",
+    ]
+    assert cat.messages[3].complete is False and cat.messages[3].figures == {
+        "ttfc": 0.2,
+        "outcome": "stopped",
+    }
+    # Every message, of every conversation, went over Ollama's API.
+    assert {m.api for m in (*harbour.messages, *cat.messages)} == {"ollama"}
+    # The images: every link, in order, under its name; one row per content.
+    first, _, second, _ = cat.messages
+    assert [(i.name, i.digest, i.format, i.width, i.height, i.size) for i in first.images] == [
+        ("cat.png", PNG_DIGEST, "png", 2, 1, 70)
+    ]
+    assert [(i.name, i.digest) for i in second.images] == [
+        ("harbour.jpg", JPEG_DIGEST),
+        ("the cat again.png", PNG_DIGEST),
+    ]
+    assert h._conn.execute("SELECT count(*) FROM images").fetchone() == (2,)
+    assert first.images[0].read() == PNG == h.image_bytes(PNG_DIGEST)
+    assert h.attachments(first.images)[0].data == PNG
+    assert second.images[0].path == data_dir / DIR_NAME / f"{JPEG_DIGEST}.jpg"
+    assert all(m.images == () for m in harbour.messages)
+    # Found as before.
+    assert ids(h.search("rhyth")) == [1]
+    assert ids(h.search("小橙")) == [2]
+    assert ids(h.search("harbour")) == [2, 1]
+    check_indexes(h)
+    # The old conversations go on, over either API.
+    mid = h.add_message(2, role="user", content="Over the other API", api="openai")
+    assert mid == (2 << 32) + 5 and h.load(2).messages[-1].api == "openai"
+    h.close()
+    h, _ = History.open(data_dir)  # opening again migrates nothing
+    assert [m.api for m in h.load(2).messages] == ["ollama"] * 4 + ["openai"]
+    h.close()
+
+
+def test_migration_4_still_builds_the_frozen_v4_schema(tmp_path: Path) -> None:
+    frozen = sqlite3.connect(database_from("history_v4.sql", tmp_path / "frozen"))
+    built = sqlite3.connect(tmp_path / "built.sqlite3", isolation_level=None)
+    assert migrate(built, target=4) == (0, 4)
+    assert schema_of(built) == schema_of(frozen)
+    pragmas = ("PRAGMA user_version", "PRAGMA application_id")
+    assert [built.execute(p).fetchone() for p in pragmas] == [
+        frozen.execute(p).fetchone() for p in pragmas
+    ]
+
+
+def test_migration_5_adds_only_the_api_columns(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "built.sqlite3", isolation_level=None)
+    migrate(conn, target=4)
+    before = {name: sql for _, name, sql in schema_of(conn)}
+    assert migrate(conn, target=5) == (4, 5)
+    after = {name: sql for _, name, sql in schema_of(conn)}
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"conversations", "messages"}
+    for table in changed:
+        columns = conn.execute(f"PRAGMA table_info({table})").fetchall()
+        # cid, name, type, notnull, default, pk: the last column, nullable, no default.
+        assert columns[-1][1:] == ("api", "TEXT", 0, None, 0)
+
+
+def test_a_failed_migration_leaves_the_v4_database_as_it_was(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = v4_database(data_dir)
+    conn = sqlite3.connect(path, isolation_level=None)
+    frozen = schema_of(conn)
+    steps = {**schema.MIGRATIONS, 5: schema._statements((*schema.V5, "SELECT no_such_function()"))}
+    monkeypatch.setattr(schema, "MIGRATIONS", steps)
+    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+        migrate(conn)
+    assert conn.execute("PRAGMA user_version").fetchone() == (4,)
+    assert schema_of(conn) == frozen
+    conn.close()
+    monkeypatch.undo()
+    h, warning = History.open(data_dir)
+    assert warning is None and ids(h.search("rhythm")) == [1]
+    assert h.load(2).messages[0].images[0].read() == PNG
+    h.close()
