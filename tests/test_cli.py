@@ -235,6 +235,8 @@ def test_print_config_shows_values_and_sources(
         "host": ("http://envhost:1234", "env OLLAMA_HOST"),
         "model": ("from-flag", "flag --model"),
         "transport": ("requests", file),
+        "api": ("ollama", "default"),
+        "api_key_env": ("OPENAI_API_KEY", "default"),
         "theme": ("nord", file),
         "connect_timeout": ("10", "default"),
         "read_timeout": ("45", "env OLLAMA_TUI_READ_TIMEOUT"),
@@ -401,6 +403,7 @@ def test_models_from_a_server_that_is_not_ollama_is_one_line(
 
 def test_every_setting_has_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--host", "h:1", "--model", "m", "--transport", "aiohttp", "--theme", "nord",
+            "--api", "openai", "--api-key-env", "MY_KEY",
             "--think", "--connect-timeout", "1", "--read-timeout", "2", "--max-line-mib", "3",
             "--thumbnails", "--data-dir", "/d",
             "--token-rate", "3", "--first-token-delay", "4"]  # fmt: skip

@@ -39,6 +39,8 @@ CASES = [
          "flag-model"),
     Case("transport", '"requests"', "requests", "aiohttp", "aiohttp", "httpx-sync",
          "httpx-sync"),
+    Case("api", '"openai"', "openai", "ollama", "ollama", "openai", "openai"),
+    Case("api_key_env", '"FILE_KEY"', "FILE_KEY", "ENV_KEY", "ENV_KEY", "FLAG_KEY", "FLAG_KEY"),
     Case("theme", '"nord"', "nord", "dracula", "dracula", "gruvbox", "gruvbox"),
     Case("connect_timeout", "1.5", 1.5, "2", 2.0, 3.0, 3.0),
     Case("read_timeout", "100", 100.0, "200.5", 200.5, 300.0, 300.0),

@@ -22,7 +22,6 @@ from ollama_tui.bench.spec import StreamSample
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import client_options  # same limits as the project's
-from ollama_tui.transports.base import JSON_HEADERS
 
 
 class Tally:
@@ -84,7 +83,11 @@ class BareRequests:
         tally = Tally()
         try:
             with self.session.post(
-                url, data=request.payload, headers=JSON_HEADERS, stream=True, timeout=self.timeout
+                url,
+                data=request.payload,
+                headers=self.settings.headers(),
+                stream=True,
+                timeout=self.timeout,
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
@@ -109,7 +112,7 @@ class BareHttpxSync:
         tally = Tally()
         try:
             with self.client.stream(
-                "POST", url, content=request.payload, headers=JSON_HEADERS
+                "POST", url, content=request.payload, headers=self.settings.headers()
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
@@ -134,7 +137,7 @@ class BareHttpxAsync:
         tally = Tally()
         try:
             async with self.client.stream(
-                "POST", url, content=request.payload, headers=JSON_HEADERS
+                "POST", url, content=request.payload, headers=self.settings.headers()
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
@@ -166,7 +169,7 @@ class BareAiohttp:
         tally = Tally()
         try:
             async with self.session.post(
-                url, data=request.payload, headers=JSON_HEADERS
+                url, data=request.payload, headers=self.settings.headers()
             ) as response:
                 if response.status != 200:
                     return tally.sample(f"HTTP {response.status}")

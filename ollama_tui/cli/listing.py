@@ -17,17 +17,27 @@ def models(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
     from ollama_tui.transports.errors import ApiError
 
     settings = resolved.settings
+    path = "/models" if settings.api == "openai" else "/api/tags"
     try:
         if getattr(args, "demo", False):
             from ollama_tui.demo import DemoServer
 
             with DemoServer(keep_log=False) as server:
-                tags = fetch(settings.connection(server.url), settings.transport, "/api/tags")
+                tags = fetch(settings.connection(server.url), settings.transport, path)
         else:
-            tags = fetch(settings.connection(), settings.transport, "/api/tags")
+            tags = fetch(settings.connection(), settings.transport, path)
     except ApiError as error:
         print(f"ollama-tui: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
+    if settings.api == "openai":
+        from ollama_tui.core.openai import parse_models
+
+        try:
+            print("\n".join(["NAME", *(m.name for m in parse_models(tags))]))
+        except ValueError:
+            print(f"ollama-tui: {settings.host}{path}: not a list of models", file=sys.stderr)
+            return 1
+        return 0
     if not is_model_list(tags):
         print(f"ollama-tui: {settings.host}/api/tags: not a list of models", file=sys.stderr)
         return 1

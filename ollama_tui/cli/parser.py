@@ -102,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="line-mode chat on stdin/stdout instead of the full-screen interface",
     )
     parser.add_argument(
+        "--api",
+        choices=("ollama", "openai"),
+        help=setting(
+            "api",
+            "the server's API: Ollama's own, or OpenAI-compatible /v1 (llama.cpp's "
+            "llama-server, vLLM, LM Studio, LocalAI, Ollama's /v1)",
+        ),
+    )
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help=setting("api_key_env", "the environment variable holding the /v1 API key"),
+    )
+    parser.add_argument(
         "--image",
         action="append",
         dest="images",

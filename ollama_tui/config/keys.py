@@ -7,6 +7,8 @@ setting's value, or raises ValueError saying what was expected.
 from __future__ import annotations
 
 import math
+import os
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,11 @@ class Settings:
     model: str | None = None
     """None: the app picks the first installed model."""
     transport: str = DEFAULT_TRANSPORT
+    api: str = "ollama"
+    """The wire API: Ollama's own, or OpenAI-compatible (`/v1`, Server-Sent Events)."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """The environment variable holding the key sent with `api = "openai"` (never the
+    key itself: a file is no place for it)."""
     theme: str = DEFAULT_THEME
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
@@ -73,11 +80,20 @@ class Settings:
     """`[keys]`: binding id → keys (file only)."""
 
     def connection(self, base_url: str | None = None) -> ConnectionSettings:
+        base = base_url or self.host
+        key = None
+        if self.api == "openai":
+            # A bare server (Ollama's, llama.cpp's) serves the OpenAI API under /v1.
+            if urllib.parse.urlsplit(base).path.strip("/") == "":
+                base = base.rstrip("/") + "/v1"
+            key = os.environ.get(self.api_key_env) or None
         return ConnectionSettings(
-            base_url=base_url or self.host,
+            base_url=base,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_line_bytes=int(self.max_line_mib * 2**20),
+            api=self.api,
+            api_key=key,
         )
 
 
@@ -131,6 +147,23 @@ def check_transport(value: object) -> str:
     name = _text(value, "a transport name")
     if name not in TRANSPORTS:
         raise ValueError(f"expected one of {', '.join(TRANSPORTS)}, got {name!r}")
+    return name
+
+
+APIS = ("ollama", "openai")
+
+
+def check_api(value: object) -> str:
+    name = _text(value, "an API name")
+    if name not in APIS:
+        raise ValueError(f"expected one of {', '.join(APIS)}, got {name!r}")
+    return name
+
+
+def check_env_name(value: object) -> str:
+    name = _text(value, "an environment variable's name")
+    if not name.replace("_", "a").isalnum() or name[0].isdigit():
+        raise ValueError(f"expected an environment variable's name, got {name!r}")
     return name
 
 
@@ -229,6 +262,8 @@ KEYS: tuple[Key, ...] = (
     _key("host", "text", check_host, env="OLLAMA_HOST"),
     _key("model", "text", check_model),
     _key("transport", "text", check_transport),
+    _key("api", "text", check_api),
+    _key("api_key_env", "text", check_env_name),
     _key("theme", "text", check_theme),
     _key("connect_timeout", "number", check_timeout),
     _key("read_timeout", "number", check_timeout),

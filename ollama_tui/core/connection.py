@@ -90,6 +90,18 @@ class ConnectionSettings:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     clock: Callable[[], float] = field(default=time.perf_counter, compare=False, repr=False)
     """Read where bytes arrive; tests replace it so displayed times are fixed."""
+    api: str = "ollama"
+    """The wire API: "ollama" (`/api/chat`, NDJSON) or "openai" (`/v1`, Server-Sent Events)."""
+    api_key: str | None = field(default=None, compare=False, repr=False)
+    """Sent as a bearer token (OpenAI-compatible servers); never shown, logged or kept."""
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
+
+    def headers(self, wire: str = "ndjson") -> dict[str, str]:
+        """The headers of every request: JSON out, the stream's format back, the key."""
+        accept = "text/event-stream" if wire == "sse" else "application/x-ndjson"
+        headers = {"Content-Type": "application/json", "Accept": accept}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers

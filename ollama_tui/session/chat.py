@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, cast
 from ollama_tui.core.chat_settings import ChatDefaults, ChatSettings
 from ollama_tui.core.events import Done, outcome
 from ollama_tui.core.images import Attachment
-from ollama_tui.core.models import ModelDetails
+from ollama_tui.core.models import ModelDetails, ModelInfo
+from ollama_tui.core.openai import MODELS_PATH, parse_models
+from ollama_tui.core.openai import chat_request as openai_chat_request
 from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
 from ollama_tui.session.recorder import Recorder
@@ -73,8 +75,34 @@ class ChatSession:
 
     # ------------------------------------------------------------------ asking
 
+    @property
+    def api(self) -> str:
+        """The server's API: "ollama", or "openai" (`/v1`)."""
+        return self.runner.settings.api
+
+    def models_path(self) -> str:
+        """Where the server lists its models."""
+        return MODELS_PATH if self.api == "openai" else "/api/tags"
+
+    def read_models(self, data: object) -> list[ModelInfo]:
+        """The models of `models_path()`'s answer (none for what is not a list)."""
+        if self.api == "openai":
+            try:
+                return parse_models(data)
+            except ValueError:
+                return []
+        return ModelInfo.from_tags(data)
+
     def request(self, context: Sequence[ChatMessage]) -> Request:
         settings = self.conversation.settings
+        if self.api == "openai":
+            # No think or keep_alive in this API: the server decides both.
+            return openai_chat_request(
+                self.model or "",
+                context,
+                system=settings.system or None,
+                options=settings.options() or None,
+            )
         return chat_request(
             self.model or "",
             context,

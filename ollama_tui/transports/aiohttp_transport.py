@@ -16,7 +16,7 @@ from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
 from ollama_tui.core.protocol import Request
-from ollama_tui.transports.base import JSON_HEADERS, AsyncTransport, api_payload
+from ollama_tui.transports.base import AsyncTransport, api_payload
 from ollama_tui.transports.cancel import CancelToken, until_cancelled
 from ollama_tui.transports.errors import (
     Failure,
@@ -74,7 +74,7 @@ class AiohttpTransport(AsyncTransport):
                 method,
                 settings.url(path),
                 data=api_payload(body),
-                headers=JSON_HEADERS,
+                headers=settings.headers(),
                 allow_redirects=False,
             ) as response:
                 reply = _reply(response, await response.read())
@@ -93,7 +93,10 @@ class AiohttpTransport(AsyncTransport):
         try:
             response = await until_cancelled(
                 session.post(
-                    url, data=request.payload, headers=JSON_HEADERS, allow_redirects=False
+                    url,
+                    data=request.payload,
+                    headers=settings.headers(request.wire),
+                    allow_redirects=False,
                 ),
                 cancel,
             )

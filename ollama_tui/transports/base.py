@@ -24,8 +24,6 @@ from ollama_tui.core.events import StreamEvent
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports.cancel import CancelToken
 
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/x-ndjson"}
-
 
 def api_payload(body: Mapping[str, Any] | None) -> bytes | None:
     return None if body is None else json.dumps(body, ensure_ascii=False).encode()

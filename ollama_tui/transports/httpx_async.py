@@ -12,7 +12,7 @@ from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
-from ollama_tui.transports.base import JSON_HEADERS, AsyncTransport, api_payload
+from ollama_tui.transports.base import AsyncTransport, api_payload
 from ollama_tui.transports.cancel import CancelToken, shutdown_socket, until_cancelled
 from ollama_tui.transports.errors import api_failure, api_result, failed, status_event
 from ollama_tui.transports.pump import apump, aread_limited
@@ -32,7 +32,7 @@ class HttpxAsyncTransport(AsyncTransport):
         settings = self.settings
         try:
             response = await self._client.request(
-                method, settings.url(path), content=api_payload(body), headers=JSON_HEADERS
+                method, settings.url(path), content=api_payload(body), headers=settings.headers()
             )
         except httpx.HTTPError as exc:
             raise api_failure(classify(exc), settings) from exc
@@ -49,7 +49,7 @@ class HttpxAsyncTransport(AsyncTransport):
             response = await until_cancelled(
                 self._client.send(
                     self._client.build_request(
-                        "POST", url, content=request.payload, headers=JSON_HEADERS
+                        "POST", url, content=request.payload, headers=settings.headers(request.wire)
                     ),
                     stream=True,
                 ),

@@ -13,7 +13,7 @@ from ollama_tui.core.events import StreamEvent
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import classify, client_options, reply_of, socket_of
 from ollama_tui.transports._wakeup import WakeableBackend, waiting_for_headers
-from ollama_tui.transports.base import JSON_HEADERS, SyncTransport, api_payload
+from ollama_tui.transports.base import SyncTransport, api_payload
 from ollama_tui.transports.cancel import CancelToken, shutdown_socket
 from ollama_tui.transports.errors import api_failure, api_result, failed, status_event
 from ollama_tui.transports.pump import pump, read_limited
@@ -47,7 +47,7 @@ class HttpxSyncTransport(SyncTransport):
         settings = self.settings
         try:
             response = self._client.request(
-                method, settings.url(path), content=api_payload(body), headers=JSON_HEADERS
+                method, settings.url(path), content=api_payload(body), headers=settings.headers()
             )
         except httpx.HTTPError as exc:
             raise api_failure(classify(exc), settings) from exc
@@ -64,7 +64,7 @@ class HttpxSyncTransport(SyncTransport):
             with waiting_for_headers(cancel):
                 response = self._client.send(
                     self._client.build_request(
-                        "POST", url, content=request.payload, headers=JSON_HEADERS
+                        "POST", url, content=request.payload, headers=settings.headers(request.wire)
                     ),
                     stream=True,
                 )

@@ -15,7 +15,7 @@ from ollama_tui.core.decoding import decoder_for
 from ollama_tui.core.events import StreamEvent
 from ollama_tui.core.protocol import ERROR_BODY_LIMIT, Request
 from ollama_tui.transports._wakeup import URLLIB3_POOL_CLASSES, waiting_for_headers
-from ollama_tui.transports.base import JSON_HEADERS, SyncTransport, api_payload
+from ollama_tui.transports.base import SyncTransport, api_payload
 from ollama_tui.transports.cancel import CancelToken, shutdown_socket
 from ollama_tui.transports.errors import (
     Failure,
@@ -76,7 +76,7 @@ class RequestsTransport(SyncTransport):
                 method,
                 settings.url(path),
                 data=api_payload(body),
-                headers=JSON_HEADERS,
+                headers=settings.headers(),
                 timeout=(settings.connect_timeout, settings.read_timeout),
                 allow_redirects=False,
             )
@@ -97,7 +97,7 @@ class RequestsTransport(SyncTransport):
                 response = self._session.post(
                     url,
                     data=request.payload,
-                    headers=JSON_HEADERS,
+                    headers=settings.headers(request.wire),
                     stream=True,
                     timeout=(settings.connect_timeout, settings.read_timeout),
                     allow_redirects=False,

@@ -190,6 +190,8 @@ class OllamaApp(App[None]):
     def where(self) -> str:
         """The server, as headers name it."""
         where = "demo server" if self.demo else self.settings.base_url
+        if self.settings.api == "openai":
+            where += " · OpenAI API (SSE)"
         if self.remote_plain_http:
             where += " · unencrypted remote host"
         return where
@@ -266,13 +268,13 @@ class OllamaApp(App[None]):
     async def load_models(self, choose: bool = False) -> list[ModelInfo]:
         status = self.chat.query_one(StatusBar)
         try:
-            tags = await self.call("GET", "/api/tags")
+            tags = await self.call("GET", self.session.models_path())
         except ApiError as error:
             status.reachable(False)
             self.notify(str(error), title="Models", severity="error", markup=False)
             return []
         status.reachable(True)
-        self.models = ModelInfo.from_tags(tags)
+        self.models = self.session.read_models(tags)
         if not self.models:
             self.notify(PULL_HINT, title="Models", severity="warning", markup=False)
         elif choose and self.model is None:

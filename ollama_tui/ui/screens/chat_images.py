@@ -120,7 +120,7 @@ class ImageAttaching(Screen[None]):
         app: OllamaApp = self.app  # type: ignore[assignment]
         session = app.session
         sees = session.vision_known(model)
-        if sees is None:
+        if sees is None and session.api == "ollama":  # /v1 lists no capabilities
             try:
                 show = await app.runner.call("POST", "/api/show", {"model": model})
             except (ApiError, OSError):

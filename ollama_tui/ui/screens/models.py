@@ -34,6 +34,16 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
+V1_ONLY = (
+    "{}\n\nThe OpenAI-compatible API names its models and nothing more: size, "
+    "family and what is loaded come from Ollama's own API (--api ollama)."
+)
+V1_CANNOT = (
+    "The OpenAI-compatible API cannot {} models: that is Ollama's own API (--api ollama), "
+    "or the server's own tools."
+)
+
+
 def size(n: int) -> str:
     # 0 is what the parser gives for a size the server left out: not a real "0 B".
     return human_bytes(n) if n else UNKNOWN
@@ -106,10 +116,17 @@ class ModelsScreen(Screen[None]):
             yield Static("", id="pull-status", markup=False)
         yield Footer(compact=True)
 
+    @property
+    def native(self) -> bool:
+        """Ollama's own API: /v1 only lists models (no sizes, pull, delete or /api/ps)."""
+        return self.ollama.session.api == "ollama"
+
     def on_mount(self) -> None:
+        keys = "Enter uses the model · F8 deletes" if self.native else "Enter uses the model"
         self.query_one("#models-header", Static).update(
-            Content(f"Models · {self.ollama.where} · Enter uses the model · F8 deletes")
+            Content(f"Models · {self.ollama.where} · {keys}")
         )
+        self.query_one("#pull-row").display = self.native
         self.reload()
 
     # ------------------------------------------------------------------ listing
@@ -118,8 +135,8 @@ class ModelsScreen(Screen[None]):
     async def reload(self) -> None:
         app = self.ollama
         try:
-            tags = await app.call("GET", "/api/tags")
-            running = await app.call("GET", "/api/ps")
+            tags = await app.call("GET", app.session.models_path())
+            running = await app.call("GET", "/api/ps") if self.native else {}
         except ApiError as error:
             self.query_one("#details-text", Static).update(Content(str(error)))
             self.notify(str(error), severity="error", markup=False)
@@ -129,7 +146,7 @@ class ModelsScreen(Screen[None]):
         table = self.query_one("#model-table", DataTable)
         table.clear()
         self.names = []
-        for model in ModelInfo.from_tags(tags):
+        for model in app.session.read_models(tags):
             run = loaded.get(model.name)
             in_memory = (
                 f"{size(run.size_vram or run.size)}, until {human_time(run.expires_at, now)}"
@@ -163,6 +180,9 @@ class ModelsScreen(Screen[None]):
 
     @work(exclusive=True, group="models-details", exit_on_error=False)
     async def show_details(self, name: str) -> None:
+        if not self.native:
+            self.query_one("#details-text", Static).update(Content(V1_ONLY.format(clean(name))))
+            return
         try:
             show = await self.ollama.call("POST", "/api/show", {"model": name})
         except ApiError as error:
@@ -190,6 +210,9 @@ class ModelsScreen(Screen[None]):
         name = self.current()
         if name is None:
             return
+        if not self.native:
+            self.notify(V1_CANNOT.format("delete"), severity="warning", markup=False)
+            return
 
         async def delete() -> None:
             if not await self.app.push_screen_wait(ConfirmScreen(f"Delete {clean(name)}?")):
@@ -209,6 +232,9 @@ class ModelsScreen(Screen[None]):
     # ------------------------------------------------------------------ pull
 
     def action_focus_pull(self) -> None:
+        if not self.native:
+            self.notify(V1_CANNOT.format("pull"), severity="warning", markup=False)
+            return
         self.query_one("#pull-name", Input).focus()
 
     @on(Input.Submitted, "#pull-name")
