@@ -5,18 +5,30 @@ figures line); a frozen version 4 database migrates with every row, images inclu
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ollama_tui.history import schema
+from ollama_tui.history.export import (
+    JSON_VERSION,
+    export_conversation,
+    figures_line,
+    from_json,
+    to_json,
+    to_markdown,
+)
 from ollama_tui.history.images import DIR_NAME
 from ollama_tui.history.records import DEFAULT_API, MessageRecord
 from ollama_tui.history.schema import LATEST_VERSION, migrate
 from ollama_tui.history.store import History
-from tests.test_history import Clock
+from tests.test_history import FIGURES, STATS, Clock
+from tests.test_history_images import OLD_MESSAGE_KEYS
 from tests.test_history_schema import database_from, schema_of
 from tests.test_history_search import check_indexes, ids
 
@@ -105,6 +117,190 @@ async def test_the_asyncio_front_passes_the_api(data_dir: Path) -> None:
     assert (await ah.load(cid)).api == "ollama"
     assert loaded.messages[0].id == mid
     await ah.aclose()
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times in Markdown are local: pinned to UTC so that the text can be pinned."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def lighthouses(h: History, api: str | None) -> int:
+    """A conversation over `api` (None: not said, as before version 5)."""
+    said: dict[str, Any] = {} if api is None else {"api": api}
+    cid = h.create_conversation(
+        title="Lighthouses", model="llama3.2", transport="httpx-async",
+        settings={"system": "Be brief."}, **said,
+    )  # fmt: skip
+    h.add_message(
+        cid, role="user", content="Which is the tallest?", model="llama3.2",
+        transport="httpx-async", **said,
+    )  # fmt: skip
+    old = h.add_message(
+        cid, role="assistant", content="Maybe Eckmühl.", model="llama3.2", transport="requests",
+        figures=FIGURES, stats=STATS, **said,
+    )  # fmt: skip
+    h.supersede(old)
+    h.add_message(
+        cid, role="assistant", content="Île Vierge, 82.5 m.", thinking="Height.",
+        model="llama3.2", transport="httpx-async", figures=FIGURES, stats=STATS, **said,
+    )  # fmt: skip
+    h.add_message(
+        cid, role="assistant", content="The Tour de", model="llama3.2", transport="aiohttp",
+        complete=False, **said,
+    )  # fmt: skip
+    return cid
+
+
+WENT = (
+    "*Where the time went: TTFC 12 ms · load 5 ms · prompt 30 ms · network+client 0 ms"
+    " (clocks disagree) · gen 2.00 s at 60.0 tok/s · received in 2.30 s · client added 298 ms*"
+)
+FIGURES_LINE = (
+    "TTFC 12 ms · TTFT 40 ms · total 2.31 s · 120 tokens · 52.3 tok/s · server 60.0 tok/s"
+)
+OLLAMA_MARKDOWN = f"""# Lighthouses
+
+- Model: llama3.2 · transport: httpx-async
+- Started 2023-11-14T22:13:21+00:00, last written 2023-11-14T22:13:26+00:00
+
+Settings:
+
+```json
+{{
+  "system": "Be brief."
+}}
+```
+
+## User
+
+Which is the tallest?
+
+## Assistant — superseded
+
+Maybe Eckmühl.
+
+*requests · {FIGURES_LINE}*
+
+{WENT}
+
+## Assistant
+
+> **Thinking**
+>
+> Height.
+
+Île Vierge, 82.5 m.
+
+*httpx-async · {FIGURES_LINE}*
+
+{WENT}
+
+## Assistant — incomplete
+
+The Tour de
+
+*aiohttp*
+"""
+"""As the export before version 5 wrote this conversation, byte for byte."""
+
+
+@pytest.mark.parametrize("api", [None, "ollama"])
+def test_markdown_of_ollama_replies_is_as_it_was(
+    data_dir: Path, utc: None, api: str | None
+) -> None:
+    h, _ = History.open(data_dir, clock=Clock())
+    cid = lighthouses(h, api)
+    h.close()
+    assert export_conversation(data_dir, cid, "md") == OLLAMA_MARKDOWN
+
+
+def test_markdown_says_an_api_other_than_ollamas(history: History, utc: None) -> None:
+    cid = lighthouses(history, "openai")
+    expected = (
+        OLLAMA_MARKDOWN.replace(
+            "- Model: llama3.2 · transport: httpx-async\n",
+            "- Model: llama3.2 · transport: httpx-async · API: openai\n",
+        )
+        .replace(f"{FIGURES_LINE}*", f"{FIGURES_LINE} · openai API*")
+        .replace("*aiohttp*", "*aiohttp · openai API*")
+    )
+    assert expected.count("openai API") == 3
+    assert to_markdown(history.load(cid)) == expected
+    # Each reply says its own: one over Ollama's API in the same conversation says none.
+    history.add_message(cid, role="assistant", content="Ouessant?", transport="requests")
+    last = history.load(cid).messages[-1]
+    assert figures_line(last) == "requests"
+    assert to_markdown(history.load(cid)).endswith("Ouessant?\n\n*requests*\n")
+
+
+def test_figures_line_with_the_api() -> None:
+    def record(api: str, transport: str | None, figures: dict[str, Any] | None) -> MessageRecord:
+        return MessageRecord(
+            1, 1, "assistant", "x", None, None, transport, True, figures, None, 0.0, False, api=api
+        )
+
+    assert figures_line(record("ollama", "aiohttp", {"ttfc": 0.5})) == (
+        "aiohttp · TTFC 500 ms · TTFT — · total — · 0 tokens · —"
+    )
+    assert figures_line(record("openai", "aiohttp", {"ttfc": 0.5})) == (
+        "aiohttp · TTFC 500 ms · TTFT — · total — · 0 tokens · — · openai API"
+    )
+    unknown = figures_line(record("openai", None, {"ttfc": 0.5}))
+    assert unknown is not None and unknown.startswith("unknown transport · TTFC 500 ms")
+    assert unknown.endswith(" · openai API")
+    # No figures line at all (nothing kept to show): none, whatever the API.
+    assert figures_line(record("openai", None, None)) is None
+
+
+CONVERSATION_KEYS = [
+    "format",
+    "version",
+    "id",
+    "title",
+    "model",
+    "transport",
+    "settings",
+    "created_at",
+    "updated_at",
+    "messages",
+]
+
+
+def test_json_gives_each_message_its_api(history: History, data_dir: Path) -> None:
+    cid = lighthouses(history, "openai")
+    history.add_message(cid, role="assistant", content="Ouessant?", transport="requests")
+    history.close()
+    data = json.loads(export_conversation(data_dir, cid, "json"))
+    # Every key there was, in its place; `api` after them, at both levels.
+    assert list(data) == [*CONVERSATION_KEYS, "api"]
+    assert data["version"] == JSON_VERSION == 1
+    assert data["api"] == "openai"
+    for message in data["messages"]:
+        assert list(message) == [*OLD_MESSAGE_KEYS, "images", "api"]
+    assert [m["api"] for m in data["messages"]] == ["openai"] * 4 + ["ollama"]
+    h, _ = History.open(data_dir)
+    assert from_json(data) == h.load(cid)
+    h.close()
+
+
+def test_json_from_before_the_api_reads_as_ollamas(history: History) -> None:
+    cid = lighthouses(history, None)
+    data = to_json(history.load(cid))
+    assert data["api"] == "ollama" and {m["api"] for m in data["messages"]} == {"ollama"}
+    del data["api"]
+    for message in data["messages"]:
+        del message["api"]
+    back = from_json(data)
+    assert back == history.load(cid)
+    assert back.api == "ollama" and {m.api for m in back.messages} == {"ollama"}
 
 
 # -- migration -------------------------------------------------------------------------

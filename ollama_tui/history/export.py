@@ -2,7 +2,12 @@
 
 A message's images are named by their kept files (`history/images.py`), not copied:
 a Markdown image link each, and in JSON their facts and path, with their bytes in
-base64 only when asked (`embed_images`: megabytes per image)."""
+base64 only when asked (`embed_images`: megabytes per image).
+
+People script against the JSON: a new field is added after the existing ones, which
+keep their names, order and meaning (`JSON_VERSION` stays); `from_json` reads an
+export made before a field was added. The wire API ("api") is said in Markdown only
+when it is not Ollama's, so an Ollama conversation exports as it always did."""
 
 from __future__ import annotations
 
@@ -16,7 +21,13 @@ from typing import Any
 from ollama_tui.core.format import ReplyFigures
 from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.history.images import ImageUnavailable, KeptImage
-from ollama_tui.history.store import DB_NAME, Conversation, History, MessageRecord
+from ollama_tui.history.store import (
+    DB_NAME,
+    DEFAULT_API,
+    Conversation,
+    History,
+    MessageRecord,
+)
 
 FORMATS = ("md", "json")
 JSON_FORMAT = "ollama-tui conversation"
@@ -30,10 +41,12 @@ def _when(timestamp: float) -> str:
 
 
 def figures_line(message: MessageRecord) -> str | None:
-    """The reply's figures as the chat shows them under it, or None if it has none."""
+    """The reply's figures as the chat shows them under it, or None if it has none;
+    ending with the wire API it went over when that is not Ollama's ("… · openai API")."""
     if message.figures is None and message.stats is None and message.transport is None:
         return None
-    return ReplyFigures.stored(message.transport, message.figures, message.stats).text()
+    line = ReplyFigures.stored(message.transport, message.figures, message.stats).text()
+    return line if message.api == DEFAULT_API else f"{line} · {message.api} API"
 
 
 def reply_outcome(message: MessageRecord) -> str:
@@ -102,7 +115,8 @@ def to_markdown(conversation: Conversation) -> str:
     incomplete messages marked as such."""
     c = conversation
     lines = [f"# {' '.join(c.title.split()) or 'Untitled'}", ""]
-    lines.append(f"- Model: {c.model or 'unknown'} · transport: {c.transport or 'unknown'}")
+    model = f"- Model: {c.model or 'unknown'} · transport: {c.transport or 'unknown'}"
+    lines.append(model if c.api == DEFAULT_API else f"{model} · API: {c.api}")
     lines.append(f"- Started {_when(c.created_at)}, last written {_when(c.updated_at)}")
     lines.append("")
     if c.settings:
@@ -173,6 +187,7 @@ def _message_json(m: MessageRecord, embed_images: bool = False) -> dict[str, Any
         "stats": m.stats,
         "waterfall": None if waterfall is None else waterfall.to_json(),
         "images": [_image_json(image, embed_images) for image in m.images],
+        "api": m.api,
     }
 
 
@@ -182,7 +197,9 @@ def to_json(conversation: Conversation, *, embed_images: bool = False) -> dict[s
 
     Each message's `images`: name, format, width, height, bytes (size), sha256 and path
     (None if kept in memory only); with `embed_images`, also `base64`, the bytes read
-    from the file now (None if the file is gone or changed)."""
+    from the file now (None if the file is gone or changed). Each message's `api`: the
+    wire API it went over ("ollama", "openai"); the conversation's `api`, after its
+    messages: the one it goes on over."""
     c = conversation
     return {
         "format": JSON_FORMAT,
@@ -195,11 +212,13 @@ def to_json(conversation: Conversation, *, embed_images: bool = False) -> dict[s
         "created_at": c.created_at,
         "updated_at": c.updated_at,
         "messages": [_message_json(m, embed_images) for m in c.messages],
+        "api": c.api,
     }
 
 
 def from_json(data: dict[str, Any]) -> Conversation:
-    """The `Conversation` that `to_json` made `data` from."""
+    """The `Conversation` that `to_json` made `data` from (or an older version of it:
+    without `images`, none; without `api`, Ollama's)."""
     if data.get("format") != JSON_FORMAT:
         raise ValueError("not an ollama-tui conversation export")
     return Conversation(
@@ -225,9 +244,11 @@ def from_json(data: dict[str, Any]) -> Conversation:
                 created_at=m["created_at"],
                 superseded=m["superseded"],
                 images=tuple(_image_from_json(image) for image in m.get("images", ())),
+                api=m.get("api", DEFAULT_API),
             )
             for m in data["messages"]
         ],
+        api=data.get("api", DEFAULT_API),
     )
 
 
