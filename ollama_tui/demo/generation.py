@@ -6,7 +6,9 @@ the prompt's keywords choose the built-in texts (:mod:`.routing`).
 :func:`stream` sends one line per piece on a fixed schedule from the request's arrival,
 so pacing never drifts; ``stream: false`` (:func:`respond_whole`) follows the same schedule
 and answers with one object. The stats in the done line are measured on this server's clock,
-or with ``nominal_stats`` are the figures the pacing promises.
+or with ``nominal_stats`` are the figures the pacing promises. What goes on the wire is a
+:class:`Framing`'s choice: Ollama's NDJSON here, /v1's Server-Sent Events in
+:mod:`.openai_wire`, so both APIs share the texts, the pacing and the faults.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import dataclasses
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -27,10 +29,54 @@ from .numbered import write_stamps
 from .replies import tokenize
 from .routing import route_for, with_notice
 from .vision import with_images
-from .wire import BadRequest, LineWriter, chunk_line, error_response, json_response, sleep_until
+from .wire import (
+    NDJSON,
+    BadRequest,
+    LineWriter,
+    chunk_line,
+    error_response,
+    json_response,
+    sleep_until,
+)
 
 MID_STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
 MALFORMED_LINE = b'{"model": "demo", "message": {\n'
+
+Line = dict[str, Any] | bytes  # an object LineWriter encodes, or bytes sent as they are
+
+
+class Framing:
+    """How a reply goes on the wire: Ollama's NDJSON lines and objects. Subclassed for
+    the OpenAI-compatible API (:class:`.openai_wire.EventFraming`)."""
+
+    content_type = NDJSON
+    malformed: bytes = MALFORMED_LINE  # the MALFORMED fault's line in a stream
+    malformed_body: bytes = MALFORMED_LINE  # and its stream:false body
+
+    def token(self, gen: Generation, field_name: str, text: str) -> Line:
+        return chunk_line(gen.kind, gen.name, field_name, text)
+
+    def done(self, gen: Generation, first_at: float, now: float) -> list[Line]:
+        """What ends a stream that went well."""
+        return [final_line(gen, first_at, now)]
+
+    def error_line(self, message: str) -> Line:
+        """The error sent after the status is already 200."""
+        return {"error": message}
+
+    def error(self, message: str, status: int) -> web.Response:
+        return error_response(message, status)
+
+    def whole(
+        self, gen: Generation, first_at: float, now: float, text: dict[str, str]
+    ) -> dict[str, Any]:
+        """The stream:false answer; `text` maps "content" and "thinking" to the whole text."""
+        return final_line(gen, first_at, now, text["content"], text["thinking"])
+
+    def unfinished(self, whole: dict[str, Any]) -> dict[str, Any]:
+        """The NO_DONE fault's stream:false answer: the reply without its ending."""
+        keep = ("model", "created_at", "message", "response")
+        return {k: v for k, v in whole.items() if k in keep} | {"done": False}
 
 
 @dataclass
@@ -47,6 +93,7 @@ class Generation:
     started: float  # perf_counter() when the request arrived
     prompt_done: float  # perf_counter() when the prompt had been "evaluated"
     nominal: DemoConfig | None = None  # set: report the planned timings, not measured ones
+    framing: Framing = field(default_factory=Framing)
 
 
 def prompt_text(body: dict[str, Any], kind: str) -> str | None:
@@ -84,6 +131,7 @@ def plan(
     think: bool | None,
     prompt: str,
     seen: Sequence[str] = (),
+    framing: Framing | None = None,
 ) -> Generation:
     """`seen`: what a vision model says of the request's images, before its reply."""
     config = request[CONFIG]
@@ -121,6 +169,7 @@ def plan(
         started=request[START],
         prompt_done=time.perf_counter(),
         nominal=config if config.nominal_stats else None,
+        framing=framing or Framing(),
     )
 
 
@@ -137,11 +186,11 @@ async def stream(request: web.Request, gen: Generation, writer: LineWriter) -> N
             await sleep_until(t0 + i * interval)
             if i == 0:
                 first_at = time.perf_counter()  # measured, for load_duration and eval_duration
-            if i == fault_at and await _inject(request, writer):
+            if i == fault_at and await _inject(request, gen, writer):
                 return
             if i < len(gen.pieces):
                 field_name, text = gen.pieces[i]
-                await writer.send(chunk_line(gen.kind, gen.name, field_name, text))
+                await writer.send(gen.framing.token(gen, field_name, text))
                 if stamps is not None and field_name == "content":
                     stamps.append((time.perf_counter(), text))  # handed to the socket
     finally:
@@ -150,23 +199,24 @@ async def stream(request: web.Request, gen: Generation, writer: LineWriter) -> N
     if config.fault is Fault.NO_DONE:
         record.fault, record.outcome = Fault.NO_DONE, "fault"
         return
-    await writer.send(final_line(gen, first_at, time.perf_counter()))
+    for line in gen.framing.done(gen, first_at, time.perf_counter()):
+        await writer.send(line)
     if config.fault is not None:
         record.outcome = "fault"
 
 
-async def _inject(request: web.Request, writer: LineWriter) -> bool:
+async def _inject(request: web.Request, gen: Generation, writer: LineWriter) -> bool:
     """Apply the configured mid-stream fault; True when the response must end here."""
     record, fault = request[RECORD], request[CONFIG].fault
-    if fault is None or fault in (Fault.NOT_FOUND, Fault.NO_DONE):
+    if fault is None or fault in (Fault.NOT_FOUND, Fault.NO_DONE, Fault.RATE_LIMIT):
         return False
     record.fault = fault
     record.outcome = "fault"
     if fault is Fault.ERROR_MID:
-        await writer.send({"error": MID_STREAM_ERROR})
+        await writer.send(gen.framing.error_line(MID_STREAM_ERROR))
         return True  # aiohttp then ends the chunked body properly
     if fault is Fault.MALFORMED:
-        await writer.send(MALFORMED_LINE)
+        await writer.send(gen.framing.malformed)
         return False
     if fault is Fault.CUT:
         _cut(request)
@@ -199,7 +249,7 @@ async def respond_whole(request: web.Request, gen: Generation) -> web.Response:
         record.fault = fault
         record.outcome = "fault"
         if fault is Fault.ERROR_MID:
-            return error_response(MID_STREAM_ERROR, 500)
+            return gen.framing.error(MID_STREAM_ERROR, 500)
         if fault is Fault.CUT:
             _cut(request)
             return web.Response(status=500)  # never reaches the client
@@ -209,13 +259,12 @@ async def respond_whole(request: web.Request, gen: Generation) -> web.Response:
     record.lines_sent = 1
     if fault is Fault.MALFORMED:
         record.fault, record.outcome = fault, "fault"
-        return web.Response(body=MALFORMED_LINE, content_type="application/json")
+        return web.Response(body=gen.framing.malformed_body, content_type="application/json")
     text = {f: "".join(t for g, t in gen.pieces if g == f) for f in ("content", "thinking")}
-    final = final_line(gen, t0, time.perf_counter(), text["content"], text["thinking"])
+    final = gen.framing.whole(gen, t0, time.perf_counter(), text)
     if fault is Fault.NO_DONE:
         record.fault, record.outcome = fault, "fault"
-        keep = ("model", "created_at", "message", "response")
-        final = {k: v for k, v in final.items() if k in keep} | {"done": False}
+        final = gen.framing.unfinished(final)
     return json_response(final)
 
 

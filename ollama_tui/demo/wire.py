@@ -75,6 +75,14 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (the scheme in any case)."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def model_name(body: dict[str, Any]) -> str:
     name = body.get("model") or body.get("name")  # Ollama still accepts the old "name"
     if not name:
@@ -149,13 +157,16 @@ def pull_progress(model: CatalogModel) -> list[dict[str, Any]]:
 
 
 class LineWriter:
-    """Writes NDJSON lines, one chunk per line, starting the response on the first line."""
+    """Writes a stream one chunk per line (NDJSON) or per event (SSE: the caller frames
+    it as bytes), starting the response on the first."""
 
-    def __init__(self, request: web.Request, record: RequestRecord) -> None:
+    def __init__(
+        self, request: web.Request, record: RequestRecord, content_type: str = NDJSON
+    ) -> None:
         self.request = request
         self.record = record
         self.response = web.StreamResponse(status=200)
-        self.response.content_type = NDJSON
+        self.response.content_type = content_type
         self.response.enable_chunked_encoding()
 
     async def send(self, line: dict[str, Any] | bytes) -> None:
