@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ollama_tui.history import schema
+from ollama_tui.history.aio import AsyncHistory
 from ollama_tui.history.export import (
     JSON_VERSION,
     export_conversation,
@@ -27,6 +28,7 @@ from ollama_tui.history.images import DIR_NAME
 from ollama_tui.history.records import DEFAULT_API, MessageRecord
 from ollama_tui.history.schema import LATEST_VERSION, migrate
 from ollama_tui.history.store import History
+from ollama_tui.session.recorder import Recorder
 from tests.test_history import FIGURES, STATS, Clock
 from tests.test_history_images import OLD_MESSAGE_KEYS
 from tests.test_history_schema import database_from, schema_of
@@ -104,8 +106,6 @@ def test_records_made_without_an_api_are_ollamas() -> None:
 
 
 async def test_the_asyncio_front_passes_the_api(data_dir: Path) -> None:
-    from ollama_tui.history.aio import AsyncHistory
-
     ah, warning = await AsyncHistory.open(data_dir)
     assert warning is None
     cid = await ah.create_conversation(title="t", model="m", transport="aiohttp", api="openai")
@@ -117,6 +117,98 @@ async def test_the_asyncio_front_passes_the_api(data_dir: Path) -> None:
     assert (await ah.load(cid)).api == "ollama"
     assert loaded.messages[0].id == mid
     await ah.aclose()
+
+
+# -- the recorder ------------------------------------------------------------------------
+
+
+async def recording(data_dir: Path) -> tuple[Recorder, AsyncHistory, list[str]]:
+    ah, warning = await AsyncHistory.open(data_dir)
+    assert warning is None
+    reported: list[str] = []
+    recorder = Recorder(reported.append)
+    recorder.attach(ah)
+    return recorder, ah, reported
+
+
+async def test_the_recorder_keeps_the_api_of_each_message(data_dir: Path) -> None:
+    recorder, ah, reported = await recording(data_dir)
+    recorder.user("Hi", "qwen3", "aiohttp", api="openai")
+    row = recorder.reply(
+        None, text="Hel", thinking=None, model="qwen3", transport="aiohttp", complete=False,
+        api="openai",
+    )  # fmt: skip
+    recorder.reply(
+        row, text="Hello.", thinking=None, model="qwen3", transport="aiohttp", complete=True,
+        force=True, api="openai",
+    )  # fmt: skip
+    # Not said: Ollama's API, as the recorder was called before there was another.
+    recorder.user("Again", "qwen3", "aiohttp")
+    recorder.reply(
+        None, text="Hello again.", thinking=None, model="qwen3", transport="aiohttp",
+        complete=True,
+    )  # fmt: skip
+    await recorder.flush()
+    assert reported == [] and recorder.conversation is not None
+    cid = recorder.conversation.id
+    assert cid is not None
+    loaded = await ah.load(cid)
+    assert [(m.role, m.content, m.api) for m in loaded.messages] == [
+        ("user", "Hi", "openai"),
+        ("assistant", "Hello.", "openai"),  # added, then updated: still openai
+        ("user", "Again", "ollama"),
+        ("assistant", "Hello again.", "ollama"),
+    ]
+    # The conversation goes on over the API of the person's last message.
+    assert loaded.api == "ollama"
+    # Said by the recorder, so kept as said (NULL is only for rows from before).
+    rows = await ah._run(
+        lambda: ah._history._conn.execute(
+            "SELECT count(*) FROM messages WHERE api IS NULL"
+        ).fetchone()
+    )
+    assert rows == (0,)
+    await recorder.aclose()
+
+
+async def test_a_conversation_is_kept_with_the_api_it_goes_on_over(data_dir: Path) -> None:
+    recorder, ah, reported = await recording(data_dir)
+    recorder.user("Hi", "llama3.2", "requests", api="openai")
+    await recorder.flush()
+    assert recorder.conversation is not None and recorder.conversation.id is not None
+    cid = recorder.conversation.id
+    assert (await ah.load(cid)).api == "openai"  # created with it
+    calls: list[tuple[Any, ...]] = []
+    set_model = ah.set_model
+
+    async def spy(*args: Any) -> None:
+        calls.append(args)
+        await set_model(*args)
+
+    ah.set_model = spy  # type: ignore[method-assign]
+    recorder.user("Same again", "llama3.2", "requests", api="openai")
+    await recorder.flush()
+    assert calls == []  # nothing changed: nothing stored
+    recorder.user("Now natively", "llama3.2", "requests", api="ollama")
+    await recorder.flush()
+    assert calls == [(cid, "llama3.2", "requests", "ollama")]
+    assert (await ah.load(cid)).api == "ollama"
+    # Reopened later (with the API it was kept with) and continued over another: stored;
+    # reopened again and continued over the same: nothing to store.
+    calls.clear()
+    recorder.new_conversation()
+    recorder.continue_conversation(cid, {}, "llama3.2", "requests", api="ollama")
+    recorder.user("Back to the other", "llama3.2", "requests", api="openai")
+    recorder.new_conversation()
+    recorder.continue_conversation(cid, {}, "llama3.2", "requests", api="openai")
+    recorder.user("And once more", "llama3.2", "requests", api="openai")
+    await recorder.flush()
+    assert calls == [(cid, "llama3.2", "requests", "openai")]
+    loaded = await ah.load(cid)
+    assert loaded.api == "openai"
+    assert [m.api for m in loaded.messages] == ["openai", "openai", "ollama", "openai", "openai"]
+    assert reported == []
+    await recorder.aclose()
 
 
 # -- export ----------------------------------------------------------------------------

@@ -4,6 +4,10 @@ Every call returns at once: the writes queue up and run in order, one at a time,
 the history's own thread (`AsyncHistory`), so the chat never waits for the disk. A
 reply is saved as it grows (at most once a second, marked incomplete) and once more
 when it ends, so a crash loses at most the last second of text.
+
+Each message is kept with the wire API it went over (`api`: "ollama" for Ollama's
+/api/chat, "openai" for /v1/chat/completions), and the conversation with the model,
+transport and API it goes on over: those of the person's last message.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ class Recorder:
         """`report(message)` tells the user when a write failed (the chat goes on)."""
         self.history: AsyncHistory | None = None
         self.conversation: Saved | None = None
-        self._model: tuple[str | None, str | None] | None = None  # as the list shows it
+        # The model, transport and API the conversation is kept with (the list shows
+        # the model): stored again when a message goes out with others.
+        self._model: tuple[str | None, str | None, str] | None = None
         self.settings: dict[str, Any] = {}
         """The conversation's request settings, stored with it."""
         self._report = report
@@ -98,16 +104,18 @@ class Recorder:
         settings: dict[str, Any],
         model: str | None = None,
         transport: str | None = None,
+        api: str = "ollama",
     ) -> None:
+        """Go on with a kept conversation (`Conversation.api`: the API it was kept with)."""
         self.conversation = Saved(conversation_id)
         self.settings = dict(settings)
-        self._model = (model, transport)
+        self._model = (model, transport, api)
         self._failed = False
 
     def is_current(self, conversation_id: int) -> bool:
         return self.conversation is not None and self.conversation.id == conversation_id
 
-    def _ensure_conversation(self, title: str, model: str, transport: str) -> Saved:
+    def _ensure_conversation(self, title: str, model: str, transport: str, api: str) -> Saved:
         if self.conversation is None:
             conversation = self.conversation = Saved()
             history = self.history
@@ -118,19 +126,24 @@ class Recorder:
 
                 assert history is not None
                 conversation.id = await history.create_conversation(
-                    title=default_title(title), model=model, transport=transport, settings=settings
+                    title=default_title(title),
+                    model=model,
+                    transport=transport,
+                    settings=settings,
+                    api=api,
                 )
 
             self._submit(create)
         return self.conversation
 
-    def _set_model(self, conversation: Saved, model: str, transport: str) -> None:
-        """The conversation is listed (and continued) with the model asked last."""
+    def _set_model(self, conversation: Saved, model: str, transport: str, api: str) -> None:
+        """The conversation is listed (and continued) with the model asked last, over
+        the transport and API it was asked over."""
         history = self.history
 
         async def store() -> None:
             assert history is not None and conversation.id is not None
-            await history.set_model(conversation.id, model, transport)
+            await history.set_model(conversation.id, model, transport, api)
 
         self._submit(store)
 
@@ -149,15 +162,21 @@ class Recorder:
     # ------------------------------------------------------------------ messages
 
     def user(
-        self, text: str, model: str, transport: str, images: Sequence[Attachment] = ()
+        self,
+        text: str,
+        model: str,
+        transport: str,
+        images: Sequence[Attachment] = (),
+        *,
+        api: str = "ollama",
     ) -> Saved:
         """Save the person's message and the images sent with it (their files are
-        written on the history's thread, with the row)."""
+        written on the history's thread, with the row), sent over wire API `api`."""
         known = self.conversation is not None
-        conversation = self._ensure_conversation(text, model, transport)
-        if known and self._model != (model, transport):
-            self._set_model(conversation, model, transport)
-        self._model = (model, transport)
+        conversation = self._ensure_conversation(text, model, transport, api)
+        if known and self._model != (model, transport, api):
+            self._set_model(conversation, model, transport, api)
+        self._model = (model, transport, api)
         saved = Saved()
         history = self.history
         images = tuple(images)  # as sent, whatever the caller's list becomes
@@ -171,6 +190,7 @@ class Recorder:
                 model=model,
                 transport=transport,
                 images=images,
+                api=api,
             )
 
         self._submit(add)
@@ -189,15 +209,18 @@ class Recorder:
         ended: str | None = None,
         stats: ServerStats | None = None,
         force: bool = False,
+        api: str = "ollama",
     ) -> Saved | None:
         """Save the reply so far (a new row the first time); at most once a second
-        unless `force` (its end). Returns the row, or None with history off."""
+        unless `force` (its end). Returns the row, or None with history off. `api`:
+        the wire API it came over, kept with the row when it is added (the saves after
+        it leave it as it is)."""
         if self.history is None:
             return None
         now = time.monotonic()
         if saved is not None and not force and now - saved.last_save < SAVE_EVERY_S:
             return saved
-        conversation = self._ensure_conversation(text, model, transport)
+        conversation = self._ensure_conversation(text, model, transport, api)
         row = saved or Saved()
         row.last_save = now
         history = self.history
@@ -221,6 +244,7 @@ class Recorder:
                     complete=complete,
                     figures=figures,
                     stats=server,
+                    api=api,
                 )
             else:
                 await history.update_message(
