@@ -93,6 +93,17 @@ class ChatSession:
                 return []
         return ModelInfo.from_tags(data)
 
+    def bare_request(
+        self, prompt: str, options: dict[str, object] | None = None, stream: bool = True
+    ) -> Request:
+        """`prompt` alone, in this server's API (the compare view, its warm-up)."""
+        question = [ChatMessage("user", prompt)]
+        if self.api == "openai":
+            return openai_chat_request(self.model or "", question, options=options, stream=stream)
+        return chat_request(
+            self.model or "", question, options=options, think=self.think, stream=stream
+        )
+
     def request(self, context: Sequence[ChatMessage]) -> Request:
         settings = self.conversation.settings
         if self.api == "openai":
@@ -181,7 +192,11 @@ class ChatSession:
                 recorder.supersede(row)
             if not exchange.regenerate:
                 exchange.saved_user = recorder.user(
-                    exchange.prompt, reply.model, reply.transport, images=exchange.images
+                    exchange.prompt,
+                    reply.model,
+                    reply.transport,
+                    images=exchange.images,
+                    api=self.api,
                 )
         exchange.saved_reply = recorder.reply(
             exchange.saved_reply,
@@ -194,6 +209,7 @@ class ChatSession:
             ended=outcome(end) if end is not None else None,
             stats=end.stats if isinstance(end, Done) else None,
             force=force or end is not None,
+            api=self.api,
         )
 
     # ------------------------------------------------------------------ the whole chat
@@ -250,25 +266,33 @@ class ChatSession:
 
     def continue_kept(self, kept: KeptConversation) -> list[str]:
         """A kept conversation becomes this one: its shown messages are the context,
-        its settings and model come back. Returns a sentence for each image that can
-        no longer be read (left out of the context)."""
+        its settings and model come back. Returns what the person should know: a
+        sentence for each image that can no longer be read (left out of the context),
+        and one if it was kept over another API."""
         self.new_chat()
+        notes: list[str] = []
         self._chosen = True  # its own settings, kept with it
         settings = ChatSettings.from_dict(kept.settings)
         self.think = settings.think
         if kept.model:
             self.model = kept.model
+        if kept.api != self.api:
+            notes.append(
+                f"This conversation was kept over the {kept.api} API; it goes on over the "
+                f"{self.api} API, where its model may have another name."
+            )
         if self.recorder is not None:
-            self.recorder.continue_conversation(kept.id, kept.settings, kept.model, kept.transport)
+            self.recorder.continue_conversation(
+                kept.id, kept.settings, kept.model, kept.transport, api=self.api
+            )
         shown = [m for m in kept.messages if not m.superseded]
-        missing: list[str] = []
         # The history keeps only the roles a chat has (history.records.ROLES).
         kept_messages = [
-            Kept(cast(Role, m.role), m.content, m.thinking, m.id, _images(m.images, missing))
+            Kept(cast(Role, m.role), m.content, m.thinking, m.id, _images(m.images, notes))
             for m in shown
         ]
         self.conversation.load(kept_messages, settings)
-        return missing
+        return notes
 
 
 def _images(kept: Sequence[KeptImage], missing: list[str]) -> tuple[Attachment, ...]:

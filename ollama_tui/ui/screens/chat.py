@@ -339,7 +339,7 @@ class ChatScreen(ImageAttaching):
         """Continue a kept conversation: its messages become the transcript and context."""
         self.action_new_chat()
         for sentence in self.session.continue_kept(conversation):
-            self.notify(sentence, severity="warning", title="Image left out")
+            self.notify(sentence, severity="warning", title="Reopened")
         self.refresh_labels()
         await self.transcript.show_kept([m for m in conversation.messages if not m.superseded])
         # Reopened to go on: the end, where the next message goes, is what is shown.

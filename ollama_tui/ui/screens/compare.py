@@ -25,7 +25,6 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
 
 from ollama_tui.core.events import StreamError
 from ollama_tui.core.format import rate, seconds
-from ollama_tui.core.protocol import ChatMessage, chat_request
 from ollama_tui.core.sanitize import clean
 from ollama_tui.files import write_private
 from ollama_tui.session.compare import CompareSettings, Mode, Outcome, run_order, summarize, to_json
@@ -270,12 +269,10 @@ class CompareScreen(Screen[None]):
         none of them, and each has its connection open and its library warm, as in a
         chat after the first message."""
         app = self.ollama
-        request = chat_request(
-            app.model or "", [ChatMessage("user", "hi")], options={"num_predict": 1}, stream=False
-        )
+        request = app.session.bare_request("hi", options={"num_predict": 1}, stream=False)
         for transport in transports:
             try:
-                await app.compare_runner.call("POST", "/api/chat", request.body, transport)
+                await app.compare_runner.call("POST", request.path, request.body, transport)
             except Exception as error:  # an ApiError, shown; the comparison is not started
                 self.notify(f"Warm-up failed: {error}", severity="error", markup=False)
                 return False
@@ -297,7 +294,7 @@ class CompareScreen(Screen[None]):
 
     def _launch(self, column: Column, prompt: str) -> None:
         app = self.ollama
-        request = chat_request(app.model or "", [ChatMessage("user", prompt)], think=app.think)
+        request = app.session.bare_request(prompt)
         stream = app.compare_runner.start(column.transport, request, tell(self))
         reply = Reply(stream, app.model or "")
         column.reply = reply
