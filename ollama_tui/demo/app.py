@@ -2,26 +2,29 @@
 
 A middleware records every request (:class:`~.config.RequestRecord`) and reads the config
 once for it; handlers answer as Ollama does, errors included. Chat and generate are
-validated here, then planned, paced and faulted in :mod:`.generation`. Running the app
-(thread, signals) is :mod:`.server`'s job.
+validated here, then planned, paced and faulted in :mod:`.generation`; the OpenAI-compatible
+routes under /v1 are :mod:`.openai`'s. Running the app (thread, signals) is :mod:`.server`'s
+job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from . import generation, vision
+from . import generation, openai, vision
 from .catalog import ModelStore, show_payload
 from .config import CONFIG, RECORD, START, DemoConfig, Fault, RequestRecord
 from .wire import (
     BadRequest,
     ClientGone,
     LineWriter,
+    bearer_token,
     chunk_line,
     error_response,
     json_response,
@@ -37,6 +40,8 @@ VERSION = "0.12.3"
 # Ollama reads request bodies whole, with no limit; aiohttp's default (1 MiB) would refuse
 # a photo, whose base64 alone is a third larger. A 20 MB image is ~27 MB of JSON.
 MAX_BODY = 256 * 1024 * 1024
+RATE_LIMITED = "too many requests, please try again in 1s"
+REDACTED = "[redacted]"  # what the request log keeps of an Authorization header
 
 
 class DemoApp:
@@ -64,6 +69,8 @@ class DemoApp:
         app.router.add_post("/api/generate", self.generate)
         app.router.add_post("/api/pull", self.pull)
         app.router.add_delete("/api/delete", self.delete)
+        app.router.add_get("/v1/models", self.v1_models)
+        app.router.add_post("/v1/chat/completions", self.v1_chat)
         return app
 
     async def cancel_active(self, reason: str, timeout: float = 2.0) -> None:
@@ -79,16 +86,23 @@ class DemoApp:
     async def _track(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        config = self.get_config()
+        headers = dict(request.headers)
+        authorization = request.headers.get("Authorization")
+        if authorization is not None:
+            headers["Authorization"] = REDACTED  # a log must never hold a key
         record = RequestRecord(
             method=request.method,
             path=request.path,
             body=b"",
-            headers=dict(request.headers),
+            headers=headers,
             received_at=time.perf_counter(),
             peer=request.transport.get_extra_info("peername") if request.transport else None,
+            api_key_sent=authorization is not None,
+            api_key_matched=_key_matches(config.api_key, bearer_token(authorization)),
         )
         request[RECORD] = record
-        request[CONFIG] = self.get_config()
+        request[CONFIG] = config
         request[START] = record.received_at  # pacing and stats use perf_counter() too
         task = asyncio.current_task()
         assert task is not None
@@ -154,6 +168,14 @@ class DemoApp:
             return error_response(f"model '{name}' not found", 404)
         return web.Response(status=200)
 
+    # ----------------------------------------------------------- OpenAI-compatible /v1
+
+    async def v1_models(self, request: web.Request) -> web.Response:
+        return openai.models(request, self.store)
+
+    async def v1_chat(self, request: web.Request) -> web.StreamResponse:
+        return await openai.chat_completions(request, self.store)
+
     # ------------------------------------------------------------------------- pull
 
     async def pull(self, request: web.Request) -> web.StreamResponse:
@@ -200,6 +222,11 @@ class DemoApp:
 
     async def _chat_or_generate(self, request: web.Request, kind: str) -> web.StreamResponse:
         record, config = request[RECORD], request[CONFIG]
+        if config.fault is Fault.RATE_LIMIT:
+            record.fault, record.outcome = Fault.RATE_LIMIT, "fault"
+            response = error_response(RATE_LIMITED, 429)
+            response.headers["Retry-After"] = "1"
+            return response
         try:
             body = parse_body(record.body)
             # Go decodes the images with the JSON, so bad base64 is refused before all else.
@@ -233,9 +260,15 @@ class DemoApp:
         gen = generation.plan(request, kind, name, model, body, think, prompt, seen)
         if not gen.stream:
             return await generation.respond_whole(request, gen)
-        writer = LineWriter(request, record)
+        writer = LineWriter(request, record, gen.framing.content_type)
         try:
             await generation.stream(request, gen, writer)
         except ClientGone:
             record.outcome = "disconnected"
         return writer.response
+
+
+def _key_matches(wanted: str | None, sent: str | None) -> bool | None:
+    if wanted is None:
+        return None
+    return sent is not None and hmac.compare_digest(sent.encode(), wanted.encode())

@@ -236,9 +236,13 @@ class ModelStore:
         else:
             self._expires[model.name] = time.time() + keep_alive
 
-    def tags(self) -> list[dict[str, object]]:
+    def installed(self) -> list[tuple[CatalogModel, float]]:
+        """(model, modified_at) of each installed model, newest first as Ollama lists them."""
         entries = sorted(self._installed.values(), key=lambda e: e.modified_at, reverse=True)
-        return [_tag_entry(e.model, e.modified_at) for e in entries]
+        return [(e.model, e.modified_at) for e in entries]
+
+    def tags(self) -> list[dict[str, object]]:
+        return [_tag_entry(model, modified_at) for model, modified_at in self.installed()]
 
     def running(self) -> list[dict[str, object]]:
         now = time.time()

@@ -17,7 +17,7 @@ from aiohttp import web
 
 
 class Fault(StrEnum):
-    """Failures injected into /api/chat and /api/generate."""
+    """Failures injected into /api/chat, /api/generate and /v1/chat/completions."""
 
     NOT_FOUND = "not-found"
     ERROR_MID = "error-mid"
@@ -25,6 +25,7 @@ class Fault(StrEnum):
     STALL = "stall"
     MALFORMED = "malformed"
     NO_DONE = "no-done"
+    RATE_LIMIT = "rate-limit"  # 429 before anything else, as a busy hosted server answers
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class DemoConfig:
     # Write when each content token was sent (perf_counter()) to this file once a reply
     # has streamed: `numbered.write_stamps`. Out of band: never in the reply.
     stamp_file: str | None = None
+    # Set: /v1 wants `Authorization: Bearer <api_key>` (401 otherwise), as hosted
+    # OpenAI-compatible servers do. Ollama's own routes never ask for it.
+    api_key: str | None = None
 
     def __post_init__(self) -> None:
         if self.fault is not None:  # accept plain strings such as "cut" from a CLI
@@ -77,6 +81,10 @@ class RequestRecord:
     status: int | None = None  # HTTP status sent, when a response was started
     fault: Fault | None = None  # the fault injected into this response, if one was
     peer: tuple[str, int] | None = None  # the client's address: same peer = same pooled connection
+    # An Authorization header arrived (its value is never kept: `headers` shows it
+    # redacted), and whether it was `Bearer <DemoConfig.api_key>`: None when no key is set.
+    api_key_sent: bool = False
+    api_key_matched: bool | None = None
 
 
 # Set on every request by DemoApp's middleware before the handler runs.

@@ -177,7 +177,7 @@ def _decode_list(value: object, field: str) -> tuple[bytes, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise BadRequest(_type_error(value, field, "[]api.ImageData"))
+        raise BadRequest(type_error(value, field, "[]api.ImageData"))
     images = []
     for item in value:
         if item is None:  # Go leaves a null []byte empty
@@ -185,11 +185,11 @@ def _decode_list(value: object, field: str) -> tuple[bytes, ...]:
         elif isinstance(item, str):
             images.append(decode_base64(item))
         else:
-            raise BadRequest(_type_error(item, field, "api.ImageData"))
+            raise BadRequest(type_error(item, field, "api.ImageData"))
     return tuple(images)
 
 
-def _type_error(value: object, field: str, go_type: str) -> str:
+def type_error(value: object, field: str, go_type: str) -> str:
     return (
         f"json: cannot unmarshal {_json_kind(value)} into Go struct field {field} of type {go_type}"
     )
