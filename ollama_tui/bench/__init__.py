@@ -5,7 +5,9 @@ the built-in server (itself a separate process) or from `--host`, and reports ti
 first chunk/token, total time, aggregate tokens/s, client CPU per 1,000 chunks, peak
 RSS and errors; the same is measured for the shortest bare loop of each library, for
 reference. Output: Rich tables and a plotext chart on stdout, `--json` and `--csv`
-files. A quick request checks the server and the model before any cell runs.
+files. A quick request checks the server and the model before any cell runs. With
+`--api openai` the cells stream Server-Sent Events from `<server>/v1/chat/completions`
+instead of Ollama's NDJSON; `--api both` runs every cell once over each, alternating.
 
 Only `argparse` and the small options module are imported here: the CLI imports this
 package to build its parser, and must stay quick.
@@ -17,6 +19,7 @@ import argparse
 
 from ollama_tui.bench.options import (
     ALL_TRANSPORTS,
+    API_CHOICES,
     DEFAULT_FIRST_TOKEN_DELAY,
     DEFAULT_LEVELS,
     DEFAULT_MAX_TOKENS,
@@ -25,6 +28,7 @@ from ollama_tui.bench.options import (
     DEFAULT_REPEAT,
     DEFAULT_REQUESTS,
     DEFAULT_TOKEN_RATE,
+    OLLAMA,
     PRESETS,
     level_list,
     non_negative,
@@ -70,11 +74,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every cell K times, in a rotated order, and pool the results "
         f"(default {DEFAULT_REPEAT})",
     )
+    # SUPPRESS: --api also exists on the main parser (`ollama-tui --api openai bench`).
+    parser.add_argument(
+        "--api",
+        choices=API_CHOICES,
+        default=argparse.SUPPRESS,
+        help="the wire API: Ollama's own (NDJSON, the default), the OpenAI-compatible "
+        "<server>/v1/chat/completions (Server-Sent Events; the key, if any, from "
+        "$OPENAI_API_KEY or --api-key-env), or both: every cell once per API, alternating",
+    )
     parser.add_argument(
         "--endpoint",
         choices=("generate", "chat"),
         default=None,
-        help="/api/generate (default) or /api/chat",
+        help="/api/generate (default) or /api/chat; --api ollama only (/v1 has one)",
     )
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="the prompt of every request")
     parser.add_argument(
@@ -164,6 +177,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ollama-tui bench: {exc}", file=sys.stderr)
         return 2
+    if args.endpoint and OLLAMA not in options.apis:
+        print(
+            f"ollama-tui bench: --endpoint {args.endpoint} is ignored: it chooses between "
+            "Ollama's /api/generate and /api/chat, and --api openai always sends "
+            "/v1/chat/completions",
+            file=sys.stderr,
+        )
     return run_bench(options)
 
 

@@ -5,6 +5,13 @@ transport, reads lines with the library's own line iterator and parses each with
 `json.loads`. TTFC is the `perf_counter()` when the first non-empty line arrives minus
 the one read just before the request; TTFT the same for the first line with content or
 thinking text.
+
+Server-Sent Events (`/v1/chat/completions`) go through the same line iterator: each
+`data:` line is one event, tallied like an NDJSON line (a chunk; a token when its delta
+has text), and `data: [DONE]` is the done line. That is the shortest loop, and exact for
+the servers the app talks to, which send one `data:` line per event; the project's
+decoder also joins multi-line events and skips comments, which the bare loop never sees
+here.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from ollama_tui.bench.spec import StreamSample
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.protocol import Request
 from ollama_tui.transports._httpx import client_options  # same limits as the project's
+
+_DONE = (b"[DONE]", "[DONE]")
 
 
 class Tally:
@@ -51,6 +60,33 @@ class Tally:
                 self.first_token = at
         if obj.get("done"):
             self.done_at = at
+
+    def event(self, data: bytes | str, at: float) -> None:
+        """One SSE event's data: a chunk, a token when its delta has text, or [DONE]."""
+        self.chunks += 1
+        if self.first is None:
+            self.first = at
+        if data in _DONE:
+            self.done_at = at
+            return
+        choices = json.loads(data).get("choices")
+        delta = choices[0].get("delta") if choices else None
+        if delta and (
+            delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning")
+        ):
+            self.tokens += 1
+            if self.first_token is None:
+                self.first_token = at
+
+    def sse_bytes(self, line: bytes, at: float) -> None:
+        """One line of an SSE body, as bytes: only `data:` lines are events."""
+        if line.startswith(b"data:"):
+            self.event(line[5:].strip(), at)
+
+    def sse_text(self, line: str, at: float) -> None:
+        """The same for httpx, whose line iterator decodes."""
+        if line.startswith("data:"):
+            self.event(line[5:].strip(), at)
 
     def sample(self, error: str | None = None) -> StreamSample:
         def since(at: float | None) -> float | None:
@@ -85,15 +121,19 @@ class BareRequests:
             with self.session.post(
                 url,
                 data=request.payload,
-                headers=self.settings.headers(),
+                headers=self.settings.headers(request.wire),
                 stream=True,
                 timeout=self.timeout,
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
-                for line in response.iter_lines():
-                    if line:
-                        tally.line(json.loads(line), perf_counter())
+                if request.wire == "sse":
+                    for line in response.iter_lines():
+                        tally.sse_bytes(line, perf_counter())
+                else:
+                    for line in response.iter_lines():
+                        if line:
+                            tally.line(json.loads(line), perf_counter())
         except (requests.RequestException, ValueError) as exc:
             return tally.sample(repr(exc))
         return tally.sample()
@@ -112,13 +152,17 @@ class BareHttpxSync:
         tally = Tally()
         try:
             with self.client.stream(
-                "POST", url, content=request.payload, headers=self.settings.headers()
+                "POST", url, content=request.payload, headers=self.settings.headers(request.wire)
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
-                for line in response.iter_lines():
-                    if line:
-                        tally.line(json.loads(line), perf_counter())
+                if request.wire == "sse":
+                    for line in response.iter_lines():
+                        tally.sse_text(line, perf_counter())
+                else:
+                    for line in response.iter_lines():
+                        if line:
+                            tally.line(json.loads(line), perf_counter())
         except (httpx.HTTPError, ValueError) as exc:
             return tally.sample(repr(exc))
         return tally.sample()
@@ -137,13 +181,17 @@ class BareHttpxAsync:
         tally = Tally()
         try:
             async with self.client.stream(
-                "POST", url, content=request.payload, headers=self.settings.headers()
+                "POST", url, content=request.payload, headers=self.settings.headers(request.wire)
             ) as response:
                 if response.status_code != 200:
                     return tally.sample(f"HTTP {response.status_code}")
-                async for line in response.aiter_lines():
-                    if line:
-                        tally.line(json.loads(line), perf_counter())
+                if request.wire == "sse":
+                    async for line in response.aiter_lines():
+                        tally.sse_text(line, perf_counter())
+                else:
+                    async for line in response.aiter_lines():
+                        if line:
+                            tally.line(json.loads(line), perf_counter())
         except (httpx.HTTPError, ValueError) as exc:
             return tally.sample(repr(exc))
         return tally.sample()
@@ -169,13 +217,17 @@ class BareAiohttp:
         tally = Tally()
         try:
             async with self.session.post(
-                url, data=request.payload, headers=self.settings.headers()
+                url, data=request.payload, headers=self.settings.headers(request.wire)
             ) as response:
                 if response.status != 200:
                     return tally.sample(f"HTTP {response.status}")
-                async for line in response.content:
-                    if line.strip():
-                        tally.line(json.loads(line), perf_counter())
+                if request.wire == "sse":
+                    async for line in response.content:
+                        tally.sse_bytes(line, perf_counter())
+                else:
+                    async for line in response.content:
+                        if line.strip():
+                            tally.line(json.loads(line), perf_counter())
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return tally.sample(repr(exc))
         return tally.sample()

@@ -1,9 +1,10 @@
 """The sweep as a terminal chart: TTFC p50 and aggregate tokens/s against concurrency.
 
 One line per project transport (baselines are left out: they would double the lines
-and the pairs overlap anyway). `build_chart` returns the chart as a string, so the
-bench prints it and the TUI can show it too; plotext is imported only here, when a
-chart is drawn.
+and the pairs overlap anyway), or per transport and API when `label` names them apart:
+a transport's second line keeps its colour and takes its second marker. `build_chart`
+returns the chart as a string, so the bench prints it and the TUI can show it too;
+plotext is imported only here, when a chart is drawn.
 
 plotext keeps one global figure per process: `build_chart` clears it first, and must
 not run on two threads at once.
@@ -11,7 +12,7 @@ not run on two threads at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 from typing import Protocol
 
@@ -26,6 +27,9 @@ STYLES = {
     "aiohttp": ("green", "o"),
 }
 _OTHER = ("cyan", "*")
+# A transport's second line (its second API): the same colour, this marker.
+SECOND_MARKERS = {"requests": "-", "httpx-sync": "X", "httpx-async": "#", "aiohttp": "@"}
+_OTHER_SECOND = "%"
 
 PANELS = (  # (Row attribute, title, log y axis)
     ("ttfc_p50_ms", "TTFC p50 (ms), log scale", True),
@@ -46,17 +50,44 @@ class ChartRow(Protocol):
     def tokens_per_s(self) -> float | None: ...
 
 
-def _series(rows: Iterable[ChartRow], figure: str) -> dict[str, list[tuple[int, float]]]:
-    """Per transport, (level, value) in level order; missing values (all failed) left out."""
+def _series(
+    rows: Iterable[ChartRow], figure: str, label: Callable[[ChartRow], str]
+) -> dict[str, list[tuple[int, float]]]:
+    """Per line (transport, or its label), (level, value) in level order; missing values
+    (all failed) left out."""
     lines: dict[str, list[tuple[int, float]]] = {}
     for row in rows:
         if is_baseline(row.client):
             continue
         value = getattr(row, figure)
-        points = lines.setdefault(row.client, [])
+        points = lines.setdefault(label(row), [])
         if value is not None:
             points.append((row.level, float(value)))
     return {name: sorted(points) for name, points in lines.items()}
+
+
+def _styles(
+    rows: Iterable[ChartRow], label: Callable[[ChartRow], str]
+) -> dict[str, tuple[str, str, bool]]:
+    """Per line: its colour, its marker without colour, and whether it is its transport's
+    second line (then marked in colour too)."""
+    styles: dict[str, tuple[str, str, bool]] = {}
+    seen: set[str] = set()
+    for row in rows:
+        name = label(row)
+        if is_baseline(row.client) or name in styles:
+            continue
+        colour, marker = STYLES.get(row.client, _OTHER)
+        second = row.client in seen
+        if second:
+            marker = SECOND_MARKERS.get(row.client, _OTHER_SECOND)
+        seen.add(row.client)
+        styles[name] = (colour, marker, second)
+    return styles
+
+
+def _client(row: ChartRow) -> str:
+    return row.client
 
 
 def chart_levels(rows: Iterable[ChartRow]) -> list[int]:
@@ -69,14 +100,17 @@ def build_chart(
     width: int = 100,
     height: int = 36,
     color: bool = True,
+    label: Callable[[ChartRow], str] | None = None,
 ) -> str:
     """Two panels, TTFC p50 (ms) above aggregate tokens/s, with concurrency on a log axis.
 
     `color=False` gives plain text (no escape sequences) with a distinct marker per
     transport, for a file, a pipe or a test. An empty string when no project transport
-    has a figure to draw.
+    has a figure to draw. `label`: a line per distinct label (default: per transport).
     """
-    series = {figure: _series(rows, figure) for figure, _, _ in PANELS}
+    named = label or _client
+    series = {figure: _series(rows, figure, named) for figure, _, _ in PANELS}
+    styles = _styles(rows, named)
     if not any(points for lines in series.values() for points in lines.values()):
         return ""
     import plotext as plt  # about 30 ms, and only a chart needs it
@@ -84,6 +118,10 @@ def build_chart(
     levels = chart_levels(rows)
     _reset(plt)
     plt.theme("pro" if color else "clear")  # "pro": no background, on dark and light alike
+    # plotext fits the chart to the terminal (24 rows off one) and then leaves out a legend
+    # that does not fit: labelled lines (two per transport) get the height asked for.
+    several = label is not None
+    plt.limitsize(not several, not several)
     plt.plotsize(width, height)
     plt.subplots(len(PANELS), 1)
     for index, (figure, title, log_y) in enumerate(PANELS, start=1):
@@ -100,11 +138,12 @@ def build_chart(
         if log_y:
             plt.yscale("log")  # TTFC spans ~1 ms to seconds across transports
         for name, points in lines.items():
-            colour, marker = STYLES.get(name, _OTHER)
+            colour, marker, second = styles[name]
             xs = [level for level, _ in points]
             ys = [value for _, value in points]
             if color:
-                plt.plot(xs, ys, label=name, color=colour, marker="braille")
+                shape = marker if second else "braille"
+                plt.plot(xs, ys, label=name, color=colour, marker=shape)
             else:
                 plt.plot(xs, ys, label=name, marker=marker)
         plt.xticks(levels, [str(level) for level in levels])

@@ -21,6 +21,15 @@ DEFAULT_PROMPT = "Tell me about streaming."  # the demo's longest reply (~450 to
 DEFAULT_MODEL = "demo"
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+
+OLLAMA = "ollama"
+"""Ollama's own API: /api/generate or /api/chat, NDJSON replies."""
+OPENAI = "openai"
+"""The OpenAI-compatible API: <server>/v1/chat/completions, Server-Sent Events."""
+BOTH = "both"
+API_CHOICES = (OLLAMA, OPENAI, BOTH)
+WIRE_NAMES = {OLLAMA: "NDJSON", OPENAI: "SSE"}
 
 SINGLE = "single"
 """Stage name: each client streams once, alone (the seed preset's first part)."""
@@ -83,6 +92,15 @@ class BenchOptions:
     preset: str | None = None
     single_stream_first: bool = False
     """Before the sweep, run each client once with one stream (stage "single")."""
+    api: str = OLLAMA
+    """OLLAMA, OPENAI, or BOTH: every cell once per API, the two alternating."""
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    """The environment variable holding the /v1 API key (sent as a bearer token)."""
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        """The wire APIs of the run, in the order each cell runs them."""
+        return (OLLAMA, OPENAI) if self.api == BOTH else (self.api,)
 
     def per_stream(self, level: int) -> int:
         """Streams each of the `level` concurrent workers runs back to back in one run.
@@ -106,6 +124,9 @@ class BenchOptions:
                 parse_host(host)  # malformed: a usage error now, not a traceback later
             except ValueError as exc:
                 raise ValueError(f"--host {host!r}: {exc}") from None
+        api = getattr(args, "api", None) or OLLAMA  # also on the main parser: maybe None
+        if api not in API_CHOICES:
+            raise ValueError(f"--api {api!r}: choose from {', '.join(API_CHOICES)}")
         max_tokens = args.max_tokens if args.max_tokens and args.max_tokens > 0 else None
         preset = PRESETS[args.preset] if args.preset else Preset("", "")
         return cls(
@@ -132,6 +153,8 @@ class BenchOptions:
             chart=not args.no_chart,
             preset=preset.name or None,
             single_stream_first=preset.single_stream_first,
+            api=api,
+            api_key_env=getattr(args, "api_key_env", None) or DEFAULT_API_KEY_ENV,
         )
 
 

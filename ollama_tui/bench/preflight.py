@@ -4,6 +4,9 @@ Without it, a wrong --host or --model ran every cell to the end and showed a tab
 errors. `POST /api/show` answers at once and does not load the model (the first cell's
 warm-up does that, outside the measured phase). The standard library's urllib is enough
 here and keeps the orchestrating process free of the libraries being measured.
+
+For the OpenAI-compatible API (`check_openai`): `GET /v1/models`, and when the model is
+not listed there, a one-token `POST /v1/chat/completions`.
 """
 
 from __future__ import annotations
@@ -62,6 +65,30 @@ def _missing_model(
     return f"model {model!r} not found at {base_url}{said}; {have}; {advice}"
 
 
+def _reach(
+    request: urllib.request.Request, base_url: str, timeout: float, advice: str, what: str
+) -> bytes:
+    """The body of a successful answer; `urllib.error.HTTPError` passes through, and any
+    other failure is a `PreflightError` (`advice` follows a refused connection)."""
+    try:
+        with _opener().open(request, timeout=timeout) as response:
+            body: bytes = response.read()
+            return body
+    except urllib.error.HTTPError:
+        raise
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ConnectionRefusedError):
+            text = "connection refused"
+        elif isinstance(reason, TimeoutError):
+            text = f"no answer within {timeout:g} s"
+        else:
+            text = str(reason)
+        raise PreflightError(f"cannot reach {base_url} ({text}){advice}") from None
+    except (OSError, http.client.HTTPException) as exc:  # while reading: a timeout, a reset
+        raise PreflightError(f"{base_url} did not answer {what}: {exc!r}") from None
+
+
 def check(base_url: str, model: str, timeout: float, builtin: bool = False) -> None:
     """Raise `PreflightError` unless the server answers /api/show for `model`.
 
@@ -75,9 +102,14 @@ def check(base_url: str, model: str, timeout: float, builtin: bool = False) -> N
         headers={"Content-Type": "application/json"},
         method="POST",
     )
+    advice = (
+        ""
+        if builtin
+        else "; is Ollama running there? Start it with `ollama serve`, or leave out "
+        "--host to bench the built-in server"
+    )
     try:
-        with _opener().open(request, timeout=timeout) as response:
-            body = response.read()
+        body = _reach(request, base_url, timeout, advice, f"POST {_SHOW}")
     except urllib.error.HTTPError as exc:
         with exc:
             server_says = _error_text(exc.read())
@@ -88,22 +120,66 @@ def check(base_url: str, model: str, timeout: float, builtin: bool = False) -> N
         raise PreflightError(
             f"{base_url} answered HTTP {exc.code} to POST {_SHOW}: {detail}"
         ) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ConnectionRefusedError):
-            text = "connection refused"
-        elif isinstance(reason, TimeoutError):
-            text = f"no answer within {timeout:g} s"
-        else:
-            text = str(reason)
-        advice = (
-            ""
-            if builtin
-            else "; is Ollama running there? Start it with `ollama serve`, or leave out "
-            "--host to bench the built-in server"
-        )
-        raise PreflightError(f"cannot reach {base_url} ({text}){advice}") from None
-    except (OSError, http.client.HTTPException) as exc:  # while reading: a timeout, a reset
-        raise PreflightError(f"{base_url} did not answer POST {_SHOW}: {exc!r}") from None
     if _error_text(body) is not None or not body.strip().startswith(b"{"):
         raise PreflightError(f"{base_url} did not answer POST {_SHOW} like Ollama")
+
+
+def _openai_error(exc: urllib.error.HTTPError) -> str:
+    """An OpenAI-style error body's message, or the status's reason."""
+    with exc:
+        body = exc.read()
+    try:
+        error: Any = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    message = error.get("message") if isinstance(error, dict) else error
+    return message if isinstance(message, str) and message else str(exc.reason)
+
+
+def check_openai(
+    base_url: str,
+    model: str,
+    timeout: float,
+    builtin: bool = False,
+    api_key: str | None = None,
+    key_env: str = "OPENAI_API_KEY",
+) -> None:
+    """Raise `PreflightError` unless the OpenAI-compatible server at `base_url` (its /v1)
+    lists its models and either lists `model` or answers it a one-token reply (llama.cpp's
+    server lists a file name and answers to any model name). `key_env` names where the
+    key comes from, for the sentence when the server refuses it."""
+    # Here, not at the top: core.openai loads Pillow, which an Ollama-only run need not.
+    from ollama_tui.core.openai import CHAT_PATH, MODELS_PATH, parse_models
+
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    advice = "" if builtin else "; is the server running there, and is /v1 its API's path?"
+    listing = urllib.request.Request(base_url + MODELS_PATH, headers=headers)
+    try:
+        listed = _reach(listing, base_url, timeout, advice, f"GET {MODELS_PATH}")
+        names = [m.name for m in parse_models(json.loads(listed))]
+    except urllib.error.HTTPError as exc:
+        key = f" (the key is read from ${key_env})" if exc.code in (401, 403) else ""
+        raise PreflightError(
+            f"{base_url} answered HTTP {exc.code} to GET {MODELS_PATH}: {_openai_error(exc)}{key}"
+        ) from None
+    except ValueError:
+        raise PreflightError(
+            f"{base_url} did not answer GET {MODELS_PATH} like an OpenAI-compatible server"
+        ) from None
+    if model in names or f"{model}:latest" in names:
+        return
+    body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+    probe = urllib.request.Request(
+        base_url + CHAT_PATH, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    try:
+        _reach(probe, base_url, timeout, advice, f"POST {CHAT_PATH}")
+    except urllib.error.HTTPError as exc:
+        more = ", …" if len(names) > _MAX_NAMES else ""
+        have = f"it lists {', '.join(names[:_MAX_NAMES])}{more}" if names else "it lists none"
+        raise PreflightError(
+            f"model {model!r}: {base_url} answered HTTP {exc.code} to POST {CHAT_PATH} "
+            f"({_openai_error(exc)}); {have}; choose one with --model"
+        ) from None

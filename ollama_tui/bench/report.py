@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -14,68 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ollama_tui.bench.chart import chart_levels
-from ollama_tui.bench.options import SINGLE, SWEEP
+from ollama_tui.bench.options import OLLAMA, OPENAI, SINGLE, SWEEP, WIRE_NAMES
+from ollama_tui.bench.ratios import CPU_RATIO_TARGET, TTFC_DELTA_TARGET_MS, Comparison, compare
 from ollama_tui.bench.results import BenchResult
-from ollama_tui.bench.spec import BARE_PREFIX, baseline_of, is_baseline
+from ollama_tui.bench.spec import BARE_PREFIX, is_baseline
 from ollama_tui.bench.stats import Row
-
-CPU_RATIO_TARGET = 1.25
-"""Project CPU per chunk ÷ bare-library CPU per chunk, at every level."""
-TTFC_DELTA_TARGET_MS = 1.0
-"""Single-stream TTFC p50, project − bare library."""
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """One project transport against the bare loop of its library."""
-
-    transport: str
-    cpu_ratio: dict[int, float | None]
-    """Per level: project CPU per chunk ÷ bare CPU per chunk (pooled over repetitions)."""
-    cpu_ratio_runs: dict[int, list[float]]
-    """Per level: the same ratio per repetition (run i against run i), for the spread."""
-    single_level: int
-    ttfc_delta_ms: float | None
-    """TTFC p50 at `single_level`, project − bare."""
-
-    @property
-    def cpu_within_target(self) -> bool:
-        return all(r is not None and r <= CPU_RATIO_TARGET for r in self.cpu_ratio.values())
-
-    @property
-    def ttfc_within_target(self) -> bool:
-        return self.ttfc_delta_ms is not None and self.ttfc_delta_ms < TTFC_DELTA_TARGET_MS
-
-
-def compare(rows: list[Row]) -> list[Comparison]:
-    by_key = {(row.client, row.level): row for row in rows}
-    levels = sorted({row.level for row in rows})
-    comparisons = []
-    for name in dict.fromkeys(row.client for row in rows if not is_baseline(row.client)):
-        ratios: dict[int, float | None] = {}
-        runs: dict[int, list[float]] = {}
-        for level in levels:
-            mine, bare = by_key.get((name, level)), by_key.get((baseline_of(name), level))
-            if mine is None or bare is None:
-                continue
-            ratios[level] = _ratio(mine.cpu_ms_per_1k_chunks, bare.cpu_ms_per_1k_chunks)
-            pairs = zip(
-                mine.cpu_ms_per_1k_chunks_runs, bare.cpu_ms_per_1k_chunks_runs, strict=False
-            )
-            runs[level] = [a / b for a, b in pairs if b > 0]
-        if not ratios:
-            continue
-        single = min(ratios)
-        mine, bare = by_key[name, single], by_key[baseline_of(name), single]
-        delta = None
-        if mine.ttfc_p50_ms is not None and bare.ttfc_p50_ms is not None:
-            delta = mine.ttfc_p50_ms - bare.ttfc_p50_ms
-        comparisons.append(Comparison(name, ratios, runs, single, delta))
-    return comparisons
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
 
 
 def _ms(value: float | None) -> str:
@@ -92,22 +34,36 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _several_apis(rows: list[Row]) -> bool:
+    return len({row.api for row in rows}) > 1
+
+
 def _section_rows(table: Table, rows: list[Row], cells: Callable[[Row], list[str]]) -> None:
-    """conc and client, then `cells(row)`, errors last; a rule between levels."""
+    """conc and client (and the API, when the rows have several), then `cells(row)`,
+    errors last; a rule between levels."""
     previous = None
+    apis = _several_apis(rows)
     for row in rows:
         if previous is not None and row.level != previous:
             table.add_section()
         previous = row.level
         style = "dim" if is_baseline(row.client) else ""
         errors = Text(str(row.errors), style="bold red" if row.errors else "")
-        table.add_row(str(row.level), Text(row.client, style=style), *cells(row), errors)
+        api = [Text(api_label(row.api), style=style)] if apis else []
+        table.add_row(str(row.level), Text(row.client, style=style), *api, *cells(row), errors)
 
 
-def _table(title: str, headers: tuple[str, ...]) -> Table:
+def api_label(api: str) -> str:
+    """How a row names its API: "ollama NDJSON", "openai SSE"."""
+    return f"{api} {WIRE_NAMES.get(api, '')}".strip()
+
+
+def _table(title: str, headers: tuple[str, ...], api: bool = False) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("conc", justify="right")
     table.add_column("client", no_wrap=True)
+    if api:
+        table.add_column("api", no_wrap=True)
     for header in headers:
         table.add_column(header, justify="right")
     table.add_column("errors", justify="right")
@@ -129,6 +85,7 @@ def latency_table(rows: list[Row], stage: str = "") -> Table:
             "total\np50",
             "total\np95",
         ),
+        _several_apis(rows),
     )
     _section_rows(
         table,
@@ -159,6 +116,7 @@ def cost_table(rows: list[Row], stage: str = "") -> Table:
             "peak RSS\nMiB",
             "wall s",
         ),
+        _several_apis(rows),
     )
     _section_rows(
         table,
@@ -183,12 +141,15 @@ def comparison_table(comparisons: list[Comparison]) -> Table:
         f"single-stream TTFC p50 difference (target < {TTFC_DELTA_TARGET_MS:g} ms)",
         title_justify="left",
     )
+    apis = len({c.api for c in comparisons}) > 1
     table.add_column("transport")
+    if apis:
+        table.add_column("api")
     for level in levels:
         table.add_column(f"CPU ratio ×{level}", justify="right")
     table.add_column("TTFC Δ ms", justify="right")
     for c in comparisons:
-        cells: list[Text | str] = [c.transport]
+        cells: list[Text | str] = [c.transport, *([api_label(c.api)] if apis else [])]
         for level in levels:
             ratio = c.cpu_ratio.get(level)
             ok = ratio is not None and ratio <= CPU_RATIO_TARGET
@@ -221,7 +182,7 @@ def render(result: BenchResult, console: Console) -> None:
     console.print(
         f"[bold]ollama-tui bench[/] — {machine.cpu}, {machine.usable_cores} usable cores, "
         f"{machine.python}, {machine.kernel}\n{libs}\n"
-        f"{server}; model {options.model!r}, /api/{options.endpoint}, "
+        f"{server}; model {options.model!r}, {_paths(options.apis, options.endpoint)}, "
         f"max {tokens} tokens; {preset}{single}≥ {options.requests} streams per client and "
         f"level in {options.repeat} runs (fresh process each)",
         highlight=False,
@@ -250,10 +211,34 @@ def render(result: BenchResult, console: Console) -> None:
         "counted under errors. tokens/s is the tokens of all successful streams of a cell ÷ "
         "its wall time. CPU is the client process (all threads) over the streaming "
         "phase only; server CPU % is one core = 100. "
-        f"Load average (1/5/15 min) {load}; the machine may be shared and noisy.",
+        f"Load average (1/5/15 min) {load}; the machine may be shared and noisy."
+        + _sse_note(options.apis),
         highlight=False,
         style="dim",
     )
+
+
+def _paths(apis: tuple[str, ...], endpoint: str) -> str:
+    """What the cells request: "/api/generate" (as ever, for Ollama's API alone)."""
+    paths = {OLLAMA: f"/api/{endpoint}", OPENAI: "/v1/chat/completions"}
+    if apis == (OLLAMA,):
+        return paths[OLLAMA]
+    named = " and ".join(f"{paths[api]} ({WIRE_NAMES[api]})" for api in apis)
+    return named + (", every cell once over each, alternating" if len(apis) > 1 else "")
+
+
+def _sse_note(apis: tuple[str, ...]) -> str:
+    if OPENAI not in apis:
+        return ""
+    return (
+        " Over /v1 a chunk is one Server-Sent Event ([DONE] included), a token one with "
+        "text in its delta; the bare rows read the events with the same line iterator, "
+        "one data: line each."
+    )
+
+
+def _chart_label(row: Any) -> str:
+    return f"{row.client} {WIRE_NAMES.get(row.api, row.api)}"
 
 
 def print_chart(rows: list[Row], console: Console) -> None:
@@ -261,8 +246,10 @@ def print_chart(rows: list[Row], console: Console) -> None:
     from ollama_tui.bench.chart import build_chart
 
     color = console.is_terminal and not console.no_color
+    label = _chart_label if _several_apis(rows) else None
     try:
-        chart = build_chart(rows, width=max(40, min(console.width, 100)), color=color)
+        width = max(40, min(console.width, 100))
+        chart = build_chart(rows, width=width, color=color, label=label)
     except ImportError:
         console.print("plotext is not installed: no chart (pip install plotext)", style="dim")
         return
@@ -283,6 +270,7 @@ def to_json(result: BenchResult) -> dict[str, Any]:
         "machine": dataclasses.asdict(result.machine),
         "options": dataclasses.asdict(result.options),
         "base_url": result.base_url,
+        "api_urls": result.api_urls,
         "interrupted": result.interrupted,
         "targets": {
             "cpu_ratio_max": CPU_RATIO_TARGET,
@@ -309,6 +297,7 @@ def to_json(result: BenchResult) -> dict[str, Any]:
                 "peak_rss_kib": r.peak_rss_kib,
                 "server_cpu_s": r.server_cpu,
                 "failure": r.failure,
+                "api": cell.api,
             }
             for cell, r in result.cells
         ],

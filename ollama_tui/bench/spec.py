@@ -32,7 +32,8 @@ class CellSpec:
     per_stream: int
     """Streams each of the `level` concurrent workers runs back to back."""
     base_url: str
-    endpoint: str  # "generate" or "chat"
+    """The API's base: the server for Ollama's API, its /v1 for the OpenAI-compatible one."""
+    endpoint: str  # "generate" or "chat"; Ollama's API only
     model: str
     prompt: str
     max_tokens: int | None
@@ -43,6 +44,14 @@ class CellSpec:
     warmup: bool = True
     profile: str | None = None
     """Write a cProfile of the streaming phase to this path (inflates the CPU figures)."""
+    api: str = "ollama"
+    """"ollama" (`endpoint`, NDJSON) or "openai" (/chat/completions, Server-Sent Events)."""
+    api_key_env: str | None = None
+    """The environment variable the worker reads the /v1 API key from (never the key)."""
+    request: dict[str, Any] | None = None
+    """For "openai": the request as `core.openai.chat_request` built it in the parent
+    (`path`, `body`, `wire`). Not built in the worker: `core.openai` loads Pillow (for
+    image types), 2 MB of resident memory that only those rows would then carry."""
 
     @property
     def streams(self) -> int:
@@ -88,6 +97,7 @@ class CellResult:
     """The server process's CPU seconds over the same phase, when its pid is known."""
     failure: str | None = None
     """Set when the worker itself failed; then the samples are missing, not fast."""
+    api: str = "ollama"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -63,9 +63,11 @@ class Row:
     server_cpu_pct: float | None
     """Server CPU seconds over the streaming phase ÷ its wall time (100 = one core)."""
     error_examples: list[str]
+    api: str = "ollama"
+    """The wire API of the row's cells: "ollama" (NDJSON) or "openai" (/v1, SSE)."""
 
 
-def summarise(client: str, level: int, results: Sequence[CellResult]) -> Row:
+def summarise(client: str, level: int, results: Sequence[CellResult], api: str = "ollama") -> Row:
     samples = [s for r in results for s in r.samples]
     good = [s for s in samples if s.ok]
     # A worker that died hands back one failed sample per stream it should have run.
@@ -112,4 +114,5 @@ def summarise(client: str, level: int, results: Sequence[CellResult]) -> Row:
         rss_start_mib=max((r.rss_start_kib for r in results), default=0) / 1024,
         server_cpu_pct=sum(server) / server_wall * 100 if server and server_wall > 0 else None,
         error_examples=sorted(set(messages))[:3],
+        api=api,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import cProfile
+import os
 import pstats
 import sys
 import threading
@@ -78,6 +79,8 @@ def open_async(client: str, settings: ConnectionSettings) -> AsyncClient:
 
 def build_request(spec: CellSpec, max_tokens: int | None) -> Request:
     options = {"num_predict": max_tokens} if max_tokens is not None else None
+    if spec.request is not None:  # built by the parent: /v1/chat/completions
+        return Request.of(spec.request["path"], spec.request["body"], spec.request["wire"])
     if spec.endpoint == "chat":
         return chat_request(spec.model, [ChatMessage("user", spec.prompt)], options=options)
     return generate_request(spec.model, spec.prompt, options=options)
@@ -136,6 +139,7 @@ def result_of(spec: CellSpec, phase: Phase, rss_start_kib: int) -> CellResult:
     return CellResult(
         client=spec.client,
         level=spec.level,
+        api=spec.api,
         samples=phase.samples,
         cpu_user=end.user - start.user,
         cpu_sys=end.sys - start.sys,
@@ -196,6 +200,8 @@ def measure(spec: CellSpec) -> CellResult:
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.read_timeout,
         max_connections=spec.level,
+        api=spec.api,
+        api_key=(os.environ.get(spec.api_key_env) or None) if spec.api_key_env else None,
     )
     if is_async(spec.client):
         return asyncio.run(measure_async(spec, settings))
