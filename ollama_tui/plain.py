@@ -23,7 +23,8 @@ from ollama_tui.core.events import Done, StreamError
 from ollama_tui.core.format import summary
 from ollama_tui.core.images import ImageError
 from ollama_tui.core.protocol import Think
-from ollama_tui.session.attachments import Attachments, load
+from ollama_tui.core.sanitize import clean
+from ollama_tui.session.attachments import Attachments, load, pasted_files, resolve
 from ollama_tui.session.chat import ChatSession, Turn
 from ollama_tui.session.runner import StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
@@ -131,14 +132,16 @@ class PlainChat:
         if not path:
             self.say_attached()
             return
+        # As a terminal pastes a dropped file: quoted, escaped, or a file:// URL.
+        files = pasted_files(path) or [resolve(path.strip("'\""))]
         try:
-            image = load(path.strip("'\""))
+            images = [load(file) for file in files]
         except ImageError as error:
             self.say(f"Not attached: {error}")
             return
-        if not self.attachments.add(image):
-            self.say(f"{image.name} is attached already.")
-            return
+        for image in images:
+            if not self.attachments.add(image):
+                self.say(f"{image.name} is attached already.")
         self.say_attached()
 
     def say_attached(self) -> None:
@@ -164,9 +167,11 @@ class PlainChat:
 
     def ask(self, prompt: str) -> None:
         if self.attachments and not self.sees_images():
-            self.say(f"Not sent: {self.session.vision_warning(self.session.model or '')}")
+            model = self.session.model or ""
+            self.say(f"Not sent: {self.session.vision_warning(model, '--model NAME')}")
             return
-        turn = self.session.send(prompt, images=self.attachments.take())
+        images = self.attachments.take()
+        turn = self.session.send(prompt, images=images)
         try:
             self.follow(turn)
         except KeyboardInterrupt:
@@ -176,7 +181,8 @@ class PlainChat:
         self.out.write("\n")
         # A stopped or broken reply stays in the context, as it stays on screen; an empty
         # answer too, so the turns keep alternating. Nothing at all: not asked.
-        self.session.finish(turn)
+        if not self.session.finish(turn):
+            self.attachments.extend(images)  # nothing came back: they wait, as the TUI's
         end = turn.reply.end
         if isinstance(end, StreamError):
             self.say(f"Error: {end.message}")
@@ -199,4 +205,5 @@ class PlainChat:
         self.out.flush()
 
     def say(self, text: str, dim: bool = False) -> None:
-        self.write(text + "\n", dim=dim)
+        # File names and server sentences are not ours: no control characters.
+        self.write(clean(text) + "\n", dim=dim)

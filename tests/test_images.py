@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from io import BytesIO
 from pathlib import Path
 
@@ -133,3 +134,33 @@ def test_plain_refuses_a_bad_file_and_a_model_without_vision(
     assert "Not sent: demo does not take images" in text
     assert not [r for r in server.log if r.path == "/api/chat"]
     assert len(chat.attachments) == 1  # kept for a vision model
+
+
+def test_a_camera_jpeg_with_a_second_picture_is_a_jpeg() -> None:
+    out = BytesIO()
+    first, second = Image.new("RGB", (16, 9)), Image.new("RGB", (8, 4))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    assert identify(out.getvalue()).format == "jpeg"
+
+
+def test_every_format_sent_can_be_kept_in_the_history() -> None:
+    from ollama_tui.core.images import ACCEPTED
+    from ollama_tui.history.images import EXTENSIONS as KEPT
+
+    assert set(ACCEPTED) <= set(KEPT)
+
+
+def test_a_pipe_or_device_named_as_an_image_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "a.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match=r"^a.png is not a regular file\.$"):
+        load(fifo)  # returns at once: nobody writes to the pipe
+
+
+def test_a_huge_picture_gets_no_thumbnail_and_no_crash(tmp_path: Path) -> None:
+    from ollama_tui.ui import thumbnails
+
+    huge = tmp_path / "huge.png"
+    Image.new("1", (20_000, 20_000)).save(huge)  # a few hundred KB, 400 M pixels
+    assert thumbnails.picture(huge) is None
+    assert thumbnails.picture(encoded("PNG")) is not None

@@ -210,3 +210,26 @@ async def test_a_reopened_conversation_shows_its_images_and_sends_them_again(
         await send_and_wait(pilot, app, "and again")
         # The second request's context: the kept question with its image, the reply, the new one.
         assert sent_images(server, 2) == [[base64.b64encode(data).decode()], [], []]
+
+
+async def test_an_edit_given_up_gives_back_the_images_that_were_waiting(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    picture(tmp_path / "sent.png")
+    picture(tmp_path / "waiting.png", (10, 10))
+    app = make_app(server, model="demo-vision")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await paste(app, str(tmp_path / "sent.png"))
+        await wait_until(pilot, lambda: len(chips(app)) == 1)
+        await send_and_wait(pilot, app, "first")
+        await paste(app, str(tmp_path / "waiting.png"))
+        await wait_until(pilot, lambda: len(chips(app)) == 1)
+        await pilot.press("f4")  # the question's image instead of the waiting one
+        await wait_until(pilot, lambda: chips(app)[:1] == ["🖼 sent.png · PNG 64×48 · 139 B ✕"])
+        assert len(chips(app)) == 1
+        await pilot.press("escape")  # given up: the waiting image is back, alone
+        await wait_until(pilot, lambda: [c[:13] for c in chips(app)] == ["🖼 waiting.png"])
+        await send_and_wait(pilot, app, "and now?")
+        sent = sent_images(server, 2)
+        assert len(sent[-1]) == 1  # the new question's one image (the first's in context)
+        assert [len(i) for i in sent] == [1, 0, 1]

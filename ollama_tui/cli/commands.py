@@ -70,7 +70,7 @@ def start(
         try:
             images = [load(path) for path in args.images]
         except ImageError as error:
-            return fail(str(error))
+            return fail(clean(str(error)))
     if args.plain:
         from ollama_tui.plain import PlainChat
 

@@ -104,6 +104,9 @@ def identify(data: bytes, name: str = "the file") -> ImageInfo:
             with Image.open(io.BytesIO(data)) as image:
                 kind = (image.format or "").lower()
                 width, height = image.size
+        # A camera's or phone's JPEG with a second picture (MPF: depth, a gain map) is
+        # a JPEG to the server, which decodes the first.
+        kind = _SAME_AS.get(kind, kind)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise ImageError(f"{name} is not an image this app can read.") from None
     if kind not in ACCEPTED:
@@ -112,6 +115,8 @@ def identify(data: bytes, name: str = "the file") -> ImageInfo:
         raise ImageError(f"{name} is a {shown} image: the server takes {accepted}.")
     return ImageInfo(kind, width, height, len(data))
 
+
+_SAME_AS = {"mpo": "jpeg"}
 
 _LOOKS_LIKE_PATH = re.compile(r"^(?:file://|~|/|\./|\.\./|[A-Za-z]:[\\/])")
 

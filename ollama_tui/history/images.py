@@ -31,7 +31,7 @@ from ollama_tui.files import write_private_bytes
 DIR_NAME = "images"
 """The image directory of history.sqlite3 (the database `History.open` uses)."""
 
-EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "bmp": "bmp"}
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "bmp": "bmp", "tiff": "tif"}
 """A kept file's extension, by image format (`ImageInfo.format`)."""
 
 _KEPT_NAME = re.compile(r"^([0-9a-f]{64})\.[a-z]+$")

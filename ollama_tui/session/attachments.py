@@ -8,6 +8,7 @@ they typed or attached before is dropped by it.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,12 +32,17 @@ def load(path: str | Path) -> Attachment:
     where = resolve(path) if isinstance(path, str) else path
     name = where.name or str(where)
     try:
-        size = where.stat().st_size
         if where.is_dir():
             raise ImageError(f"{name} is a folder, not an image.")
-        if size > MAX_IMAGE_BYTES:
-            raise too_large(name, size)
-        data = where.read_bytes()
+        # Opened without waiting (a FIFO would block until written to), then checked to
+        # be a plain file: a device or a pipe named .png is not read at all.
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ImageError(f"{name} is not a regular file.")
+            data = file.read(MAX_IMAGE_BYTES + 1)  # bounded, whatever the size said
+        if len(data) > MAX_IMAGE_BYTES:
+            raise too_large(name, os.path.getsize(where))
     except FileNotFoundError:
         raise ImageError(f"No file at {where}.") from None
     except PermissionError:

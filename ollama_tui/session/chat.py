@@ -239,10 +239,11 @@ class ChatSession:
         self._vision[model] = sees
         return sees
 
-    def vision_warning(self, model: str) -> str:
+    def vision_warning(self, model: str, choose: str = "^l") -> str:
+        """Why the message was not sent; `choose`: how a model is chosen here."""
         return (
             f"{model} does not take images (its capabilities name no vision): choose a "
-            "vision model (^l), or remove the attachments to send the text alone."
+            f"vision model ({choose}), or remove the attachments to send the text alone."
         )
 
     def cancel_edit(self) -> bool:

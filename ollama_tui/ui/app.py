@@ -372,6 +372,11 @@ class OllamaApp(App[None]):
             return
         typed = self.chat.query_one(PromptInput).text.strip()
         prompt = typed or self.session.conversation.last_prompt()
+        if self.chat.chips.attachments:
+            self.notify(
+                "The compare view sends the text only: the attached images wait for the chat.",
+                markup=False,
+            )
         self.push_screen(CompareScreen(prompt))
 
     def action_help(self) -> None:

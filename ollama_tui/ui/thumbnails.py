@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PIL.Image import Image as PillowImage
     from textual.widget import Widget
 
 _ready = threading.Event()
@@ -61,16 +63,39 @@ def settle(timeout: float = 2.0) -> None:
         _ready.wait(timeout)
 
 
-def widget(source: bytes | Path, classes: str = "") -> Widget | None:
-    """A thumbnail of `source` (an image's bytes or its file), or None: the terminal
-    cannot draw one, or `prepare()` was not called."""
-    if not _started or not _ready.is_set() or _image_class is None:
-        return None
+MAX_PIXELS = 50_000_000
+"""Larger images get no thumbnail (decoding one would take seconds and its memory)."""
+
+SIDE = 480
+"""Thumbnails are made at most this many pixels a side: a few dozen cells wide."""
+
+
+def available() -> bool:
+    """Whether the terminal draws pictures (once `prepare()` has found out)."""
+    return _started and _ready.is_set() and _image_class is not None
+
+
+def picture(source: bytes | Path) -> PillowImage | None:
+    """A small copy of the image at `source`, or None if it cannot be had (gone,
+    unreadable, huge). Slow for a large image: call it off the UI's loop."""
     from PIL import Image as Pillow
 
     try:
-        picture = Pillow.open(BytesIO(source) if isinstance(source, bytes) else source)
-        picture.load()
-    except (OSError, ValueError):
-        return None  # the file is gone or unreadable: its name is shown anyway
-    return _image_class(picture, classes=classes)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Pillow.DecompressionBombWarning)
+            image = Pillow.open(BytesIO(source) if isinstance(source, bytes) else source)
+            if image.width * image.height > MAX_PIXELS:
+                return None
+            image.draft("RGB", (SIDE, SIDE))  # a JPEG decodes at a fraction of its size
+            image.thumbnail((SIDE, SIDE))
+            return image
+    except (OSError, ValueError, SyntaxError, Pillow.DecompressionBombError):
+        return None  # its name and size are shown anyway
+
+
+def widget(small: PillowImage, classes: str = "") -> Widget | None:
+    """The thumbnail widget for `small` (from `picture`), or None: the terminal cannot
+    draw one, or `prepare()` was not called."""
+    if not available() or _image_class is None:
+        return None
+    return _image_class(small, classes=classes)

@@ -154,7 +154,8 @@ class ChatScreen(ImageAttaching):
             return  # said why; the prompt and the attachments stay
         prompt = event.prompt
         prompt.remember(event.text)
-        prompt.clear()
+        if prompt.text == event.text:  # not what was typed while the model was asked
+            prompt.clear()
         self._drop_taken_back()
         # Sending is reading the answer: the newest text, followed as it grows.
         self.transcript.follow()
@@ -286,8 +287,8 @@ class ChatScreen(ImageAttaching):
             return
         images = self.session.last_images()
         text = self.session.edit_last()
-        if images and text is not None:
-            self.run_worker(self.add_attachments(list(images)), exit_on_error=False)
+        if text is not None:
+            self.edit_images(images)
         if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return
@@ -307,12 +308,14 @@ class ChatScreen(ImageAttaching):
         for widget in self.taken_back:
             widget.display = True
         self.taken_back = []
+        self.edit_ended(given_up=True)
         prompt = self.query_one(PromptInput)
         prompt.load_text(self.typed_before_edit)
         prompt.move_cursor(prompt.document.end)
         return True
 
     def _drop_taken_back(self) -> None:
+        self.edit_ended(given_up=False)
         if self.taken_back:
             for widget in self.taken_back:
                 widget.remove()
@@ -339,7 +342,7 @@ class ChatScreen(ImageAttaching):
         """Continue a kept conversation: its messages become the transcript and context."""
         self.action_new_chat()
         for sentence in self.session.continue_kept(conversation):
-            self.notify(sentence, severity="warning", title="Reopened")
+            self.notify(clean(sentence), severity="warning", title="Reopened", markup=False)
         self.refresh_labels()
         await self.transcript.show_kept([m for m in conversation.messages if not m.superseded])
         # Reopened to go on: the end, where the next message goes, is what is shown.

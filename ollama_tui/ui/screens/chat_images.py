@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, TextArea
 
 from ollama_tui.core.images import Attachment, ImageError
+from ollama_tui.core.sanitize import clean
 from ollama_tui.session.attachments import load, pasted_files
 from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui.screens.image_picker import ImagePicker
@@ -32,6 +33,22 @@ class ImageAttaching(Screen[None]):
     """Where the picker opens: the folder of the last image chosen, else here."""
     checking = False
     """A message waits for the model's capabilities (it has images)."""
+    attached_before_edit: list[Attachment] | None = None
+    """The images waiting when an edit (F4) began: back in the chips if it is given up."""
+
+    def edit_images(self, images: tuple[Attachment, ...]) -> None:
+        """An edit took a question back: its images wait in the chips instead of the
+        ones there (set aside, as the typed text is)."""
+        if self.attached_before_edit is None:
+            self.attached_before_edit = list(self.chips.attachments.items)
+        self.run_worker(self.chips.replace(list(images)), exit_on_error=False)
+
+    def edit_ended(self, given_up: bool) -> None:
+        """The edit was sent (its images went with it) or given up (the set-aside
+        images come back)."""
+        before, self.attached_before_edit = self.attached_before_edit, None
+        if given_up and before is not None:
+            self.run_worker(self.chips.replace(before), exit_on_error=False)
 
     def on_key(self, event: events.Key) -> None:
         """A printable key no focused widget took (the thinking block's title, the
@@ -55,7 +72,7 @@ class ImageAttaching(Screen[None]):
         try:
             loaded = await asyncio.to_thread(lambda: [load(f) for f in files])
         except ImageError as error:
-            self.notify(str(error), severity="error", title="Not attached")
+            self.notify(clean(str(error)), severity="error", title="Not attached", markup=False)
             if text_if_not:
                 self.query_one(PromptInput).insert(text_if_not)
             return False
@@ -103,6 +120,7 @@ class ImageAttaching(Screen[None]):
         """The attachments, taken for the message going to `model`; None if it may not
         go (a sentence said why, they stay) or another send is checking already."""
         if self.checking:
+            self.notify(f"Asking the server whether {clean(model)} takes images…", markup=False)
             return None
         self.checking = True
         try:
@@ -127,6 +145,7 @@ class ImageAttaching(Screen[None]):
                 return True  # the server judges the request itself
             sees = session.learn_vision(model, show)
         if sees is False:
-            self.notify(session.vision_warning(model), severity="error", title="Not sent")
+            warning = clean(session.vision_warning(model))
+            self.notify(warning, severity="error", title="Not sent", markup=False)
             return False
         return True

@@ -4,9 +4,12 @@ format and size everywhere."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.style import Style
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,14 +17,21 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Static
+from textual.widgets.directory_tree import DirEntry
+from textual.widgets.tree import TreeNode
 
-from ollama_tui.core.images import EXTENSIONS, ImageError, human_size
+from ollama_tui.core.images import EXTENSIONS, MAX_IMAGE_BYTES, human_size
 from ollama_tui.core.sanitize import clean
 from ollama_tui.ui import thumbnails
 
 
 class ImageTree(DirectoryTree):
-    """Folders and image files; hidden entries left out."""
+    """Folders and image files; hidden entries left out. Names are the file system's,
+    not ours: shown without their control characters and escape sequences."""
+
+    def render_label(self, node: TreeNode[DirEntry], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        return Text(clean(label.plain), style=label.style, spans=label.spans)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [
@@ -83,10 +93,11 @@ class ImagePicker(ModalScreen[Path | None]):
             label.update(Content(clean(f"{path.name}: {error.strerror or error}")))
             return
         label.update(Content(clean(f"{path.name} · {human_size(size)}")))
-        try:
-            picture = thumbnails.widget(path, classes="") if size < 20 * 1024 * 1024 else None
-        except ImageError:
-            picture = None
-        if picture is not None:
+        if size > MAX_IMAGE_BYTES or not thumbnails.available():
+            return
+        small = await asyncio.to_thread(thumbnails.picture, path)
+        picture = thumbnails.widget(small) if small is not None else None
+        if picture is not None and self.is_attached:
+            await self.query("#preview-image").remove()
             picture.id = "preview-image"
             await self.query_one("#preview").mount(picture)

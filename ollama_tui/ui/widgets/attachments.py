@@ -59,6 +59,12 @@ class AttachmentChips(HorizontalGroup):
             await self._show()
         return added
 
+    async def replace(self, attachments: list[Attachment]) -> None:
+        """These instead of the ones waiting (an edit takes its question's back)."""
+        self.attachments.take()
+        self.attachments.extend(attachments)
+        await self._show()
+
     async def take(self) -> tuple[Attachment, ...]:
         """All of them, for the message being sent."""
         taken = self.attachments.take()

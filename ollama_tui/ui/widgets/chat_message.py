@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Sequence
@@ -190,9 +191,20 @@ class UserMessage(Vertical):
         yield Static(Content(clean(self.text)), classes="question")
         for image in self.images:
             yield Static(Content(f"🖼 {clean(image.label)}"), classes="image-label")
-            thumbnail = thumbnails.widget(image.source, classes="thumbnail")
-            if thumbnail is not None:
-                yield thumbnail
+
+    def on_mount(self) -> None:
+        if self.images and thumbnails.available():
+            self.run_worker(self._draw_thumbnails(), exit_on_error=False)
+
+    async def _draw_thumbnails(self) -> None:
+        """Each thumbnail below its image's line, once made (off the loop: a large
+        image takes a while to decode)."""
+        labels = list(self.query(".image-label"))
+        for image, label in zip(self.images, labels, strict=True):
+            small = await asyncio.to_thread(thumbnails.picture, image.source)
+            thumbnail = thumbnails.widget(small, classes="thumbnail") if small else None
+            if thumbnail is not None and label.is_attached:
+                await self.mount(thumbnail, after=label)
 
 
 class Notice(Static):
