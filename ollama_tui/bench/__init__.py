@@ -74,14 +74,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every cell K times, in a rotated order, and pool the results "
         f"(default {DEFAULT_REPEAT})",
     )
-    # SUPPRESS: --api also exists on the main parser (`ollama-tui --api openai bench`).
+    # SUPPRESS: --api and --api-key-env also exist on the main parser
+    # (`ollama-tui --api openai bench`); a default here would overwrite the value given there.
     parser.add_argument(
         "--api",
         choices=API_CHOICES,
         default=argparse.SUPPRESS,
         help="the wire API: Ollama's own (NDJSON, the default), the OpenAI-compatible "
-        "<server>/v1/chat/completions (Server-Sent Events; the key, if any, from "
-        "$OPENAI_API_KEY or --api-key-env), or both: every cell once per API, alternating",
+        "<server>/v1/chat/completions (Server-Sent Events), or both: every cell once per "
+        "API, alternating",
+    )
+    parser.add_argument(
+        "--api-key-env",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="the environment variable holding the /v1 API key (default OPENAI_API_KEY)",
     )
     parser.add_argument(
         "--endpoint",

@@ -55,11 +55,6 @@ class BenchResult:
             for level, client, api in keys
         ]
 
-    def apis(self) -> list[str]:
-        """The APIs that have results, in the run's order."""
-        ran = {cell.api for cell, _ in self.cells}
-        return [api for api in self.options.apis if api in ran]
-
 
 def clients_for(options: BenchOptions) -> list[str]:
     """Each transport next to its baseline, so the pair runs under the same conditions."""
