@@ -22,7 +22,6 @@ from ollama_tui.session.reply import Reply
 from ollama_tui.session.runner import Notify, StreamRunner
 
 if TYPE_CHECKING:
-    from ollama_tui.history.images import KeptImage
     from ollama_tui.history.store import Conversation as KeptConversation
 
 
@@ -265,13 +264,15 @@ class ChatSession:
             self.recorder.new_conversation()
             self.recorder.set_settings(self.conversation.settings.to_dict())
 
-    def continue_kept(self, kept: KeptConversation) -> list[str]:
+    def continue_kept(self, kept: KeptConversation, images: KeptImages | None = None) -> list[str]:
         """A kept conversation becomes this one: its shown messages are the context,
         its settings and model come back. Returns what the person should know: a
         sentence for each image that can no longer be read (left out of the context),
-        and one if it was kept over another API."""
+        and one if it was kept over another API. `images`: `read_kept_images(kept)`,
+        read off the caller's loop beforehand (they are read here otherwise)."""
         self.new_chat()
-        notes: list[str] = []
+        found, notes = images if images is not None else read_kept_images(kept)
+        notes = list(notes)
         self._chosen = True  # its own settings, kept with it
         settings = ChatSettings.from_dict(kept.settings)
         self.think = settings.think
@@ -289,23 +290,40 @@ class ChatSession:
         shown = [m for m in kept.messages if not m.superseded]
         # The history keeps only the roles a chat has (history.records.ROLES).
         kept_messages = [
-            Kept(cast(Role, m.role), m.content, m.thinking, m.id, _images(m.images, notes))
+            Kept(
+                cast(Role, m.role),
+                m.content,
+                m.thinking,
+                m.id,
+                tuple(found[i.digest] for i in m.images if i.digest in found),
+            )
             for m in shown
         ]
         self.conversation.load(kept_messages, settings)
         return notes
 
 
-def _images(kept: Sequence[KeptImage], missing: list[str]) -> tuple[Attachment, ...]:
-    """A kept message's images with their bytes, to send again as the conversation goes
-    on; one that can no longer be read is left out, and `missing` says why."""
+KeptImages = tuple[dict[str, Attachment], list[str]]
+
+
+def read_kept_images(kept: KeptConversation) -> KeptImages:
+    """The images of a kept conversation's shown messages with their bytes, by digest,
+    to send again as it goes on; and a sentence for each that can no longer be read
+    (left out). Reads files: call it off a UI's loop."""
     # Imported here: the history's modules cost ~12 ms of every start otherwise.
     from ollama_tui.history.images import ImageUnavailable
 
-    found = []
-    for image in kept:
-        try:
-            found.append(Attachment(image.name, image.read(), image.info, image.digest))
-        except ImageUnavailable as error:
-            missing.append(str(error))
-    return tuple(found)
+    found: dict[str, Attachment] = {}
+    missing: list[str] = []
+    for message in kept.messages:
+        for image in message.images if not message.superseded else ():
+            if image.digest in found:
+                continue
+            try:
+                data = image.read()
+            except ImageUnavailable as error:
+                missing.append(str(error))
+                continue
+            found[image.digest] = Attachment(image.name, data, image.info, image.digest)
+            found[image.digest].base64()  # encoded here, off the loop too
+    return found, missing

@@ -7,6 +7,7 @@ messages, and each update is shown as it is.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from textual.widgets import (
 from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
 from ollama_tui.core.sanitize import clean
-from ollama_tui.session.chat import ChatSession, Turn
+from ollama_tui.session.chat import ChatSession, Turn, read_kept_images
 from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
@@ -37,12 +38,7 @@ from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
 from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.attachments import AttachmentChips
-from ollama_tui.ui.widgets.chat_message import (
-    AssistantMessage,
-    Notice,
-    ShownImage,
-    UserMessage,
-)
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, ShownImage, UserMessage
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import FoldedParagraphs
 from ollama_tui.ui.widgets.prompt import PromptInput
@@ -287,11 +283,10 @@ class ChatScreen(ImageAttaching):
             return
         images = self.session.last_images()
         text = self.session.edit_last()
-        if text is not None:
-            self.edit_images(images)
         if text is None:
             self.notify("No message to edit yet.", severity="warning")
             return
+        self.edit_images(images)
         prompt = self.query_one(PromptInput)
         if not self.taken_back:
             self.typed_before_edit = prompt.text
@@ -341,7 +336,8 @@ class ChatScreen(ImageAttaching):
     async def show_conversation(self, conversation: KeptConversation) -> None:
         """Continue a kept conversation: its messages become the transcript and context."""
         self.action_new_chat()
-        for sentence in self.session.continue_kept(conversation):
+        kept_images = await asyncio.to_thread(read_kept_images, conversation)  # off the loop
+        for sentence in self.session.continue_kept(conversation, kept_images):
             self.notify(clean(sentence), severity="warning", title="Reopened", markup=False)
         self.refresh_labels()
         await self.transcript.show_kept([m for m in conversation.messages if not m.superseded])
