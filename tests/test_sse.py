@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from hypothesis import given, settings
@@ -200,3 +201,24 @@ def test_the_request_is_what_v1_servers_read() -> None:
 def test_models_come_from_the_list() -> None:
     listed = {"object": "list", "data": [{"id": "qwen3:1.7b"}, {"id": ""}, {"x": 1}]}
     assert [m.name for m in parse_models(listed)] == ["qwen3:1.7b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=64), max_size=4),
+    st.text(max_size=30),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=10), max_size=3),
+)
+def test_verbatim_text_is_spliced_into_the_exact_bytes_json_would_give(
+    images: list[bytes], text: str, extra: dict[str, str]
+) -> None:
+    from ollama_tui.core.protocol import Verbatim, encode_body
+
+    encoded = [Verbatim(base64.b64encode(b).decode()) for b in images]
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": text, "images": encoded}],
+        "parts": [{"image_url": {"url": Verbatim("data:image/png;base64," + e)}} for e in encoded],
+        **extra,
+    }
+    assert encode_body(body) == json.dumps(body, ensure_ascii=False).encode("utf-8")

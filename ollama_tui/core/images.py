@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from ollama_tui.core.protocol import Verbatim
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Larger files are refused: Ollama's request body would be tens of MB more."""
 
@@ -69,7 +71,8 @@ class Attachment:
     def base64(self) -> str:
         """As the request carries it (computed once)."""
         if not self._encoded:
-            object.__setattr__(self, "_encoded", base64.b64encode(self.data).decode("ascii"))
+            encoded = Verbatim(base64.b64encode(self.data).decode("ascii"))
+            object.__setattr__(self, "_encoded", encoded)
         return self._encoded
 
     def label(self) -> str:

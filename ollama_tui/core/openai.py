@@ -10,7 +10,7 @@ from typing import Any
 
 from ollama_tui.core.images import ACCEPTED
 from ollama_tui.core.models import ModelInfo
-from ollama_tui.core.protocol import ChatMessage, Request
+from ollama_tui.core.protocol import ChatMessage, Request, Verbatim
 from ollama_tui.core.sanitize import clean
 
 CHAT_PATH = "/chat/completions"
@@ -46,7 +46,7 @@ def _wire_message(message: ChatMessage) -> dict[str, Any]:
         return {"role": message.role, "content": message.content}
     parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
     for image in message.images:
-        url = f"data:{_media_type(image)};base64,{image}"
+        url = Verbatim(f"data:{_media_type(image)};base64,{image}")
         parts.append({"type": "image_url", "image_url": {"url": url}})
     return {"role": message.role, "content": parts}
 

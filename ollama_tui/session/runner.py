@@ -263,6 +263,7 @@ class StreamRunner(Runner):
     def _read_sync(self, transport: Transport, stream: LiveStream) -> None:
         assert not isinstance(transport, AsyncTransport)
         try:
+            stream.request.payload  # noqa: B018 - made before the transport's clock starts
             # Iterated past the end event: the transport then reads the end of the body,
             # and the connection goes back to the pool.
             with closing(transport.stream(stream.request, stream.token)) as events:
@@ -275,6 +276,9 @@ class StreamRunner(Runner):
 
     async def _read_async(self, transport: AsyncTransport, stream: LiveStream) -> None:
         try:
+            # Made before the transport starts its clock: a large body's JSON is not
+            # the network's time. On a thread: the network loop runs other streams.
+            await asyncio.to_thread(lambda: stream.request.payload)
             async with aclosing(transport.astream(stream.request, stream.token)) as events:
                 async for event in events:
                     self._deliver(stream, event)
