@@ -185,7 +185,7 @@ async def test_a_conversation_is_kept_with_the_api_it_goes_on_over(data_dir: Pat
         calls.append(args)
         await set_model(*args)
 
-    ah.set_model = spy  # type: ignore[method-assign]
+    ah.set_model = spy  # type: ignore[method-assign,assignment]
     recorder.user("Same again", "llama3.2", "requests", api="openai")
     await recorder.flush()
     assert calls == []  # nothing changed: nothing stored

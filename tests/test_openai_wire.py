@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from PIL import Image
@@ -35,7 +35,7 @@ async def transport(request: pytest.FixtureRequest, server: DemoServer) -> Async
     await close(made)
 
 
-def text(events: list[object]) -> tuple[str, str]:
+def text(events: Sequence[object]) -> tuple[str, str]:
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     thinking = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
     return content, thinking
