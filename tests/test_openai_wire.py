@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from ollama_tui.core.connection import ConnectionSettings
-from ollama_tui.core.events import ContentDelta, Done, StreamError, ThinkingDelta
+from ollama_tui.core.events import ContentDelta, Done, Stopped, StreamError, ThinkingDelta
 from ollama_tui.core.openai import chat_request, parse_models
 from ollama_tui.core.protocol import ChatMessage
-from ollama_tui.demo import DemoServer
+from ollama_tui.demo import DemoServer, Fault
 from ollama_tui.transports import TRANSPORT_NAMES, Transport, create_transport
 from ollama_tui.transports.errors import ApiError
 from tests.streaming import call, close, collect
@@ -89,6 +89,8 @@ async def test_the_key_is_sent_as_a_bearer_token(server: DemoServer, name: str) 
         error = refused[-1]
         assert isinstance(error, StreamError) and error.status == 401
         assert "sk-wrong" not in error.message and "sk-test" not in error.message
+        assert error.message.startswith("The server: Incorrect API key provided")
+        assert "OPENAI_API_KEY" in error.message and "{" not in error.message
         accepted = await collect(right, chat_request("demo", [ChatMessage("user", "hi")]))
         assert isinstance(accepted[-1], Done)
     finally:
@@ -111,3 +113,38 @@ async def test_a_call_error_from_v1_is_one_sentence(transport: Transport) -> Non
     with pytest.raises(ApiError) as caught:
         await call(transport, "GET", "/no-such-path")
     assert "\n" not in str(caught.value)
+
+
+async def test_a_stop_mid_reply_keeps_what_arrived(
+    transport: Transport, server: DemoServer
+) -> None:
+    server.configure(token_rate=50.0)  # time to stop it
+    events = await collect(
+        transport,
+        chat_request("demo", [ChatMessage("user", "a long story")]),
+        cancel_when=lambda seen: any(isinstance(e, ContentDelta) for e in seen),
+    )
+    assert isinstance(events[-1], Stopped)
+    assert text(events)[0]  # what came before the stop stays
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "sentence"),
+    [
+        (Fault.RATE_LIMIT, 429, "Rate limit reached"),
+        (Fault.NOT_FOUND, 404, "not found"),
+    ],
+)
+async def test_each_error_status_is_one_sentence(
+    server: DemoServer, fault: Fault, status: int, sentence: str
+) -> None:
+    server.configure(fault=fault)
+    made = create_transport("requests", v1(server))
+    try:
+        events = await collect(made, chat_request("demo", [ChatMessage("user", "hi")]))
+    finally:
+        await close(made)
+    error = events[-1]
+    assert isinstance(error, StreamError) and error.status == status
+    assert sentence in error.message and "\n" not in error.message
+    assert "{" not in error.message  # the server's JSON read, not shown raw

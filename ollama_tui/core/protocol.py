@@ -161,6 +161,13 @@ def preview(data: bytes | str, limit: int = 120) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
+_HINTS = {
+    401: "; the key is read from OPENAI_API_KEY, or the variable --api-key-env names",
+    403: "; the key is read from OPENAI_API_KEY, or the variable --api-key-env names",
+    429: "; the server limits how often it is asked: try again in a moment",
+}
+
+
 def http_error_message(status: int, reason: str, body: bytes, url: str) -> str:
     """The sentence a person sees for an HTTP error status, Ollama's own words first."""
     detail = None
@@ -172,6 +179,11 @@ def http_error_message(status: int, reason: str, body: bytes, url: str) -> str:
         detail = clean(obj["error"])
     if detail:
         return f"Ollama: {detail} (HTTP {status})"
+    error = obj.get("error") if isinstance(obj, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]:
+        # OpenAI-compatible servers: {"error": {"message", "type", "code"}}.
+        hint = _HINTS.get(status, "")
+        return f"The server: {clean(error['message'])} (HTTP {status}){hint}"
     label = f"HTTP {status} {reason}".rstrip()
     if body.strip():
         return f"{label} from {url}: {preview(body)}"
