@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from rich.style import Style
 from textual import events
 
 from ollama_tui.core.images import Attachment
@@ -233,3 +234,29 @@ async def test_an_edit_given_up_gives_back_the_images_that_were_waiting(
         sent = sent_images(server, 2)
         assert len(sent[-1]) == 1  # the new question's one image (the first's in context)
         assert [len(i) for i in sent] == [1, 0, 1]
+
+
+async def test_the_picker_lists_images_and_attaches_the_one_chosen(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    from ollama_tui.ui.screens.image_picker import ImagePicker, ImageTree
+
+    picture(tmp_path / "b.png")
+    (tmp_path / "notes.txt").write_text("not listed")
+    (tmp_path / "bad\x1b[31mname.png").write_bytes(b"x")  # named with an escape
+    app = make_app(server, model="demo-vision")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.chat.picker_folder = tmp_path
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImagePicker))
+        tree = app.screen.query_one(ImageTree)
+        await wait_until(pilot, lambda: len(tree.root.children) == 2)
+        labels = [str(tree.render_label(n, Style(), Style())) for n in tree.root.children]
+        assert not any("notes.txt" in label or "\x1b" in label for label in labels)
+        tree.focus()
+        target = next(n for n in tree.root.children if str(n.label).endswith("b.png"))
+        tree.move_cursor(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(chips(app)) == 1)
+        assert chips(app)[0].startswith("🖼 b.png · PNG 64×48")
+        assert app.chat.picker_folder == tmp_path
