@@ -22,3 +22,35 @@ async def test_a_backspace_and_the_next_key_in_one_read_both_count(server: DemoS
         await wait_until(pilot, lambda: "Y" in prompt.text)
         await pilot.pause()
         assert prompt.text == "abXY", prompt.text
+
+
+async def test_one_line_boxes_apply_a_backspace_and_the_next_key_in_order() -> None:
+    from textual.app import App, ComposeResult
+
+    from ollama_tui.ui.widgets.keys import TypingInput
+
+    class Box(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TypingInput(id="box")
+
+    app = Box()
+    async with app.run_test() as pilot:
+        box = app.query_one(TypingInput)
+        await pilot.press(*"abc")
+        await wait_until(pilot, lambda: box.value == "abc")
+        for key, character in (("backspace", "\x7f"), ("X", "X"), ("Y", "Y")):
+            box.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: "Y" in box.value)
+        await pilot.pause()
+        assert box.value == "abXY", box.value
+
+
+def test_every_one_line_box_of_the_app_keeps_the_order() -> None:
+    import ast
+    from pathlib import Path
+
+    screens = Path(__file__).parents[1] / "ollama_tui" / "ui" / "screens"
+    for source in screens.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Input":
+                raise AssertionError(f"{source.name}:{node.lineno} builds a plain Input")

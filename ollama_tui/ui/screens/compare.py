@@ -36,6 +36,7 @@ from ollama_tui.ui.pacer import Pacer
 from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
+from ollama_tui.ui.widgets.keys import TypingInput
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 from ollama_tui.ui.widgets.tick import Tick
 
@@ -130,7 +131,7 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header", markup=False)
-        yield Input(self.initial_prompt, placeholder="Prompt to compare", id="compare-prompt")
+        yield TypingInput(self.initial_prompt, placeholder="Prompt to compare", id="compare-prompt")
         with Horizontal(classes="compare-controls", id="compare-transports"):
             for name in TRANSPORT_NAMES:
                 yield Tick(name, True, name=name, classes="transport")
@@ -138,7 +139,7 @@ class CompareScreen(Screen[None]):
             yield Tick("one at a time", False, id="compare-sequential")
             yield Tick("warm-up", True, id="compare-warmup")
             yield Static("runs", classes="label")
-            yield Input("1", id="compare-runs", type="integer", max_length=3)
+            yield TypingInput("1", id="compare-runs", type="integer", max_length=3)
             yield Button("Run", id="compare-run", compact=True, variant="primary")
         yield Static(PARALLEL_NOTE, id="compare-note", markup=False)
         yield Horizontal(id="compare-columns")

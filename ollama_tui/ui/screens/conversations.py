@@ -25,6 +25,7 @@ from ollama_tui.core.format import ago
 from ollama_tui.core.sanitize import clean
 from ollama_tui.files import write_private
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
+from ollama_tui.ui.widgets.keys import TypingInput
 
 if TYPE_CHECKING:
     from ollama_tui.history.aio import AsyncHistory
@@ -42,7 +43,7 @@ class RenameScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Rename the conversation", classes="title")
             # The old title to edit, cursor at its end: the first key does not wipe it.
-            yield Input(self.title_text, id="new-title", select_on_focus=False)
+            yield TypingInput(self.title_text, id="new-title", select_on_focus=False)
             yield Label("Enter renames · Esc cancels", classes="hint")
 
     @on(Input.Submitted)
@@ -97,7 +98,7 @@ class ConversationsScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog conversations"):
             yield Label("Conversations", classes="title")
-            yield Input(placeholder="Search every message…", id="search")
+            yield TypingInput(placeholder="Search every message…", id="search")
             yield OptionList(id="conversation-list")
             yield Label(
                 "Type to search · ↑↓ Enter open · F2 rename · F6 export · F8 delete · Esc close",

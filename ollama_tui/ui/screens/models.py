@@ -29,6 +29,7 @@ from ollama_tui.session.runner import TERMINAL, LiveStream
 from ollama_tui.transports.errors import ApiError
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.screens.dialogs import ConfirmScreen
+from ollama_tui.ui.widgets.keys import TypingInput
 
 if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
@@ -111,7 +112,9 @@ class ModelsScreen(Screen[None]):
                 yield Static("", id="details-text", markup=False)
         with Horizontal(id="pull-row"):
             yield Label("Pull", classes="label")
-            yield Input(placeholder="model name, e.g. llama3.2:3b — Enter pulls", id="pull-name")
+            yield TypingInput(
+                placeholder="model name, e.g. llama3.2:3b — Enter pulls", id="pull-name"
+            )
         with Vertical(id="pull-progress"):
             yield Static("", id="pull-status", markup=False)
         yield Footer(compact=True)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ollama_tui.core.chat_settings import OPTIONS, ChatSettings, parse
+from ollama_tui.ui.widgets.keys import TypingInput
 
 THINK_CHOICES: list[tuple[str, str]] = [("model default", "default"), ("on", "on"), ("off", "off")]
 THINK_VALUE = {None: "default", True: "on", False: "off"}
@@ -40,13 +41,13 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                 for name in OPTIONS:
                     value = getattr(self.settings, name)
                     yield Label(name, classes="field")
-                    yield Input(
+                    yield TypingInput(
                         "" if value is None else str(value),
                         placeholder="model default",
                         id=name,
                     )
                 yield Label("keep_alive", classes="field")
-                yield Input(
+                yield TypingInput(
                     self.settings.keep_alive or "", placeholder="e.g. 5m, 1h, -1", id="keep_alive"
                 )
                 yield Label("think", classes="field")

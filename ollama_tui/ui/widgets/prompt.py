@@ -9,9 +9,10 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
+from ollama_tui.ui.widgets.keys import KeysInOrder
 
 
-class PromptInput(TextArea):
+class PromptInput(KeysInOrder, TextArea):
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
@@ -71,26 +72,9 @@ class PromptInput(TextArea):
             event.prevent_default()
             self._step(-1 if event.key == "up" else 1)
             return
-        if await self._run_own_binding(event):
+        if await self.run_own_binding(event):
             return
         await super()._on_key(event)
-
-    async def _run_own_binding(self, event: events.Key) -> bool:
-        """Textual (8.2.8) runs a focused widget's own key bindings only once the key has
-        bubbled up to the app, after the keys queued behind it: a backspace and the next
-        key in one read (a fast typist) inserted the key, then deleted it. The box's own
-        bindings (backspace, delete, word moves…) run here, in the order typed."""
-        bindings = getattr(getattr(self, "_bindings", None), "key_to_bindings", None)
-        if not isinstance(bindings, dict):
-            return False  # another Textual: its own order
-        for binding in bindings.get(event.key, ()):
-            # As the app runs bindings: a disabled action (copy with nothing selected)
-            # is not handled, and the key goes on to the screen's and the app's (^c quits).
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return True
-        return False
 
     def _recalling(self) -> bool:
         """Up/Down walk the history from an empty box, or from an unedited recalled prompt;
