@@ -22,26 +22,39 @@ from ollama_tui.bench.runner import api_urls, describe_cell, plan, spec_for, v1_
 from ollama_tui.bench.spec import CellSpec
 from ollama_tui.bench.worker import build_request
 from ollama_tui.demo import DemoServer
-from ollama_tui.transports import TRANSPORT_NAMES
 from tests.test_bench import TINY, FakeRow, bench, check_rows, parse
 
 APIS = ["ollama", "openai"]
+PAIR = ["requests", "aiohttp"]
 
 
-def test_both_apis_for_every_transport_with_the_built_in_server(tmp_path: Path) -> None:
+def test_both_apis_for_a_sync_and_an_async_transport_with_the_built_in_server(
+    tmp_path: Path,
+) -> None:
+    # Two of the four: each cell is a worker process, and all four took 27 s of the
+    # suite (every transport over /v1 is tested in tests/test_openai_wire.py).
     out, table = tmp_path / "bench.json", tmp_path / "bench.csv"
-    # One level: each cell is a worker process, and 32 of them took 27 s of the suite.
-    tiny = [*TINY[:1], "1", *TINY[2:]]
-    done = bench(*tiny, "--api", "both", "--json", str(out), "--csv", str(table), timeout=240)
+    done = bench(
+        *TINY,
+        "--transports",
+        ",".join(PAIR),
+        "--api",
+        "both",
+        "--json",
+        str(out),
+        "--csv",
+        str(table),
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
-    clients = [c for name in TRANSPORT_NAMES for c in (name, f"bare:{name}")]
+    clients = [c for name in PAIR for c in (name, f"bare:{name}")]
     for api in APIS:
-        check_rows({"rows": [r for r in data["rows"] if r["api"] == api]}, clients, [1])
+        check_rows({"rows": [r for r in data["rows"] if r["api"] == api]}, clients, [1, 2])
     rows = {(r["client"], r["level"], r["api"]): r for r in data["rows"]}
-    assert len(rows) == len(data["rows"]) == len(clients) * 2
+    assert len(rows) == len(data["rows"]) == len(clients) * 2 * 2
     for client in clients:
-        for level in (1,):
+        for level in (1, 2):
             ollama, openai = rows[client, level, "ollama"], rows[client, level, "openai"]
             # The same reply (--max-tokens 5 of the same text) is the same tokens over
             # either wire, for the project's decoders and the bare loops alike.
@@ -56,14 +69,14 @@ def test_both_apis_for_every_transport_with_the_built_in_server(tmp_path: Path) 
     assert set(cells.values()) == {1} and len(cells) == len(rows)
     assert all(cell["server_cpu_s"] is not None for cell in data["cells"])
     comparisons = {(c["transport"], c["api"]) for c in data["comparisons"]}
-    assert comparisons == {(t, api) for t in TRANSPORT_NAMES for api in APIS}
+    assert comparisons == {(t, api) for t in PAIR for api in APIS}
     assert data["options"]["api"] == "both"
     assert data["api_urls"] == {"ollama": data["base_url"], "openai": data["base_url"] + "/v1"}
 
     # Tables and chart name the API of every row; the chart has a line per transport and API.
-    assert done.stdout.count("openai SSE") >= len(clients) + len(TRANSPORT_NAMES)
+    assert done.stdout.count("openai SSE") >= 2 * len(clients) + len(PAIR)
     assert "/api/generate (NDJSON) and /v1/chat/completions (SSE)" in done.stdout
-    for name in TRANSPORT_NAMES:
+    for name in PAIR:
         assert f"{name} NDJSON" in done.stdout and f"{name} SSE" in done.stdout
 
     # The CSV: the existing columns as they were, api last.
@@ -71,7 +84,10 @@ def test_both_apis_for_every_transport_with_the_built_in_server(tmp_path: Path) 
         lines = list(csv.reader(handle))
     assert lines[0] == csv_header() and lines[0][-1] == "api"
     records = [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
-    assert Counter(r["api"] for r in records) == {"ollama": len(clients), "openai": len(clients)}
+    assert Counter(r["api"] for r in records) == {
+        "ollama": len(clients) * 2,
+        "openai": len(clients) * 2,
+    }
     for record in records:
         row = rows[record["client"], int(record["level"]), record["api"]]
         assert int(record["tokens"]) == row["tokens"] and int(record["chunks"]) == row["chunks"]
