@@ -148,3 +148,22 @@ async def test_each_error_status_is_one_sentence(
     assert isinstance(error, StreamError) and error.status == status
     assert sentence in error.message and "\n" not in error.message
     assert "{" not in error.message  # the server's JSON read, not shown raw
+
+
+@pytest.mark.parametrize("name", TRANSPORT_NAMES)
+async def test_a_server_that_is_not_there_is_not_called_ollama(name: str) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = ConnectionSettings(base_url=f"http://127.0.0.1:{port}/v1", api="openai")
+    made = create_transport(name, settings)
+    try:
+        events = await collect(made, chat_request("m", [ChatMessage("user", "hi")]))
+    finally:
+        await close(made)
+    error = events[-1]
+    assert isinstance(error, StreamError)
+    where = settings.base_url
+    assert error.message == f"Cannot reach the server at {where} — is the server running?"

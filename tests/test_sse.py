@@ -222,3 +222,53 @@ def test_verbatim_text_is_spliced_into_the_exact_bytes_json_would_give(
         **extra,
     }
     assert encode_body(body) == json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def test_llama_cpps_error_field_ends_the_reply_with_its_sentence() -> None:
+    error = b'error: {"code":400,"message":"the request exceeds the available context size"}\n\n'
+    events = decode([chunk({"content": "so far"}), error, b"data: [DONE]\n\n"])
+    last = events[-1]
+    assert isinstance(last, StreamError) and last.kind is ErrorKind.SERVER
+    assert last.message == "The server: the request exceeds the available context size"
+    assert text_of(events)[0] == "so far"
+
+
+def test_an_error_event_and_the_older_vllm_error_object_end_the_reply() -> None:
+    for body in (
+        b'event: error\ndata: {"message": "boom"}\n\n',
+        b'data: {"object": "error", "message": "boom", "code": 500}\n\n',
+    ):
+        last = decode([body, b"data: [DONE]\n\n"])[-1]
+        assert isinstance(last, StreamError) and last.message == "The server: boom", body
+
+
+def test_an_error_of_null_is_no_error() -> None:
+    events = decode([chunk({"content": "ok"}, error=None), b"data: [DONE]\n\n"])
+    assert text_of(events)[0] == "ok" and isinstance(events[-1], Done)
+
+
+def test_v1_requests_carry_think_top_k_and_only_a_real_limit() -> None:
+    off = json.loads(
+        chat_request(
+            "m", [ChatMessage("user", "x")], options={"top_k": 5, "num_predict": -1}, think=False
+        ).payload
+    )
+    assert off["reasoning_effort"] == "none" and off["top_k"] == 5 and "max_tokens" not in off
+    high = json.loads(chat_request("m", [ChatMessage("user", "x")], think="high").payload)
+    assert high["reasoning_effort"] == "high"
+    assert "reasoning_effort" not in json.loads(chat_request("m", [], think=True).payload)
+
+
+def test_a_bmp_goes_over_v1_as_a_png() -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (5, 3), (1, 2, 3)).save(out, "BMP")
+    bmp = base64.b64encode(out.getvalue()).decode()
+    body = json.loads(chat_request("m", [ChatMessage("user", "x", images=(bmp,))]).payload)
+    url = body["messages"][0]["content"][1]["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    with Image.open(BytesIO(base64.b64decode(url.split(",", 1)[1]))) as png:
+        assert (png.format, png.size) == ("PNG", (5, 3))

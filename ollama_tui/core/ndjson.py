@@ -160,7 +160,7 @@ def parse_line(line: bytes, progress: bool = False) -> ParsedLine:
         raise ProtocolError(f"The server sent a line that is not JSON: {preview(line)}") from exc
     if not isinstance(obj, dict):
         raise ProtocolError(f"The server sent a line that is not a JSON object: {preview(line)}")
-    if "error" in obj:
+    if obj.get("error") is not None:
         error = obj["error"]
         # Shown to a person: never let the server's text drive the terminal.
         return ParsedLine(error=clean(error if isinstance(error, str) else json.dumps(error)))

@@ -5,12 +5,17 @@ Ollama's `/v1`. Replies are decoded by `sse.SseDecoder`; models come from `/mode
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from PIL import Image
+
 from ollama_tui.core.images import ACCEPTED
 from ollama_tui.core.models import ModelInfo
-from ollama_tui.core.protocol import ChatMessage, Request, Verbatim
+from ollama_tui.core.protocol import ChatMessage, Request, Think, Verbatim
 from ollama_tui.core.sanitize import clean
 
 CHAT_PATH = "/chat/completions"
@@ -22,6 +27,7 @@ _OPTIONS = {
     "top_p": "top_p",
     "seed": "seed",
     "stop": "stop",
+    "top_k": "top_k",  # not OpenAI's, but vLLM and llama.cpp read it (others ignore it)
     "num_predict": "max_tokens",
     "frequency_penalty": "frequency_penalty",
     "presence_penalty": "presence_penalty",
@@ -41,12 +47,29 @@ def _media_type(image: str) -> str:
     return "application/octet-stream"
 
 
+_DATA_URL_TYPES = {"image/png", "image/jpeg", "image/webp"}
+"""What /v1 servers take in a data URL (Ollama's decodeImageURL: jpeg, png, webp)."""
+
+
+def _as_png(image: str) -> str:
+    """A BMP or TIFF, which Ollama's own API decodes but /v1 refuses, as a PNG."""
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(base64.b64decode(image))) as picture:
+        picture.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
 def _wire_message(message: ChatMessage) -> dict[str, Any]:
     if not message.images:
         return {"role": message.role, "content": message.content}
     parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
     for image in message.images:
-        url = Verbatim(f"data:{_media_type(image)};base64,{image}")
+        kind = _media_type(image)
+        if kind not in _DATA_URL_TYPES:
+            # Not an image Pillow reads: sent as it is, and the server says why.
+            with contextlib.suppress(OSError, ValueError):
+                image, kind = _as_png(image), "image/png"
+        url = Verbatim(f"data:{kind};base64,{image}")
         parts.append({"type": "image_url", "image_url": {"url": url}})
     return {"role": message.role, "content": parts}
 
@@ -57,6 +80,7 @@ def chat_request(
     *,
     system: str | None = None,
     options: Mapping[str, Any] | None = None,
+    think: Think | None = None,
     stream: bool = True,
 ) -> Request:
     """A streamed `/chat/completions` request asking for the usage at the end (what
@@ -68,8 +92,15 @@ def chat_request(
         body["messages"].append({"role": "system", "content": system})
     body["messages"] += [_wire_message(m) for m in wire]
     for name, value in (options or {}).items():
+        if name == "num_predict" and (not isinstance(value, int) or value <= 0):
+            continue  # Ollama's -1/-2/0 (no limit, fill the context) have no /v1 spelling
         if name in _OPTIONS:
             body[_OPTIONS[name]] = value
+    # Ollama's /v1 and llama.cpp read reasoning_effort; "none" turns thinking off.
+    if think is False:
+        body["reasoning_effort"] = "none"
+    elif isinstance(think, str):
+        body["reasoning_effort"] = think
     body["stream"] = stream
     if stream:
         body["stream_options"] = {"include_usage": True}

@@ -168,8 +168,9 @@ _HINTS = {
 }
 
 
-def http_error_message(status: int, reason: str, body: bytes, url: str) -> str:
-    """The sentence a person sees for an HTTP error status, Ollama's own words first."""
+def http_error_message(status: int, reason: str, body: bytes, url: str, who: str = "Ollama") -> str:
+    """The sentence a person sees for an HTTP error status, the server's own words first;
+    `who`: how the server is named ("Ollama", or "The server" over /v1)."""
     detail = None
     try:
         obj = json.loads(body)
@@ -177,14 +178,26 @@ def http_error_message(status: int, reason: str, body: bytes, url: str) -> str:
         obj = None
     if isinstance(obj, dict) and isinstance(obj.get("error"), str):
         detail = clean(obj["error"])
+    hint = "" if who == "Ollama" else _HINTS.get(status, "")
     if detail:
-        return f"Ollama: {detail} (HTTP {status})"
-    error = obj.get("error") if isinstance(obj, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]:
-        # OpenAI-compatible servers: {"error": {"message", "type", "code"}}.
-        hint = _HINTS.get(status, "")
-        return f"The server: {clean(error['message'])} (HTTP {status}){hint}"
+        return f"{who}: {detail} (HTTP {status}){hint}"
+    message = openai_error_message(obj)
+    if message:
+        return f"The server: {message} (HTTP {status}){_HINTS.get(status, '')}"
     label = f"HTTP {status} {reason}".rstrip()
     if body.strip():
-        return f"{label} from {url}: {preview(body)}"
-    return f"{label} from {url}"
+        return f"{label} from {url}: {preview(body)}{hint}"
+    return f"{label} from {url}{hint}"
+
+
+def openai_error_message(obj: object) -> str | None:
+    """The message of an OpenAI-compatible error body, cleaned: `{"error": {"message"}}`,
+    or older vLLM / FastChat's `{"object": "error", "message"}`; None for anything else."""
+    if not isinstance(obj, dict):
+        return None
+    error = obj.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]:
+        return clean(error["message"])
+    if obj.get("object") == "error" and isinstance(obj.get("message"), str) and obj["message"]:
+        return clean(obj["message"])
+    return None

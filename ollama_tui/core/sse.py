@@ -24,7 +24,7 @@ from ollama_tui.core.ndjson import (
     Splitter,
     StreamDecoder,
 )
-from ollama_tui.core.protocol import preview
+from ollama_tui.core.protocol import openai_error_message, preview
 from ollama_tui.core.sanitize import clean, without_surrogates
 
 DONE = b"[DONE]"
@@ -39,11 +39,12 @@ class EventSplitter:
     joined with b"\\n"; a blank line ends the event.
     """
 
-    __slots__ = ("_buffer", "_data", "max_line_bytes")
+    __slots__ = ("_buffer", "_data", "_error", "max_line_bytes")
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._buffer = b""
         self._data: list[bytes] | None = None
+        self._error = False
         self.max_line_bytes = max_line_bytes
 
     def feed(self, data: bytes) -> list[bytes]:
@@ -72,16 +73,23 @@ class EventSplitter:
     def _line(self, line: bytes, events: list[bytes]) -> None:
         if not line:
             if self._data is not None:
-                events.append(b"\n".join(self._data))
-                self._data = None
+                data = b"\n".join(self._data)
+                events.append(_as_error(data) if self._error else data)
+            self._data, self._error = None, False
             return
         if line.startswith(b":"):
             return  # a comment: servers send them to keep the connection alive
         name, colon, value = line.partition(b":")
-        if name != b"data":
-            return  # event:, id:, retry: name nothing a chat reply needs
         if colon and value.startswith(b" "):
             value = value[1:]
+        if name == b"event":
+            self._error = value.strip() == b"error"
+            return
+        if name == b"error":
+            # llama.cpp's server streams an error as a field of its own, then [DONE].
+            self._error = True
+        elif name != b"data":
+            return  # id:, retry: name nothing a chat reply needs
         if self._data is None:
             self._data = []
         self._data.append(value)
@@ -95,6 +103,15 @@ class EventSplitter:
             size = len(self._buffer)
             self._buffer = b""
             raise LineTooLong(size, self.max_line_bytes)
+
+
+def _as_error(data: bytes) -> bytes:
+    """An error event's data as the `{"error": …}` object the parser reads."""
+    try:
+        json.loads(data)
+    except ValueError:
+        return b'{"error": ' + json.dumps(data.decode("utf-8", "replace")).encode() + b"}"
+    return b'{"error": ' + data + b"}"
 
 
 def _text(delta: Mapping[str, Any], key: str, surrogates: bool) -> str:
@@ -183,8 +200,11 @@ class SseDecoder(StreamDecoder):
             raise ProtocolError(
                 f"The server sent an event that is not a JSON object: {preview(line)}"
             )
-        if "error" in obj:
+        if obj.get("error") is not None:
             return ParsedLine(error=error_text(obj["error"]))
+        older = openai_error_message(obj)  # vLLM's and FastChat's {"object": "error"}
+        if older is not None:
+            return ParsedLine(error=older)
         stats = server_stats(obj.get("usage"), obj.get("timings"))
         if stats is not None:
             self._stats = stats

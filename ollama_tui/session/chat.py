@@ -98,7 +98,9 @@ class ChatSession:
         """`prompt` alone, in this server's API (the compare view, its warm-up)."""
         question = [ChatMessage("user", prompt)]
         if self.api == "openai":
-            return openai_chat_request(self.model or "", question, options=options, stream=stream)
+            return openai_chat_request(
+                self.model or "", question, options=options, think=self.think, stream=stream
+            )
         return chat_request(
             self.model or "", question, options=options, think=self.think, stream=stream
         )
@@ -106,12 +108,13 @@ class ChatSession:
     def request(self, context: Sequence[ChatMessage]) -> Request:
         settings = self.conversation.settings
         if self.api == "openai":
-            # No think or keep_alive in this API: the server decides both.
+            # No keep_alive in this API: the server decides.
             return openai_chat_request(
                 self.model or "",
                 context,
                 system=settings.system or None,
                 options=settings.options() or None,
+                think=self.think,
             )
         return chat_request(
             self.model or "",

@@ -44,36 +44,40 @@ def failure_message(
 ) -> tuple[ErrorKind, str]:
     """One sentence per failure, the same from every transport."""
     url = settings.base_url
+    # Over /v1 the server may be llama.cpp's, vLLM, LM Studio…: not named Ollama.
+    ollama = settings.api == "ollama"
+    who, whom = ("Ollama", "Ollama") if ollama else ("The server", "the server")
     match failure:
         case Failure.REFUSED:
-            return ErrorKind.CONNECT, f"Cannot reach Ollama at {url} — is `ollama serve` running?"
+            running = "is `ollama serve` running?" if ollama else "is the server running?"
+            return ErrorKind.CONNECT, f"Cannot reach {whom} at {url} — {running}"
         case Failure.DNS:
             return (
                 ErrorKind.CONNECT,
-                f"Cannot reach Ollama at {url}: the host name could not be resolved. "
+                f"Cannot reach {whom} at {url}: the host name could not be resolved. "
                 "Check OLLAMA_HOST or --host.",
             )
         case Failure.CONNECT_TIMEOUT:
             return (
                 ErrorKind.TIMEOUT,
-                f"Ollama at {url} did not accept a connection within "
+                f"{who} at {url} did not accept a connection within "
                 f"{settings.connect_timeout:g} s (connect timeout).",
             )
         case Failure.READ_TIMEOUT:
             return (
                 ErrorKind.TIMEOUT,
-                f"Ollama sent nothing for {settings.read_timeout:g} s (read timeout). "
+                f"{who} sent nothing for {settings.read_timeout:g} s (read timeout). "
                 "A slow model load may need more: --read-timeout SECONDS.",
             )
         case Failure.CUT if received_any:
             return (
                 ErrorKind.DISCONNECTED,
-                "The connection to Ollama was cut mid-reply; the text so far is kept.",
+                f"The connection to {whom} was cut mid-reply; the text so far is kept.",
             )
         case Failure.CUT:
             return (
                 ErrorKind.DISCONNECTED,
-                f"Ollama at {url} closed the connection before answering.",
+                f"{who} at {url} closed the connection before answering.",
             )
 
 
@@ -105,7 +109,7 @@ def status_event(decoder: StreamDecoder, reply: RawReply, url: str, at: float) -
             f"{clean(reply.location or '?')}; point OLLAMA_HOST or --host at the final address."
         )
     else:
-        text = http_error_message(reply.status, reply.reason, reply.body, url)
+        text = http_error_message(reply.status, reply.reason, reply.body, url, decoder.SERVER)
     return decoder.fail(ErrorKind.HTTP, text, at, status=reply.status)
 
 
