@@ -1,5 +1,5 @@
-"""The Textual application: the session's front end, its screens and what only a
-terminal app needs (the garbage collector's timing, the command palette)."""
+"""The Textual application: the session's front end, its screens and what only a terminal
+app needs (the garbage collector's timing, the command palette)."""
 
 from __future__ import annotations
 
@@ -46,18 +46,16 @@ INPUT_EVENTS = (
     events.Paste,
 )
 
-PULL_HINT = "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L."
+NO_MODELS = {
+    "ollama": "No models installed. Pull one in a shell, e.g. `ollama pull llama3.2`, then Ctrl+L.",
+    "openai": "The server lists no models (/v1/models): load one in it, then Ctrl+L.",
+}
 
 
 def binding_ids() -> set[str]:
     """Every binding a person can give other keys in the settings file's `[keys]`."""
-    screens: list[type[DOMNode]] = [
-        OllamaApp,
-        ChatScreen,
-        CompareScreen,
-        ModelsScreen,
-        ConversationsScreen,
-    ]
+    screens: list[type[DOMNode]] = [OllamaApp, ChatScreen, CompareScreen, ModelsScreen]
+    screens.append(ConversationsScreen)
     return {
         binding.id
         for screen in screens
@@ -276,7 +274,8 @@ class OllamaApp(App[None]):
         status.reachable(True)
         self.models = self.session.read_models(tags)
         if not self.models:
-            self.notify(PULL_HINT, title="Models", severity="warning", markup=False)
+            hint = NO_MODELS[self.session.api]
+            self.notify(hint, title="Models", severity="warning", markup=False)
         elif choose and self.model is None:
             # --model and the settings file win; then the model last used; then the first.
             last = await self.last_used_model()
