@@ -58,6 +58,10 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[bytes]:
         """The complete, non-blank lines that `data` finishes, without their b"\\n"."""
+        return [line for line in self._lines(data) if line.strip()]
+
+    def _lines(self, data: bytes) -> list[bytes]:
+        """Every line `data` completes, blank ones too; the rest waits for more."""
         buffer = self._buffer + data if self._buffer else data
         if b"\n" not in data:
             self._buffer = buffer
@@ -65,7 +69,7 @@ class LineSplitter:
             return []
         *lines, self._buffer = buffer.split(b"\n")
         self._check()
-        return [line for line in lines if line.strip()]
+        return lines
 
     def flush(self) -> bytes | None:
         """The last line if the body ended without a newline."""

@@ -18,6 +18,7 @@ from typing import Any
 from ollama_tui.core.connection import DEFAULT_MAX_LINE_BYTES
 from ollama_tui.core.events import ServerStats
 from ollama_tui.core.ndjson import (
+    LineSplitter,
     LineTooLong,
     ParsedLine,
     ProtocolError,
@@ -30,35 +31,28 @@ from ollama_tui.core.sanitize import clean, without_surrogates
 DONE = b"[DONE]"
 
 
-class EventSplitter:
+class EventSplitter(LineSplitter):
     """Joins network chunks into SSE events and returns each event's data.
 
     Lines are split on b"\\n" bytes (a trailing b"\\r" dropped), so UTF-8 stays whole
-    across chunks and U+2028 inside JSON never ends a line. Comment lines (`: ping`)
-    and fields other than `data` are skipped; several `data:` lines of one event are
-    joined with b"\\n"; a blank line ends the event.
+    across chunks and U+2028 inside JSON never ends a line. Comment lines (`: ping`),
+    `id:` and `retry:` are skipped; several `data:` lines of one event are joined with
+    b"\\n"; a blank line ends the event. An `error:` field (llama.cpp's) or
+    `event: error` makes the event an error, as `{"error": …}`.
     """
 
-    __slots__ = ("_buffer", "_data", "_error", "max_line_bytes")
+    __slots__ = ("_data", "_error")
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
-        self._buffer = b""
+        super().__init__(max_line_bytes)
         self._data: list[bytes] | None = None
         self._error = False
-        self.max_line_bytes = max_line_bytes
 
     def feed(self, data: bytes) -> list[bytes]:
         """The data of the events `data` completes."""
-        buffer = self._buffer + data if self._buffer else data
-        if b"\n" not in data:
-            self._buffer = buffer
-            self._check()
-            return []
-        *lines, self._buffer = buffer.split(b"\n")
         events: list[bytes] = []
-        for line in lines:
+        for line in self._lines(data):
             self._line(line[:-1] if line.endswith(b"\r") else line, events)
-        self._check()
         return events
 
     def flush(self) -> bytes | None:
@@ -96,12 +90,6 @@ class EventSplitter:
         if sum(len(d) for d in self._data) > self.max_line_bytes:
             size = sum(len(d) for d in self._data)
             self._data = None
-            raise LineTooLong(size, self.max_line_bytes)
-
-    def _check(self) -> None:
-        if len(self._buffer) > self.max_line_bytes:
-            size = len(self._buffer)
-            self._buffer = b""
             raise LineTooLong(size, self.max_line_bytes)
 
 
