@@ -30,6 +30,7 @@ from ollama_tui.ui.widgets.folding import (
     can_freeze,
     fold,
     freeze,
+    laid_out,
 )
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 
@@ -54,6 +55,9 @@ def _clean_tokens(state: StateCore) -> None:
         for child in token.children or ():
             child.content = clean(child.content)
 
+
+FREEZE_TRIES = 20
+"""Frames a full segment waits to be laid out before it is frozen (then it stays live)."""
 
 SEGMENT_BLOCKS = 8
 """A streaming answer moves on to a new Markdown widget after this many blocks (and the
@@ -307,13 +311,20 @@ class AssistantMessage(Vertical):
                 # Drawn from its blocks' own layout: only once the screen has laid it out.
                 self.call_after_refresh(self._freeze_later, full)
 
-    def _freeze_later(self, segment: Markdown) -> None:
-        self.run_worker(self._freeze(segment), group="freeze", exit_on_error=False)
+    def _freeze_later(self, segment: Markdown, tries: int = FREEZE_TRIES) -> None:
+        self.run_worker(self._freeze(segment, tries), group="freeze", exit_on_error=False)
 
-    async def _freeze(self, segment: Markdown) -> None:
-        if can_freeze(segment) and segment.parent is self:
-            await self.mount(freeze(segment), before=segment)
-            await segment.remove()
+    async def _freeze(self, segment: Markdown, tries: int) -> None:
+        if not can_freeze(segment) or segment.parent is not self:
+            return
+        if not laid_out(segment):
+            # Its blocks were mounted after the frame asked for (a busy machine, a
+            # remount after a new theme): try at the next frames, not never.
+            if tries > 1:
+                self.call_after_refresh(self._freeze_later, segment, tries - 1)
+            return
+        await self.mount(freeze(segment), before=segment)
+        await segment.remove()
 
     async def on_frozen_segment_thawed(self, event: FrozenSegment.Thawed) -> None:
         frozen = event.frozen

@@ -163,12 +163,15 @@ CAN_DRAW = all(callable(getattr(Compositor, name, None)) for name in ("reflow", 
 
 
 def can_freeze(segment: Markdown) -> bool:
-    """A laid-out segment with no code or table (they scroll sideways)."""
-    if not CAN_DRAW or not segment.children or not segment.size.width or not segment.is_mounted:
+    """A segment with no code or table (they scroll sideways); see `laid_out`."""
+    if not CAN_DRAW or not segment.children or not segment.is_mounted:
         return False
-    if not all(block.size.width for block in segment.children):
-        return False  # not laid out yet: it would be drawn blank
     return not segment.query(MarkdownFence) and not segment.query(MarkdownTable)
+
+
+def laid_out(segment: Markdown) -> bool:
+    """Whether the screen has laid the segment out: frozen before, it would be blank."""
+    return bool(segment.size.width) and all(block.size.width for block in segment.children)
 
 
 def freeze(segment: Markdown) -> FrozenSegment:
