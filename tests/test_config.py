@@ -437,3 +437,18 @@ def test_a_model_named_with_or_without_latest_gets_its_chat_defaults() -> None:
     assert chat.for_model("qwen3:latest").temperature == 0.6
     assert chat.for_model("qwen3").temperature == 0.6
     assert chat.for_model("qwen3:8b").temperature is None
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v1"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
+        ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"),
+        ("http://127.0.0.1:8080/v1/chat/completions", "http://127.0.0.1:8080/v1"),
+        ("https://example.net/openai/v1", "https://example.net/openai/v1"),
+    ],
+)
+def test_the_v1_base_url_from_the_host(host: str, base: str) -> None:
+    settings = Settings(host=host, api="openai")
+    assert settings.connection().base_url == base

@@ -88,3 +88,18 @@ def test_plain_over_v1(server: DemoServer) -> None:
     PlainChat(settings, "demo", "requests", out=out).run(["hello\n"])
     assert REPLY in out.getvalue()
     assert "requests · TTFC" in out.getvalue()
+
+
+async def test_f5_says_which_settings_v1_cannot_carry(server: DemoServer) -> None:
+    from textual.widgets import Input
+
+    from ollama_tui.ui.screens.settings import SettingsScreen
+
+    app = v1_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        hints = {i.id: i.placeholder for i in app.screen.query(Input)}
+        assert hints["num_ctx"] == hints["keep_alive"] == "not sent over /v1"
+        assert hints["temperature"] == "model default"

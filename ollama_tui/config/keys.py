@@ -83,9 +83,11 @@ class Settings:
         base = base_url or self.host
         key = None
         if self.api == "openai":
-            # A bare server (Ollama's, llama.cpp's) serves the OpenAI API under /v1.
+            # A bare server (Ollama's, llama.cpp's) serves the OpenAI API under /v1; a
+            # pasted endpoint (…/v1/chat/completions) is its base plus the chat path.
+            base = base.rstrip("/").removesuffix("/chat/completions")
             if urllib.parse.urlsplit(base).path.strip("/") == "":
-                base = base.rstrip("/") + "/v1"
+                base += "/v1"
             key = os.environ.get(self.api_key_env) or None
         return ConnectionSettings(
             base_url=base,

@@ -33,6 +33,9 @@ _OPTIONS = {
     "presence_penalty": "presence_penalty",
 }
 
+SENT_OPTIONS = frozenset(_OPTIONS)
+"""The chat settings a /v1 request carries; the others (num_ctx, keep_alive…) it cannot."""
+
 _MEDIA = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "bmp": "image/bmp"}
 
 

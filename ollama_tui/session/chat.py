@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
+from ollama_tui.core.chat_settings import OPTIONS as CHAT_OPTIONS
 from ollama_tui.core.chat_settings import ChatDefaults, ChatSettings
 from ollama_tui.core.events import Done, outcome
 from ollama_tui.core.images import Attachment
 from ollama_tui.core.models import ModelDetails, ModelInfo
-from ollama_tui.core.openai import MODELS_PATH, parse_models
+from ollama_tui.core.openai import MODELS_PATH, SENT_OPTIONS, parse_models
 from ollama_tui.core.openai import chat_request as openai_chat_request
 from ollama_tui.core.protocol import ChatMessage, Request, Role, Think, chat_request
 from ollama_tui.session.conversation import Conversation, Exchange, Kept
@@ -78,6 +79,12 @@ class ChatSession:
     def api(self) -> str:
         """The server's API: "ollama", or "openai" (`/v1`)."""
         return self.runner.settings.api
+
+    def unsent_settings(self) -> frozenset[str]:
+        """Chat settings this server's API has no place for (none in Ollama's own)."""
+        if self.api == "ollama":
+            return frozenset()
+        return frozenset({*CHAT_OPTIONS, "keep_alive"}) - SENT_OPTIONS
 
     def models_path(self) -> str:
         """Where the server lists its models."""

@@ -266,7 +266,8 @@ class ChatScreen(ImageAttaching):
         async def edit() -> None:
             app = self.ollama
             current = replace(self.session.conversation.settings, think=app.think)
-            chosen = await app.push_screen_wait(SettingsScreen(current, app.model or "no model"))
+            model, unsent = app.model or "no model", self.session.unsent_settings()
+            chosen = await app.push_screen_wait(SettingsScreen(current, model, unsent))
             if chosen is None:
                 return
             self.session.set_settings(chosen)

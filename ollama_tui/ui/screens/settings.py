@@ -26,10 +26,17 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, settings: ChatSettings, model: str) -> None:
+    def __init__(
+        self, settings: ChatSettings, model: str, unsent: frozenset[str] = frozenset()
+    ) -> None:
+        """`unsent`: settings the server's API cannot carry (shown as not sent)."""
         super().__init__()
         self.settings = settings
         self.model = model
+        self.unsent = unsent
+
+    def hint(self, name: str, usual: str) -> str:
+        return "not sent over /v1" if name in self.unsent else usual
 
     def compose(self) -> ComposeResult:
         # Scrolls when the terminal is short: Save and Cancel stay reachable (Tab, or ^s, esc).
@@ -43,12 +50,14 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                     yield Label(name, classes="field")
                     yield TypingInput(
                         "" if value is None else str(value),
-                        placeholder="model default",
+                        placeholder=self.hint(name, "model default"),
                         id=name,
                     )
                 yield Label("keep_alive", classes="field")
                 yield TypingInput(
-                    self.settings.keep_alive or "", placeholder="e.g. 5m, 1h, -1", id="keep_alive"
+                    self.settings.keep_alive or "",
+                    placeholder=self.hint("keep_alive", "e.g. 5m, 1h, -1"),
+                    id="keep_alive",
                 )
                 yield Label("think", classes="field")
                 think = self.settings.think
