@@ -155,7 +155,7 @@ class PlainChat:
         """Whether the model takes images: asked of the server once (`/api/show`)."""
         model = self.session.model or ""
         known = self.session.vision_known(model)
-        if known is None and self.session.api == "ollama":  # /v1 lists no capabilities
+        if self.session.should_ask_vision(model):
             try:
                 show = self.runner.call_future("POST", "/api/show", {"model": model}).result(30)
             except (ApiError, OSError, concurrent.futures.TimeoutError) as error:

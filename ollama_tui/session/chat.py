@@ -239,6 +239,11 @@ class ChatSession:
         """Whether `model` takes images, if `/api/show` was asked already."""
         return self._vision.get(model)
 
+    def should_ask_vision(self, model: str) -> bool:
+        """Whether `/api/show` is to be asked before sending `model` images: not known
+        yet, and Ollama's own API (/v1 lists no capabilities: the server judges)."""
+        return self.api == "ollama" and self.vision_known(model) is None
+
     def learn_vision(self, model: str, show: object) -> bool | None:
         """Read `/api/show`'s answer: True or False, None if it names no capabilities
         (an older server: then the request is sent and the server judges)."""

@@ -138,7 +138,7 @@ class ImageAttaching(Screen[None]):
         app: OllamaApp = self.app  # type: ignore[assignment]
         session = app.session
         sees = session.vision_known(model)
-        if sees is None and session.api == "ollama":  # /v1 lists no capabilities
+        if session.should_ask_vision(model):
             try:
                 show = await app.runner.call("POST", "/api/show", {"model": model})
             except (ApiError, OSError):
