@@ -14,6 +14,7 @@ from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.core.events import Done, ErrorKind, Stopped, StreamError, StreamEvent
 from ollama_tui.core.protocol import ChatMessage, Request, chat_request
 from ollama_tui.demo import DemoServer
+from ollama_tui.demo.config import RequestRecord
 from ollama_tui.session.procrunner import ProcessRunner
 from ollama_tui.session.reply import Reply
 from ollama_tui.session.runner import LiveStream, StreamRunner
@@ -90,6 +91,17 @@ async def test_a_blocked_caller_loop_does_not_hold_up_an_async_stream(
     assert reply.timing.first_chunk is not None and reply.timing.first_chunk < unblocked
 
 
+def ended(server: DemoServer) -> RequestRecord:
+    """The last request's record once the server has finished it: the client can read
+    the done line before the server's write returns and counts it."""
+    record = server.log[-1]
+    deadline = time.monotonic() + 5
+    while record.outcome == "pending" and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert record.outcome == "completed", record.outcome
+    return record
+
+
 def test_a_reply_routes_inline_thinking_cleans_text_and_ends_with_the_decoders_figures(
     server: DemoServer, runner: StreamRunner
 ) -> None:
@@ -101,7 +113,7 @@ def test_a_reply_routes_inline_thinking_cleans_text_and_ends_with_the_decoders_f
     assert seen == sorted(seen), "live figures only grow"
     end = reply.end
     assert isinstance(end, Done) and reply.timing is end.timing
-    record = server.log[-1]
+    record = ended(server)
     assert end.timing.chunks == record.lines_sent  # every line, the done line included
     assert end.timing.tokens == record.lines_sent - 1
 
@@ -184,7 +196,7 @@ def test_the_worker_streams_every_transport_and_answers_calls(
     for name in TRANSPORT_NAMES:
         reply = follow(worker.start(name, ASK))
         assert reply.text == REPLY and isinstance(reply.end, Done), name
-        assert reply.end.timing.tokens == server.log[-1].lines_sent - 1
+        assert reply.end.timing.tokens == ended(server).lines_sent - 1
     assert not worker.busy
 
 
