@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -31,29 +28,13 @@ from ollama_tui.ui.widgets.folding import (
     fold,
     freeze,
     laid_out,
+    swap,
 )
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
+from ollama_tui.ui.widgets.segment import segment
 
 # Not exported by textual.widgets.markdown; the public block map names it.
 MarkdownParagraph = Markdown.BLOCKS["paragraph_open"]
-
-
-@functools.cache
-def _parser() -> MarkdownIt:
-    """One parser for every append: Textual asks for one per append, and building it
-    costs more than parsing a fragment (and leaves a reference cycle to collect)."""
-    # "html": False shows HTML in a reply as text instead of dropping it silently.
-    parser = MarkdownIt("gfm-like", {"html": False})
-    parser.core.ruler.push("clean_text", _clean_tokens)
-    return parser
-
-
-def _clean_tokens(state: StateCore) -> None:
-    """Entities (`&#x202E;`, `&#27;`) decode after the source was cleaned: clean again."""
-    for token in state.tokens:
-        token.content = clean(token.content)
-        for child in token.children or ():
-            child.content = clean(child.content)
 
 
 FREEZE_TRIES = 20
@@ -63,10 +44,6 @@ SEGMENT_BLOCKS = 8
 """A streaming answer moves on to a new Markdown widget after this many blocks (and the
 full one is folded): every frame arranges every mounted block, so fewer live blocks make
 each frame cheaper (40: 4.2 ms per frame to arrange on a real terminal, 8: 2.9)."""
-
-
-def _segment() -> Markdown:
-    return Markdown(classes="answer", parser_factory=_parser, open_links=False)
 
 
 def _boundary(text: str, room: int) -> int | None:
@@ -245,7 +222,7 @@ class AssistantMessage(Vertical):
         thinking.display = False
         with thinking:
             yield Static(id="thinking-text", markup=False)
-        yield _segment()
+        yield segment()
         footer = FiguresFooter(id="footer", markup=False)
         footer.display = False
         yield footer
@@ -297,7 +274,7 @@ class AssistantMessage(Vertical):
         if joined and full.children:
             full.children[-1].add_class("continues")
             self._continued = True
-        fresh = _segment()
+        fresh = segment()
         await self.mount(fresh, after=full)
         self._live = fresh
         self._unfolded.append(full)
@@ -323,13 +300,12 @@ class AssistantMessage(Vertical):
             if tries > 1:
                 self.call_after_refresh(self._freeze_later, segment, tries - 1)
             return
-        await self.mount(freeze(segment), before=segment)
-        await segment.remove()
+        await swap(segment, freeze(segment))
 
     async def on_frozen_segment_thawed(self, event: FrozenSegment.Thawed) -> None:
         frozen = event.frozen
         if frozen.parent is self:
-            live = _segment()
+            live = segment()
             await self.mount(live, before=frozen)
             await live.update(frozen.source)
             await frozen.remove()

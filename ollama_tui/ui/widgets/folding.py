@@ -92,19 +92,26 @@ async def fold(markdown: Markdown) -> bool:
     Segments with anything but paragraphs (code, tables, lists) stay as they are.
     """
     blocks = list(markdown.children)
+    folded: Widget
     if len(blocks) == 1 and type(blocks[0]) is MarkdownFence:
-        await markdown.parent.mount(FoldedFence(blocks[0]), before=markdown)  # type: ignore[union-attr]
-        await markdown.remove()
-        return True
-    if not blocks or not all(type(b) is MarkdownParagraph for b in blocks):
-        return False  # frozen once laid out, if it can be (ui/widgets/frozen.py)
-    joined = Content("\n\n").join(_content_of(b) for b in blocks)
-    # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
-    continues = blocks[-1].has_class("continues")
-    folded = FoldedParagraphs(joined, classes="continues" if continues else "")
-    await markdown.parent.mount(folded, before=markdown)  # type: ignore[union-attr]
-    await markdown.remove()
+        folded = FoldedFence(blocks[0])
+    elif blocks and all(type(b) is MarkdownParagraph for b in blocks):
+        joined = Content("\n\n").join(_content_of(b) for b in blocks)
+        # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
+        continues = blocks[-1].has_class("continues")
+        folded = FoldedParagraphs(joined, classes="continues" if continues else "")
+    else:
+        return False  # frozen once laid out, if it can be (`freeze`)
+    await swap(markdown, folded)
     return True
+
+
+async def swap(old: Widget, new: Widget) -> None:
+    """`new` in place of `old`, in one frame: as tall as it, so only its rows are painted
+    again (two frames would lay out and paint everything below it twice)."""
+    with old.app.batch_update():
+        await old.parent.mount(new, before=old)  # type: ignore[union-attr]
+        await old.remove()
 
 
 class FrozenSegment(Widget):
