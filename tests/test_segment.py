@@ -52,17 +52,23 @@ class Pair(App[None]):
         yield Markdown(parser_factory=parser)
 
 
-def shape(markdown: Widget) -> list[tuple[str, int, int, str]]:
-    """Every widget under `markdown`: its kind, size and text, as the screen lays it out."""
+Shape = list[tuple[str, tuple[int, int, int, int], str]]
+
+
+def shape(markdown: Widget) -> Shape:
+    """Every widget under `markdown`: its kind, place (margins show), size and text, as
+    the screen lays it out."""
     rows = []
+    top = markdown.region.offset
     for widget in markdown.walk_children(Widget):
         kind = type(widget).__name__.replace("Growing", "Markdown")
         text = str(getattr(widget, "_content", "") or getattr(widget, "symbol", ""))
-        rows.append((kind, widget.size.width, widget.size.height, text))
+        x, y, width, height = widget.region.translate(-top)
+        rows.append((kind, (x, y, width, height), text))
     return rows
 
 
-async def fed_in_pieces(text: str, seed: int) -> tuple[list[tuple[str, int, int, str]], ...]:
+async def fed_in_pieces(text: str, seed: int) -> tuple[Shape, Shape]:
     app = Pair()
     async with app.run_test(size=(60, 80)) as pilot:
         grown, whole = app.query_one(Segment), app.query(Markdown).last()
@@ -83,7 +89,8 @@ async def fed_in_pieces(text: str, seed: int) -> tuple[list[tuple[str, int, int,
 async def test_lists_fed_in_pieces_look_as_the_whole_text_does(seed: int) -> None:
     grown, whole = await fed_in_pieces(LISTS, seed)
     assert grown == whole
-    assert ("MarkdownBullet", 5, 1, "  9. ") in grown  # widened when 9 became 10
+    bullets = [(place[2:], text) for kind, place, text in grown if kind == "MarkdownBullet"]
+    assert ((5, 1), "  9. ") in bullets  # widened when 9 became 10
 
 
 async def test_a_growing_list_keeps_its_rows_and_adds_new_ones() -> None:
