@@ -56,6 +56,20 @@ async def test_a_reply_streams_whole_with_the_servers_figures(
     assert body["stream_options"] == {"include_usage": True}
 
 
+async def test_a_server_that_ignores_stream_gives_its_whole_reply(
+    transport: Transport, server: DemoServer
+) -> None:
+    server.configure(fault=Fault.WHOLE)
+    events = await collect(transport, chat_request("demo-think", [ChatMessage("user", "hi")]))
+    (record,) = [r for r in server.log if r.path == "/v1/chat/completions"]
+    assert json.loads(record.body)["stream"] is True  # asked to stream; answered whole
+    content, thinking = text(events)
+    assert content == REPLY and thinking
+    done = events[-1]
+    assert isinstance(done, Done), done
+    assert done.done_reason == "stop" and done.stats.eval_count
+
+
 async def test_reasoning_arrives_as_thinking(transport: Transport) -> None:
     events = await collect(transport, chat_request("demo-think", [ChatMessage("user", "why")]))
     content, thinking = text(events)

@@ -272,3 +272,49 @@ def test_a_bmp_goes_over_v1_as_a_png() -> None:
     assert url.startswith("data:image/png;base64,")
     with Image.open(BytesIO(base64.b64decode(url.split(",", 1)[1]))) as png:
         assert (png.format, png.size) == ("PNG", (5, 3))
+
+
+WHOLE = json.dumps(
+    {
+        "id": "c2",
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hi 🦙", "reasoning_content": "hm"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": USAGE,
+    },
+    indent=2,
+    ensure_ascii=False,
+).encode()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(WHOLE) + 3), max_size=8))
+def test_a_server_that_does_not_stream_gives_the_whole_reply_at_the_end(cuts: list[int]) -> None:
+    # A server that ignores "stream": true answers with one JSON object, here after a
+    # blank line and split anywhere: no event until the body ends, then all of it.
+    body = b"\n \n" + WHOLE
+    points = sorted({min(c, len(body)) for c in cuts})
+    parts = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
+    decoder = SseDecoder(sent=0.0)
+    assert [e for i, p in enumerate(parts) if p for e in decoder.feed(p, at=float(i + 1))] == []
+    events = decoder.finish(at=99.0)
+    assert text_of(events) == ("Hi 🦙", "hm")
+    assert isinstance(events[0], FirstChunk) and events[0].at == 99.0
+    done = events[-1]
+    assert isinstance(done, Done) and done.done_reason == "stop"
+    assert done.stats.prompt_eval_count == 12 and done.stats.eval_count == 3
+
+
+def test_a_whole_error_object_is_one_sentence() -> None:
+    body = json.dumps({"error": {"message": "no such model", "type": "invalid_request_error"}})
+    events = decode([body.encode()])
+    assert isinstance(events[-1], StreamError) and events[-1].message.endswith("no such model")
+
+
+def test_events_after_blank_lines_are_still_events() -> None:
+    assert text_of(decode([b"\n\n", b"  \n", STREAM]))[0] == "Hi thére 🦙\u2028"

@@ -121,6 +121,17 @@ async def test_timing_order_and_ttfc_matches_the_servers_first_token_delay(
     assert t.ttfc is not None and delay <= t.ttfc < delay + 0.05
 
 
+async def test_a_server_that_ignores_stream_gives_its_whole_reply(
+    transport: Transport, server: DemoServer
+) -> None:
+    # Ollama's answer to "stream": false is one JSON object: it is the last line too.
+    server.configure(reply=REPLY, fault=Fault.WHOLE)
+    events = await collect(transport, chat())
+    assert text_of(events) == REPLY
+    done = terminal(events)
+    assert isinstance(done, Done) and done.stats.eval_count
+
+
 async def test_unknown_model_is_the_servers_404_message(transport: Transport) -> None:
     events = await collect(transport, chat(model="llama3"))
     error = terminal(events)

@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # The demo server's fault names, spelled out so building the parser does not import the
 # server (aiohttp.web costs ~0.2 s of every start); a test keeps them equal to `Fault`.
-FAULTS = ("not-found", "error-mid", "cut", "stall", "malformed", "no-done", "rate-limit")
+FAULTS = ("not-found", "error-mid", "cut", "stall", "malformed", "no-done", "rate-limit", "whole")
 
 
 def add_demo_pace_arguments(parser: argparse.ArgumentParser) -> None:

@@ -39,24 +39,44 @@ class EventSplitter(LineSplitter):
     `id:` and `retry:` are skipped; several `data:` lines of one event are joined with
     b"\\n"; a blank line ends the event. An `error:` field (llama.cpp's) or
     `event: error` makes the event an error, as `{"error": …}`.
+
+    A body that starts with `{` is not a stream of events but one JSON object (a server
+    that ignores `"stream": true`): it is kept whole and given as one event at its end.
     """
 
-    __slots__ = ("_data", "_error")
+    __slots__ = ("_data", "_error", "_kind", "_whole", "_whole_size")
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         super().__init__(max_line_bytes)
         self._data: list[bytes] | None = None
         self._error = False
+        self._kind: str | None = None  # "events" or "json", by the first byte not a space
+        self._whole: list[bytes] = []  # a JSON body so far
+        self._whole_size = 0
 
     def feed(self, data: bytes) -> list[bytes]:
         """The data of the events `data` completes."""
+        if self._kind is None and (start := (self._buffer + data).lstrip()):
+            self._kind = "json" if start.startswith(b"{") else "events"
+            if self._kind == "json":
+                data, self._buffer = self._buffer + data, b""
+        if self._kind == "json":
+            self._whole.append(data)
+            self._whole_size += len(data)
+            if self._whole_size > self.max_line_bytes:
+                raise LineTooLong(self._whole_size, self.max_line_bytes)
+            return []
         events: list[bytes] = []
         for line in self._lines(data):
             self._line(line[:-1] if line.endswith(b"\r") else line, events)
         return events
 
     def flush(self) -> bytes | None:
-        """The last event's data if the body ended without its blank line."""
+        """The last event's data if the body ended without its blank line (or the whole
+        body, if it was one JSON object)."""
+        if self._kind == "json":
+            body, self._whole = b"".join(self._whole), []
+            return body if body.strip() else None
         events: list[bytes] = []
         if self._buffer:
             rest, self._buffer = self._buffer, b""
@@ -205,11 +225,12 @@ class SseDecoder(StreamDecoder):
         reason = choice.get("finish_reason")
         if isinstance(reason, str):
             self._reason = reason
-        delta = choice.get("delta")
+        # A whole reply (a server that did not stream) holds its text as `message`.
+        delta = choice.get("delta", choice.get("message"))
         if delta is None:
             return ParsedLine()
         if not isinstance(delta, dict):
-            raise ProtocolError("The server sent 'delta' that is not a JSON object.")
+            raise ProtocolError("The server sent a 'delta' that is not a JSON object.")
         surrogates = b"\\ud" in line or b"\\uD" in line
         # llama.cpp and DeepSeek say reasoning_content; vLLM and Ollama's /v1 say reasoning.
         thinking = _text(delta, "reasoning_content", surrogates) or _text(

@@ -26,6 +26,7 @@ class Fault(StrEnum):
     MALFORMED = "malformed"
     NO_DONE = "no-done"
     RATE_LIMIT = "rate-limit"  # 429 before anything else, as a busy hosted server answers
+    WHOLE = "whole"  # one JSON object for a streamed request, as a server that ignores stream
 
 
 @dataclass(frozen=True)

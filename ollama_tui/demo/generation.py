@@ -162,7 +162,7 @@ def plan(
         kind=kind,
         name=name,
         model=model,
-        stream=body.get("stream", True) is not False,
+        stream=body.get("stream", True) is not False and config.fault is not Fault.WHOLE,
         pieces=pieces,
         done_reason=done_reason,
         prompt_tokens=prompt_tokens,

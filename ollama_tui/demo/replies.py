@@ -194,6 +194,7 @@ ollama-tui serve-demo --fault cut --fault-after 20   # a faulty server for any c
 | `malformed`    | sends one line that is not JSON, then carries on          |
 | `no-done`      | ends the stream without its final `done` line             |
 | `rate-limit`   | answers 429: too many requests, try again later           |
+| `whole`        | ignores `stream`: the whole reply as one JSON object      |
 
 `--fault-after N` sets how many tokens come before the fault (5 by default)."""
 
