@@ -76,9 +76,14 @@ def test_a_whole_stream_gives_text_thinking_reason_and_the_servers_figures() -> 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12), st.booleans())
-def test_split_anywhere_and_with_crlf_the_events_are_the_same(cuts: list[int], crlf: bool) -> None:
-    stream = STREAM.replace(b"\n", b"\r\n") if crlf else STREAM
+@given(
+    st.lists(st.integers(min_value=0, max_value=len(STREAM) * 2), max_size=12),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
+)
+def test_split_anywhere_and_with_any_line_end_the_events_are_the_same(
+    cuts: list[int], end: bytes
+) -> None:
+    stream = STREAM.replace(b"\n", end)
     points = sorted({min(c, len(stream)) for c in cuts})
     parts = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
     events = decode([p for p in parts if p])
@@ -108,6 +113,14 @@ def test_a_data_field_over_several_lines_is_one_event() -> None:
     splitter = EventSplitter()
     assert splitter.feed(event + b"event: x\nid: 3\nretry: 10\n\n") == [body.encode()]
     assert text_of(decode([event, b"data: [DONE]\n\n"]))[0] == "x"
+
+
+def test_a_crlf_cut_between_its_two_bytes_ends_one_line_not_two() -> None:
+    body = json.dumps({"choices": [{"index": 0, "delta": {"content": "x"}}]}, indent=1)
+    event = b"".join(b"data: " + line.encode() + b"\r\n" for line in body.splitlines()) + b"\r\n"
+    for cut in range(len(event) + 1):
+        splitter = EventSplitter()
+        assert splitter.feed(event[:cut]) + splitter.feed(event[cut:]) == [body.encode()], cut
 
 
 def test_other_fields_and_comments_are_no_events() -> None:

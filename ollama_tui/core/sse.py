@@ -44,7 +44,7 @@ class EventSplitter(LineSplitter):
     that ignores `"stream": true`): it is kept whole and given as one event at its end.
     """
 
-    __slots__ = ("_data", "_error", "_kind", "_whole", "_whole_size")
+    __slots__ = ("_cr", "_data", "_error", "_kind", "_whole", "_whole_size")
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         super().__init__(max_line_bytes)
@@ -53,6 +53,7 @@ class EventSplitter(LineSplitter):
         self._kind: str | None = None  # "events" or "json", by the first byte not a space
         self._whole: list[bytes] = []  # a JSON body so far
         self._whole_size = 0
+        self._cr = False  # the last chunk ended with b"\r": a b"\n" next is its line end
 
     def feed(self, data: bytes) -> list[bytes]:
         """The data of the events `data` completes."""
@@ -66,9 +67,14 @@ class EventSplitter(LineSplitter):
             if self._whole_size > self.max_line_bytes:
                 raise LineTooLong(self._whole_size, self.max_line_bytes)
             return []
+        if self._cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._cr = data.endswith(b"\r")
+        if b"\r" in data:  # raw CR cannot be inside JSON: only a line end
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[bytes] = []
         for line in self._lines(data):
-            self._line(line[:-1] if line.endswith(b"\r") else line, events)
+            self._line(line, events)
         return events
 
     def flush(self) -> bytes | None:
@@ -80,7 +86,7 @@ class EventSplitter(LineSplitter):
         events: list[bytes] = []
         if self._buffer:
             rest, self._buffer = self._buffer, b""
-            self._line(rest[:-1] if rest.endswith(b"\r") else rest, events)
+            self._line(rest, events)
         self._line(b"", events)
         return events[0] if events else None
 
