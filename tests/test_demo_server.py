@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import signal
 import socket
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -644,6 +646,55 @@ def test_run_standalone_serves_until_signal(sig: signal.Signals) -> None:
             proc.kill()
             proc.communicate()
     assert (proc.returncode, out, err) == (0, "", "")
+
+
+def test_serve_demo_asks_for_the_key_held_in_the_named_variable(tmp_path: Path) -> None:
+    # The key is read from the environment, never from the command line (ps shows that).
+    env = {**os.environ, "DEMO_KEY_FOR_TEST": "sk-demo-123", "XDG_CONFIG_HOME": str(tmp_path)}
+    argv = [sys.executable, "-m", "ollama_tui", "serve-demo", "--port", "0"]
+    missing = subprocess.run(
+        [*argv, "--require-key-env", "NO_SUCH_VARIABLE_HERE"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr == "ollama-tui: $NO_SUCH_VARIABLE_HERE is not set: no key to ask for.\n"
+    proc = subprocess.Popen(
+        [*argv, "--require-key-env", "DEMO_KEY_FOR_TEST"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.fullmatch(
+            r"ollama-tui demo server listening on http://127\.0\.0\.1:(\d+)\n", line
+        )
+        assert match, line
+        statuses = []
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": "Bearer sk-demo-123"},
+        ):
+            conn = http.client.HTTPConnection("127.0.0.1", int(match[1]), timeout=5)
+            conn.request("GET", "/v1/models", headers=headers)
+            response = conn.getresponse()
+            statuses.append(response.status)
+            response.read()
+            conn.close()
+        assert statuses == [401, 401, 200]
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "sk-demo-123" not in out + err
 
 
 # ---------------------------------------------------------------------------- replies

@@ -5,6 +5,8 @@ runs, so that starting one never pays for the others."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -114,7 +116,17 @@ def start(
 def serve_demo(args: argparse.Namespace, resolved: cfg.Resolved) -> int:
     from ollama_tui.demo import run_standalone
 
-    run_standalone(args.bind, args.port, demo_config(args, resolved.settings))
+    config = demo_config(args, resolved.settings)
+    if args.require_key_env:
+        key = os.environ.get(args.require_key_env)
+        if not key:
+            print(
+                f"ollama-tui: ${args.require_key_env} is not set: no key to ask for.",
+                file=sys.stderr,
+            )
+            return 2
+        config = dataclasses.replace(config, api_key=key)
+    run_standalone(args.bind, args.port, config)
     return 0
 
 

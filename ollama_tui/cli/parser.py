@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS")
     serve.add_argument("--port", type=int, default=11434)
+    serve.add_argument(
+        "--require-key-env",
+        metavar="NAME",
+        help="/v1 answers 401 unless a request brings the key held in the environment "
+        "variable NAME, as a hosted server does (the key itself is never on the command line)",
+    )
     add_demo_arguments(serve)
 
     from ollama_tui.bench import add_arguments as add_bench_arguments
