@@ -7,6 +7,7 @@ test_transports.py.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -16,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -619,81 +620,73 @@ def test_stop_ends_open_streams_and_frees_the_port() -> None:
         stream.close()
 
 
+LISTENING = r"ollama-tui demo server listening on http://127\.0\.0\.1:(\d+)\n"
+
+
+@contextlib.contextmanager
+def standalone(
+    argv: list[str], env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A server in its own process, once it has said where it listens: it and its port."""
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.fullmatch(LISTENING, line)
+        assert match, line
+        yield proc, int(match[1])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def status_of(port: int, path: str, headers: dict[str, str]) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_run_standalone_serves_until_signal(sig: signal.Signals) -> None:
     code = (
         "from ollama_tui.demo import run_standalone, DemoConfig; "
         "run_standalone('127.0.0.1', 0, DemoConfig())"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.fullmatch(
-            r"ollama-tui demo server listening on http://127\.0\.0\.1:(\d+)\n", line
-        )
-        assert match, line
-        conn = http.client.HTTPConnection("127.0.0.1", int(match[1]), timeout=5)
+    with standalone([sys.executable, "-c", code]) as (proc, port):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         conn.request("GET", "/")
         assert conn.getresponse().read() == b"Ollama is running"
         conn.close()
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert (proc.returncode, out, err) == (0, "", "")
 
 
 def test_serve_demo_asks_for_the_key_held_in_the_named_variable(tmp_path: Path) -> None:
     # The key is read from the environment, never from the command line (ps shows that).
     env = {**os.environ, "DEMO_KEY_FOR_TEST": "sk-demo-123", "XDG_CONFIG_HOME": str(tmp_path)}
-    argv = [sys.executable, "-m", "ollama_tui", "serve-demo", "--port", "0"]
+    argv = [sys.executable, "-m", "ollama_tui", "serve-demo", "--port", "0", "--require-key-env"]
     missing = subprocess.run(
-        [*argv, "--require-key-env", "NO_SUCH_VARIABLE_HERE"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [*argv, "NO_SUCH_VARIABLE_HERE"], env=env, capture_output=True, text=True, timeout=60
     )
     assert missing.returncode == 2
     assert missing.stderr == "ollama-tui: $NO_SUCH_VARIABLE_HERE is not set: no key to ask for.\n"
-    proc = subprocess.Popen(
-        [*argv, "--require-key-env", "DEMO_KEY_FOR_TEST"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.fullmatch(
-            r"ollama-tui demo server listening on http://127\.0\.0\.1:(\d+)\n", line
-        )
-        assert match, line
-        statuses = []
-        for headers in (
-            {},
-            {"Authorization": "Bearer wrong"},
-            {"Authorization": "Bearer sk-demo-123"},
-        ):
-            conn = http.client.HTTPConnection("127.0.0.1", int(match[1]), timeout=5)
-            conn.request("GET", "/v1/models", headers=headers)
-            response = conn.getresponse()
-            statuses.append(response.status)
-            response.read()
-            conn.close()
-        assert statuses == [401, 401, 200]
+    with standalone([*argv, "DEMO_KEY_FOR_TEST"], env) as (proc, port):
+        statuses = [
+            status_of(port, "/v1/models", {"Authorization": f"Bearer {key}"} if key else {})
+            for key in (None, "wrong", "sk-demo-123")
+        ]
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    assert statuses == [401, 401, 200]
     assert "sk-demo-123" not in out + err
 
 
