@@ -36,6 +36,11 @@ After the lists.
 9. nine
 10. ten
 
+1. numbered step
+   - its sub-bullet
+2. next step
+   1. its sub-step
+
 - loose one
 
 - loose two
@@ -108,3 +113,5 @@ async def test_a_growing_list_keeps_its_rows_and_adds_new_ones() -> None:
         assert len(now) == 3
         texts = [str(p._content) for p in grown.query(Markdown.BLOCKS["paragraph_open"])]
         assert texts == ["one", "two words", "three"]
+        # Still the list classes Textual's CSS and queries name.
+        assert len(grown.query(Markdown.BLOCKS["bullet_list_open"])) == 1

@@ -19,7 +19,6 @@ from textual.widgets._markdown import (
     MarkdownBlock,
     MarkdownBullet,
     MarkdownBulletList,
-    MarkdownList,
     MarkdownListItem,
     MarkdownOrderedList,
     MarkdownParagraph,
@@ -28,8 +27,10 @@ from textual.widgets._markdown import (
 from ollama_tui.core.sanitize import clean
 
 # Textual (8.2.8, pinned below 9) builds a list's rows in `compose` from these private
-# parts; the in-place update below builds them the same way, and is used only while they
-# have what it relies on (otherwise a list is mounted again, as Textual does).
+# parts; the in-place update below builds them the same way. It is used only while these
+# classes have the methods it calls (otherwise a list is mounted again, as Textual does);
+# the attributes it reads off parsed blocks (`_blocks`, `_content`, `bullet`) are set in
+# their constructors, and tests/test_segment.py fails if they go.
 IN_PLACE = all(
     hasattr(cls, name)
     for cls, name in (
@@ -60,13 +61,13 @@ def _clean_tokens(state: StateCore) -> None:
 
 def _items(block: MarkdownBlock) -> list[MarkdownListItem] | None:
     """A parsed (not mounted) list's items, if it holds nothing but items of paragraphs."""
-    items = list(getattr(block, "_blocks", ()))
+    items = list(block._blocks)
     if not all(isinstance(i, MarkdownListItem) for i in items):
         return None
     for item in items:
-        if not all(type(b) is MarkdownParagraph for b in getattr(item, "_blocks", (None,))):
+        if not all(type(b) is MarkdownParagraph for b in item._blocks):
             return None
-    return items
+    return items  # type: ignore[return-value]
 
 
 def _symbols(block: MarkdownBlock, items: list[MarkdownListItem]) -> list[str]:
@@ -118,34 +119,23 @@ async def update_list(old: MarkdownBlock, new: MarkdownBlock) -> bool:
     return True
 
 
-class _GrowingList(MarkdownBlock):
+# Subclasses of the list classes themselves (a mixin first would make Textual take the
+# mixin's bases for their CSS type: their rows lost `height: auto`, and a query for
+# MarkdownBulletList found none).
+class GrowingBulletList(MarkdownBulletList):
+    """A bullet list that gains words and items without being mounted again."""
+
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         if not await update_list(self, block):
             await super()._update_from_block(block)
 
 
-def _css_as(name: str, *bases: type[MarkdownBlock]) -> str:
-    """The bases' own CSS, for a subclass: Textual scopes a widget's DEFAULT_CSS to its
-    own type name, so `MarkdownBulletList Horizontal { height: auto }` misses the rows of
-    a subclass (they took the whole height)."""
-    css = "".join(base.DEFAULT_CSS for base in bases)
-    for base in bases:
-        css = css.replace(base.__name__, name)
-    # Textual's `MarkdownList MarkdownList` (a list in a list) for either kind in either.
-    nested = f"GrowingBulletList {name}, GrowingOrderedList {name}"
-    return css + nested + " { margin: 0; padding-top: 0; }"
-
-
-class GrowingBulletList(_GrowingList, MarkdownBulletList):
-    """A bullet list that gains words and items without being mounted again."""
-
-    DEFAULT_CSS = _css_as("GrowingBulletList", MarkdownList, MarkdownBulletList)
-
-
-class GrowingOrderedList(_GrowingList, MarkdownOrderedList):
+class GrowingOrderedList(MarkdownOrderedList):
     """An ordered list that gains words and items without being mounted again."""
 
-    DEFAULT_CSS = _css_as("GrowingOrderedList", MarkdownList, MarkdownOrderedList)
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        if not await update_list(self, block):
+            await super()._update_from_block(block)
 
 
 class Segment(Markdown):
