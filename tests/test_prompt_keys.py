@@ -3,25 +3,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
+from textual.pilot import Pilot
+from textual.widget import Widget
 
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui.widgets.prompt import PromptInput
 from tests.uitools import make_app, wait_until
 
 
+async def typed_abc_then_backspace_x_y_in_one_read(
+    pilot: Pilot[None], box: Widget, text: Callable[[], str]
+) -> str:
+    """What `box` holds after "abc" typed, then a backspace, X and Y handed over from one
+    read, as the driver does: all queued before any runs."""
+    await pilot.press(*"abc")
+    await wait_until(pilot, lambda: text() == "abc")
+    for key, character in (("backspace", "\x7f"), ("X", "X"), ("Y", "Y")):
+        box.post_message(events.Key(key, character))
+    await wait_until(pilot, lambda: "Y" in text())
+    await pilot.pause()
+    return text()
+
+
 async def test_a_backspace_and_the_next_key_in_one_read_both_count(server: DemoServer) -> None:
     app = make_app(server)
     async with app.run_test() as pilot:
         prompt = app.chat.query_one(PromptInput)
-        await pilot.press(*"abc")
-        await wait_until(pilot, lambda: prompt.text == "abc")
-        # As the driver hands them over from one read: both queued before either runs.
-        for key, character in (("backspace", "\x7f"), ("X", "X"), ("Y", "Y")):
-            prompt.post_message(events.Key(key, character))
-        await wait_until(pilot, lambda: "Y" in prompt.text)
-        await pilot.pause()
-        assert prompt.text == "abXY", prompt.text
+        typed = await typed_abc_then_backspace_x_y_in_one_read(pilot, prompt, lambda: prompt.text)
+        assert typed == "abXY"
 
 
 async def test_one_line_boxes_apply_a_backspace_and_the_next_key_in_order() -> None:
@@ -36,13 +48,9 @@ async def test_one_line_boxes_apply_a_backspace_and_the_next_key_in_order() -> N
     app = Box()
     async with app.run_test() as pilot:
         box = app.query_one(TypingInput)
-        await pilot.press(*"abc")
-        await wait_until(pilot, lambda: box.value == "abc")
-        for key, character in (("backspace", "\x7f"), ("X", "X"), ("Y", "Y")):
-            box.post_message(events.Key(key, character))
-        await wait_until(pilot, lambda: "Y" in box.value)
-        await pilot.pause()
-        assert box.value == "abXY", box.value
+        assert (
+            await typed_abc_then_backspace_x_y_in_one_read(pilot, box, lambda: box.value) == "abXY"
+        )
 
 
 def test_every_one_line_box_of_the_app_keeps_the_order() -> None:
