@@ -150,3 +150,15 @@ def test_a_tiny_real_run_writes_the_documented_json(
     assert set(run["echo_after_ms"]) >= {"p50", "p95", "max"}
     assert len(run["load_avg"]) == 3
     assert re.search(r"aiohttp\s+paragraph\s+1000\s+\d+", capsys.readouterr().out)
+
+
+def test_the_floor_bench_runs_its_bare_app_on_a_pty_and_prints_a_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ollama_tui.bench.floor import main as floor_main
+
+    floor_main(["--shapes", "lines-in-hand", "--seconds", "0.5"])
+    row = capsys.readouterr().out.splitlines()[-1]
+    found = re.fullmatch(r"lines-in-hand +run 1  CPU +([0-9.]+) s per 1,000 tokens", row)
+    assert found, row
+    assert 0 < float(found.group(1)) < math.inf
