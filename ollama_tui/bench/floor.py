@@ -89,7 +89,11 @@ def child(shape: str, words_per_paint: int) -> None:
             return Strip.blank(self.size.width)
 
     class Floor(App[None]):
-        CSS = "VerticalScroll { height: 1fr; } #status { height: 1; background: $panel; }"
+        CSS = """
+        VerticalScroll { height: 1fr; }
+        TextArea { height: 3; }
+        #status { height: 1; background: $panel; }
+        """
 
         def compose(self) -> ComposeResult:
             yield Header()
@@ -106,7 +110,9 @@ def child(shape: str, words_per_paint: int) -> None:
                     else:
                         self.reply = Static("")
                     yield self.reply
-            yield TextArea()
+            prompt = TextArea()
+            prompt.cursor_blink = False  # as in the app: a blink repaints twice a second
+            yield prompt
             yield Static("status", id="status")
             yield Footer()
 
