@@ -404,16 +404,14 @@ async def test_a_link_opens_only_after_the_user_says_yes(server: DemoServer) -> 
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         reply = await send_and_wait(pilot, app, "link")
-        reply.markdown.post_message(
-            Markdown.LinkClicked(reply.markdown, "https://example.com/docs")
-        )
+        answer = reply.markdown
+        assert isinstance(answer, Markdown), "an ended answer is Textual's Markdown"
+        answer.post_message(Markdown.LinkClicked(answer, "https://example.com/docs"))
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert opened == []
-        reply.markdown.post_message(
-            Markdown.LinkClicked(reply.markdown, "https://example.com/docs")
-        )
+        answer.post_message(Markdown.LinkClicked(answer, "https://example.com/docs"))
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(opened))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
+from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import (
     FrozenSegment,
@@ -30,8 +30,12 @@ from ollama_tui.ui.widgets.folding import (
     laid_out,
     swap,
 )
+from ollama_tui.ui.widgets.lines import CAN_DRAW, PROBE, Probes
+from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
 from ollama_tui.ui.widgets.segment import segment
+
+Live = Markdown | LiveSegment
 
 # Not exported by textual.widgets.markdown; the public block map names it.
 MarkdownParagraph = Markdown.BLOCKS["paragraph_open"]
@@ -46,103 +50,8 @@ full one is folded): every frame arranges every mounted block, so fewer live blo
 each frame cheaper (40: 4.2 ms per frame to arrange on a real terminal, 8: 2.9)."""
 
 
-def _boundary(text: str, room: int) -> int | None:
-    """Where the `room`-th blank line of `text` ends, if it has that many."""
-    end = 0
-    for _ in range(room):
-        found = text.find("\n\n", end)
-        if found < 0:
-            return None
-        end = found + 2
-    return end
-
-
-FENCE_LINES = 24
-"""A growing code block is re-highlighted and re-rendered whole on every append: past
-this many lines, it continues as a new block in a new segment, so each append's cost
-stays bounded (fence lag p95, docs/ui-performance.md: 80 lines 48 ms, 40 lines 34-40,
-24 lines 26-32). The lexer restarts at each cut."""
-
-_FENCE = re.compile(r"^```([^`\n]*)$", re.MULTILINE)
-
-
-def _fence_cut(source: str, text: str) -> tuple[int, str] | None:
-    """Where in `text` a fence passes FENCE_LINES lines (just after a line end), and the
-    fence's opening line; None if no fence in `text` is that long.
-
-    Only fences of three backticks at the start of a line are counted; anything else is
-    left whole.
-    """
-    whole = source + text
-    fences = list(_FENCE.finditer(whole))
-    for index in range(0, len(fences), 2):
-        opener = fences[index]
-        end = fences[index + 1].start() if index + 1 < len(fences) else len(whole)
-        position = opener.end()
-        for _ in range(FENCE_LINES + 1):  # the opening line's end, then the code lines
-            position = whole.find("\n", position, end) + 1
-            if position == 0:
-                break
-        else:
-            # Only a fence that goes on into the new text; if it passed the limit at the
-            # very end of the last append (or before), it is cut where the new text starts.
-            if position < end and end > len(source):
-                return max(position - len(source), 0), opener.group(0)
-    return None
-
-
-PARAGRAPH_CHARS = 2000
-"""A growing paragraph is re-parsed and re-wrapped whole on every append: past this many
-characters, it continues as a new paragraph in a new segment, margins joined."""
-
-_SENTENCE_ENDS = (". ", "! ", "? ", "。", "！", "？")
-# A line that starts another block (list item, heading, quote, table, fence, setext
-# underline): such a block is not one plain paragraph, and must not be cut.
-_BLOCK_LINE = re.compile(r"\n {0,3}([-*+]\s|\d{1,9}[.)]\s|#|>|\||```|~~~|(-{3,}|={3,})\s*$)", re.M)
-_MAX_TRIES = 64  # candidates examined per call: open markup can make them all fail
-_NOT_PARAGRAPH = tuple("#`>|-*+ \t") + tuple("0123456789")
-
-
-def _paragraph_cut(source: str, text: str) -> int | None:
-    """Where in `text` a long trailing paragraph may be cut, if it is longer than
-    PARAGRAPH_CHARS: after a sentence end (or, past 1.5× the size, any space), before a
-    letter, with no code span, emphasis or link left open. None if it may not be cut.
-    """
-    whole = source + text
-    start = whole.rfind("\n\n") + 2 if "\n\n" in whole else 0
-    block = whole[start:]
-    if len(block) < PARAGRAPH_CHARS or block.startswith(_NOT_PARAGRAPH):
-        return None
-    if not _between_blocks(whole[:start] or "\n\n"):
-        return None  # inside a code fence
-    if _BLOCK_LINE.search(block):
-        return None  # a list, table or quote continues it: not a plain paragraph
-    first = max(PARAGRAPH_CHARS, len(source) - start)
-    for patient in (True, False):
-        if not patient and len(block) < PARAGRAPH_CHARS * 1.5:
-            return None
-        tries = 0
-        for index in range(first, len(block)):
-            if not block[index].isalpha():
-                continue
-            if not block.endswith(_SENTENCE_ENDS if patient else " ", 0, index):
-                continue
-            tries += 1
-            if tries > _MAX_TRIES:
-                break
-            head = block[:index]
-            if head.count("`") % 2 or head.count("*") % 2 or head.count("**") % 2:
-                continue
-            if head.count("[") != head.count("]"):
-                continue
-            return start + index - len(source)
-    return None
-
-
-def _between_blocks(source: str) -> bool:
-    """Whether `source` ends between two top-level blocks (not inside a code fence)."""
-    fences = source.count("\n```") + source.startswith("```")
-    return source.endswith("\n\n") and fences % 2 == 0
+def _blocks(live: Markdown | LiveSegment) -> int:
+    return live.block_count if isinstance(live, LiveSegment) else len(live.children)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +109,20 @@ class Notice(Static):
 class AssistantMessage(Vertical):
     """Thinking (collapsible, folded once the answer starts), the answer, its figures."""
 
-    def __init__(self, transport: str, model: str) -> None:
+    def __init__(self, transport: str, model: str, *, streamed: bool = True) -> None:
+        """`streamed`: the answer arrives in pieces and is drawn as lines while it grows
+        (`LiveSegment`); a kept answer shown again goes straight to Textual's Markdown."""
         super().__init__(classes="message assistant")
         self.transport = transport
         self.model = model
         self.thinking_text = ""
         self.text = ""
         self._feed: MarkdownFeed | None = None
-        self._live: Markdown | None = None
-        self._unfolded: list[Markdown] = []
+        self._lines = streamed and CAN_DRAW
+        self._live: Live = LiveSegment() if self._lines else segment()
+        self._probing: asyncio.Task[Probes] | None = None
+        self._probe: Markdown | None = None
+        self._unfolded: list[Live] = []
         self._continued = False  # the live segment's first block is to be marked so
         self.waterfall: Waterfall | None = None
         self.footer_text = ""
@@ -222,15 +136,15 @@ class AssistantMessage(Vertical):
         thinking.display = False
         with thinking:
             yield Static(id="thinking-text", markup=False)
-        yield segment()
+        yield self._live
         footer = FiguresFooter(id="footer", markup=False)
         footer.display = False
         yield footer
 
     @property
-    def markdown(self) -> Markdown:
-        """The Markdown widget the answer is streaming into now."""
-        return self._live or self.query(Markdown).last()
+    def markdown(self) -> Live:
+        """The segment the answer is streaming into now (Textual's Markdown once ended)."""
+        return self._live
 
     async def _append(self, text: str) -> None:
         """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
@@ -238,43 +152,121 @@ class AssistantMessage(Vertical):
         longer than FENCE_LINES is closed and reopened in a new segment (see `_fence_cut`)."""
         live = self.markdown
         while True:
-            room = max(1, SEGMENT_BLOCKS - len(live.children))
-            cut = _boundary(text, room)
-            if cut is not None and _between_blocks(live.source + text[:cut]):
-                await live.append(text[:cut])
+            room = max(1, SEGMENT_BLOCKS - _blocks(live))
+            cut = boundary(text, room)
+            if cut is not None and between_blocks(live.source + text[:cut]):
+                live = await self._add(live, text[:cut])
                 text = text[cut:]
                 live = await self._next_segment(live)
                 continue
-            fence = _fence_cut(live.source, text)
+            fence = fence_cut(live.source, text)
             if fence is not None:
                 cut, opener = fence
-                await live.append(text[:cut] + "```\n")
+                live = await self._add(live, text[:cut] + "```\n")
                 text = opener + "\n" + text[cut:]
                 live = await self._next_segment(live, joined=True)
                 continue
-            cut = _paragraph_cut(live.source, text)
+            cut = paragraph_cut(live.source, text)
             if cut is not None:
-                await live.append(text[:cut].rstrip(" "))
+                live = await self._add(live, text[:cut].rstrip(" "))
                 text = text[cut:]
                 live = await self._next_segment(live, joined=True)
                 continue
             break
         if text:
-            await live.append(text)
+            live = await self._add(live, text)
         self._mark_continued(live)
 
-    def _mark_continued(self, segment: Markdown) -> None:
-        if self._continued and segment.children:
+    async def _add(self, live: Live, text: str) -> Live:
+        """Append to the live segment; one this app cannot draw as lines (a quote, a
+        table) becomes Textual's Markdown from there on. The segment appended to."""
+        if isinstance(live, LiveSegment):
+            if live.probes is None and not live.undrawable:
+                live.probes = await self._probes_or_none()
+                live.undrawable = live.probes is None
+            await live.append(text)
+            if not live.undrawable:
+                return live
+            live = await self._as_markdown(live)
+            self._live = live
+            return live
+        await live.append(text)
+        return live
+
+    async def _probes_or_none(self) -> Probes | None:
+        try:
+            return await self._probes()
+        except Exception as error:  # no hidden blocks, no lines: Textual draws the answer
+            self.log.error("an answer's lines have no styles:", error)
+            self._lines = False
+            return None
+
+    async def _drop_probes(self) -> None:
+        """The answer has ended: its hidden blocks go (after they are made, if they are
+        being made; an error making them is the app's own, already shown, if any)."""
+        making, self._probing = self._probing, None
+        if making is not None:
+            await asyncio.wait([making])
+            if not making.cancelled() and making.exception() is not None:
+                self.log.error("drawing an answer as lines:", making.exception())
+        if self._probe is not None:
+            await self._probe.remove()
+            self._probe = None
+
+    def on_mount(self) -> None:
+        if self._lines:
+            # Made before the first words come, so they are not kept waiting for it.
+            self._probing = asyncio.ensure_future(self._make_probes())
+
+    def _probes(self) -> asyncio.Future[Probes]:
+        if self._probing is None:
+            self._probing = asyncio.ensure_future(self._make_probes())
+        return self._probing
+
+    async def _make_probes(self) -> Probes:
+        """The hidden blocks whose styles lines are drawn with (one of each kind)."""
+        probe = segment()
+        probe.display = False
+        await self.mount(probe)
+        await probe.update(PROBE)
+        Probes.mark(probe)
+        self._probe = probe
+        return Probes(probe)
+
+    async def _as_markdown(self, live: LiveSegment) -> Markdown:
+        """Textual's Markdown in place of `live`, its cut blocks marked as they were."""
+        markdown = segment()
+        with self.app.batch_update():
+            await self.mount(markdown, before=live)
+            await markdown.update(live.source)
+            if markdown.children:
+                if live.continued:
+                    markdown.children[0].add_class("continued")
+                if live.continues:
+                    markdown.children[-1].add_class("continues")
+            await live.remove()
+        return markdown
+
+    def _mark_continued(self, segment: Live) -> None:
+        if not self._continued:
+            return
+        if isinstance(segment, LiveSegment) and segment.source:
+            segment.mark(continued=True)
+            self._continued = False
+        elif isinstance(segment, Markdown) and segment.children:
             segment.children[0].add_class("continued")
             self._continued = False
 
-    async def _next_segment(self, full: Markdown, joined: bool = False) -> Markdown:
+    async def _next_segment(self, full: Live, joined: bool = False) -> Live:
         """Continue in a fresh segment; `joined`: its first block continues the last."""
         self._mark_continued(full)
-        if joined and full.children:
+        if joined and isinstance(full, LiveSegment):
+            full.mark(continues=True)
+            self._continued = True
+        elif joined and full.children:
             full.children[-1].add_class("continues")
             self._continued = True
-        fresh = segment()
+        fresh: Live = LiveSegment() if self._lines else segment()
         await self.mount(fresh, after=full)
         self._live = fresh
         self._unfolded.append(full)
@@ -284,6 +276,14 @@ class AssistantMessage(Vertical):
         """Fold full segments: after the append, so the new text is shown first."""
         while self._unfolded:
             full = self._unfolded.pop(0)
+            if isinstance(full, LiveSegment):
+                if not full.is_attached:
+                    continue
+                done = settled(full)
+                if done is not None:
+                    await swap(full, done)
+                    continue
+                full = await self._as_markdown(full)
             if not await fold(full):
                 # Drawn from its blocks' own layout: only once the screen has laid it out.
                 self.call_after_refresh(self._freeze_later, full)
@@ -338,6 +338,8 @@ class AssistantMessage(Vertical):
         if self._feed is not None:
             self._feed.cancel()
             self._feed = None
+        if self._probing is not None and not self._probing.done():
+            self._probing.cancel()
 
     async def show(self, update: ReplyUpdate) -> None:
         """What arrived since the last update (the text is already clean)."""
@@ -361,6 +363,10 @@ class AssistantMessage(Vertical):
         if self._feed is not None:
             await self._feed.stop()
             self._feed = None
+        if isinstance(self._live, LiveSegment):
+            # Ended: the last segment is Textual's Markdown, as every finished one is.
+            self._live = await self._as_markdown(self._live)
+        await self._drop_probes()
         self.add_class(state)
         self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)

@@ -12,6 +12,8 @@ back (`thaw`). Segments with code or tables stay live: they scroll sideways.
 
 from __future__ import annotations
 
+from typing import cast
+
 from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Size
@@ -70,12 +72,17 @@ class FoldedFence(Static):
     }
     """
 
-    def __init__(self, fence: MarkdownFence) -> None:
+    def __init__(self, content: Content, code: str, lexer: str, classes: str = "") -> None:
+        super().__init__(content, classes=classes)
+        self.code = code
+        self.lexer = lexer
+
+    @classmethod
+    def of(cls, fence: MarkdownFence) -> FoldedFence:
         classes = " ".join(c for c in ("continues", "continued") if fence.has_class(c))
         # The fence shows its highlighted code in a Label: take it from there.
-        super().__init__(fence.query_one(Label).content, classes=classes)
-        self.code = fence.code
-        self.lexer = fence.lexer
+        content = cast(Content, fence.query_one(Label).content)  # set from highlight()
+        return cls(content, fence.code, fence.lexer, classes)
 
 
 def _content_of(paragraph: Widget) -> Content:
@@ -94,7 +101,7 @@ async def fold(markdown: Markdown) -> bool:
     blocks = list(markdown.children)
     folded: Widget
     if len(blocks) == 1 and type(blocks[0]) is MarkdownFence:
-        folded = FoldedFence(blocks[0])
+        folded = FoldedFence.of(blocks[0])
     elif blocks and all(type(b) is MarkdownParagraph for b in blocks):
         joined = Content("\n\n").join(_content_of(b) for b in blocks)
         # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.

@@ -80,7 +80,7 @@ class Shelved:
             return UserMessage(self.text, self.images)
         if self.kind != "assistant":
             return Notice(self.text, self.kind)
-        return AssistantMessage(self.transport, self.model)
+        return AssistantMessage(self.transport, self.model, streamed=False)
 
     async def fill(self, widget: Widget) -> None:
         if isinstance(widget, AssistantMessage):

@@ -1,0 +1,257 @@
+"""A part of an answer drawn as lines, exactly as Textual's Markdown widget draws it.
+
+While an answer streams, its live segment is not a tree of Markdown widgets (Textual
+lays out and paints every one of them on every frame: about 2 s of the app's CPU per
+1,000 tokens on a real terminal, docs/ui-performance.md) but lines: each top-level block
+is drawn once with Textual's own pieces (`MarkdownBlock._token_to_content` for the
+text, `Visual.to_strips` for wrapping and styles, `MarkdownFence.highlight` for code)
+and kept; only the growing block is drawn again. The styles come from a hidden Markdown
+holding one block of each kind (`Probes`), so the app's CSS and theme apply as they
+would to Textual's own blocks, and tests/test_lines.py holds the lines to Textual's
+rendering of the same text, cell by cell. Anything else (a quote, a rule, a table, a
+fence inside a list item) raises `CannotDraw`, and the segment is Textual's again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
+from rich.style import Style as RichStyle
+from textual.content import Content
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
+from textual.widgets import Label, Markdown
+from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence
+
+from ollama_tui.ui.widgets.segment import parser
+
+# Textual (8.2.8, pinned below 9): a paragraph's or heading's text is built by this
+# method, which reads nothing from its widget; without it every segment stays Textual's.
+CAN_DRAW = callable(getattr(MarkdownBlock, "_token_to_content", None))
+
+PROBE = (
+    "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\na\n\n- a\n\n1. a\n\n"
+    "```text\na\n```\n\n```text\na\n```\n\n```text\na\n```\n\n```text\na\n```\n"
+)
+"""One block of each kind drawn here; the second paragraph and the last three fences
+get the classes of blocks cut across segments (chat.tcss: their margins join)."""
+
+_CUT_CLASSES = ("continues", "continued", "continues continued")
+
+
+class CannotDraw(Exception):
+    """A block this module does not draw: the segment stays Textual's."""
+
+
+class Probes:
+    """The widgets whose styles a block of each kind is drawn with."""
+
+    def __init__(self, probe: Markdown) -> None:
+        blocks = [b for b in probe.children if isinstance(b, Widget)]
+        fences = [b for b in blocks if isinstance(b, MarkdownFence)]
+        paragraphs = [b for b in blocks if type(b).__name__ == "MarkdownParagraph"]
+        self.root = probe
+        self.paragraph, self.paragraph_continues = paragraphs[0], paragraphs[1]
+        self.fences = {"": fences[0]} | dict(zip(_CUT_CLASSES, fences[1:], strict=True))
+        self.headings = {type(b).__name__[-1]: b for b in blocks if "MarkdownH" in type(b).__name__}
+        lists = [b for b in blocks if "List" in type(b).__name__]
+        self.bullet_list, self.ordered_list = lists[0], lists[1]
+        self.item_paragraph = _paragraphs(lists[0])[0]
+        self.bullet = lists[0].query_one(MarkdownBullet)
+
+    @staticmethod
+    def mark(probe: Markdown) -> None:
+        """Give the probe's cut blocks their classes (once its blocks are mounted)."""
+        blocks = list(probe.children)
+        paragraphs = [b for b in blocks if type(b).__name__ == "MarkdownParagraph"]
+        paragraphs[1].add_class("continues")
+        fences = [b for b in blocks if isinstance(b, MarkdownFence)]
+        for fence, classes in zip(fences[1:], _CUT_CLASSES, strict=True):
+            fence.add_class(*classes.split())
+
+
+def _paragraphs(widget: Widget) -> list[Widget]:
+    return [w for w in widget.walk_children(Widget) if type(w).__name__ == "MarkdownParagraph"]
+
+
+def background(widget: Widget) -> RichStyle:
+    """What shows behind a widget's text, as Textual pads its lines with."""
+    return RichStyle(bgcolor=widget.rich_style.bgcolor)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A top-level block drawn: its margins (they collapse, as Textual's do) and lines."""
+
+    top: int
+    lines: list[Strip]
+    bottom: int
+
+
+def stack(blocks: list[Block], width: int, background: RichStyle) -> list[Strip]:
+    """Blocks one under the other as Textual's stream layout places them: the larger of
+    two touching margins between them, the first's top and the last's bottom kept."""
+    rows: list[Strip] = []
+    blank = Strip.blank(width, background)
+    previous: int | None = None
+    for block in blocks:
+        rows += [blank] * (block.top if previous is None else max(block.top, previous))
+        rows += block.lines
+        previous = block.bottom
+    rows += [blank] * (previous or 0)
+    return rows
+
+
+def _text(probe: Widget, inline: Token, width: int) -> list[Strip]:
+    content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), inline)
+    lines = Visual.to_strips(probe, content, width, None, probe.visual_style)
+    behind = background(probe)
+    return [line.extend_cell_length(width, behind) for line in lines]
+
+
+def _inline(node: SyntaxTreeNode) -> Token:
+    token = node.children[0].token if node.children else None
+    if token is None:
+        raise CannotDraw(node.type)
+    return token
+
+
+def draw_block(node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "") -> Block:
+    """One top-level block; `cut`: its classes if it is cut across segments."""
+    if node.type == "paragraph":
+        probe: Widget = probes.paragraph_continues if "continues" in cut else probes.paragraph
+    elif node.type == "heading":
+        probe = probes.headings[node.tag[1:]]
+    elif node.type in ("bullet_list", "ordered_list"):
+        probe = probes.ordered_list if node.type == "ordered_list" else probes.bullet_list
+        margin = probe.styles.margin
+        return Block(margin.top, _list(node, width, probes, 0), margin.bottom)
+    elif node.type in ("fence", "code_block"):
+        fence = probes.fences[cut]
+        margin = fence.styles.margin
+        return Block(margin.top, _fence(node, width, fence, probes), margin.bottom)
+    else:
+        raise CannotDraw(node.type)
+    margin = probe.styles.margin
+    return Block(margin.top, _text(probe, _inline(node), width), margin.bottom)
+
+
+def _list(node: SyntaxTreeNode, width: int, probes: Probes, depth: int) -> list[Strip]:
+    """A list as Textual draws it: a row per item of its bullet and a column of its
+    blocks (paragraphs and lists only), bullets by depth, numbers right-aligned."""
+    items = [child for child in node.children if child.type == "list_item"]
+    ordered = node.type == "ordered_list"
+    if ordered:
+        info = items[0].info if items else ""
+        start = int(info) if info.isdigit() else 1
+        size = max(len(f"{n}. ") for n in range(start, start + len(items)))
+        symbols = [f"{n}. ".rjust(size + 1) for n in range(start, start + len(items))]
+    else:
+        symbols = [Markdown.BULLETS[depth % len(Markdown.BULLETS)]] * len(items)
+    bullet = probes.bullet
+    behind = background(probes.ordered_list if ordered else probes.bullet_list)
+    under_bullet = RichStyle(color=bullet.rich_style.color, bgcolor=bullet.rich_style.bgcolor)
+    rows: list[Strip] = []
+    for symbol, item in zip(symbols, items, strict=True):
+        inner = width - len(symbol)
+        column: list[Block] = []
+        for child in item.children:
+            if child.type == "paragraph":
+                column.append(Block(0, _text(probes.item_paragraph, _inline(child), inner), 0))
+            elif child.type in ("bullet_list", "ordered_list"):
+                nested = _list(child, inner, probes, depth + (0 if ordered else 1))
+                column.append(Block(0, nested, 0))
+            else:
+                raise CannotDraw(child.type)
+        mark = Visual.to_strips(bullet, Content(symbol), len(symbol), None, bullet.visual_style)
+        mark = [line.extend_cell_length(len(symbol), background(bullet)) for line in mark]
+        body = stack(column, inner, behind) or [Strip.blank(inner, behind)]
+        for index, line in enumerate(body):
+            left = mark[index] if index < len(mark) else Strip.blank(len(symbol), under_bullet)
+            rows.append(Strip.join([left, line]))
+    return rows
+
+
+def paragraph_text(probes: Probes, node: SyntaxTreeNode) -> Content:
+    """A paragraph's text and spans, as Textual's paragraph block holds them."""
+    return MarkdownBlock._token_to_content(cast(MarkdownBlock, probes.paragraph), _inline(node))
+
+
+def fence_text(probes: Probes, node: SyntaxTreeNode) -> tuple[Content, str, str]:
+    """A code block's highlighted text, its code and its language, as Textual's fence
+    holds them."""
+    token = node.token
+    if token is None:
+        raise CannotDraw(node.type)
+    app, code = probes.root.app, token.content.rstrip()
+    dark = app.current_theme.dark
+    highlighted = MarkdownFence.highlight(code, token.info, ansi=app.native_ansi_color, dark=dark)
+    return highlighted, code, token.info
+
+
+def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probes) -> list[Strip]:
+    """Code as Textual's fence draws it: highlighted, padded, never wrapped (clipped)."""
+    label = fence.query_one(Label)
+    code = fence_text(probes, node)[0]
+    padding = label.styles.padding
+    inner = max((line.cell_length for line in code.split("\n")), default=0)
+    fill = background(label)
+    rows = [Strip.blank(inner + padding.left + padding.right, fill)] * padding.top
+    for line in Visual.to_strips(label, code, inner, None, label.visual_style):
+        middle = line.extend_cell_length(inner, fill)
+        sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
+        rows.append(Strip.join([sides[0], middle, sides[1]]))
+    rows += [Strip.blank(inner + padding.left + padding.right, fill)] * padding.bottom
+    around = background(fence)
+    return [row.crop_extend(0, width, around) for row in rows]
+
+
+def blocks_of(source: str) -> list[SyntaxTreeNode]:
+    """The top-level blocks of `source`, parsed whole as Textual's `update` parses it."""
+    return list(SyntaxTreeNode(parser().parse(source)).children)
+
+
+def cut_classes(*, continues: bool, continued: bool) -> str:
+    """The classes of a block cut across segments (chat.tcss joins their margins)."""
+    return " ".join(
+        name for name, yes in (("continues", continues), ("continued", continued)) if yes
+    )
+
+
+Drawn = dict[tuple[str, str, int], Block]
+"""Blocks drawn, by their source lines, their cut classes and the width."""
+
+
+def draw(
+    source: str,
+    width: int,
+    probes: Probes,
+    *,
+    continued: bool = False,
+    continues: bool = False,
+    drawn: Drawn | None = None,
+) -> tuple[list[Strip], int, Drawn]:
+    """`source` as Textual's Markdown draws it at `width`: its lines, its number of
+    top-level blocks, and the blocks drawn (pass them back: only changed blocks are
+    drawn again). `continued`/`continues`: its first/last block is cut across segments."""
+    nodes = blocks_of(source)
+    lines = source.splitlines(keepends=True)
+    kept = drawn or {}
+    now: Drawn = {}
+    blocks: list[Block] = []
+    for index, node in enumerate(nodes):
+        start, end = node.map or (0, len(lines))
+        marks = (
+            ("continues", continues and index == len(nodes) - 1),
+            ("continued", continued and index == 0),
+        )
+        cut = " ".join(name for name, yes in marks if yes)
+        key = ("".join(lines[start:end]), cut, width)
+        block = kept.get(key) or draw_block(node, width, probes, cut)
+        now[key] = block
+        blocks.append(block)
+    return stack(blocks, width, background(probes.root)), len(nodes), now

@@ -1,0 +1,155 @@
+"""The segment an answer is streaming into, drawn as lines (see `lines.py`).
+
+One widget, whatever the blocks: each frame Textual arranges and paints it alone, and a
+word added repaints only the rows that changed. Finished blocks keep their lines; the
+growing one is drawn again at each append. Once the segment is full, or the answer has
+ended, it becomes Textual's Markdown again (`AssistantMessage`), so a finished answer
+is what it always was.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
+from ollama_tui.ui.widgets.lines import (
+    CannotDraw,
+    Drawn,
+    Probes,
+    blocks_of,
+    cut_classes,
+    draw,
+    fence_text,
+    paragraph_text,
+)
+
+
+class LiveSegment(Widget):
+    DEFAULT_CSS = "LiveSegment { height: auto; }"
+
+    def __init__(self) -> None:
+        super().__init__(classes="answer")
+        self.source = ""
+        self.continued = False  # its first block goes on from the last segment's
+        self.continues = False  # its last block goes on in the next segment
+        self.probes: Probes | None = None
+        self.block_count = 0
+        self.undrawable = False
+        self._strips: list[Strip] = []
+        self._drawn: Drawn = {}
+        self._width = 0
+
+    async def append(self, text: str) -> None:
+        """Add `text` and draw what changed; then `undrawable` if a block is not drawn
+        here (the source is whole all the same, for Textual to take over)."""
+        self.source += text
+        self.redraw()
+
+    def mark(self, *, continued: bool | None = None, continues: bool | None = None) -> None:
+        """Its first or last block is cut across segments (their margins join)."""
+        if continued is not None:
+            self.continued = continued
+        if continues is not None:
+            self.continues = continues
+        self.redraw()
+
+    def cut(self, *, first: bool, last: bool) -> str:
+        """The classes of a block cut across segments, for its first or last block."""
+        return cut_classes(continues=self.continues and last, continued=self.continued and first)
+
+    def redraw(self) -> None:
+        """Draw what changed. A block not drawn here (`CannotDraw`), or a failure to draw
+        one, leaves the lines as they were and the segment `undrawable`: its message puts
+        Textual's Markdown in its place at the next append, or when it ends."""
+        width = self.size.width or (
+            self.parent.size.width if isinstance(self.parent, Widget) else 0
+        )
+        if self.probes is None or width <= 0 or self.undrawable:
+            return
+        try:
+            strips, self.block_count, self._drawn = draw(
+                self.source,
+                width,
+                self.probes,
+                continued=self.continued,
+                continues=self.continues,
+                drawn=self._drawn,
+            )
+        except CannotDraw:
+            self.undrawable = True
+            return
+        except Exception as error:  # a bug here must not cost the answer: Textual has it
+            self.log.error("an answer's lines could not be drawn:", error)
+            self.undrawable = True
+            return
+        self._show(strips, width)
+
+    def _show(self, strips: list[Strip], width: int) -> None:
+        old, self._strips = self._strips, strips
+        if len(old) != len(strips) or width != self._width:
+            self._width = width
+            self.refresh(layout=True)
+            return
+        changed = [
+            y for y, (a, b) in enumerate(zip(old, strips, strict=True)) if a is not b and a != b
+        ]
+        if changed:
+            self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
+
+    def on_resize(self) -> None:
+        if self.size.width != self._width:
+            self.redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.clear()  # a new theme: colours change
+        if self.is_mounted:
+            # After the frame: the hidden blocks whose styles it takes are updated too.
+            self.call_after_refresh(self.redraw)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._strips)
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(strip.text.rstrip() for strip in self._strips)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selection.extract(self.text), "\n"
+
+    async def action_link(self, href: str) -> None:
+        self.post_message(FoldedParagraphs.LinkClicked(href))
+
+
+def settled(live: LiveSegment) -> Widget | None:
+    """What a full segment becomes, as `folding.fold` and `folding.freeze` make it of
+    Textual's Markdown, without mounting one: its paragraphs as one widget, its one
+    code block as one, or else its lines kept. None for a segment with code among other
+    blocks (it stays Textual's, to scroll sideways) or not drawn yet."""
+    probes = live.probes
+    if probes is None or not live.source or not live._strips or live.undrawable:
+        return None
+    nodes = blocks_of(live.source)
+    kinds = {node.type for node in nodes}
+    cut = " ".join(
+        c for c, yes in (("continues", live.continues), ("continued", live.continued)) if yes
+    )
+    if kinds == {"paragraph"}:
+        joined = Content("\n\n").join(paragraph_text(probes, node) for node in nodes)
+        return FoldedParagraphs(joined, classes="continues" if live.continues else "")
+    if len(nodes) == 1 and kinds <= {"fence", "code_block"}:
+        content, code, lexer = fence_text(probes, nodes[0])
+        return FoldedFence(content, code, lexer, cut)
+    if kinds & {"fence", "code_block"}:
+        return None
+    frozen = FrozenSegment(live.source, list(live._strips), live._width, live.app.theme)
+    return frozen

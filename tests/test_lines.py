@@ -1,0 +1,147 @@
+"""A streaming answer is drawn as lines (ui/widgets/lines.py) exactly as Textual's
+Markdown draws the same text there: every cell's character and style, at two widths,
+in the app's own CSS; and what it cannot draw stays Textual's."""
+
+from __future__ import annotations
+
+import pytest
+from textual.strip import Strip
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlockQuote
+
+from ollama_tui.demo import DemoConfig, DemoServer
+from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from ollama_tui.ui.widgets.folding import freeze
+from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Probes, draw
+from ollama_tui.ui.widgets.live_segment import LiveSegment
+from ollama_tui.ui.widgets.segment import segment
+from tests.uitools import make_app, replay_app, send, send_and_wait, wait_until
+
+SAMPLES = {
+    "paragraphs": (
+        "Plain words, **bold *nested em* words**, `code`, ~~gone~~ and a [link](http://a.b).\n\n"
+        "A second paragraph long enough to wrap at either width: it goes on, and on, and "
+        "on, past sixty columns and past a hundred, until it has no choice but to wrap.\n"
+        "A soft break above, and a hard one at the end of this line  \nafter it.\n"
+    ),
+    "headings": "# One *big*\n\nText.\n\n## Two\n\n### Three `x`\n\n#### Four\n\n##### Five\n\n"
+    "###### Six\n\nEnd.\n",
+    "lists": (
+        "- one item long enough to wrap around the width of the segment, at sixty columns "
+        "surely\n- two **b**\n- three\n\n1. a\n2. b\n\n8. x\n9. y\n10. z\n\n"
+        "- outer\n  - inner\n    - deeper\n- back\n\n1. step\n   - sub\n2. next\n   1. sub-step\n"
+    ),
+    "loose list": "- loose one\n\n- loose two\n\n  its second paragraph\n\nAfter.\n",
+    "code": (
+        "Code:\n\n```python\ndef f(x):\n    return x + 1  # a comment\n```\n\n"
+        f"```\n{'x' * 130}\nshort\n```\n\n    indented code\n\nAfter.\n"
+    ),
+}
+
+CUTS = {
+    "a paragraph that goes on": ("Words before.\n\nThe paragraph that goes on", False, True),
+    "a fence that goes on": ("Code:\n\n```python\nx = 1\n```\n", False, True),
+    "a fence that went on": ("```python\ny = 2\n```\n\nAfter.\n", True, False),
+    "a fence cut at both ends": ("```python\nz = 3\n```\n", True, True),
+}
+
+
+def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
+    return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+
+
+async def textual_and_ours(
+    source: str, width: int, continued: bool = False, continues: bool = False
+) -> tuple[list[Strip], list[Strip]]:
+    """`source` drawn by Textual's Markdown in a reply, and by lines, at `width`."""
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(width, 60)) as pilot:
+        reply = await send_and_wait(pilot, app, "x")
+        probe, theirs = segment(), segment()
+        probe.display = False
+        await reply.mount_all([probe, theirs])
+        await probe.update(PROBE)
+        Probes.mark(probe)
+        await theirs.update(source)
+        if continued:
+            theirs.children[0].add_class("continued")
+        if continues:
+            theirs.children[-1].add_class("continues")
+        await pilot.pause()
+        await wait_until(pilot, lambda: all(b.size.width for b in theirs.children))
+        ours = draw(
+            source, theirs.size.width, Probes(probe), continued=continued, continues=continues
+        )[0]
+        return freeze(theirs).strips, ours
+
+
+@pytest.mark.parametrize("width", [60, 100])
+async def test_lines_are_what_textual_draws_cell_by_cell(width: int) -> None:
+    for name, source in SAMPLES.items():
+        theirs, ours = await textual_and_ours(source, width)
+        assert [s.text for s in ours] == [s.text for s in theirs], name
+        assert cells(ours) == cells(theirs), name
+
+
+async def test_blocks_cut_across_segments_join_as_textual_draws_them() -> None:
+    for name, (source, continued, continues) in CUTS.items():
+        theirs, ours = await textual_and_ours(source, 80, continued, continues)
+        assert cells(ours) == cells(theirs), name
+
+
+async def test_a_block_it_cannot_draw_is_said_and_left_to_textual(server: DemoServer) -> None:
+    with pytest.raises(CannotDraw):
+        await textual_and_ours("> a quote\n", 80)
+    reply = "Before.\n\n> a quote, drawn by Textual\n\nAfter.\n"
+    server.configure(reply=reply, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "quote")
+        assert message.query(MarkdownBlockQuote), "the quote is Textual's"
+        assert message.markdown.source == reply
+
+
+async def test_a_streaming_answer_is_one_widget_of_lines_then_textuals_markdown(
+    server: DemoServer,
+) -> None:
+    reply = "# Title\n\nSome words, **bold**.\n\n- one\n- two\n\nThe end.\n"
+    server.configure(reply=reply, token_rate=20.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+
+        def live() -> LiveSegment | None:
+            found = app.screen.query(LiveSegment)
+            return found.first() if found and "Some words, bold" in found.first().text else None
+
+        await wait_until(pilot, lambda: live() is not None)
+        message = app.screen.query(AssistantMessage).last()
+        shown = live()
+        assert shown is not None
+        # While it grows: its lines, and no block widgets behind them (the hidden blocks
+        # it takes its styles from aside).
+        assert "Title" in shown.text and "Some words, bold" in shown.text
+        visible = [m for m in message.query(Markdown) if m.display]
+        assert not visible, "Textual's block widgets while streaming"
+        await wait_until(pilot, lambda: bool(message.state))
+        assert isinstance(message.markdown, Markdown) and message.markdown.source == reply
+        assert not message.query(LiveSegment), "lines left after the end"
+        assert all(m.display for m in message.query(Markdown)), "hidden blocks left"
+
+
+async def test_a_failure_to_draw_lines_leaves_the_answer_to_textual_whole(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ollama_tui.ui.widgets import live_segment
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug in the line renderer")
+
+    monkeypatch.setattr(live_segment, "draw", broken)
+    reply = "# Title\n\nEvery word of it is kept.\n"
+    server.configure(reply=reply, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "go")
+        assert isinstance(message.markdown, Markdown) and message.markdown.source == reply
+        assert message.state == "done" and app.is_running
