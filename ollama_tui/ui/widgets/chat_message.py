@@ -50,7 +50,7 @@ full one is folded): every frame arranges every mounted block, so fewer live blo
 each frame cheaper (40: 4.2 ms per frame to arrange on a real terminal, 8: 2.9)."""
 
 
-def _blocks(live: Markdown | LiveSegment) -> int:
+def _blocks(live: Live) -> int:
     return live.block_count if isinstance(live, LiveSegment) else len(live.children)
 
 
@@ -149,7 +149,7 @@ class AssistantMessage(Vertical):
     async def _append(self, text: str) -> None:
         """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
         block boundary in a new segment and fold the full one (see `fold`). A code fence
-        longer than FENCE_LINES is closed and reopened in a new segment (see `_fence_cut`)."""
+        longer than FENCE_LINES is closed and reopened in a new segment (see `cuts.fence_cut`)."""
         live = self.markdown
         while True:
             room = max(1, SEGMENT_BLOCKS - _blocks(live))

@@ -104,7 +104,7 @@ async def fold(markdown: Markdown) -> bool:
         folded = FoldedFence.of(blocks[0])
     elif blocks and all(type(b) is MarkdownParagraph for b in blocks):
         joined = Content("\n\n").join(_content_of(b) for b in blocks)
-        # A paragraph cut in two (see `_paragraph_cut`) keeps its parts' margins joined.
+        # A paragraph cut in two (see `cuts.paragraph_cut`) keeps its parts' margins joined.
         continues = blocks[-1].has_class("continues")
         folded = FoldedParagraphs(joined, classes="continues" if continues else "")
     else:
