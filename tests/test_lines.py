@@ -145,3 +145,24 @@ async def test_a_failure_to_draw_lines_leaves_the_answer_to_textual_whole(
         message = await send_and_wait(pilot, app, "go")
         assert isinstance(message.markdown, Markdown) and message.markdown.source == reply
         assert message.state == "done" and app.is_running
+
+
+async def test_a_segment_taken_over_by_textual_mid_stream_keeps_every_line() -> None:
+    # A chunk ending at "\n  -" is a heading inside a list item for an instant: lines
+    # give the segment to Textual there, and the next chunk must not lose the list.
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        await send_and_wait(pilot, app, "x")
+        message = AssistantMessage("t", "m")
+        await app.chat.transcript.add(message)
+        await pilot.pause()
+        for chunk in ("Intro.\n\n- item a\n- item b\n  -", " nested\n\nAfter.\n"):
+            message.text += chunk
+            await message._append(chunk)
+            await pilot.pause()
+        await message.finish("footer", "done")
+        await pilot.pause()
+        shown = freeze(message.query(Markdown).last()).strips
+        text = "\n".join(strip.text for strip in shown)
+        for words in ("Intro.", "• item a", "• item b", "▪ nested", "After."):
+            assert words in text, words

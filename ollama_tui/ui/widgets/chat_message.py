@@ -238,7 +238,10 @@ class AssistantMessage(Vertical):
         markdown = segment()
         with self.app.batch_update():
             await self.mount(markdown, before=live)
-            await markdown.update(live.source)
+            # Appended, not `update`d: Textual's `update` notes the last line as parsed,
+            # so a later `append` would re-parse only that line and drop the block's
+            # first lines (a list, a table or a quote taken over mid-stream).
+            await markdown.append(live.source)
             if markdown.children:
                 if live.continued:
                     markdown.children[0].add_class("continued")
