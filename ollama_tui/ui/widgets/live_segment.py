@@ -140,9 +140,7 @@ def settled(live: LiveSegment) -> Widget | None:
         return None
     nodes = blocks_of(live.source)
     kinds = {node.type for node in nodes}
-    cut = " ".join(
-        c for c, yes in (("continues", live.continues), ("continued", live.continued)) if yes
-    )
+    cut = live.cut(first=True, last=True)
     if kinds == {"paragraph"}:
         joined = Content("\n\n").join(paragraph_text(probes, node) for node in nodes)
         return FoldedParagraphs(joined, classes="continues" if live.continues else "")
