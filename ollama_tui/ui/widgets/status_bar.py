@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from time import monotonic
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -57,6 +58,10 @@ class Figures:
     model: str | None = None  # likewise: an error stays the model's that failed
 
 
+TICK = 0.1
+"""Seconds between two redraws of the live figures while a reply streams."""
+
+
 class StatusBar(Widget):
     transport: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
@@ -70,13 +75,22 @@ class StatusBar(Widget):
         self.clock = clock
         self._ticker: Timer | None = None
         self._live: Callable[[], StreamTiming] | None = None
+        self._ticked = 0.0  # monotonic(): when the live figures were last redrawn
 
     def on_mount(self) -> None:
         # While a reply streams, the bar redraws ten times a second, whatever the token
-        # rate: per-token redraws would cost more than the text itself.
-        self._ticker = self.set_interval(0.1, self._tick, pause=True)
+        # rate: per-token redraws would cost more than the text itself. Its redraws ride
+        # on the reply's own updates (`show`), so they share the frame the new text is
+        # painted in; the timer only keeps the clock going when no text comes (waiting
+        # for the first chunk, a stall), at half that rate.
+        self._ticker = self.set_interval(TICK, self._idle_tick, pause=True)
+
+    def _idle_tick(self) -> None:
+        if monotonic() - self._ticked >= TICK * 1.5:
+            self._tick()
 
     def _tick(self) -> None:
+        self._ticked = monotonic()
         if self._live is not None:
             self.figures = replace(self.figures, timing=self._live())
         self.now = self.clock()
@@ -117,6 +131,8 @@ class StatusBar(Widget):
             self.end(END_STATE[type(end)], end.timing, end.stats if isinstance(end, Done) else None)
         elif update.first_chunk:
             self.streaming()
+        elif monotonic() - self._ticked >= TICK:
+            self._tick()
 
     def render(self) -> Content:
         # Figures are dropped, least useful first, until the line fits the bar;
