@@ -864,3 +864,35 @@ async def test_the_debug_log_has_what_streams_did_and_nothing_that_was_said(
     for said in ("secret", "private", "question", "answer"):
         assert said not in text.lower()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_the_status_bars_live_figures_ride_on_the_replys_updates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Redrawn with the text (at most every TICK), not on a frame of their own.
+    from dataclasses import replace
+
+    from textual.app import App, ComposeResult
+
+    from ollama_tui.core.timing import StreamTiming
+    from ollama_tui.session.reply import ReplyUpdate
+    from ollama_tui.ui.widgets import status_bar
+
+    now = [100.0]
+    monkeypatch.setattr(status_bar, "monotonic", lambda: now[0])
+    timings = [StreamTiming(sent=0.0, first_chunk=0.01, first_token=0.01)]
+
+    class Bar(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusBar(lambda: 1.0)
+
+    async with Bar().run_test() as pilot:
+        bar = pilot.app.query_one(StatusBar)
+        bar.begin("aiohttp", "demo", lambda: timings[-1])
+        shown: list[int] = []
+        for step in range(10):  # an update every 40 ms, a token each
+            now[0] += 0.04
+            timings.append(replace(timings[-1], tokens=step + 1))
+            bar.show(ReplyUpdate("", "x", step == 0, timings[-1], None))
+            shown.append(bar.figures.timing.tokens if bar.figures.timing else -1)
+        assert shown == [1, 2, 2, 2, 5, 5, 5, 8, 8, 8]
