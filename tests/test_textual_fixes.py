@@ -42,3 +42,32 @@ def test_the_table_fix_applies_while_datatable_has_what_it_relies_on() -> None:
     assert textual_fixes.needs_table_fix()
     textual_fixes.apply()
     assert DataTable._update_dimensions is textual_fixes._update_dimensions_and_renders
+
+
+async def test_a_sized_once_widget_asks_for_no_second_layout_when_resized() -> None:
+    from textual.app import App, ComposeResult
+    from textual.geometry import Size
+    from textual.widget import Widget
+
+    class Once(textual_fixes.SizedOnce):
+        pass
+
+    class Twice(Widget):
+        pass
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Once()
+            yield Twice()
+
+    assert textual_fixes.SIZED_ONCE
+    app = Two()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        once, twice = app.query_one(Once), app.query_one(Twice)
+        size = once.size + Size(0, 3)
+        for widget in (once, twice):
+            assert widget._size_updated(size, size, widget.container_size)
+        assert once.virtual_size == size, "its virtual size is its new size"
+        assert not once._layout_required, "a second layout asked for"
+        assert twice._layout_required, "Textual's own asks for one (else the fix is moot)"

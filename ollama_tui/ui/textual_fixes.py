@@ -28,11 +28,14 @@ the three private names it relies on (`needs_table_fix`).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.segment import Segment
+from textual.geometry import Size
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -47,6 +50,22 @@ def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
     if cuts == [self.cell_length]:
         return [self]
     return _divide(self, cuts)
+
+
+SIZED_ONCE = "layout" in inspect.signature(Widget._size_updated).parameters
+
+
+class SizedOnce(Widget):
+    """A widget laid out once when its size changes, not twice (fix 3). Listed after a
+    widget's Textual base (`class T(VerticalScroll, SizedOnce)`): Textual takes a
+    widget's CSS from its first base's line only."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(
+            size, virtual_size, container_size, layout=layout and not SIZED_ONCE
+        )
 
 
 def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowKey]) -> None:

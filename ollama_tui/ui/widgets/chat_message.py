@@ -20,6 +20,7 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
+from ollama_tui.ui.textual_fixes import SizedOnce
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import (
@@ -106,7 +107,7 @@ class Notice(Static):
         self.kind = kind
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(Vertical, SizedOnce):
     """Thinking (collapsible, folded once the answer starts), the answer, its figures."""
 
     def __init__(self, transport: str, model: str, *, streamed: bool = True) -> None:
@@ -269,7 +270,10 @@ class AssistantMessage(Vertical):
         elif joined and full.children:
             full.children[-1].add_class("continues")
             self._continued = True
-        fresh: Live = LiveSegment() if self._lines else segment()
+        # The full segment's rows in hand go to the fresh one: the answer keeps its height.
+        fresh: Live = full.let_go() if isinstance(full, LiveSegment) else LiveSegment()
+        if not self._lines:
+            fresh = segment()
         await self.mount(fresh, after=full)
         self._live = fresh
         self._unfolded.append(full)
@@ -331,7 +335,7 @@ class AssistantMessage(Vertical):
             self.query_one("#thinking", Collapsible).collapsed = True
         self.text += text
         if self._feed is None:
-            self._feed = MarkdownFeed(self._append, self._tidy)
+            self._feed = MarkdownFeed(self._append, self._tidy, self.app.batch_update)
         self._feed.write(text)
 
     def on_unmount(self) -> None:

@@ -15,6 +15,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ollama_tui.ui.textual_fixes import SizedOnce
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
 from ollama_tui.ui.widgets.lines import (
     CannotDraw,
@@ -27,11 +28,19 @@ from ollama_tui.ui.widgets.lines import (
     paragraph_text,
 )
 
+HAND = 8
+"""Blank rows a growing segment keeps below its text: a new line lands on one already on
+the screen, so the transcript moves (and is repainted whole) once per HAND lines, not
+at every line (docs/ui-performance.md, "Rows in hand")."""
 
-class LiveSegment(Widget):
+
+class LiveSegment(SizedOnce):
     DEFAULT_CSS = "LiveSegment { height: auto; }"
 
-    def __init__(self) -> None:
+    def __init__(self, phase: int = 0) -> None:
+        """`phase`: the rows of the answer above it, modulo HAND (its rows in hand make
+        the answer's height, not its own, a multiple of HAND: a segment that follows a
+        full one starts with the rows in hand the full one lets go)."""
         super().__init__(classes="answer")
         self.source = ""
         self.continued = False  # its first block goes on from the last segment's
@@ -40,8 +49,11 @@ class LiveSegment(Widget):
         self.block_count = 0
         self.undrawable = False
         self._strips: list[Strip] = []
-        self._drawn: Drawn = {}
+        self._drawn = Drawn()
         self._width = 0
+        self.phase = phase % HAND
+        self.hand = HAND
+        self._rows = self._held(0)  # its height: its lines and the rows in hand
 
     async def append(self, text: str) -> None:
         """Add `text` and draw what changed; then `undrawable` if a block is not drawn
@@ -71,7 +83,7 @@ class LiveSegment(Widget):
         if self.probes is None or width <= 0 or self.undrawable:
             return
         try:
-            strips, self.block_count, self._drawn = draw(
+            strips, self.block_count = draw(
                 self.source,
                 width,
                 self.probes,
@@ -88,14 +100,34 @@ class LiveSegment(Widget):
             return
         self._show(strips, width)
 
+    def let_go(self) -> LiveSegment:
+        """No rows in hand from now on: the segment is full. The segment to grow below
+        it, holding the rows it let go."""
+        self.hand = 1
+        self._show(self._strips, self._width)
+        return LiveSegment(self.phase + len(self._strips))
+
+    def _held(self, lines: int) -> int:
+        """Its height for `lines` lines: to the next multiple of HAND, counted from the
+        answer's top."""
+        if self.hand == 1:
+            return lines
+        return -(-(self.phase + lines) // HAND) * HAND - self.phase
+
     def _show(self, strips: list[Strip], width: int) -> None:
         old, self._strips = self._strips, strips
-        if len(old) != len(strips) or width != self._width:
-            self._width = width
+        rows = self._held(len(strips))
+        if rows != self._rows or width != self._width:
+            self._rows, self._width = rows, width
             self.refresh(layout=True)
             return
+        blank = Strip.blank(width)
         changed = [
-            y for y, (a, b) in enumerate(zip(old, strips, strict=True)) if a is not b and a != b
+            y
+            for y in range(max(len(old), len(strips)))
+            if (a := old[y] if y < len(old) else blank)
+            is not (b := strips[y] if y < len(strips) else blank)
+            and a != b
         ]
         if changed:
             self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
@@ -106,13 +138,21 @@ class LiveSegment(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._drawn.clear()  # a new theme: colours change
+        self._restyle()
         if self.is_mounted:
             # After the frame: the hidden blocks whose styles it takes are updated too.
-            self.call_after_refresh(self.redraw)
+            self.call_after_refresh(self._restyle, redraw=True)
+
+    def _restyle(self, redraw: bool = False) -> None:
+        """A new theme: colours change; drawn again after the frame (`redraw`)."""
+        self._drawn.forget_styles()
+        if self.probes is not None:
+            self.probes.restyle()
+        if redraw:
+            self.redraw()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._strips)
+        return self._rows
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):

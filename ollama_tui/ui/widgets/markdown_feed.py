@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from time import perf_counter
 
 REST_FACTOR = 0.25
@@ -20,6 +21,7 @@ REST_FACTOR = 0.25
 
 Sink = Callable[[str], Awaitable[None]]
 Tidy = Callable[[], Awaitable[None]]
+Batch = Callable[[], AbstractContextManager[None]]
 
 
 async def _nothing() -> None:
@@ -32,11 +34,16 @@ def _consume(future: asyncio.Future[None]) -> None:
 
 
 class MarkdownFeed:
-    def __init__(self, sink: Sink, tidy: Tidy = _nothing) -> None:
+    def __init__(
+        self, sink: Sink, tidy: Tidy = _nothing, batch: Batch = contextlib.nullcontext
+    ) -> None:
         """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
-        `tidy()` runs after each append, for work that need not delay the text."""
+        `tidy()` runs after each append, for work that need not delay the text; both
+        run inside `batch()` (the app's `batch_update`: what they change is shown in one
+        frame, not one per step they await)."""
         self.sink = sink
         self.tidy = tidy
+        self.batch = batch
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -63,8 +70,9 @@ class MarkdownFeed:
             await asyncio.sleep((perf_counter() - started) * REST_FACTOR)
 
     async def _sink_and_tidy(self, text: str) -> None:
-        await self.sink(text)
-        await self.tidy()
+        with self.batch():
+            await self.sink(text)
+            await self.tidy()
 
     def cancel(self) -> None:
         """End the feed and drop pending text: its widget is going away (app quit)."""
@@ -88,8 +96,9 @@ class MarkdownFeed:
             # An append still running would land after ours and duplicate text.
             await self._append
             self._append = None
-        if self._pending:
-            text = "".join(self._pending)
-            self._pending.clear()
-            await self.sink(text)
-        await self.tidy()
+        text = "".join(self._pending)
+        self._pending.clear()
+        with self.batch():
+            if text:
+                await self.sink(text)
+            await self.tidy()

@@ -1,0 +1,64 @@
+"""A growing segment is parsed again only from its last block's first line
+(`lines.grown_blocks`, as Textual's `append` does): the blocks must be those of the whole
+text parsed at once, wherever the text was cut as it arrived."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it.tree import SyntaxTreeNode
+
+from ollama_tui.ui.widgets.lines import blocks_of, grown_blocks, source_lines
+
+PIECES = [
+    "Some words",
+    " and **bold",
+    "** more `code` text",
+    "\n",
+    "\n\n",
+    "- item",
+    "1. step",
+    "10. step",
+    "  - nested",
+    "    indented",
+    "```",
+    "```python",
+    "# Heading",
+    "## Two",
+    "---",
+    "===",
+    "> quoted",
+    "| a | b |",
+    "|---|---|",
+    "  ",
+    "\t",
+    "***",
+]
+
+
+def shape(nodes: list[SyntaxTreeNode]) -> list[tuple[str, object, str]]:
+    return [(node.type, node.map, node.pretty(indent=1, show_text=True)) for node in nodes]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=40),
+    st.data(),
+)
+def test_growing_parse_is_the_whole_parse(pieces: list[str], data: st.DataObject) -> None:
+    text = "".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=12)))
+    before = ""
+    nodes: list[SyntaxTreeNode] = []
+    for end in [*cuts, len(text)]:
+        source = text[:end]
+        nodes = grown_blocks(source, before, nodes)
+        assert shape(nodes) == shape(blocks_of(source)), repr(source)
+        before = source
+
+
+def test_lines_are_counted_as_markdown_it_counts_them() -> None:
+    # A form feed or a line separator is no line end for markdown-it.
+    source = "a\x0cb\u2028c\nd\n\ne"
+    assert source_lines(source) == ["a\x0cb\u2028c\n", "d\n", "\n", "e"]
+    assert [node.map for node in blocks_of(source)] == [(0, 2), (3, 4)]

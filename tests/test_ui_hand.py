@@ -1,0 +1,58 @@
+"""A streaming answer keeps rows in hand (ui/widgets/live_segment.py, HAND): the screen
+is laid out again once per HAND new lines, not at every line, and still shows the
+newest line; each growth is laid out once (textual_fixes.SizedOnce)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.screen import Screen
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from ollama_tui.ui.widgets.live_segment import HAND, LiveSegment
+from ollama_tui.ui.widgets.transcript import Transcript
+from tests.uitools import make_app, screen_text, send, wait_until
+
+REPLY = "".join(f"Line {i} of the answer.\n\n" for i in range(60))
+
+
+async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layouts: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counted(self: Screen[object], *args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        refresh_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    server.configure(reply=REPLY, token_rate=100.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(app.screen.query(LiveSegment)))
+        layouts.clear()
+        transcript = app.screen.query_one(Transcript)
+
+        def newest_shown() -> bool:
+            live = app.screen.query(LiveSegment)
+            if not live or "Line 30 " not in live.last().text:
+                return False
+            newest = live.last().text.rstrip().rsplit("\n", 1)[-1]
+            return newest in screen_text(app)
+
+        await wait_until(pilot, newest_shown)
+        # Mid-stream: the newest line is on the screen, the transcript at its end, and
+        # fewer than HAND blank rows in hand below it.
+        live = app.screen.query(LiveSegment).last()
+        lines = len(live.text.rstrip().split("\n"))
+        assert 0 <= live.size.height - lines <= HAND
+        assert transcript.scroll_y == transcript.max_scroll_y
+        assert transcript.show_vertical_scrollbar, "a long chat has its scroll bar"
+        message = app.screen.query(AssistantMessage).last()
+        await wait_until(pilot, lambda: bool(message.state))
+        answer_rows = message.size.height
+    # 122 rows here: a layout per paint that adds a row was 38-60 (HAND = 1); one per
+    # HAND rows is 15, and one for each of the 8 segments it streams through.
+    assert len(layouts) <= answer_rows / HAND + 12, (len(layouts), answer_rows)
