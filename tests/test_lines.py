@@ -4,6 +4,8 @@ in the app's own CSS; and what it cannot draw stays Textual's."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from textual.strip import Strip
 from textual.widgets import Markdown
@@ -12,7 +14,7 @@ from textual.widgets._markdown import MarkdownBlockQuote
 from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import freeze
-from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Probes, draw
+from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Drawn, Probes, draw
 from ollama_tui.ui.widgets.live_segment import LiveSegment
 from ollama_tui.ui.widgets.segment import segment
 from tests.uitools import make_app, replay_app, send, send_and_wait, wait_until
@@ -34,7 +36,7 @@ SAMPLES = {
     "loose list": "- loose one\n\n- loose two\n\n  its second paragraph\n\nAfter.\n",
     "code": (
         "Code:\n\n```python\ndef f(x):\n    return x + 1  # a comment\n```\n\n"
-        f"```\n{'x' * 130}\nshort\n```\n\n    indented code\n\nAfter.\n"
+        f"```\n{'x' * 130}\nshort\nshort\n```\n\n    indented code\n\nAfter.\n"
     ),
 }
 
@@ -81,6 +83,27 @@ async def test_lines_are_what_textual_draws_cell_by_cell(width: int) -> None:
         theirs, ours = await textual_and_ours(source, width)
         assert [s.text for s in ours] == [s.text for s in theirs], name
         assert cells(ours) == cells(theirs), name
+
+
+async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> None:
+    # Kept blocks, kept lines of code and the parse of the grown text only: the end is
+    # what one drawing of the whole text makes, wherever the text was cut.
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        reply = await send_and_wait(pilot, app, "x")
+        probe = segment()
+        probe.display = False
+        await reply.mount(probe)
+        await probe.update(PROBE)
+        Probes.mark(probe)
+        await pilot.pause()
+        for name, source in SAMPLES.items():
+            growing, drawn = Probes(probe), Drawn()
+            for end in range(0, len(source), 7):
+                with contextlib.suppress(CannotDraw):  # e.g. "- a\n  -": a heading in a list
+                    draw(source[:end], 70, growing, drawn=drawn)
+            grown = draw(source, 70, growing, drawn=drawn)[0]
+            assert cells(grown) == cells(draw(source, 70, Probes(probe))[0]), name
 
 
 async def test_blocks_cut_across_segments_join_as_textual_draws_them() -> None:

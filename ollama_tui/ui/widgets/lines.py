@@ -42,6 +42,9 @@ get the classes of blocks cut across segments (chat.tcss: their margins join).""
 
 _CUT_CLASSES = ("continues", "continued", "continues continued")
 
+CODE_LINES_KEPT = 2000
+"""Lines of code kept drawn per answer (a fence holds at most FENCE_LINES per segment)."""
+
 
 class CannotDraw(Exception):
     """A block this module does not draw: the segment stays Textual's."""
@@ -63,6 +66,10 @@ class Probes:
         self.item_paragraph = _paragraphs(lists[0])[0]
         self.bullet = lists[0].query_one(MarkdownBullet)
         self._styles: dict[Widget, RichStyle] = {}
+        self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
+        """Lines of code drawn, by their text, spans and width: a growing fence is
+        highlighted whole again at each append (a line's colours may depend on the lines
+        before it), but only the lines whose highlighting changed are drawn again."""
 
     def style(self, widget: Widget) -> RichStyle:
         """`widget.rich_style`, kept until `restyle` (Textual computes it through every
@@ -79,6 +86,7 @@ class Probes:
     def restyle(self) -> None:
         """The theme or the CSS changed: styles are read again."""
         self._styles.clear()
+        self.code_lines.clear()
 
     @staticmethod
     def mark(probe: Markdown) -> None:
@@ -215,10 +223,23 @@ def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probe
     inner = max((line.cell_length for line in code.split("\n")), default=0)
     fill = probes.behind(label)
     rows = [Strip.blank(inner + padding.left + padding.right, fill)] * padding.top
-    for line in Visual.to_strips(label, code, inner, None, label.visual_style):
-        middle = line.extend_cell_length(inner, fill)
-        sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
-        rows.append(Strip.join([sides[0], middle, sides[1]]))
+    sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
+    drawn = probes.code_lines
+    if len(drawn) > CODE_LINES_KEPT:
+        drawn.clear()
+    for y, code_line in enumerate(code.split("\n")):
+        key = (code_line.plain, tuple(code_line.spans), y, inner, label)
+        lines = drawn.get(key)
+        if lines is None:
+            # Drawn as the line y of the code (blank lines above it), for its cells to
+            # carry the offsets Textual gives them (mouse selection reads them).
+            alone = Content("\n" * y) + code_line
+            strips = Visual.to_strips(label, alone, inner, None, label.visual_style)[y:]
+            lines = drawn[key] = [
+                Strip.join([sides[0], line.extend_cell_length(inner, fill), sides[1]])
+                for line in strips
+            ]
+        rows += lines
     rows += [Strip.blank(inner + padding.left + padding.right, fill)] * padding.bottom
     around = probes.behind(fence)
     return [row.crop_extend(0, width, around) for row in rows]
