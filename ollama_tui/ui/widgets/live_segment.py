@@ -157,7 +157,9 @@ class LiveSegment(SizedOnce):
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(self.size.width)
+        # A row in hand: blank, on the answer's background as its margins are.
+        behind = self.probes.behind(self.probes.root) if self.probes is not None else None
+        return Strip.blank(self.size.width, behind)
 
     @property
     def text(self) -> str:
