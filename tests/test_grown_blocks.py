@@ -33,6 +33,8 @@ PIECES = [
     "  ",
     "\t",
     "***",
+    "[d]: http://a.b",
+    "see [d] here",
 ]
 
 
@@ -62,3 +64,11 @@ def test_lines_are_counted_as_markdown_it_counts_them() -> None:
     source = "a\x0cb\u2028c\nd\n\ne"
     assert source_lines(source) == ["a\x0cb\u2028c\n", "d\n", "\n", "e"]
     assert [node.map for node in blocks_of(source)] == [(0, 2), (3, 4)]
+
+
+def test_a_rule_that_becomes_a_lazy_line_joins_the_paragraph_before_it() -> None:
+    before = "Intro.\n\nWords\n***"  # a paragraph, a paragraph, a rule
+    source = before + "more"  # "***more" is a lazy line of "Words"
+    grown = grown_blocks(source, before, blocks_of(before))
+    assert shape(grown) == shape(blocks_of(source))
+    assert [node.type for node in grown] == ["paragraph", "paragraph"]

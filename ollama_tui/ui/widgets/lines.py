@@ -14,6 +14,7 @@ fence inside a list item) raises `CannotDraw`, and the segment is Textual's agai
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -256,19 +257,32 @@ def source_lines(source: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
+DEFINITION = re.compile(r"^ {0,3}\[[^\]]*\]:", re.MULTILINE)
+"""The start of a line that may define a reference link (`[label]: url`)."""
+
+
 def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
     """The top-level blocks of `source`, which is `before` (parsed into `nodes`) and more:
-    as Textual's `append` does, only the text from the last block's first line on is
-    parsed again (text added can only grow, end or follow the last block)."""
-    if len(nodes) < 2 or not source.startswith(before) or nodes[-1].map is None:
+    only the text from the first line of the block before the last is parsed again.
+    Text added grows, ends or follows the last block, or joins it to the one before (a
+    rule that becomes a paragraph's lazy line: "***" then "***x"); nothing further up
+    changes (Textual's `append` parses from the last block, and draws such a line apart
+    until the answer ends). A reference link's definition applies to the whole text:
+    text that has one is parsed whole."""
+    if (
+        len(nodes) < 3
+        or not source.startswith(before)
+        or nodes[-2].map is None
+        or DEFINITION.search(source)
+    ):
         return blocks_of(source)
-    first = nodes[-1].map[0]
+    first = nodes[-2].map[0]
     tail = blocks_of("".join(source_lines(source)[first:]))
     for node in tail:
         for token in (node.token, node.nester_tokens.opening if node.nester_tokens else None):
             if token is not None and token.map is not None:
                 token.map = [token.map[0] + first, token.map[1] + first]
-    return nodes[:-1] + tail
+    return nodes[:-2] + tail
 
 
 def cut_classes(*, continues: bool, continued: bool) -> str:
