@@ -11,7 +11,7 @@ from ollama_tui.demo import DemoServer
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.live_segment import HAND, LiveSegment
 from ollama_tui.ui.widgets.transcript import Transcript
-from tests.uitools import make_app, screen_text, send, wait_until
+from tests.uitools import make_app, screen_text, send, send_and_wait, wait_until
 
 REPLY = "".join(f"Line {i} of the answer.\n\n" for i in range(60))
 
@@ -48,6 +48,12 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
         live = app.screen.query(LiveSegment).last()
         lines = len(live.text.rstrip().split("\n"))
         assert 0 <= live.size.height - lines <= HAND
+        assert (live.phase + live.size.height) % HAND == 0, "no rows in hand"
+        # The rows in hand are on the answer's background, as its text's rows are.
+        text_row, blank_row = live.render_line(lines - 1), live.render_line(len(live._strips))
+        padding = list(text_row)[-1].style
+        assert padding is not None and padding.bgcolor is not None
+        assert [s.style.bgcolor for s in blank_row if s.style] == [padding.bgcolor]
         assert transcript.scroll_y == transcript.max_scroll_y
         assert transcript.show_vertical_scrollbar, "a long chat has its scroll bar"
         message = app.screen.query(AssistantMessage).last()
@@ -56,3 +62,40 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
     # 122 rows here: a layout per paint that adds a row was 38-60 (HAND = 1); one per
     # HAND rows is 15, and one for each of the 8 segments it streams through.
     assert len(layouts) <= answer_rows / HAND + 12, (len(layouts), answer_rows)
+
+
+async def test_an_ended_answers_last_words_are_painted_before_it_becomes_markdown(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Making the ended answer Textual's Markdown takes frames: its last words are put
+    # on the screen first, as lines, not after it.
+    from textual.app import App
+
+    last = "and these are the very last words."
+    painted: list[str] = []
+    display = App._display
+
+    def noted(self: App[object], screen: Screen[object], renderable: object) -> None:
+        # The text of what goes to the terminal: changed chops, or a whole layout.
+        if renderable is not None and not self._batch_count:
+            chops = getattr(renderable, "chops", None)
+            lines = [[s for s in c.values() if s] for c in chops] if chops is not None else []
+            lines += [list(line) for line in getattr(renderable, "strips", [])]
+            painted.append("\n".join("".join(s.text for s in line) for line in lines))
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    shown_before: list[bool] = []
+    as_markdown = AssistantMessage._as_markdown
+
+    async def noting(self: AssistantMessage, live: LiveSegment) -> object:
+        shown_before.append(any(last in frame for frame in painted))
+        return await as_markdown(self, live)
+
+    monkeypatch.setattr(App, "_display", noted)
+    monkeypatch.setattr(AssistantMessage, "_as_markdown", noting)
+    server.configure(reply=f"Some words first, {last}", token_rate=50.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = await send_and_wait(pilot, app, "go")
+        assert message.state == "done" and last in screen_text(app)
+    assert shown_before == [True]

@@ -58,6 +58,8 @@ class ChatScreen(ImageAttaching):
     def __init__(self) -> None:
         super().__init__()
         self.views: dict[Turn, AssistantMessage] = {}
+        self.ending: set[Turn] = set()
+        """Turns whose end has come, concluded once their last words are painted."""
         self.questions: dict[Turn, UserMessage] = {}
         """The question's bubble, removed again if nothing comes back."""
         self.taken_back: list[Widget] = []
@@ -179,7 +181,7 @@ class ChatScreen(ImageAttaching):
     @on(StreamUpdated)
     async def stream_updated(self, message: StreamUpdated) -> None:
         turn = self.turn
-        if turn is None or message.stream is not turn.reply.stream:
+        if turn is None or message.stream is not turn.reply.stream or turn in self.ending:
             return
         if not self.pacer.due(message.stream):
             return
@@ -189,10 +191,26 @@ class ChatScreen(ImageAttaching):
         self.query_one(StatusBar).show(update)
         if update.end is not None:
             self.pacer.forget(message.stream)
-            await self.finish(turn, update.end)
+            if update.content:
+                # Its last words are drawn and painted first: ending the reply (its
+                # answer made Textual's Markdown) takes frames, they would wait for them.
+                await view.drawn()
+                # Two rounds: the lines ask the screen for their repaint when they are
+                # idle themselves, which may come after the screen's first round.
+                self.ending.add(turn)
+                self.call_after_refresh(
+                    self.call_after_refresh, self._finish_later, turn, update.end
+                )
+            else:
+                await self.finish(turn, update.end)
         else:
             self.session.progress(turn)
         self.show_below()
+
+    async def _finish_later(self, turn: Turn, end: End) -> None:
+        self.ending.discard(turn)
+        if turn is self.turn and turn in self.views:  # not dropped meanwhile (New chat)
+            await self.finish(turn, end)
 
     async def finish(self, turn: Turn, end: End) -> None:
         view = self.views.pop(turn)

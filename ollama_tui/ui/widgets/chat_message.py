@@ -366,10 +366,14 @@ class AssistantMessage(Vertical, SizedOnce):
         else:
             await self.finish(f"error · {figures}", "error")
 
-    async def finish(self, footer: str, state: str) -> None:
+    async def drawn(self) -> None:
+        """Draw what the feed holds now (the answer has ended: nothing more comes)."""
         if self._feed is not None:
             await self._feed.stop()
             self._feed = None
+
+    async def finish(self, footer: str, state: str) -> None:
+        await self.drawn()
         if isinstance(self._live, LiveSegment):
             # Ended: the last segment is Textual's Markdown, as every finished one is.
             self._live = await self._as_markdown(self._live)
