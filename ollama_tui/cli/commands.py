@@ -88,11 +88,6 @@ def start(
         )
         chat.attachments.extend(images)
         return chat.run(sys.stdin)
-    # Textual paints at most 60 frames a second, on a clock of its own: text drawn just
-    # after a tick waits up to 17 ms for the next one. At 120 the wait halves (lag p95
-    # 72 -> 60 ms at 100 tok/s on a pty, CPU unchanged: frames are still only painted
-    # when something changed). Read when Textual is first imported; a value set is kept.
-    os.environ.setdefault("TEXTUAL_FPS", "120")
     from ollama_tui.ui import thumbnails
 
     if settings.thumbnails:

@@ -63,9 +63,9 @@ class SizedOnce(Widget):
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
-        return super()._size_updated(
-            size, virtual_size, container_size, layout=layout and not SIZED_ONCE
-        )
+        if not SIZED_ONCE:  # a Textual whose `_size_updated` takes no `layout`
+            return super()._size_updated(size, virtual_size, container_size)
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
 
 def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowKey]) -> None:
