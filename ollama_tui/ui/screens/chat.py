@@ -25,7 +25,6 @@ from textual.widgets import (
     Static,
 )
 
-from ollama_tui.core.codeblocks import code_blocks
 from ollama_tui.core.events import StreamError
 from ollama_tui.core.sanitize import clean
 from ollama_tui.session.chat import ChatSession, Turn, read_kept_images
@@ -33,6 +32,7 @@ from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.pacer import Pacer
+from ollama_tui.ui.screens.chat_copy import ReplyCopying
 from ollama_tui.ui.screens.chat_images import ImageAttaching
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
 from ollama_tui.ui.screens.details import open_details
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
-class ChatScreen(ImageAttaching):
+class ChatScreen(ImageAttaching, ReplyCopying):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = CHAT_BINDINGS
@@ -363,23 +363,6 @@ class ChatScreen(ImageAttaching):
         # Reopened to go on: the end, where the next message goes, is what is shown.
         self.call_after_refresh(self.transcript.follow)
         self.notify(f"Opened “{clean(conversation.title)}”.", markup=False)
-
-    def action_copy_reply(self) -> None:
-        reply = self.session.conversation.last_reply()
-        if reply is None:
-            self.notify("No reply to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(reply)
-        self.notify(f"Copied the last reply ({len(reply)} characters).")
-
-    def action_copy_code(self) -> None:
-        reply = self.session.conversation.last_reply()
-        blocks = code_blocks(reply) if reply else []
-        if not blocks:
-            self.notify("The last reply has no code block.", severity="warning")
-            return
-        self.app.copy_to_clipboard(blocks[-1])
-        self.notify(f"Copied the last code block ({len(blocks[-1].splitlines())} lines).")
 
     def action_toggle_think(self) -> None:
         # Unset (the model decides) → on → off → unset.
