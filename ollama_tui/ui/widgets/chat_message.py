@@ -270,10 +270,14 @@ class AssistantMessage(Vertical, SizedOnce):
         elif joined and full.children:
             full.children[-1].add_class("continues")
             self._continued = True
-        # The full segment's rows in hand go to the fresh one: the answer keeps its height.
-        fresh: Live = full.let_go() if isinstance(full, LiveSegment) else LiveSegment()
+        fresh: Live
         if not self._lines:
             fresh = segment()
+        elif isinstance(full, LiveSegment):
+            # Its rows in hand go to the fresh one: the answer keeps its height.
+            fresh = full.let_go()
+        else:
+            fresh = LiveSegment()
         await self.mount(fresh, after=full)
         self._live = fresh
         self._unfolded.append(full)
