@@ -16,8 +16,9 @@ from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import freeze
 from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Drawn, Probes, draw
 from ollama_tui.ui.widgets.live_segment import LiveSegment
+from ollama_tui.ui.widgets.probe_holder import ProbeHolder
 from ollama_tui.ui.widgets.segment import segment
-from tests.uitools import make_app, replay_app, send, send_and_wait, wait_until
+from tests.uitools import make_app, replay_app, replies, send, send_and_wait, wait_until
 
 SAMPLES = {
     "paragraphs": (
@@ -53,17 +54,24 @@ def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
 
 
 async def textual_and_ours(
-    source: str, width: int, continued: bool = False, continues: bool = False
+    source: str,
+    width: int,
+    continued: bool = False,
+    continues: bool = False,
+    theme: str | None = None,
 ) -> tuple[list[Strip], list[Strip]]:
-    """`source` drawn by Textual's Markdown in a reply, and by lines, at `width`."""
+    """`source` drawn by Textual's Markdown in a reply, and by lines at `width` with the
+    blocks answers are drawn with (the transcript's hidden holder); in `theme` if given,
+    switched to after the holder's styles were read once."""
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(width, 60)) as pilot:
         reply = await send_and_wait(pilot, app, "x")
-        probe, theirs = segment(), segment()
-        probe.display = False
-        await reply.mount_all([probe, theirs])
-        await probe.update(PROBE)
-        Probes.mark(probe)
+        probes = await app.screen.query_one(ProbeHolder).probes()
+        if theme is not None:
+            draw(source, width, probes)  # styles read, and kept, in the first theme
+            app.theme = theme
+        theirs = segment()
+        await reply.mount(theirs)
         await theirs.update(source)
         if continued:
             theirs.children[0].add_class("continued")
@@ -71,9 +79,7 @@ async def textual_and_ours(
             theirs.children[-1].add_class("continues")
         await pilot.pause()
         await wait_until(pilot, lambda: all(b.size.width for b in theirs.children))
-        ours = draw(
-            source, theirs.size.width, Probes(probe), continued=continued, continues=continues
-        )[0]
+        ours = draw(source, theirs.size.width, probes, continued=continued, continues=continues)[0]
         return freeze(theirs).strips, ours
 
 
@@ -104,6 +110,33 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
                     draw(source[:end], 70, growing, drawn=drawn)
             grown = draw(source, 70, growing, drawn=drawn)[0]
             assert cells(grown) == cells(draw(source, 70, Probes(probe))[0]), name
+
+
+async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:
+    # The holder outlives answers: the styles it kept are read again in the new theme.
+    for name in ("paragraphs", "code"):
+        theirs, ours = await textual_and_ours(SAMPLES[name], 80, theme="textual-light")
+        assert cells(ours) == cells(theirs), name
+
+
+async def test_answers_share_the_blocks_made_ahead_of_them(server: DemoServer) -> None:
+    # Made once, before the first question: no answer waits for its own (80-130 ms).
+    server.configure(reply="Some words, one by one.\n\n" * 20, token_rate=40.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        holder = app.screen.query_one(ProbeHolder)
+        await wait_until(pilot, lambda: holder.probes().done())
+        probes = holder.probes().result()
+        seen: list[Probes | None] = []
+        for question in ("one", "two"):
+            await send(pilot, question)
+            await wait_until(pilot, lambda: bool(app.screen.query(LiveSegment)))
+            seen.append(app.screen.query(LiveSegment).last().probes)
+            await wait_until(pilot, lambda: all(r.state for r in replies(app)))
+        assert seen == [probes, probes]
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.screen.query(AssistantMessage))
+        assert app.screen.query_one(ProbeHolder) is holder, "a new chat keeps them"
 
 
 async def test_blocks_cut_across_segments_join_as_textual_draws_them() -> None:

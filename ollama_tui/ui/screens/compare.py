@@ -37,6 +37,7 @@ from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.keys import TypingInput
+from ollama_tui.ui.widgets.probe_holder import ProbeHolder
 from ollama_tui.ui.widgets.status_bar import Figures, State, StatusBar
 from ollama_tui.ui.widgets.tick import Tick
 
@@ -259,7 +260,8 @@ class CompareScreen(Screen[None]):
             box = Vertical(
                 Static(Content(name), classes="column-title"),
                 status,
-                VerticalScroll(classes="column-reply"),
+                # The hidden blocks its answers are drawn with, made ahead (probe_holder.py).
+                VerticalScroll(ProbeHolder(), classes="column-reply"),
                 classes="column",
             )
             self.columns.append(Column(name, box, status))
@@ -283,7 +285,7 @@ class CompareScreen(Screen[None]):
         """A fresh reply widget and state for run `run` of `column`."""
         app = self.ollama
         scroll = column.box.query_one(".column-reply", VerticalScroll)
-        await scroll.remove_children()
+        await scroll.remove_children([w for w in scroll.children if not isinstance(w, ProbeHolder)])
         column.view = AssistantMessage(column.transport, app.model or "")
         await scroll.mount(column.view)
         column.ended = asyncio.Event()

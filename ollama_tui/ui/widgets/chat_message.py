@@ -34,6 +34,7 @@ from ollama_tui.ui.widgets.folding import (
 from ollama_tui.ui.widgets.lines import CAN_DRAW, PROBE, Probes
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
 from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
+from ollama_tui.ui.widgets.probe_holder import holder_beside
 from ollama_tui.ui.widgets.segment import segment
 
 Live = Markdown | LiveSegment
@@ -121,8 +122,9 @@ class AssistantMessage(Vertical, SizedOnce):
         self._feed: MarkdownFeed | None = None
         self._lines = streamed and CAN_DRAW
         self._live: Live = LiveSegment() if self._lines else segment()
-        self._probing: asyncio.Task[Probes] | None = None
+        self._probing: asyncio.Future[Probes] | None = None
         self._probe: Markdown | None = None
+        self._probe_of_own = False
         self._unfolded: list[Live] = []
         self._continued = False  # the live segment's first block is to be marked so
         self.waterfall: Waterfall | None = None
@@ -203,10 +205,11 @@ class AssistantMessage(Vertical, SizedOnce):
             return None
 
     async def _drop_probes(self) -> None:
-        """The answer has ended: its hidden blocks go (after they are made, if they are
-        being made; an error making them is the app's own, already shown, if any)."""
+        """The answer has ended: its own hidden blocks go (after they are made, if they
+        are being made; an error making them is the app's own, already shown, if any).
+        Shared ones stay with their holder for the next answer."""
         making, self._probing = self._probing, None
-        if making is not None:
+        if making is not None and self._probe_of_own:
             await asyncio.wait([making])
             if not making.cancelled() and making.exception() is not None:
                 self.log.error("drawing an answer as lines:", making.exception())
@@ -216,16 +219,19 @@ class AssistantMessage(Vertical, SizedOnce):
 
     def on_mount(self) -> None:
         if self._lines:
-            # Made before the first words come, so they are not kept waiting for it.
-            self._probing = asyncio.ensure_future(self._make_probes())
+            # Asked for before the first words come, so they are not kept waiting for it.
+            self._probes()
 
     def _probes(self) -> asyncio.Future[Probes]:
         if self._probing is None:
-            self._probing = asyncio.ensure_future(self._make_probes())
+            holder = holder_beside(self)
+            self._probe_of_own = holder is None
+            own = self._make_probes
+            self._probing = holder.probes() if holder else asyncio.ensure_future(own())
         return self._probing
 
     async def _make_probes(self) -> Probes:
-        """The hidden blocks whose styles lines are drawn with (one of each kind)."""
+        """Hidden blocks of its own, one of each kind (no holder beside it)."""
         probe = segment()
         probe.display = False
         await self.mount(probe)
@@ -349,8 +355,8 @@ class AssistantMessage(Vertical, SizedOnce):
         if self._feed is not None:
             self._feed.cancel()
             self._feed = None
-        if self._probing is not None and not self._probing.done():
-            self._probing.cancel()
+        if self._probe_of_own and self._probing is not None and not self._probing.done():
+            self._probing.cancel()  # (shared ones are the holder's)
 
     async def show(self, update: ReplyUpdate) -> None:
         """What arrived since the last update (the text is already clean)."""

@@ -28,6 +28,7 @@ from ollama_tui.ui.widgets.chat_message import (
     ShownImage,
     UserMessage,
 )
+from ollama_tui.ui.widgets.probe_holder import ProbeHolder
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import MessageRecord
@@ -139,20 +140,28 @@ class Transcript(VerticalScroll, SizedOnce):
 
     def on_mount(self) -> None:
         self.anchor()
+        # Hidden: the blocks every answer here is drawn with, made once (probe_holder.py).
+        self.mount(ProbeHolder())
 
     def welcome(self, text: Content) -> None:
         """Say `text` while the chat is empty (updated in place if it says it already)."""
         shown = self.query(Welcome)
         if shown:
             shown.first().update(text)
-        elif not self.children:
+        elif not self.messages:
             self.mount(Welcome(text))
 
     def clear(self, welcome: Content) -> None:
         """Empty again (a new chat): only the welcome."""
         self.shelved = []
-        self.remove_children()  # the children of now; the welcome comes after them
+        # The children of now but the probe holder; the welcome comes after them.
+        self.remove_children([w for w in self.children if not isinstance(w, ProbeHolder)])
         self.mount(Welcome(welcome))
+
+    @property
+    def messages(self) -> list[Widget]:
+        """Its children but the hidden probe holder."""
+        return [w for w in self.children if not isinstance(w, ProbeHolder)]
 
     def add(self, widget: Widget) -> AwaitMount:
         """Append a message; the welcome goes with the first one; the oldest messages
@@ -163,7 +172,7 @@ class Transcript(VerticalScroll, SizedOnce):
         return self.mount(widget)
 
     def shelve(self) -> None:
-        messages = [w for w in self.children if not isinstance(w, Earlier | Welcome)]
+        messages = [w for w in self.messages if not isinstance(w, Earlier | Welcome)]
         if len(messages) < KEEP + SHELVE:
             return
         going: list[Widget] = []
@@ -187,7 +196,7 @@ class Transcript(VerticalScroll, SizedOnce):
         try:
             coming = self.shelved[-SHELVE:]
             widgets = [item.rebuild() for item in coming]
-            first = next(w for w in self.children if not isinstance(w, Earlier))
+            first = next(w for w in self.messages if not isinstance(w, Earlier))
             await self.mount_all(widgets, before=first)
             # Off the shelf once mounted: if filling is cut short, they are shown, not lost.
             del self.shelved[-len(coming) :]

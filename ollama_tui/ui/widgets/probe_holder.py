@@ -1,0 +1,75 @@
+"""The hidden blocks answers are drawn with, made once per container of answers.
+
+An answer streaming as lines takes its styles from a hidden Markdown holding one block
+of each kind (`lines.Probes`). Making one mounts a dozen blocks: 80-130 ms on this
+machine, which a fast server's first words used to wait for at every reply. The holder
+is made ahead, beside the answers (in the transcript, in a compare column), with an
+answer's classes, so its blocks are styled exactly as an answer's are; every answer in
+that container shares it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widget import Widget
+
+from ollama_tui.ui.widgets.lines import PROBE, Probes
+from ollama_tui.ui.widgets.segment import segment
+
+
+class ProbeHolder(Widget):
+    DEFAULT_CSS = "ProbeHolder { height: auto; }"
+
+    def __init__(self) -> None:
+        # An answer's classes: chat.tcss styles its blocks as `.message.assistant ...`.
+        super().__init__(classes="message assistant")
+        self.display = False
+        self._making: asyncio.Task[Probes] | None = None
+
+    def on_mount(self) -> None:
+        # After the frame: the screen shows first, the blocks are made while it is read.
+        self.call_after_refresh(self._ahead)
+
+    def _ahead(self) -> None:
+        self.probes().add_done_callback(self._made)
+
+    def _made(self, making: asyncio.Future[Probes]) -> None:
+        # (Read here, or asyncio reports it unretrieved; an answer asking again retries.)
+        if not making.cancelled() and (error := making.exception()) is not None:
+            self.log.warning("the blocks answers are drawn with were not made:", error)
+
+    def probes(self) -> asyncio.Future[Probes]:
+        """The shared probes: made on the first call, and again if making them failed
+        (the app closing meanwhile, say)."""
+        made = self._making
+        if made is None or (made.done() and (made.cancelled() or made.exception())):
+            made = self._making = asyncio.ensure_future(self._make())
+        return made
+
+    async def _make(self) -> Probes:
+        probe = segment()
+        await self.mount(probe)
+        try:
+            await probe.update(PROBE)
+            Probes.mark(probe)
+            return Probes(probe)
+        except Exception:
+            await probe.remove()
+            raise
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # A new theme: the styles kept are read again, once the blocks have theirs (after
+        # the frame), for the answers drawn next as for the one streaming.
+        made = self._making
+        if made is not None and made.done() and not made.cancelled() and not made.exception():
+            self.call_after_refresh(made.result().restyle)
+
+
+def holder_beside(widget: Widget) -> ProbeHolder | None:
+    """The holder in `widget`'s container, if it has one."""
+    parent = widget.parent
+    if parent is None:
+        return None
+    return next((w for w in parent.children if isinstance(w, ProbeHolder)), None)
