@@ -71,3 +71,53 @@ async def test_a_sized_once_widget_asks_for_no_second_layout_when_resized() -> N
         assert once.virtual_size == size, "its virtual size is its new size"
         assert not once._layout_required, "a second layout asked for"
         assert twice._layout_required, "Textual's own asks for one (else the fix is moot)"
+
+
+async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only() -> None:
+    # Fix 4: Textual rendered the widget under the changed row over its whole height.
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region
+    from textual.screen import Screen
+    from textual.widget import Widget
+    from textual.widgets import Static
+
+    assert textual_fixes.needs_rows_fix()
+    textual_fixes.apply()
+
+    class Tall(Widget):
+        DEFAULT_CSS = "Tall { height: 10; } Tall > Static { margin-top: 4; height: 1; }"
+        crops: list[Region] = []
+
+        def compose(self) -> ComposeResult:
+            yield Static("before", id="ticker")
+
+        def render_lines(self, crop: Region) -> list[Strip]:
+            self.crops.append(crop)
+            return super().render_lines(crop)
+
+    written: list[str] = []
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Tall()
+
+        def _display(self, screen: Screen[object], renderable: object) -> None:
+            chops = getattr(renderable, "chops", None)
+            if chops is not None:
+                written.extend(
+                    "".join(s.text for s in chop.values() if s)
+                    for chop in chops
+                    if any(chop.values())
+                )
+            super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    app = One()
+    async with app.run_test(size=(30, 12)) as pilot:
+        await pilot.pause()
+        Tall.crops.clear()
+        written.clear()
+        app.query_one("#ticker", Static).update("after")
+        await pilot.pause()
+        await pilot.pause()
+    assert written and all(line.startswith("after") for line in written), written
+    assert Tall.crops and all(crop.height == 1 and crop.y == 4 for crop in Tall.crops), Tall.crops

@@ -24,16 +24,27 @@ frame drawn before it measured laid it out 0 rows high, and that box model staye
 cached: no summary, ever. Bumping both counts once the widths are measured makes the
 next frame measure and draw the table anew. Applied only while DataTable still has
 the three private names it relies on (`needs_table_fix`).
+
+4. Upstream (Textual 8.2.8, `Compositor._get_renders`): a frame that repaints some rows
+renders every widget those rows cross over its whole visible height, and then keeps
+only the rows to repaint. A streaming answer changes one row or two per frame, and the
+screen, the transcript, its scroll bar and the answer were rendered whole each time
+(cached lines, still 150 or so a frame: docs/ui-performance.md, "Only the rows
+repainted"). Rendered here only in the rows of the repaint; a frame of the whole screen
+is rendered as it was. Applied only to the method as 8.2.8 has it (`needs_rows_fix`:
+its source, hashed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.segment import Segment
-from textual.geometry import Size
+from textual._compositor import Compositor
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -43,6 +54,9 @@ Divide = Callable[[Strip, Iterable[int]], Sequence[Strip]]
 
 _divide: Divide = Strip.divide
 _update_dimensions = DataTable._update_dimensions
+_get_renders = Compositor._get_renders
+GET_RENDERS_8_2_8 = "8ac93299aa5d3bef"
+"""The first 16 hex digits of the SHA-256 of `Compositor._get_renders`' source in 8.2.8."""
 
 
 def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
@@ -75,6 +89,35 @@ def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowK
     self._layout_updates += 1
 
 
+def _get_renders_in_rows(
+    self: Compositor, crop: Region | None = None
+) -> Iterable[tuple[Region, Region, list[Strip]]]:
+    """Textual's `_get_renders`: (region, clip, lines) of each visible widget the crop
+    crosses, front to back; each rendered in the crop's rows only (its clip narrowed to
+    them: `_render_chops` places the lines by the clip)."""
+    if crop is None:
+        yield from _get_renders(self, crop)
+        return
+    overlaps = crop.overlaps
+    for widget, (region, clip) in list(self.visible_widgets.items()):
+        if not overlaps(clip):
+            continue
+        rows = clip.intersection(Region(clip.x, crop.y, clip.width, crop.height))
+        x, y, width, height = region.intersection(rows)
+        if width and height:
+            lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
+            yield region, rows, lines
+
+
+def needs_rows_fix() -> bool:
+    """Whether `Compositor._get_renders` is 8.2.8's, which fix 4 stands in for."""
+    try:
+        source = inspect.getsource(_get_renders)
+    except (OSError, TypeError):  # no source to check: left as it is
+        return False
+    return hashlib.sha256(source.encode()).hexdigest()[:16] == GET_RENDERS_8_2_8
+
+
 def needs_divide_fix(divide: Divide) -> bool:
     """Whether `divide` keeps `[strip]` cached in the strip: the same list, holding the
     strip itself, comes back for the same cut."""
@@ -96,6 +139,8 @@ def apply() -> bool:
     """Patch what this Textual needs; True if the `Strip.divide` fix is in place."""
     if DataTable._update_dimensions is not _update_dimensions_and_renders and needs_table_fix():
         DataTable._update_dimensions = _update_dimensions_and_renders  # type: ignore[method-assign]
+    if Compositor._get_renders is _get_renders and needs_rows_fix():
+        Compositor._get_renders = _get_renders_in_rows  # type: ignore[method-assign]
     if Strip.divide is _divide_without_cycle:
         return True
     if not needs_divide_fix(Strip.divide):
