@@ -10,6 +10,7 @@ from textual.screen import Screen
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.live_segment import HAND, LiveSegment
+from ollama_tui.ui.widgets.status_bar import StatusBar
 from ollama_tui.ui.widgets.transcript import Transcript
 from tests.uitools import make_app, screen_text, send, send_and_wait, wait_until
 
@@ -99,3 +100,36 @@ async def test_an_ended_answers_last_words_are_painted_before_it_becomes_markdow
         message = await send_and_wait(pilot, app, "go")
         assert message.state == "done" and last in screen_text(app)
     assert shown_before == [True]
+
+
+async def test_the_status_bars_figures_change_in_the_frames_that_show_the_text(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not in frames of their own (a frame costs the same for one row as for a few).
+    from textual.app import App
+
+    frames: list[set[int]] = []  # the rows each frame wrote
+    display = App._display
+
+    def noted(self: App[object], screen: Screen[object], renderable: object) -> None:
+        chops = getattr(renderable, "chops", None)
+        if chops is not None and not self._batch_count:
+            frames.append({y for y, chop in enumerate(chops) if any(chop.values())})
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "_display", noted)
+    server.configure(reply=" ".join(f"word{i}" for i in range(400)), token_rate=100.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(app.screen.query(LiveSegment)))
+        frames.clear()
+        message = app.screen.query(AssistantMessage).last()
+        await wait_until(pilot, lambda: bool(message.state))
+        status = app.screen.query_one(StatusBar).region.y
+        text = range(*app.screen.query_one(Transcript).region.line_span)
+    with_status = [rows for rows in frames if status in rows]
+    alone = [rows for rows in with_status if not rows & set(text)]
+    # 93 % alone before (a tick of the figures at most every 0.1 s, then the text's
+    # frame); alone now only if no text came for 0.15 s (its clock).
+    assert len(with_status) >= 5 and len(alone) <= len(with_status) / 4, (alone, with_status)

@@ -187,8 +187,12 @@ class ChatScreen(ImageAttaching, ReplyCopying):
             return
         update = turn.reply.take()
         view = self.views[turn]
-        await view.show(update)
-        self.query_one(StatusBar).show(update)
+        status = self.query_one(StatusBar)
+        if update.end is None:  # the figures change in the frame that shows the text
+            await view.show(update, lambda: status.show(update))
+        else:  # (at once: the end waits for the frames that show the last words)
+            await view.show(update)
+            status.show(update)
         if update.end is not None:
             self.pacer.forget(message.stream)
             if update.content:

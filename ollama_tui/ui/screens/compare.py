@@ -316,8 +316,8 @@ class CompareScreen(Screen[None]):
         if not self.pacer.due(message.stream):
             return
         update = column.reply.take()
-        await column.view.show(update)
-        column.status.show(update)
+        status = column.status
+        await column.view.show(update, lambda: status.show(update))
         if update.end is not None:
             self.pacer.forget(message.stream)
             await self._end(column, update.end)

@@ -33,7 +33,7 @@ from ollama_tui.ui.widgets.folding import (
 )
 from ollama_tui.ui.widgets.lines import CAN_DRAW, PROBE, Probes
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
-from ollama_tui.ui.widgets.markdown_feed import MarkdownFeed
+from ollama_tui.ui.widgets.markdown_feed import Along, MarkdownFeed
 from ollama_tui.ui.widgets.probe_holder import holder_beside
 from ollama_tui.ui.widgets.segment import segment
 
@@ -336,9 +336,12 @@ class AssistantMessage(Vertical, SizedOnce):
         block.display = True
         self.query_one("#thinking-text", Static).update(Content(self.thinking_text.strip("\n")))
 
-    async def add_content(self, text: str) -> None:
+    async def add_content(self, text: str, along: Along | None = None) -> None:
+        """Append `text`; `along()` runs in the frame that shows it (now if none comes)."""
         text = clean(text)
         if not text:
+            if along is not None:
+                along()
             return
         if not self.text:
             # The answer has started: fold the reasoning away.
@@ -346,7 +349,7 @@ class AssistantMessage(Vertical, SizedOnce):
         self.text += text
         if self._feed is None:
             self._feed = MarkdownFeed(self._append, self._tidy, self.app.batch_update)
-        self._feed.write(text)
+        self._feed.write(text, along)
 
     def on_unmount(self) -> None:
         # The app may close mid-reply: end the feed's task, and append nothing more
@@ -358,10 +361,11 @@ class AssistantMessage(Vertical, SizedOnce):
         if self._probe_of_own and self._probing is not None and not self._probing.done():
             self._probing.cancel()  # (shared ones are the holder's)
 
-    async def show(self, update: ReplyUpdate) -> None:
-        """What arrived since the last update (the text is already clean)."""
+    async def show(self, update: ReplyUpdate, along: Along | None = None) -> None:
+        """What arrived since the last update (the text is already clean); `along()`
+        runs in the frame that shows its text (the status bar's figures)."""
         self.add_thinking(update.thinking)
-        await self.add_content(update.content)
+        await self.add_content(update.content, along)
 
     async def conclude(self, end: End) -> None:
         """The reply ended: the rest is shown, the footer names how and its figures."""

@@ -22,6 +22,7 @@ REST_FACTOR = 0.25
 Sink = Callable[[str], Awaitable[None]]
 Tidy = Callable[[], Awaitable[None]]
 Batch = Callable[[], AbstractContextManager[None]]
+Along = Callable[[], object]
 
 
 async def _nothing() -> None:
@@ -45,11 +46,17 @@ class MarkdownFeed:
         self.tidy = tidy
         self.batch = batch
         self._pending: list[str] = []
+        self._along: list[Along] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._append: asyncio.Future[None] | None = None
 
-    def write(self, fragment: str) -> None:
+    def write(self, fragment: str, along: Along | None = None) -> None:
+        """Append `fragment` soon; `along()` runs in the same batch as its append (a
+        status bar's figures change in the frame that shows the text, not one of their
+        own)."""
+        if along is not None:
+            self._along.append(along)
         if not fragment:
             return
         self._pending.append(fragment)
@@ -70,13 +77,17 @@ class MarkdownFeed:
             await asyncio.sleep((perf_counter() - started) * REST_FACTOR)
 
     async def _sink_and_tidy(self, text: str) -> None:
+        along, self._along = self._along, []
         with self.batch():
             await self.sink(text)
             await self.tidy()
+            for call in along:
+                call()
 
     def cancel(self) -> None:
         """End the feed and drop pending text: its widget is going away (app quit)."""
         self._pending.clear()
+        self._along.clear()
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -98,7 +109,10 @@ class MarkdownFeed:
             self._append = None
         text = "".join(self._pending)
         self._pending.clear()
+        along, self._along = self._along, []
         with self.batch():
             if text:
                 await self.sink(text)
             await self.tidy()
+            for call in along:
+                call()
