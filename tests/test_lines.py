@@ -7,13 +7,17 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from rich.style import Style as RichStyle
+from textual.geometry import Offset
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlockQuote
 
 from ollama_tui.demo import DemoConfig, DemoServer
+from ollama_tui.demo.numbered import numbered_reply
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
-from ollama_tui.ui.widgets.folding import freeze
+from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
 from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Drawn, Probes, draw
 from ollama_tui.ui.widgets.live_segment import LiveSegment
 from ollama_tui.ui.widgets.probe_holder import ProbeHolder
@@ -39,6 +43,10 @@ SAMPLES = {
         "Code:\n\n```python\ndef f(x):\n    return x + 1  # a comment\n```\n\n"
         f"```\n{'x' * 130}\nshort\nshort\n```\n\n    indented code\n\nAfter.\n"
     ),
+    # Tabs stop every 8 cells, as Textual's wrapping expands them (they were 1 cell).
+    "tabs in code": "```python\nif x:\n\treturn 'a\tb'\n```\n\n```\n\tx\n\t\ty\n```\n",
+    # An item as it arrives ("2." before its text): Textual gives it no row.
+    "an empty item": "1. a\n2.\n",
 }
 
 CUTS = {
@@ -50,7 +58,13 @@ CUTS = {
 
 
 def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
-    return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+    """Each cell's character and style; not its offset, which a segment's row gives it
+    when painted (`words_selectable` checks those)."""
+    unplaced = RichStyle.from_meta({"offset": None})
+    return [
+        [(ch, (seg.style or RichStyle()) + unplaced) for seg in strip for ch in seg.text]
+        for strip in strips
+    ]
 
 
 async def textual_and_ours(
@@ -222,3 +236,37 @@ async def test_a_segment_taken_over_by_textual_mid_stream_keeps_every_line() -> 
         text = "\n".join(strip.text for strip in shown)
         for words in ("Intro.", "• item a", "• item b", "▪ nested", "After."):
             assert words in text, words
+
+
+def words_selectable(widget: LiveSegment | FrozenSegment, text: str) -> None:
+    """Each row's first word, selected where its cells say they are, is that word (a
+    selection maps the mouse to the offsets the cells carry)."""
+    for y, line in enumerate(text.split("\n")):
+        word = line.split()[0] if line.split() else ""
+        if not word:
+            continue
+        cells = [(s.text, s.style) for s in widget.render_line(y) if s.text.strip()]
+        style = cells[0][1]
+        assert style is not None and style.meta, (y, line)
+        x, row = style.meta["offset"]
+        x += len(cells[0][0]) - len(cells[0][0].lstrip())
+        picked = widget.get_selection(Selection(Offset(x, row), Offset(x + len(word), row)))
+        assert picked is not None and picked[0] == word, (y, line, picked)
+
+
+async def test_a_selection_in_an_answer_drawn_as_lines_is_the_text_under_the_mouse(
+    server: DemoServer,
+) -> None:
+    # Cells carried their block's own offsets: a row of the second block said row 0.
+    server.configure(reply=numbered_reply("prose", 400), token_rate=100.0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "go")
+        grown = lambda: any(s.block_count >= 3 for s in app.screen.query(LiveSegment))  # noqa: E731
+        await wait_until(pilot, grown)
+        live = app.screen.query(LiveSegment).last()
+        words_selectable(live, live.text)
+        await wait_until(pilot, lambda: bool(replies(app)) and bool(replies(app)[-1].state))
+        frozen = list(app.screen.query(FrozenSegment))
+        assert frozen, "a full segment of headings and lists is kept as lines"
+        words_selectable(frozen[0], frozen[0].text)

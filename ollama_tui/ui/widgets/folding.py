@@ -161,7 +161,7 @@ class FrozenSegment(Widget):
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self.strips):
-            return self.strips[y]
+            return self.strips[y].apply_offsets(0, y)  # its place in `text` (LiveSegment)
         return Strip.blank(self.size.width)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:

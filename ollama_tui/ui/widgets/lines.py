@@ -71,6 +71,10 @@ class Probes:
         """Lines of code drawn, by their text, spans and width: a growing fence is
         highlighted whole again at each append (a line's colours may depend on the lines
         before it), but only the lines whose highlighting changed are drawn again."""
+        self.item_lines: dict[tuple[object, ...], list[Strip]] = {}
+        """A list item's paragraph drawn, by its text and width, and a bullet or number,
+        by its symbol: a growing list is drawn again at each append, its items whose
+        text did not change are not."""
 
     def style(self, widget: Widget) -> RichStyle:
         """`widget.rich_style`, kept until `restyle` (Textual computes it through every
@@ -88,6 +92,7 @@ class Probes:
         """The theme or the CSS changed: styles are read again."""
         self._styles.clear()
         self.code_lines.clear()
+        self.item_lines.clear()
 
     @staticmethod
     def mark(probe: Markdown) -> None:
@@ -178,21 +183,38 @@ def _list(node: SyntaxTreeNode, width: int, probes: Probes, depth: int) -> list[
     bullet_style = probes.style(bullet)
     under_bullet = RichStyle(color=bullet_style.color, bgcolor=bullet_style.bgcolor)
     rows: list[Strip] = []
+    kept = probes.item_lines
+    if len(kept) > CODE_LINES_KEPT:
+        kept.clear()
     for symbol, item in zip(symbols, items, strict=True):
         inner = width - len(symbol)
         column: list[Block] = []
         for child in item.children:
             if child.type == "paragraph":
-                paragraph = _text(probes, probes.item_paragraph, _inline(child), inner)
+                inline = _inline(child)
+                # (Not kept if it may hold a reference link: its target is elsewhere.)
+                key = (inline.content, inner) if "[" not in inline.content else None
+                paragraph = kept.get(key) if key else None
+                if paragraph is None:
+                    paragraph = _text(probes, probes.item_paragraph, inline, inner)
+                    if key:
+                        kept[key] = paragraph
                 column.append(Block(0, paragraph, 0))
             elif child.type in ("bullet_list", "ordered_list"):
                 nested = _list(child, inner, probes, depth + (0 if ordered else 1))
                 column.append(Block(0, nested, 0))
             else:
                 raise CannotDraw(child.type)
-        mark = Visual.to_strips(bullet, Content(symbol), len(symbol), None, bullet.visual_style)
-        mark = [line.extend_cell_length(len(symbol), probes.behind(bullet)) for line in mark]
-        body = stack(column, inner, behind) or [Strip.blank(inner, behind)]
+        mark = kept.get((symbol,))
+        if mark is None:
+            drawn = Visual.to_strips(
+                bullet, Content(symbol), len(symbol), None, bullet.visual_style
+            )
+            fill = probes.behind(bullet)
+            mark = kept[(symbol,)] = [line.extend_cell_length(len(symbol), fill) for line in drawn]
+        if not column:  # an empty item ("- " as it arrives): Textual gives it no row
+            continue
+        body = stack(column, inner, behind)
         for index, line in enumerate(body):
             left = mark[index] if index < len(mark) else Strip.blank(len(symbol), under_bullet)
             rows.append(Strip.join([left, line]))
@@ -219,23 +241,21 @@ def fence_text(probes: Probes, node: SyntaxTreeNode) -> tuple[Content, str, str]
 def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probes) -> list[Strip]:
     """Code as Textual's fence draws it: highlighted, padded, never wrapped (clipped)."""
     label = fence.query_one(Label)
-    code = fence_text(probes, node)[0]
+    # Tabs as Textual's wrapping expands them (stops every 8 cells), before measuring.
+    code_lines = [line.expand_tabs(8) for line in fence_text(probes, node)[0].split("\n")]
     padding = label.styles.padding
-    inner = max((line.cell_length for line in code.split("\n")), default=0)
+    inner = max((line.cell_length for line in code_lines), default=0)
     fill = probes.behind(label)
     rows = [Strip.blank(inner + padding.left + padding.right, fill)] * padding.top
     sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
     drawn = probes.code_lines
     if len(drawn) > CODE_LINES_KEPT:
         drawn.clear()
-    for y, code_line in enumerate(code.split("\n")):
-        key = (code_line.plain, tuple(code_line.spans), y, inner, label)
+    for code_line in code_lines:
+        key = (code_line.plain, tuple(code_line.spans), inner, label)
         lines = drawn.get(key)
         if lines is None:
-            # Drawn as the line y of the code (blank lines above it), for its cells to
-            # carry the offsets Textual gives them (mouse selection reads them).
-            alone = Content("\n" * y) + code_line
-            strips = Visual.to_strips(label, alone, inner, None, label.visual_style)[y:]
+            strips = Visual.to_strips(label, code_line, inner, None, label.visual_style)
             lines = drawn[key] = [
                 Strip.join([sides[0], line.extend_cell_length(inner, fill), sides[1]])
                 for line in strips

@@ -156,7 +156,9 @@ class LiveSegment(SizedOnce):
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):
-            return self._strips[y]
+            # Each cell's offset is its place in `text` (a block's own are from its top):
+            # a mouse selection reads them (kept by the strip, per row).
+            return self._strips[y].apply_offsets(0, y)
         # A row in hand: blank, on the answer's background as its margins are.
         behind = self.probes.behind(self.probes.root) if self.probes is not None else None
         return Strip.blank(self.size.width, behind)
