@@ -157,8 +157,9 @@ def test_the_floor_bench_runs_its_bare_app_on_a_pty_and_prints_a_cost(
 ) -> None:
     from ollama_tui.bench.floor import main as floor_main
 
-    floor_main(["--shapes", "lines-in-hand", "--seconds", "0.5"])
-    row = capsys.readouterr().out.splitlines()[-1]
-    found = re.fullmatch(r"lines-in-hand +run 1  CPU +([0-9.]+) s per 1,000 tokens", row)
-    assert found, row
-    assert 0 < float(found.group(1)) < math.inf
+    floor_main(["--shapes", "lines-in-hand", "--seconds", "0.5", "--fixes"])
+    rows = capsys.readouterr().out.splitlines()[-2:]
+    for row, label in zip(rows, ["lines-in-hand", r"lines-in-hand \+fixes"], strict=True):
+        found = re.fullmatch(label + r" +run 1  CPU +([0-9.]+) s per 1,000 tokens", row)
+        assert found, row
+        assert 0 < float(found.group(1)) < math.inf

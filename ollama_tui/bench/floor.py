@@ -18,7 +18,10 @@ is one way of drawing the reply:
   text passes 110 columns (it never wraps);
 - **small**: a one-line `Static` updated at each paint, nothing growing.
 
-It prints figures and asserts nothing: the machine is shared, compare rows of one run.
+With `--fixes`, each shape runs a second time with the app's fixes to Textual applied
+(`ui/textual_fixes.py`: fix 4 renders a repainted row only, not every widget it crosses
+whole). It prints figures and asserts nothing: the machine is shared, compare rows of
+one run.
 """
 
 from __future__ import annotations
@@ -39,9 +42,14 @@ HAND = 16
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa")
 
 
-def child(shape: str, words_per_paint: int) -> None:
-    """The bare app (in its own process, on the pty)."""
+def child(shape: str, words_per_paint: int, fixes: bool = False) -> None:
+    """The bare app (in its own process, on the pty); `fixes`: with the app's fixes to
+    Textual (`ui/textual_fixes.py`)."""
     # Imported here: the parent measures, and never needs Textual.
+    if fixes:
+        from ollama_tui.ui import textual_fixes
+
+        textual_fixes.apply()
     from textual.app import App, ComposeResult
     from textual.containers import VerticalScroll
     from textual.content import Content
@@ -143,10 +151,11 @@ def child(shape: str, words_per_paint: int) -> None:
     Floor().run()
 
 
-def measure(shape: str, rate: float, seconds: float) -> float:
+def measure(shape: str, rate: float, seconds: float, fixes: bool = False) -> float:
     """The bare app's CPU, seconds per 1,000 tokens at `rate`."""
     words = max(1, round(rate * PAINT))
     argv = [sys.executable, "-m", "ollama_tui.bench.floor", "--child", shape, str(words)]
+    argv += ["--fixes"] if fixes else []
     term = Terminal(argv)
     try:
         term.wait_for(b"status", 20)
@@ -164,21 +173,26 @@ def measure(shape: str, rate: float, seconds: float) -> float:
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     if args[:1] == ["--child"]:
-        child(args[1], int(args[2]))
+        child(args[1], int(args[2]), fixes="--fixes" in args[3:])
         return
     parser = argparse.ArgumentParser(prog="python -m ollama_tui.bench.floor")
     parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=1, help="runs of each shape, alternated")
+    parser.add_argument(
+        "--fixes", action="store_true", help="also each shape with the app's fixes to Textual"
+    )
     options = parser.parse_args(args)
     shapes = options.shapes.split(",")
     load = os.getloadavg()[0]
     print(f"load {load:.2f}; {options.rate:g} tok/s, a paint every {PAINT * 1000:g} ms")
     for run in range(options.runs):
         for shape in shapes:
-            cost = measure(shape, options.rate, options.seconds)
-            print(f"{shape:14} run {run + 1}  CPU {cost:5.2f} s per 1,000 tokens")
+            for fixes in (False, True) if options.fixes else (False,):
+                cost = measure(shape, options.rate, options.seconds, fixes)
+                label = shape + (" +fixes" if fixes else "")
+                print(f"{label:20} run {run + 1}  CPU {cost:5.2f} s per 1,000 tokens")
 
 
 if __name__ == "__main__":
