@@ -84,11 +84,12 @@ def flags(args: argparse.Namespace) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Textual paints at most 60 frames a second, on a clock of its own: text drawn just
-    # after a tick waits up to 17 ms for the next one. At 120 the wait halves (lag p95
-    # 72 -> 60 ms at 100 tok/s on a pty, CPU unchanged: frames are still only painted
-    # when something changed). Read when Textual is first imported (the parser does,
-    # to check a theme's name); a value the person set is kept.
-    os.environ.setdefault("TEXTUAL_FPS", "120")
+    # after a tick waits up to 17 ms for the next one. At 240 it waits 4 ms at most (lag
+    # p95 at 100 tok/s on a pty: 72 ms at 60, 60 at 120; then 53 -> 48 ms from 120 to
+    # 240, CPU unchanged: frames are still only painted when something changed;
+    # docs/ui-performance.md). Read when Textual is first imported (the parser does, to
+    # check a theme's name); a value the person set is kept.
+    os.environ.setdefault("TEXTUAL_FPS", "240")
     args = build_parser().parse_args(argv)
     try:
         # The bench keeps its own defaults so that its figures do not depend on a file.
