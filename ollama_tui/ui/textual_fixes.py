@@ -29,8 +29,8 @@ the three private names it relies on (`needs_table_fix`).
 renders every widget those rows cross over its whole visible height, and then keeps
 only the rows to repaint. A streaming answer changes one row or two per frame, and the
 screen, the transcript, its scroll bar and the answer were rendered whole each time
-(cached lines, still 150 or so a frame: docs/ui-performance.md, "Only the rows
-repainted"). Rendered here only in the rows of the repaint; a frame of the whole screen
+(cached lines, still 150 or so a frame: docs/ui-performance.md, "frames rendered in
+their rows only"). Rendered here only in the rows of the repaint; a frame of the whole screen
 is rendered as it was. Applied only to the method as 8.2.8 has it (`needs_rows_fix`:
 its source, hashed).
 """

@@ -185,15 +185,12 @@ class ChatScreen(ImageAttaching, ReplyCopying):
             return
         if not self.pacer.due(message.stream):
             return
-        update = turn.reply.take()
-        view = self.views[turn]
-        status = self.query_one(StatusBar)
-        if update.end is None:  # the figures change in the frame that shows the text
-            await view.show(update, lambda: status.show(update))
-        else:  # (at once: the end waits for the frames that show the last words)
-            await view.show(update)
-            status.show(update)
+        update, view, status = turn.reply.take(), self.views[turn], self.query_one(StatusBar)
+        # The figures change in the frame that shows the text; the end's at once (the
+        # end of the reply waits for the frames that show its last words).
+        await view.show(update, (lambda: status.show(update)) if update.end is None else None)
         if update.end is not None:
+            status.show(update)
             self.pacer.forget(message.stream)
             if update.content:
                 # Its last words are drawn and painted first: ending the reply (its
