@@ -135,17 +135,21 @@ async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:
 
 async def test_answers_share_the_blocks_made_ahead_of_them(server: DemoServer) -> None:
     # Made once, before the first question: no answer waits for its own (80-130 ms).
-    server.configure(reply="Some words, one by one.\n\n" * 20, token_rate=40.0)
+    server.configure(reply="Some words, one by one.\n\n" * 12, token_rate=40.0)
     app = make_app(server)
     async with app.run_test(size=(80, 30)) as pilot:
         holder = app.screen.query_one(ProbeHolder)
-        await wait_until(pilot, lambda: holder.probes().done())
+        await wait_until(pilot, lambda: holder.ready)  # made with no question asked
         probes = holder.probes().result()
         seen: list[Probes | None] = []
+
+        def drawing() -> list[Probes]:
+            return [s.probes for s in app.screen.query(LiveSegment) if s.probes]
+
         for question in ("one", "two"):
             await send(pilot, question)
-            await wait_until(pilot, lambda: bool(app.screen.query(LiveSegment)))
-            seen.append(app.screen.query(LiveSegment).last().probes)
+            await wait_until(pilot, lambda: bool(drawing()))
+            seen.append(drawing()[-1])
             await wait_until(pilot, lambda: all(r.state for r in replies(app)))
         assert seen == [probes, probes]
         await pilot.press("ctrl+n")

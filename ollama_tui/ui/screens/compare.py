@@ -260,7 +260,8 @@ class CompareScreen(Screen[None]):
             box = Vertical(
                 Static(Content(name), classes="column-title"),
                 status,
-                # The hidden blocks its answers are drawn with, made ahead (probe_holder.py).
+                # The hidden blocks its answers are drawn with (probe_holder.py): made
+                # once, so a second run's answer does not wait for its own.
                 VerticalScroll(ProbeHolder(), classes="column-reply"),
                 classes="column",
             )
@@ -315,10 +316,11 @@ class CompareScreen(Screen[None]):
             return
         if not self.pacer.due(message.stream):
             return
-        update = column.reply.take()
-        status = column.status
-        await column.view.show(update, lambda: status.show(update))
+        update, status = column.reply.take(), column.status
+        # The figures change in the frame that shows the text; the end's at once.
+        await column.view.show(update, None if update.end else lambda: status.show(update))
         if update.end is not None:
+            status.show(update)
             self.pacer.forget(message.stream)
             await self._end(column, update.end)
 

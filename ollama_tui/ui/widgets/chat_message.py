@@ -198,7 +198,8 @@ class AssistantMessage(Vertical, SizedOnce):
 
     async def _probes_or_none(self) -> Probes | None:
         try:
-            return await self._probes()
+            # Shielded: a cancelled append must not cancel the blocks other answers share.
+            return await asyncio.shield(self._probes())
         except Exception as error:  # no hidden blocks, no lines: Textual draws the answer
             self.log.error("an answer's lines have no styles:", error)
             self._lines = False

@@ -47,6 +47,7 @@ class MarkdownFeed:
         self.batch = batch
         self._pending: list[str] = []
         self._along: list[Along] = []
+        self._cancelled = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._append: asyncio.Future[None] | None = None
@@ -81,11 +82,13 @@ class MarkdownFeed:
         with self.batch():
             await self.sink(text)
             await self.tidy()
-            for call in along:
-                call()
+            if not self._cancelled:  # (its widget went meanwhile: New chat, say)
+                for call in along:
+                    call()
 
     def cancel(self) -> None:
         """End the feed and drop pending text: its widget is going away (app quit)."""
+        self._cancelled = True
         self._pending.clear()
         self._along.clear()
         if self._task is not None:

@@ -39,6 +39,12 @@ class ProbeHolder(Widget):
         if not making.cancelled() and (error := making.exception()) is not None:
             self.log.warning("the blocks answers are drawn with were not made:", error)
 
+    @property
+    def ready(self) -> bool:
+        """The blocks are made (asked for or not)."""
+        made = self._making
+        return made is not None and made.done() and not made.cancelled() and not made.exception()
+
     def probes(self) -> asyncio.Future[Probes]:
         """The shared probes: made on the first call, and again if making them failed
         (the app closing meanwhile, say)."""
@@ -54,7 +60,7 @@ class ProbeHolder(Widget):
             await probe.update(PROBE)
             Probes.mark(probe)
             return Probes(probe)
-        except Exception:
+        except BaseException:  # (cancelled too: no half-made blocks left behind)
             await probe.remove()
             raise
 
