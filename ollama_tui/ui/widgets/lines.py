@@ -43,8 +43,9 @@ get the classes of blocks cut across segments (chat.tcss: their margins join).""
 
 _CUT_CLASSES = ("continues", "continued", "continues continued")
 
-CODE_LINES_KEPT = 2000
-"""Lines of code kept drawn per answer (a fence holds at most FENCE_LINES per segment)."""
+LINES_KEPT = 2000
+"""Lines of code, and list items, kept drawn (a fence holds at most FENCE_LINES per
+segment): past it they are forgotten and drawn again."""
 
 
 class CannotDraw(Exception):
@@ -184,7 +185,7 @@ def _list(node: SyntaxTreeNode, width: int, probes: Probes, depth: int) -> list[
     under_bullet = RichStyle(color=bullet_style.color, bgcolor=bullet_style.bgcolor)
     rows: list[Strip] = []
     kept = probes.item_lines
-    if len(kept) > CODE_LINES_KEPT:
+    if len(kept) > LINES_KEPT:
         kept.clear()
     for symbol, item in zip(symbols, items, strict=True):
         inner = width - len(symbol)
@@ -249,7 +250,7 @@ def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probe
     rows = [Strip.blank(inner + padding.left + padding.right, fill)] * padding.top
     sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
     drawn = probes.code_lines
-    if len(drawn) > CODE_LINES_KEPT:
+    if len(drawn) > LINES_KEPT:
         drawn.clear()
     for code_line in code_lines:
         key = (code_line.plain, tuple(code_line.spans), inner, label)

@@ -43,13 +43,13 @@ class ProbeHolder(Widget):
     def ready(self) -> bool:
         """The blocks are made (asked for or not)."""
         made = self._making
-        return made is not None and made.done() and not made.cancelled() and not made.exception()
+        return made is not None and made.done() and not _failed(made)
 
     def probes(self) -> asyncio.Future[Probes]:
         """The shared probes: made on the first call, and again if making them failed
         (the app closing meanwhile, say)."""
         made = self._making
-        if made is None or (made.done() and (made.cancelled() or made.exception())):
+        if made is None or _failed(made):
             made = self._making = asyncio.ensure_future(self._make())
         return made
 
@@ -68,9 +68,12 @@ class ProbeHolder(Widget):
         super().notify_style_update()
         # A new theme: the styles kept are read again, once the blocks have theirs (after
         # the frame), for the answers drawn next as for the one streaming.
-        made = self._making
-        if made is not None and made.done() and not made.cancelled() and not made.exception():
-            self.call_after_refresh(made.result().restyle)
+        if self.ready and self._making is not None:
+            self.call_after_refresh(self._making.result().restyle)
+
+
+def _failed(made: asyncio.Future[Probes]) -> bool:
+    return made.done() and (made.cancelled() or made.exception() is not None)
 
 
 def holder_beside(widget: Widget) -> ProbeHolder | None:
