@@ -31,10 +31,10 @@ from ollama_tui.ui.widgets.folding import (
     laid_out,
     swap,
 )
-from ollama_tui.ui.widgets.lines import CAN_DRAW, PROBE, Probes
+from ollama_tui.ui.widgets.lines import CAN_DRAW, Probes
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
 from ollama_tui.ui.widgets.markdown_feed import Along, MarkdownFeed
-from ollama_tui.ui.widgets.probe_holder import holder_beside
+from ollama_tui.ui.widgets.probe_holder import holder_beside, probes_in
 from ollama_tui.ui.widgets.segment import segment
 
 Live = Markdown | LiveSegment
@@ -233,13 +233,9 @@ class AssistantMessage(Vertical, SizedOnce):
 
     async def _make_probes(self) -> Probes:
         """Hidden blocks of its own, one of each kind (no holder beside it)."""
-        probe = segment()
-        probe.display = False
-        await self.mount(probe)
-        await probe.update(PROBE)
-        Probes.mark(probe)
-        self._probe = probe
-        return Probes(probe)
+        probes = await probes_in(self)
+        self._probe = probes.root
+        return probes
 
     async def _as_markdown(self, live: LiveSegment) -> Markdown:
         """Textual's Markdown in place of `live`, its cut blocks marked as they were."""

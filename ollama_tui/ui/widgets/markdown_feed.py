@@ -80,7 +80,8 @@ class MarkdownFeed:
     async def _sink_and_tidy(self, text: str) -> None:
         along, self._along = self._along, []
         with self.batch():
-            await self.sink(text)
+            if text:
+                await self.sink(text)
             await self.tidy()
             if not self._cancelled:  # (its widget went meanwhile: New chat, say)
                 for call in along:
@@ -112,10 +113,4 @@ class MarkdownFeed:
             self._append = None
         text = "".join(self._pending)
         self._pending.clear()
-        along, self._along = self._along, []
-        with self.batch():
-            if text:
-                await self.sink(text)
-            await self.tidy()
-            for call in along:
-                call()
+        await self._sink_and_tidy(text)

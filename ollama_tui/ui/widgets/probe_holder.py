@@ -54,15 +54,7 @@ class ProbeHolder(Widget):
         return made
 
     async def _make(self) -> Probes:
-        probe = segment()
-        await self.mount(probe)
-        try:
-            await probe.update(PROBE)
-            Probes.mark(probe)
-            return Probes(probe)
-        except BaseException:  # (cancelled too: no half-made blocks left behind)
-            await probe.remove()
-            raise
+        return await probes_in(self)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -70,6 +62,20 @@ class ProbeHolder(Widget):
         # the frame), for the answers drawn next as for the one streaming.
         if self.ready and self._making is not None:
             self.call_after_refresh(self._making.result().restyle)
+
+
+async def probes_in(parent: Widget) -> Probes:
+    """One block of each kind mounted in `parent`, hidden, and their styles' reader."""
+    probe = segment()
+    probe.display = False
+    await parent.mount(probe)
+    try:
+        await probe.update(PROBE)
+        Probes.mark(probe)
+        return Probes(probe)
+    except BaseException:  # (cancelled too: no half-made blocks left behind)
+        await probe.remove()
+        raise
 
 
 def _failed(made: asyncio.Future[Probes]) -> bool:
