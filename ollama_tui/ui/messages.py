@@ -8,8 +8,10 @@ from textual.message_pump import MessagePump
 from ollama_tui.session.runner import LiveStream, Notify
 
 
-class StreamUpdated(Message):
-    """New events wait in `stream`: take them (`Reply.take()` or `stream.take()`)."""
+class StreamUpdated(Message, bubble=False):
+    """New events wait in `stream`: take them (`Reply.take()` or `stream.take()`).
+    Posted to the screen that shows the stream, and handled there only (not bubbled to
+    the app: tens a second, each one a dispatch for nothing)."""
 
     def __init__(self, stream: LiveStream) -> None:
         super().__init__()

@@ -10,12 +10,12 @@ The first update of a reply goes out at once (its first words, its TTFT).
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Callable
 from time import perf_counter
 
 from textual.message_pump import MessagePump
-from textual.timer import Timer
 
 from ollama_tui.session.runner import LiveStream
 from ollama_tui.ui.messages import StreamUpdated
@@ -39,7 +39,9 @@ class Pacer:
         self.clock = clock
         self.interval = interval
         self._last = -interval
-        self._waiting: dict[LiveStream, Timer] = {}
+        # Plain loop timers: a Textual `Timer` is a task of its own (three steps of the
+        # loop for one call), and one is set at most paints.
+        self._waiting: dict[LiveStream, asyncio.TimerHandle] = {}
         # Weak: a stream dropped while its turn was pending (New chat) is not kept here.
         self._granted: weakref.WeakSet[LiveStream] = weakref.WeakSet()
 
@@ -56,7 +58,8 @@ class Pacer:
             self._last = now
             return True
         if stream not in self._waiting:
-            self._waiting[stream] = self.target.set_timer(wait, lambda: self._again(stream))
+            loop = asyncio.get_running_loop()
+            self._waiting[stream] = loop.call_later(wait, self._again, stream)
         return False
 
     def _again(self, stream: LiveStream) -> None:
@@ -71,6 +74,6 @@ class Pacer:
         self._granted.discard(stream)
         timer = self._waiting.pop(stream, None)
         if timer is not None:
-            timer.stop()
+            timer.cancel()
         if not self._waiting:
             self._last = -self.interval  # the next reply's first words go out at once
