@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 
+import pytest
 from rich.segment import Segment
 from textual.strip import Strip
 
@@ -73,8 +74,55 @@ async def test_a_sized_once_widget_asks_for_no_second_layout_when_resized() -> N
         assert twice._layout_required, "Textual's own asks for one (else the fix is moot)"
 
 
-async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only() -> None:
-    # Fix 4: Textual rendered the widget under the changed row over its whole height.
+@pytest.mark.parametrize("kept", [True, False])
+async def test_a_widget_that_grows_renders_its_new_rows_only(kept: bool) -> None:
+    # Fix 5: Textual renders every row of a resized widget again; a `RowsKept` one (whose
+    # rows do not depend on its height) keeps the rows it had, and shows them all.
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region, Size
+    from textual.widget import Widget
+
+    base = textual_fixes.RowsKept if kept else Widget
+
+    class Growing(base):  # type: ignore[valid-type, misc]
+        DEFAULT_CSS = "Growing { height: auto; border-left: thick red; padding: 0 1; }"
+        rows = 3
+        rendered: list[int] = []
+
+        def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+            return self.rows
+
+        def render_line(self, y: int) -> Strip:
+            self.rendered.append(y)
+            return Strip([Segment(f"row {y}")])
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Growing()
+
+    app = One()
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        growing = app.query_one(Growing)
+        growing.rendered.clear()
+        growing.rows = 6
+        growing.refresh(Region(0, 3, 26, 3), layout=True)
+        await pilot.pause()
+        await pilot.pause()
+        shown = [strip.text for strip in app.screen._compositor.render_strips()]
+    assert [line.strip(" █") for line in shown[:7]] == [f"row {y}" for y in range(6)] + [""]
+    if kept:
+        assert sorted(set(growing.rendered)) == [3, 4, 5], growing.rendered
+    else:  # Textual's own: all again (else the fix is moot)
+        assert sorted(set(growing.rendered)) == list(range(6)), growing.rendered
+
+
+@pytest.mark.parametrize("width", ["10", "1fr"])
+async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only(
+    width: str,
+) -> None:
+    # Fix 4: Textual rendered the widget under the changed row over its whole height;
+    # and rendered it even where the widget in front covered it all (`1fr`).
     from textual.app import App, ComposeResult
     from textual.geometry import Region
     from textual.screen import Screen
@@ -113,11 +161,73 @@ async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only(
 
     app = One()
     async with app.run_test(size=(30, 12)) as pilot:
+        app.query_one("#ticker", Static).styles.width = width
         await pilot.pause()
         Tall.crops.clear()
         written.clear()
         app.query_one("#ticker", Static).update("after")
+        app.query_one(Tall).refresh(Region(0, 4, 30, 1))  # its row, beside the Static too
         await pilot.pause()
         await pilot.pause()
     assert written and all(line.startswith("after") for line in written), written
-    assert Tall.crops and all(crop.height == 1 and crop.y == 4 for crop in Tall.crops), Tall.crops
+    if width == "1fr":  # the row is the Static's alone
+        assert not Tall.crops, Tall.crops
+        assert all(len(line) == 30 for line in written), written
+    else:  # Tall shows beside it: rendered, in that row only
+        assert Tall.crops and all(c.height == 1 and c.y == 4 for c in Tall.crops), Tall.crops
+        assert all(len(line) == 30 for line in written), written
+
+
+async def test_a_text_area_reads_its_theme_when_its_styles_change_not_at_every_render() -> None:
+    # Fix 6: TextArea read its theme's styles from CSS at every render (every key).
+    import copy
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import TextArea
+
+    class Themed(textual_fixes.ThemedOnce):
+        DEFAULT_CSS = "Themed:focus { background: red; }"
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Themed()
+
+    def as_textual_reads_them(themed: Themed) -> None:
+        mine = themed._theme
+        assert mine is not None
+        fresh = copy.copy(mine)
+        fresh.apply_css(themed)
+        for name in ("base_style", "cursor_style", "cursor_line_style", "selection_style"):
+            assert getattr(mine, name) == getattr(fresh, name), name
+
+    assert textual_fixes.THEMED_ONCE
+    app = One()
+    async with app.run_test() as pilot:
+        themed = app.query_one(Themed)
+        await pilot.pause()
+        theme = themed._theme
+        assert theme is not None
+        reads: list[TextArea] = []
+        original = theme.apply_css
+
+        def counted(area: TextArea) -> None:
+            reads.append(area)
+            original(area)
+
+        theme.apply_css = counted  # type: ignore[method-assign, assignment]
+        app.set_focus(None)
+        await pilot.pause()
+        as_textual_reads_them(themed)
+        themed.focus()
+        await pilot.pause()
+        as_textual_reads_them(themed)  # focused: on red
+        reads.clear()
+        for key in "abc":
+            await pilot.press(key)
+            await pilot.pause()
+        assert themed.text == "abc"
+        assert reads == [], "read again for a key typed"
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        as_textual_reads_them(themed)

@@ -31,8 +31,26 @@ only the rows to repaint. A streaming answer changes one row or two per frame, a
 screen, the transcript, its scroll bar and the answer were rendered whole each time
 (cached lines, still 150 or so a frame: docs/ui-performance.md, "frames rendered in
 their rows only"). Rendered here only in the rows of the repaint; a frame of the whole screen
-is rendered as it was. Applied only to the method as 8.2.8 has it (`needs_rows_fix`:
+is rendered as it was. And a widget is not rendered at all where one in front of it
+covers all of it the repaint holds: `_render_chops` takes each cell from the front-most
+widget, so the screen, the transcript and the answer rendered under a row of the
+answer's text were thrown away (a front widget covers only if each of its lines came
+back as wide as it is). Applied only to the method as 8.2.8 has it (`needs_rows_fix`:
 its source, hashed).
+
+5. Upstream (Textual 8.2.8, `Widget._size_updated` and `refresh`): a widget whose size
+changes has every row it rendered thrown away (`_set_dirty()` clears its styles cache),
+and so does `refresh(layout=True)`. A streaming answer grows by 8 rows at a time, and
+all of its visible rows and its container's were rendered again at each such layout.
+`RowsKept` keeps the rows above its bottom gutter when only the height changed, for
+widgets whose rows do not depend on their height (the answer and its live segment).
+Applied only while the styles cache keeps rows as 8.2.8 does (`ROWS_KEPT`).
+
+6. Upstream (Textual 8.2.8, `TextArea.render_lines`): the theme's styles are read from
+the widget's CSS (`TextAreaTheme.apply_css`, a dozen style lookups) at every render, so
+each key typed while a reply streams paid for it again: 14 % of the time of the frames
+that paint the prompt. `ThemedOnce` reads them when its styles change. Applied only to
+the method as 8.2.8 has it (`THEMED_ONCE`: its source, hashed).
 """
 
 from __future__ import annotations
@@ -44,10 +62,11 @@ from typing import Any
 
 from rich.segment import Segment
 from textual._compositor import Compositor
+from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TextArea
 from textual.widgets.data_table import RowKey
 
 Divide = Callable[[Strip, Iterable[int]], Sequence[Strip]]
@@ -82,6 +101,78 @@ class SizedOnce(Widget):
         return super()._size_updated(size, virtual_size, container_size, layout=False)
 
 
+def _rows_kept_applies() -> bool:
+    """Whether Textual keeps a widget's rendered rows as fix 5 expects: in its styles
+    cache's `_cache` (by row) and `_dirty_lines`, as 8.2.8 does."""
+    cache = StylesCache()
+    return isinstance(getattr(cache, "_cache", None), dict) and isinstance(
+        getattr(cache, "_dirty_lines", None), set
+    )
+
+
+ROWS_KEPT = _rows_kept_applies()
+
+
+class RowsKept(SizedOnce):
+    """A widget whose rows do not depend on its height (drawn from the top, nothing
+    drawn at its bottom edge but its gutter): when only its height changes, the rows it
+    had rendered are kept (fix 5). Textual clears a resized widget's rendered rows:
+    every row of a growing answer, and of its container, was rendered again at each
+    layout (one per 8 new lines while it streams)."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        old, cache = self._size, self._styles_cache
+        kept: dict[int, Strip] = {}
+        if ROWS_KEPT and size.width == old.width and size.height != old.height:
+            bottom = self.styles.gutter.bottom + (1 if self.styles.outline_bottom[0] else 0)
+            below = min(old.height, size.height) - bottom
+            dirty = cache._dirty_lines
+            kept = {y: row for y, row in cache._cache.items() if y < below and y not in dirty}
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if kept:
+            cache._cache.update(kept)
+            cache._dirty_lines.difference_update(kept)
+        return resized
+
+
+TEXT_AREA_RENDER_LINES_8_2_8 = "5a3931b3e86abfaf"
+"""The first 16 hex digits of the SHA-256 of `TextArea.render_lines`' source in 8.2.8."""
+
+
+def _same_source(method: Callable[..., object], digest: str) -> bool:
+    try:
+        source = inspect.getsource(method)
+    except (OSError, TypeError):  # no source to check: left as it is
+        return False
+    return hashlib.sha256(source.encode()).hexdigest()[:16] == digest
+
+
+THEMED_ONCE = _same_source(TextArea.render_lines, TEXT_AREA_RENDER_LINES_8_2_8)
+
+
+class ThemedOnce(TextArea):
+    """A TextArea that reads its theme's styles when they may have changed (fix 6), not
+    at every render. Listed before TextArea (`class T(ThemedOnce, TextArea)` or as its
+    only Textual base)."""
+
+    _themed: object = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._themed = None  # new styles (a theme, focus): read again at the next render
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if not THEMED_ONCE:
+            return super().render_lines(crop)
+        theme = self._theme
+        if theme and self._themed is not theme:
+            theme.apply_css(self)
+            self._themed = theme
+        return super(TextArea, self).render_lines(crop)  # what TextArea's own goes on to
+
+
 def _update_dimensions_and_renders(self: DataTable[Any], new_rows: Iterable[RowKey]) -> None:
     _update_dimensions(self, new_rows)
     # Widths and virtual size may have changed: no render or box model cached before holds.
@@ -94,28 +185,35 @@ def _get_renders_in_rows(
 ) -> Iterable[tuple[Region, Region, list[Strip]]]:
     """Textual's `_get_renders`: (region, clip, lines) of each visible widget the crop
     crosses, front to back; each rendered in the crop's rows only (its clip narrowed to
-    them: `_render_chops` places the lines by the clip)."""
+    them: `_render_chops` places the lines by the clip), and not at all where a widget in
+    front covers all of it the crop holds (`_render_chops` takes each cell from the
+    front-most widget: what is behind was rendered and thrown away; a row of text
+    repainted rendered the screen, the transcript and the answer under it)."""
     if crop is None:
         yield from _get_renders(self, crop)
         return
     overlaps = crop.overlaps
+    covering: list[Region] = []
     for widget, (region, clip) in list(self.visible_widgets.items()):
         if not overlaps(clip):
             continue
         rows = clip.intersection(Region(clip.x, crop.y, clip.width, crop.height))
-        x, y, width, height = region.intersection(rows)
-        if width and height:
-            lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
-            yield region, rows, lines
+        shown = region.intersection(rows)
+        x, y, width, height = shown
+        if not (width and height):
+            continue
+        seen = shown.intersection(crop)
+        if seen.area and any(front.contains_region(seen) for front in covering):
+            continue
+        lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
+        if len(lines) == height and all(line.cell_length == width for line in lines):
+            covering.append(shown)  # every cell of it drawn: nothing behind it shows
+        yield region, rows, lines
 
 
 def needs_rows_fix() -> bool:
     """Whether `Compositor._get_renders` is 8.2.8's, which fix 4 stands in for."""
-    try:
-        source = inspect.getsource(_get_renders)
-    except (OSError, TypeError):  # no source to check: left as it is
-        return False
-    return hashlib.sha256(source.encode()).hexdigest()[:16] == GET_RENDERS_8_2_8
+    return _same_source(_get_renders, GET_RENDERS_8_2_8)
 
 
 def needs_divide_fix(divide: Divide) -> bool:

@@ -20,7 +20,7 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
-from ollama_tui.ui.textual_fixes import SizedOnce
+from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import (
@@ -108,7 +108,7 @@ class Notice(Static):
         self.kind = kind
 
 
-class AssistantMessage(Vertical, SizedOnce):
+class AssistantMessage(Vertical, RowsKept):
     """Thinking (collapsible, folded once the answer starts), the answer, its figures."""
 
     def __init__(self, transport: str, model: str, *, streamed: bool = True) -> None:

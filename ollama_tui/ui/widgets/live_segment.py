@@ -15,7 +15,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ollama_tui.ui.textual_fixes import SizedOnce
+from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
 from ollama_tui.ui.widgets.lines import (
     CannotDraw,
@@ -34,7 +34,7 @@ the screen, so the transcript moves (and is repainted whole) once per HAND lines
 at every line (docs/ui-performance.md, "Rows in hand")."""
 
 
-class LiveSegment(SizedOnce):
+class LiveSegment(RowsKept):
     DEFAULT_CSS = "LiveSegment { height: auto; }"
 
     def __init__(self, phase: int = 0) -> None:
@@ -117,7 +117,7 @@ class LiveSegment(SizedOnce):
     def _show(self, strips: list[Strip], width: int) -> None:
         old, self._strips = self._strips, strips
         rows = self._held(len(strips))
-        if rows != self._rows or width != self._width:
+        if width != self._width:
             self._rows, self._width = rows, width
             self.refresh(layout=True)
             return
@@ -129,8 +129,14 @@ class LiveSegment(SizedOnce):
             is not (b := strips[y] if y < len(strips) else blank)
             and a != b
         ]
-        if changed:
-            self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
+        # Only the rows that changed are rendered again, at a new height too (its
+        # other rows are kept: `RowsKept`).
+        region = Region(0, changed[0], width, changed[-1] - changed[0] + 1) if changed else None
+        if rows != self._rows:
+            self._rows = rows
+            self.refresh(*([region] if region else []), layout=True)
+        elif region is not None:
+            self.refresh(region)
 
     def on_resize(self) -> None:
         if self.size.width != self._width:

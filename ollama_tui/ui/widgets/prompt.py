@@ -6,13 +6,13 @@ from pathlib import Path
 
 from textual import events
 from textual.message import Message
-from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
+from ollama_tui.ui.textual_fixes import ThemedOnce
 from ollama_tui.ui.widgets.keys import KeysInOrder
 
 
-class PromptInput(KeysInOrder, TextArea):
+class PromptInput(KeysInOrder, ThemedOnce):
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
