@@ -21,8 +21,12 @@ def stream() -> LiveStream:
     return LiveStream("requests", chat_request("m", []), started=0.0)
 
 
-def delta(text: str) -> ContentDelta:
-    return ContentDelta(text, at=0.0, timing=StreamTiming(sent=0.0))
+def delta(text: str, rate: float | None = None) -> ContentDelta:
+    """A token of a stream that has sent 20 tokens at `rate` a second so far."""
+    timing = StreamTiming(sent=0.0)
+    if rate is not None:
+        timing = StreamTiming(sent=0.0, first_token=0.0, last_token=19 / rate, tokens=20)
+    return ContentDelta(text, at=0.0, timing=timing)
 
 
 class Screenish(App[None]):
@@ -104,3 +108,24 @@ async def test_a_deferred_update_comes_back_by_itself_with_the_end() -> None:
         one.push(delta("end"))
         await wait_until(pilot, lambda: len(app.shown) == 3)
         assert [text for _, text in app.shown] == ["a", "b", "end"]
+
+
+async def test_a_fast_stream_is_shown_at_the_shorter_interval() -> None:
+    app = Screenish()
+    # Long intervals: a deferred update never comes back by itself during the test.
+    app.pacer = Pacer(app, 1000.0, clock=lambda: app.now, fast=100.0)
+    async with app.run_test() as pilot:
+        fast, slow = stream(), stream()
+        for each, rate in ((fast, 500.0), (slow, 100.0)):
+            each.listen(tell(app))
+            each.push(delta("first", rate))
+            first = (each.id, "first")
+            await wait_until(pilot, lambda: first in app.shown)  # noqa: B023 (awaited here)
+            app.now += 500.0  # more than the fast interval, less than the other
+            each.push(delta("second", rate))
+            await pilot.pause()
+            await pilot.pause()
+            shown = (each.id, "second") in app.shown
+            assert shown == (each is fast), f"{rate} tok/s shown early: {shown}"
+            app.pacer.forget(each)
+            app.now += 5000.0
