@@ -21,12 +21,13 @@ def stream() -> LiveStream:
     return LiveStream("requests", chat_request("m", []), started=0.0)
 
 
-def delta(text: str, rate: float | None = None) -> ContentDelta:
-    """A token of a stream that has sent 20 tokens at `rate` a second so far."""
-    timing = StreamTiming(sent=0.0)
-    if rate is not None:
-        timing = StreamTiming(sent=0.0, first_token=0.0, last_token=19 / rate, tokens=20)
-    return ContentDelta(text, at=0.0, timing=timing)
+def delta(text: str, timing: StreamTiming | None = None) -> ContentDelta:
+    return ContentDelta(text, at=0.0, timing=timing or StreamTiming(sent=0.0))
+
+
+def sent(tokens: int, seconds: float) -> StreamTiming:
+    """A stream's timing after `tokens` tokens over `seconds`."""
+    return StreamTiming(sent=0.0, first_token=0.0, last_token=seconds, tokens=tokens)
 
 
 class Screenish(App[None]):
@@ -114,18 +115,23 @@ async def test_a_fast_stream_is_shown_at_the_shorter_interval() -> None:
     app = Screenish()
     # Long intervals: a deferred update never comes back by itself during the test.
     app.pacer = Pacer(app, 1000.0, clock=lambda: app.now, fast=100.0)
+    cases = {
+        "500 tok/s for a second": (sent(501, 1.0), True),
+        "100 tok/s for a second": (sent(101, 1.0), False),
+        "20 tokens bunched in 10 ms": (sent(20, 0.01), False),
+    }
     async with app.run_test() as pilot:
-        fast, slow = stream(), stream()
-        for each, rate in ((fast, 500.0), (slow, 100.0)):
+        for name, (timing, fast) in cases.items():
+            each = stream()
             each.listen(tell(app))
-            each.push(delta("first", rate))
+            each.push(delta("first", timing))
             first = (each.id, "first")
             await wait_until(pilot, lambda: first in app.shown)  # noqa: B023 (awaited here)
             app.now += 500.0  # more than the fast interval, less than the other
-            each.push(delta("second", rate))
+            each.push(delta("second", timing))
             await pilot.pause()
             await pilot.pause()
             shown = (each.id, "second") in app.shown
-            assert shown == (each is fast), f"{rate} tok/s shown early: {shown}"
+            assert shown == fast, f"{name}: shown early: {shown}"
             app.pacer.forget(each)
             app.now += 5000.0

@@ -31,9 +31,9 @@ the pty there, at 25 ms 42-45 ms, for 18 % more CPU (docs/ui-performance.md). At
 100 tok/s the longer interval is kept: it meets the lag there and costs less."""
 FAST_RATE = 150.0
 """Tokens a second (the stream's own rate so far) from which FAST_INTERVAL applies."""
-RATE_AFTER = 8
-"""Tokens a stream has sent before its rate is trusted (the first few may come in one
-read: their rate means nothing)."""
+RATE_AFTER = 0.5
+"""Seconds of tokens before a stream's rate is trusted: tokens bunched in one read (the
+first few, or a network hiccup) make a short span's rate mean nothing."""
 
 
 class Pacer:
@@ -80,7 +80,9 @@ class Pacer:
     def interval_for(self, stream: LiveStream) -> float:
         """`fast` for a stream at FAST_RATE or more so far, else `interval`."""
         timing = stream.timing
-        rate = timing.tokens_per_s if timing.tokens >= RATE_AFTER else None
+        first, last = timing.first_token, timing.last_token
+        span = last - first if first is not None and last is not None else 0.0
+        rate = timing.tokens_per_s if span >= RATE_AFTER else None
         return min(self.fast, self.interval) if rate and rate >= FAST_RATE else self.interval
 
     def _again(self, stream: LiveStream) -> None:
