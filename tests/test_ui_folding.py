@@ -72,3 +72,20 @@ async def test_a_new_theme_draws_the_segments_again_in_its_colours(server: DemoS
             ),
         )
         assert [f.text for f in reply.query(FrozenSegment)] == before
+
+
+async def test_a_segment_cut_in_a_long_paragraph_is_frozen_with_its_margins_joined(
+    server: DemoServer,
+) -> None:
+    # The paragraph goes on in the next segment: no blank row where it was cut.
+    sentences = " ".join(f"Sentence w{n:05d} of the long paragraph." for n in range(120))
+    reply = "## A heading\n\n" + sentences + "\n"
+    server.configure(reply=reply, token_rate=0)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        answer = await send_and_wait(pilot, app, "one long paragraph")
+        await settle(pilot, lambda: bool(answer.query(FrozenSegment)))
+        frozen = answer.query(FrozenSegment).first()
+        rows = frozen.text.split("\n")
+        assert markers(frozen.text) == markers(reply)[: len(markers(frozen.text))]
+        assert rows[-1].strip(), f"a blank row where the paragraph was cut: {rows[-3:]}"

@@ -281,6 +281,9 @@ class AssistantMessage(Vertical, RowsKept):
             fresh = full.let_go()
         else:
             fresh = LiveSegment()
+        if self._continued and isinstance(fresh, LiveSegment):
+            fresh.continued = True  # before its first words: drawn so from the start
+            self._continued = False
         await self.mount(fresh, after=full)
         self._live = fresh
         self._unfolded.append(full)
