@@ -231,3 +231,7 @@ async def test_a_text_area_reads_its_theme_when_its_styles_change_not_at_every_r
         await pilot.pause()
         await pilot.pause()
         as_textual_reads_them(themed)
+        themed.styles.background = "blue"  # inline: no style update
+        await pilot.pause()
+        await pilot.pause()
+        as_textual_reads_them(themed)

@@ -167,9 +167,12 @@ class ThemedOnce(TextArea):
         if not THEMED_ONCE:
             return super().render_lines(crop)
         theme = self._theme
-        if theme and self._themed is not theme:
+        # Its own style too: an inline or animated background (its own or an ancestor's)
+        # changes it without a style update.
+        themed = (theme, self.rich_style)
+        if theme and self._themed != themed:
             theme.apply_css(self)
-            self._themed = theme
+            self._themed = themed
         return super(TextArea, self).render_lines(crop)  # what TextArea's own goes on to
 
 
