@@ -27,8 +27,9 @@ FAST_INTERVAL = 0.025
 """The same for a stream at FAST_RATE or more (40 a second): a token waits for the next
 paint, up to an interval, and at 500 tok/s a paint carries 20 tokens and its frame is
 dearer (a layout every few paints). At 40 ms the lag's 95th percentile was 56-60 ms on
-the pty there, at 25 ms 42-45 ms, for 18 % more CPU (docs/ui-performance.md). At
-100 tok/s the longer interval is kept: it meets the lag there and costs less."""
+the pty there, at 25 ms 42-45 ms; CPU per 1,000 tokens 0.79-0.82 → 0.94-0.97 s in that
+A/B, about the same in later runs (docs/ui-performance.md). At 100 tok/s the longer
+interval is kept: it meets the lag there and costs less."""
 FAST_RATE = 150.0
 """Tokens a second (the stream's own rate so far) from which FAST_INTERVAL applies."""
 RATE_AFTER = 0.5

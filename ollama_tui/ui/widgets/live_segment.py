@@ -131,12 +131,12 @@ class LiveSegment(RowsKept):
         ]
         # Only the rows that changed are rendered again, at a new height too (its
         # other rows are kept: `RowsKept`).
-        region = Region(0, changed[0], width, changed[-1] - changed[0] + 1) if changed else None
+        regions = [Region(0, changed[0], width, changed[-1] - changed[0] + 1)] if changed else []
         if rows != self._rows:
             self._rows = rows
-            self.refresh(*([region] if region else []), layout=True)
-        elif region is not None:
-            self.refresh(region)
+            self.refresh(*regions, layout=True)
+        elif regions:
+            self.refresh(*regions)
 
     def on_resize(self) -> None:
         if self.size.width != self._width:
