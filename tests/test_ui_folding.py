@@ -89,3 +89,28 @@ async def test_a_segment_cut_in_a_long_paragraph_is_frozen_with_its_margins_join
         rows = frozen.text.split("\n")
         assert markers(frozen.text) == markers(reply)[: len(markers(frozen.text))]
         assert rows[-1].strip(), f"a blank row where the paragraph was cut: {rows[-3:]}"
+
+
+async def test_folded_parts_are_laid_out_once_when_their_size_changes() -> None:
+    # A fold puts one of these in place of a segment: Textual laid each out twice (its
+    # virtual size asks for a second layout), a frame more per fold (textual_fixes, 3).
+    from textual.app import App, ComposeResult
+    from textual.content import Content
+    from textual.geometry import Size
+    from textual.strip import Strip
+
+    from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs
+
+    class Folded(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FoldedParagraphs(Content("Some words."))
+            yield FoldedFence(Content("x = 1"), "x = 1", "python")
+            yield FrozenSegment("Some words.", [Strip.blank(20)], 20, self.theme)
+
+    app = Folded()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for widget in app.screen.children:
+            size = widget.size + Size(0, 3)
+            assert widget._size_updated(size, size, widget.container_size)
+            assert not widget._layout_required, type(widget).__name__

@@ -25,6 +25,13 @@ cached: no summary, ever. Bumping both counts once the widths are measured makes
 next frame measure and draw the table anew. Applied only while DataTable still has
 the three private names it relies on (`needs_table_fix`).
 
+3. Upstream (Textual 8.2.8, `Widget._size_updated`): a widget whose size changes in a
+layout sets its `virtual_size`, a reactive that asks for another layout: every growth of
+the answer, and every part put in at a fold, was laid out twice, a frame's layout more
+each time. `SizedOnce` sets it without asking, as Textual does when it scrolls, for
+widgets that do not scroll by their virtual size (and the transcript, whose scroll bars
+are updated in the same step). Applied only where `_size_updated` takes `layout`.
+
 4. Upstream (Textual 8.2.8, `Compositor._get_renders`): a frame that repaints some rows
 renders every widget those rows cross over its whole visible height, and then keeps
 only the rows to repaint. A streaming answer changes one row or two per frame, and the

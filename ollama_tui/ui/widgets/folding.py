@@ -24,12 +24,14 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
+from ollama_tui.ui.textual_fixes import SizedOnce
+
 # Not exported by textual.widgets.markdown; the public block map names them.
 MarkdownParagraph = Markdown.BLOCKS["paragraph_open"]
 MarkdownTable = Markdown.BLOCKS["table_open"]
 
 
-class FoldedParagraphs(Static):
+class FoldedParagraphs(Static, SizedOnce):
     """A finished run of paragraphs as one widget, styled as Markdown paragraphs are."""
 
     class LinkClicked(Message):
@@ -56,7 +58,7 @@ class FoldedParagraphs(Static):
     """
 
 
-class FoldedFence(Static):
+class FoldedFence(Static, SizedOnce):
     """A finished part of a long code block, highlighted as before, without the scroll
     container each `MarkdownFence` is (the compositor arranges every one, every frame)."""
 
@@ -121,7 +123,7 @@ async def swap(old: Widget, new: Widget) -> None:
         await old.remove()
 
 
-class FrozenSegment(Widget):
+class FrozenSegment(SizedOnce):
     DEFAULT_CSS = "FrozenSegment { height: auto; }"
 
     class Thawed(Message):
