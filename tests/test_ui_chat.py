@@ -6,7 +6,7 @@ import itertools
 import json
 import stat
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from textual.binding import Binding
@@ -680,7 +680,19 @@ async def test_a_long_reply_is_folded_into_few_widgets_and_keeps_every_word(
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
 
 
-async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: DemoServer) -> None:
+async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ollama_tui.ui.widgets import live_segment
+    from ollama_tui.ui.widgets.lines import draw
+
+    draws: list[bool] = []  # each drawing of a live segment: whether it goes on below
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        draws.append(kwargs["continues"])
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(live_segment, "draw", noted)
     code = "".join(f"value_{i} = compute({i})\n" for i in range(300))
     reply = f"Here:\n\n```python\n{code}```\n\nDone.\n"
     server.configure(reply=reply, token_rate=3000.0)
@@ -688,6 +700,9 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(server: Dem
     async with app.run_test(size=(100, 30)) as pilot:
         message = await send_and_wait(pilot, app, "code")
         assert message.text == reply
+        # A full part is put away (folded) in the frame it is cut in: not drawn again
+        # with its cut mark first (that was most of each roll-over's time).
+        assert draws and not any(draws)
         # Finished parts are folded into plain widgets; the last part is still a fence.
         fences = [
             cast(MarkdownFence | FoldedFence, f)
