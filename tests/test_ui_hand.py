@@ -48,8 +48,8 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
         # fewer than HAND blank rows in hand below it.
         live = app.screen.query(LiveSegment).last()
         lines = len(live.text.rstrip().split("\n"))
-        assert 0 <= live.size.height - lines <= HAND
-        assert (live.phase + live.size.height) % HAND == 0, "no rows in hand"
+        assert 0 <= live.size.height - lines <= live.hand
+        assert (live.phase + live.size.height) % live.hand == 0, "no rows in hand"
         # The rows in hand are on the answer's background, as its text's rows are.
         text_row, blank_row = live.render_line(lines - 1), live.render_line(len(live._strips))
         padding = list(text_row)[-1].style
@@ -133,3 +133,39 @@ async def test_the_status_bars_figures_change_in_the_frames_that_show_the_text(
     # 93 % alone before (a tick of the figures at most every 0.1 s, then the text's
     # frame); alone now only if no text came for 0.15 s (its clock).
     assert len(with_status) >= 5 and len(alone) <= len(with_status) / 4, (alone, with_status)
+
+
+BUSY = [(0.0, 1), (1.0, 4), (1.3, 5), (1.6, 6), (1.9, 7)]
+"""(when, lines in hands) at each growth: three hands at once after a pause, then about
+26 rows a second."""
+
+
+@pytest.mark.parametrize(
+    ("growths", "fast"),
+    [
+        ([(0.3 * i, i) for i in range(1, 7)], False),
+        ([(0.1 * i, i) for i in range(1, 7)], True),
+        (BUSY, False),
+    ],
+    ids=["26 rows a second", "80 rows a second", "a busy moment"],
+)
+def test_a_segment_growing_fast_keeps_two_hands_of_rows(
+    growths: list[tuple[float, int]], fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each growth by a hand is a layout of the whole screen: lines that come fast (a
+    # code fence at 500 tok/s) are taken two hands at a time. Lines bunched in one
+    # growth after a busy moment are not a rate.
+    from textual.strip import Strip
+
+    from ollama_tui.ui.widgets import live_segment
+    from ollama_tui.ui.widgets.live_segment import FAST_HAND
+
+    now = iter(when for when, _ in growths)
+    monkeypatch.setattr(live_segment, "monotonic", lambda: next(now))
+    live = LiveSegment(phase=3)
+    for _, hands in growths:
+        live._show([Strip.blank(10)] * (HAND * hands - 2), 10)
+    assert live.hand == (FAST_HAND if fast else HAND)
+    # Counted from the answer's top, as one hand is.
+    assert (live.phase + live._rows) % live.hand == 0
+    assert 0 <= live._rows - len(live._strips) < live.hand

@@ -9,6 +9,8 @@ is what it always was.
 
 from __future__ import annotations
 
+from time import monotonic
+
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.selection import Selection
@@ -32,15 +34,21 @@ HAND = 8
 """Blank rows a growing segment keeps below its text: a new line lands on one already on
 the screen, so the transcript moves (and is repainted whole) once per HAND lines, not
 at every line (docs/ui-performance.md, "Rows in hand")."""
+FAST_HAND = 2 * HAND
+"""Rows in hand once lines come fast (`FAST_ROWS`): a code fence at 500 tok/s grows by a
+hand every 60-80 ms, and each growth is a layout of the whole screen."""
+FAST_ROWS = 50.0
+"""Rows a second, over a segment's last two growths, from which it keeps FAST_HAND rows
+in hand (prose at 500 tok/s grows 30-40 rows a second, code at 100 tok/s about 25)."""
 
 
 class LiveSegment(RowsKept):
     DEFAULT_CSS = "LiveSegment { height: auto; }"
 
-    def __init__(self, phase: int = 0) -> None:
-        """`phase`: the rows of the answer above it, modulo HAND (its rows in hand make
-        the answer's height, not its own, a multiple of HAND: a segment that follows a
-        full one starts with the rows in hand the full one lets go)."""
+    def __init__(self, phase: int = 0, hand: int = HAND) -> None:
+        """`phase`: the rows of the answer above it (its rows in hand make the answer's
+        height, not its own, a multiple of `hand`: a segment that follows a full one
+        starts with the rows in hand the full one lets go, and its hand)."""
         super().__init__(classes="answer")
         self.source = ""
         self.continued = False  # its first block goes on from the last segment's
@@ -52,8 +60,9 @@ class LiveSegment(RowsKept):
         self._strips: list[Strip] = []
         self._drawn = Drawn()
         self._width = 0
-        self.phase = phase % HAND
-        self.hand = HAND
+        self.phase = phase % FAST_HAND
+        self.hand = hand
+        self._grown: list[tuple[float, int]] = []  # (when, rows) at its last growths
         self._rows = self._held(0)  # its height: its lines and the rows in hand
 
     async def append(self, text: str) -> None:
@@ -113,16 +122,23 @@ class LiveSegment(RowsKept):
     def let_go(self) -> LiveSegment:
         """No rows in hand from now on: the segment is full. The segment to grow below
         it, holding the rows it let go."""
-        self.hand = 1
+        hand, self.hand = self.hand, 1
         self._show(self._strips, self._width)
-        return LiveSegment(self.phase + len(self._strips))
+        return LiveSegment(self.phase + len(self._strips), hand)
 
     def _held(self, lines: int) -> int:
-        """Its height for `lines` lines: to the next multiple of HAND, counted from the
-        answer's top."""
+        """Its height for `lines` lines: to the next multiple of its hand, counted from
+        the answer's top."""
         if self.hand == 1:
             return lines
-        return -(-(self.phase + lines) // HAND) * HAND - self.phase
+        return -(-(self.phase + lines) // self.hand) * self.hand - self.phase
+
+    def _growing_fast(self, rows: int) -> bool:
+        """Its rows grew at FAST_ROWS or more over its last two growths (not one: lines
+        bunched in one append, after a busy moment, are not a rate)."""
+        self._grown = [*self._grown[-2:], (monotonic(), rows)]
+        (since, first), (now, last) = self._grown[0], self._grown[-1]
+        return len(self._grown) == 3 and last - first >= FAST_ROWS * (now - since)
 
     def _show(self, strips: list[Strip], width: int) -> None:
         old, self._strips = self._strips, strips
@@ -142,6 +158,9 @@ class LiveSegment(RowsKept):
         # Only the rows that changed are rendered again, at a new height too (its
         # other rows are kept: `RowsKept`).
         regions = [Region(0, changed[0], width, changed[-1] - changed[0] + 1)] if changed else []
+        if rows > self._rows and self.hand == HAND and self._growing_fast(rows):
+            self.hand = FAST_HAND
+            rows = self._held(len(strips))
         if rows != self._rows:
             self._rows = rows
             self.refresh(*regions, layout=True)
