@@ -4,6 +4,8 @@ newest line; each growth is laid out once (textual_fixes.SizedOnce)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from textual.screen import Screen
 
@@ -135,37 +137,91 @@ async def test_the_status_bars_figures_change_in_the_frames_that_show_the_text(
     assert len(with_status) >= 5 and len(alone) <= len(with_status) / 4, (alone, with_status)
 
 
-BUSY = [(0.0, 1), (1.0, 4), (1.3, 5), (1.6, 6), (1.9, 7)]
-"""(when, lines in hands) at each growth: three hands at once after a pause, then about
+async def test_the_next_segment_counts_its_rows_from_where_the_marked_one_ends(
+    server: DemoServer,
+) -> None:
+    # A full segment's cut mark takes rows away (a fence's bottom margin and padding)
+    # when it is put away: the segment after it counts from there, so the answer's rows
+    # in hand stay on the answer's grid and it never shrinks (the transcript would jump).
+    body = "".join(f"value_{i} = compute({i})\n" for i in range(56))
+    server.configure(reply=f"Here:\n\n```python\n{body}```\n\nDone.\n", token_rate=120.0)
+    app = make_app(server)
+    off_grid: list[tuple[int, int]] = []
+    heights: list[int] = []
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: bool(app.screen.query(LiveSegment)))
+        message = app.screen.query(AssistantMessage).last()
+        seen: set[int] = set()  # the live segments it streamed through
+        while not message.state:
+            await pilot.pause(0.02)
+            live = message.query(LiveSegment)
+            if not live or message.state:
+                continue
+            segment = live.last()
+            seen.add(id(segment))
+            if segment._rows != segment.size.height or not segment.region:
+                continue  # not laid out yet
+            # Rows from the answer's top (its first part shown, the thinking hidden).
+            top = next(child for child in message.children if child.display).region.y
+            above = segment.region.y - top
+            heights.append(above + segment.size.height)
+            if above != segment.phase:
+                off_grid.append((above, segment.phase))
+    assert len(seen) >= 2, "a cut while it streamed"
+    assert not off_grid
+    shrinks = [(a, b) for a, b in itertools.pairwise(heights) if b < a]
+    assert not shrinks
+
+
+BUSY = [(0.0, 1), (1.0, 2), (1.02, 3), (1.3, 4), (1.6, 5), (1.9, 6)]
+"""(when, its lines in hands) at each step: growths 20 ms apart after a pause, then about
 26 rows a second."""
+FAST = [(0.1 * i, i) for i in range(1, 9)]
+"""80 rows a second."""
 
 
 @pytest.mark.parametrize(
-    ("growths", "fast"),
+    ("growths", "view", "hands"),
     [
-        ([(0.3 * i, i) for i in range(1, 7)], False),
-        ([(0.1 * i, i) for i in range(1, 7)], True),
-        (BUSY, False),
+        ([(0.3 * i, i) for i in range(1, 7)], 40, [HAND] * 6),
+        (FAST, 40, [HAND] * 5 + [2 * HAND] * 3),
+        ([*FAST, (1.6, 10), (2.4, 12), (3.2, 14)], 40, [HAND] * 5 + [2 * HAND] * 3 + [HAND] * 3),
+        (BUSY, 40, [HAND] * 6),
+        (FAST, 12, [6] * 8),
     ],
-    ids=["26 rows a second", "80 rows a second", "a busy moment"],
+    ids=[
+        "26 rows a second",
+        "80 rows a second",
+        "fast, then slow",
+        "a busy moment",
+        "a short view",
+    ],
 )
 def test_a_segment_growing_fast_keeps_two_hands_of_rows(
-    growths: list[tuple[float, int]], fast: bool, monkeypatch: pytest.MonkeyPatch
+    growths: list[tuple[float, int]],
+    view: int,
+    hands: list[int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Each growth by a hand is a layout of the whole screen: lines that come fast (a
-    # code fence at 500 tok/s) are taken two hands at a time. Lines bunched in one
-    # growth after a busy moment are not a rate.
+    # code fence at 500 tok/s) are taken two hands at a time, while they come so. Lines
+    # bunched in one growth after a busy moment are not a rate. Never more than half
+    # the view: a short terminal would show blank rows only.
     from textual.strip import Strip
 
     from ollama_tui.ui.widgets import live_segment
-    from ollama_tui.ui.widgets.live_segment import FAST_HAND
 
-    now = iter(when for when, _ in growths)
-    monkeypatch.setattr(live_segment, "monotonic", lambda: next(now))
+    now = [0.0]
+    monkeypatch.setattr(live_segment, "monotonic", lambda: now[0])
+    monkeypatch.setattr(LiveSegment, "_view_rows", lambda self: view)
     live = LiveSegment(phase=3)
-    for _, hands in growths:
-        live._show([Strip.blank(10)] * (HAND * hands - 2), 10)
-    assert live.hand == (FAST_HAND if fast else HAND)
-    # Counted from the answer's top, as one hand is.
-    assert (live.phase + live._rows) % live.hand == 0
-    assert 0 <= live._rows - len(live._strips) < live.hand
+    live._show([], 10)  # its width: the first drawing at a width is not a growth
+    seen = []
+    for now[0], lines in growths:
+        live._show([Strip.blank(10)] * (HAND * lines - 2), 10)
+        seen.append(live.hand)
+        # Counted from the answer's top, as one hand is.
+        assert (live.phase + live._rows) % live.hand == 0
+        assert 0 <= live._rows - len(live._strips) < live.hand
+    assert seen == hands

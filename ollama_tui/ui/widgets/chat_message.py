@@ -268,7 +268,7 @@ class AssistantMessage(Vertical, RowsKept):
         """Continue in a fresh segment; `joined`: its first block continues the last."""
         self._mark_continued(full)
         if joined and isinstance(full, LiveSegment):
-            full.mark(continues=True, now=False)  # put away in this frame (`_tidy`)
+            full.will_continue()  # put away in this frame (`_tidy`)
             self._continued = True
         elif joined and full.children:
             full.children[-1].add_class("continues")

@@ -306,6 +306,19 @@ def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[
     return nodes[:-2] + tail
 
 
+def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:
+    """Rows a block cut so draws below its text: its bottom margin, and a fence's bottom
+    padding (a paragraph's or a fence's `continues` takes them away, chat.tcss; other
+    blocks are not cut across segments and are drawn the same whatever `cut`)."""
+    if node.type in ("fence", "code_block"):
+        fence = probes.fences[cut]
+        return fence.styles.margin.bottom + fence.query_one(Label).styles.padding.bottom
+    if node.type == "paragraph":
+        probe = probes.paragraph_continues if "continues" in cut else probes.paragraph
+        return probe.styles.margin.bottom
+    return 0
+
+
 def cut_classes(*, continues: bool, continued: bool) -> str:
     """The classes of a block cut across segments (chat.tcss joins their margins)."""
     return " ".join(

@@ -23,6 +23,7 @@ from ollama_tui.ui.widgets.lines import (
     CannotDraw,
     Drawn,
     Probes,
+    below_text,
     blocks_of,
     cut_classes,
     draw,
@@ -35,20 +36,27 @@ HAND = 8
 the screen, so the transcript moves (and is repainted whole) once per HAND lines, not
 at every line (docs/ui-performance.md, "Rows in hand")."""
 FAST_HAND = 2 * HAND
-"""Rows in hand once lines come fast (`FAST_ROWS`): a code fence at 500 tok/s grows by a
-hand every 60-80 ms, and each growth is a layout of the whole screen."""
+"""Rows in hand while lines come fast (`FAST_ROWS`): a code fence at 500 tok/s grows by
+a hand every 60-80 ms, and each growth is a layout of the whole screen. Never more than
+half the rows the answer is scrolled in (a short terminal would show only blank rows)."""
 FAST_ROWS = 50.0
-"""Rows a second, over a segment's last two growths, from which it keeps FAST_HAND rows
-in hand (prose at 500 tok/s grows 30-40 rows a second, code at 100 tok/s about 25)."""
+"""Rows a second, over at least RATE_SPAN, from which a segment keeps FAST_HAND rows in
+hand (prose at 500 tok/s grows 30-60 rows a second, code at 100 tok/s about 25)."""
+RATE_SPAN = 0.5
+"""Seconds of growth before its rate counts: lines bunched after a busy moment (grown at
+once, or in two growths close together) are not a rate."""
 
 
 class LiveSegment(RowsKept):
     DEFAULT_CSS = "LiveSegment { height: auto; }"
 
-    def __init__(self, phase: int = 0, hand: int = HAND) -> None:
+    def __init__(
+        self, phase: int = 0, hand: int = HAND, grown: list[tuple[float, int]] | None = None
+    ) -> None:
         """`phase`: the rows of the answer above it (its rows in hand make the answer's
         height, not its own, a multiple of `hand`: a segment that follows a full one
-        starts with the rows in hand the full one lets go, and its hand)."""
+        starts with the rows in hand the full one lets go, its hand, and the answer's
+        last growths, `grown`)."""
         super().__init__(classes="answer")
         self.source = ""
         self.continued = False  # its first block goes on from the last segment's
@@ -60,9 +68,11 @@ class LiveSegment(RowsKept):
         self._strips: list[Strip] = []
         self._drawn = Drawn()
         self._width = 0
-        self.phase = phase % FAST_HAND
+        self.phase = phase
         self.hand = hand
-        self._grown: list[tuple[float, int]] = []  # (when, rows) at its last growths
+        self._unmarked = 0  # rows its lines lose once drawn with its mark (`will_continue`)
+        # (when, the answer's rows) at its last growths: its rate (`_hand_now`)
+        self._grown = grown or []
         self._rows = self._held(0)  # its height: its lines and the rows in hand
 
     async def append(self, text: str) -> None:
@@ -71,21 +81,31 @@ class LiveSegment(RowsKept):
         self.source += text
         self.redraw()
 
-    def mark(
-        self, *, continued: bool | None = None, continues: bool | None = None, now: bool = True
-    ) -> None:
-        """Its first or last block is cut across segments (their margins join). Not
-        `now`: drawn only if its lines are wanted (`settled`); a full segment is put
-        away in the same frame, and drawing a long fence or paragraph again for nothing
-        was most of a fence's roll-over (8 of 11 ms)."""
+    def mark(self, *, continued: bool | None = None, continues: bool | None = None) -> None:
+        """Its first or last block is cut across segments (their margins join)."""
         if continued is not None:
             self.continued = continued
         if continues is not None:
             self.continues = continues
-        if now:
-            self.redraw()
-        else:
-            self.marks_drawn = False
+        self.redraw()
+
+    def will_continue(self) -> None:
+        """Its last block goes on in the next segment: the segment is full, and put away
+        in the frame it is cut in (folded, or Textual's Markdown, both marked by class).
+        Drawn with the mark only if its lines are kept (`settled`): drawing a long fence
+        or paragraph again for nothing was most of a fence's roll-over (8 of 11 ms). Its
+        rows count the mark already (`let_go` hands on the rest)."""
+        nodes = self._drawn.nodes
+        if self.continues or not nodes or self.probes is None:
+            self.mark(continues=True)
+            return
+        first = self.continued and len(nodes) == 1
+        unmarked = cut_classes(continues=False, continued=first)
+        marked = cut_classes(continues=True, continued=first)
+        below = below_text(nodes[-1], self.probes, unmarked)
+        self._unmarked = below - below_text(nodes[-1], self.probes, marked)
+        self.continues = True
+        self.marks_drawn = False
 
     def cut(self, *, first: bool, last: bool) -> str:
         """The classes of a block cut across segments, for its first or last block."""
@@ -116,7 +136,7 @@ class LiveSegment(RowsKept):
             self.log.error("an answer's lines could not be drawn:", error)
             self.undrawable = True
             return
-        self.marks_drawn = True
+        self.marks_drawn, self._unmarked = True, 0
         self._show(strips, width)
 
     def let_go(self) -> LiveSegment:
@@ -124,7 +144,7 @@ class LiveSegment(RowsKept):
         it, holding the rows it let go."""
         hand, self.hand = self.hand, 1
         self._show(self._strips, self._width)
-        return LiveSegment(self.phase + len(self._strips), hand)
+        return LiveSegment(self.phase + len(self._strips) - self._unmarked, hand, self._grown)
 
     def _held(self, lines: int) -> int:
         """Its height for `lines` lines: to the next multiple of its hand, counted from
@@ -133,12 +153,26 @@ class LiveSegment(RowsKept):
             return lines
         return -(-(self.phase + lines) // self.hand) * self.hand - self.phase
 
-    def _growing_fast(self, rows: int) -> bool:
-        """Its rows grew at FAST_ROWS or more over its last two growths (not one: lines
-        bunched in one append, after a busy moment, are not a rate)."""
-        self._grown = [*self._grown[-2:], (monotonic(), rows)]
-        (since, first), (now, last) = self._grown[0], self._grown[-1]
-        return len(self._grown) == 3 and last - first >= FAST_ROWS * (now - since)
+    def _hand_now(self, rows: int) -> int:
+        """Its hand at a growth to `rows`: FAST_HAND while the answer grows at FAST_ROWS
+        or more (over RATE_SPAN at least, up to now), else HAND; the hand it has until
+        the growth has lasted that long. At most half its view's rows."""
+        now, total = monotonic(), self.phase + rows
+        older = [(t, r) for t, r in self._grown if now - t >= RATE_SPAN]
+        newer = [(t, r) for t, r in self._grown if now - t < RATE_SPAN]
+        self._grown = [*older[-1:], *newer, (now, total)]
+        hand = self.hand
+        if older:
+            since, then = older[-1]
+            hand = FAST_HAND if total - then >= FAST_ROWS * (now - since) else HAND
+        return max(1, min(hand, self._view_rows() // 2))
+
+    def _view_rows(self) -> int:
+        """The rows of the view the answer scrolls in (the terminal's, unmounted)."""
+        for node in self.ancestors:
+            if isinstance(node, Widget) and node.is_scrollable:
+                return node.scrollable_content_region.height
+        return self.app.size.height if self.is_attached else FAST_HAND * 2
 
     def _show(self, strips: list[Strip], width: int) -> None:
         old, self._strips = self._strips, strips
@@ -158,8 +192,8 @@ class LiveSegment(RowsKept):
         # Only the rows that changed are rendered again, at a new height too (its
         # other rows are kept: `RowsKept`).
         regions = [Region(0, changed[0], width, changed[-1] - changed[0] + 1)] if changed else []
-        if rows > self._rows and self.hand == HAND and self._growing_fast(rows):
-            self.hand = FAST_HAND
+        if rows > self._rows and self.hand != 1:
+            self.hand = self._hand_now(rows)
             rows = self._held(len(strips))
         if rows != self._rows:
             self._rows = rows
