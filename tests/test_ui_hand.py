@@ -57,6 +57,8 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
         padding = list(text_row)[-1].style
         assert padding is not None and padding.bgcolor is not None
         assert [s.style.bgcolor for s in blank_row if s.style] == [padding.bgcolor]
+        # Its hand is at most half the rows the transcript shows (not its message's).
+        assert live._view_rows() == transcript.scrollable_content_region.height > 2 * HAND
         assert transcript.scroll_y == transcript.max_scroll_y
         assert transcript.show_vertical_scrollbar, "a long chat has its scroll bar"
         message = app.screen.query(AssistantMessage).last()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from time import monotonic
 
+from textual.containers import ScrollableContainer
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.selection import Selection
@@ -170,7 +171,7 @@ class LiveSegment(RowsKept):
     def _view_rows(self) -> int:
         """The rows of the view the answer scrolls in (the terminal's, unmounted)."""
         for node in self.ancestors:
-            if isinstance(node, Widget) and node.is_scrollable:
+            if isinstance(node, ScrollableContainer):
                 return node.scrollable_content_region.height
         return self.app.size.height if self.is_attached else FAST_HAND * 2
 
