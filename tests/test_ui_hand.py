@@ -191,6 +191,8 @@ FAST = [(0.1 * i, i) for i in range(1, 9)]
         ([*FAST, (1.6, 10), (2.4, 12), (3.2, 14)], 40, [HAND] * 5 + [2 * HAND] * 3 + [HAND] * 3),
         (BUSY, 40, [HAND] * 6),
         (FAST, 12, [6] * 8),
+        (FAST, 3, [2] * 8),
+        (FAST, 0, [HAND] * 5 + [2 * HAND] * 3),
     ],
     ids=[
         "26 rows a second",
@@ -198,6 +200,8 @@ FAST = [(0.1 * i, i) for i in range(1, 9)]
         "fast, then slow",
         "a busy moment",
         "a short view",
+        "a view of 3 rows",
+        "a view not laid out yet",
     ],
 )
 def test_a_segment_growing_fast_keeps_two_hands_of_rows(

@@ -166,7 +166,9 @@ class LiveSegment(RowsKept):
         if older:
             since, then = older[-1]
             hand = FAST_HAND if total - then >= FAST_ROWS * (now - since) else HAND
-        return max(1, min(hand, self._view_rows() // 2))
+        view = self._view_rows()  # 0: not laid out yet (a compare column just made)
+        # Two at least: a hand of 1 is a full segment's (`let_go`).
+        return max(2, min(hand, view // 2)) if view else hand
 
     def _view_rows(self) -> int:
         """The rows of the view the answer scrolls in (the terminal's, unmounted)."""
