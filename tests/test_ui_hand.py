@@ -65,8 +65,10 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
         await wait_until(pilot, lambda: bool(message.state))
         answer_rows = message.size.height
     # 122 rows here: a layout per paint that adds a row was 38-60 (HAND = 1); one per
-    # HAND rows is 15, and one for each of the 8 segments it streams through.
-    assert len(layouts) <= answer_rows / HAND + 12, (len(layouts), answer_rows)
+    # HAND rows is 15, one for each of the 8 segments it streams through, and a few at
+    # its end (its last segment made Markdown, its footer, the scroll bar): on a busy
+    # machine those do not share frames, 26-29 in all (beside two CPU hogs, 5 runs).
+    assert len(layouts) <= answer_rows / 8 + 16, (len(layouts), answer_rows)
 
 
 async def test_an_ended_answers_last_words_are_painted_before_it_becomes_markdown(
