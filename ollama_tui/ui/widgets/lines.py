@@ -77,6 +77,10 @@ class Probes:
         by its symbol: a growing list is drawn again at each append, its items whose
         text did not change are not."""
 
+    def paragraph_cut(self, cut: str) -> Widget:
+        """The paragraph drawn with `cut`'s classes (only `continues` changes it)."""
+        return self.paragraph_continues if "continues" in cut else self.paragraph
+
     def style(self, widget: Widget) -> RichStyle:
         """`widget.rich_style`, kept until `restyle` (Textual computes it through every
         ancestor at each call: a fifth of the drawing's time, read per line)."""
@@ -150,7 +154,7 @@ def _inline(node: SyntaxTreeNode) -> Token:
 def draw_block(node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "") -> Block:
     """One top-level block; `cut`: its classes if it is cut across segments."""
     if node.type == "paragraph":
-        probe: Widget = probes.paragraph_continues if "continues" in cut else probes.paragraph
+        probe: Widget = probes.paragraph_cut(cut)
     elif node.type == "heading":
         probe = probes.headings[node.tag[1:]]
     elif node.type in ("bullet_list", "ordered_list"):
@@ -314,8 +318,7 @@ def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:
         fence = probes.fences[cut]
         return fence.styles.margin.bottom + fence.query_one(Label).styles.padding.bottom
     if node.type == "paragraph":
-        probe = probes.paragraph_continues if "continues" in cut else probes.paragraph
-        return probe.styles.margin.bottom
+        return probes.paragraph_cut(cut).styles.margin.bottom
     return 0
 
 

@@ -171,11 +171,11 @@ class LiveSegment(RowsKept):
         return max(2, min(hand, view // 2)) if view else hand
 
     def _view_rows(self) -> int:
-        """The rows of the view the answer scrolls in (the terminal's, unmounted)."""
+        """The rows of the view the answer scrolls in; 0 if none (yet)."""
         for node in self.ancestors:
             if isinstance(node, ScrollableContainer):
                 return node.scrollable_content_region.height
-        return self.app.size.height if self.is_attached else FAST_HAND * 2
+        return 0
 
     def _show(self, strips: list[Strip], width: int) -> None:
         old, self._strips = self._strips, strips
