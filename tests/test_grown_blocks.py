@@ -1,6 +1,7 @@
-"""A growing segment is parsed again only from its last block's first line
-(`lines.grown_blocks`, as Textual's `append` does): the blocks must be those of the whole
-text parsed at once, wherever the text was cut as it arrived."""
+"""A growing segment is parsed again only from the first line of its block before the
+last (`lines.grown_blocks`, as Textual's `append` does), or of its last block if that one
+is set apart: the blocks must be those of the whole text parsed at once, wherever the
+text was cut as it arrived."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ PIECES = [
     "***",
     "[d]: http://a.b",
     "see [d] here",
+    "2",
+    ". ",
+    "-",
 ]
 
 
@@ -69,6 +73,35 @@ def test_lines_are_counted_as_markdown_it_counts_them() -> None:
 def test_a_rule_that_becomes_a_lazy_line_joins_the_paragraph_before_it() -> None:
     before = "Intro.\n\nWords\n***"  # a paragraph, a paragraph, a rule
     source = before + "more"  # "***more" is a lazy line of "Words"
+    grown = grown_blocks(source, before, blocks_of(before))
+    assert shape(grown) == shape(blocks_of(source))
+    assert [node.type for node in grown] == ["paragraph", "paragraph"]
+
+
+def test_a_last_block_set_apart_is_parsed_again_alone() -> None:
+    # Prose: paragraphs with blank lines between; the one before the last is kept.
+    before = "One.\n\nTwo words.\n\nThree"
+    nodes = blocks_of(before)
+    grown = grown_blocks(before + " more words", before, nodes)
+    assert shape(grown) == shape(blocks_of(before + " more words"))
+    assert grown[-2] is nodes[-2]
+
+
+def test_a_growing_first_line_may_join_the_block_above_it() -> None:
+    # "2" becomes "2.": an item of the list above, which turns loose (the line was
+    # not ended, so the last block was not set apart).
+    before = "Intro.\n\n1. a\n\n2"
+    source = before + ". b"
+    grown = grown_blocks(source, before, blocks_of(before))
+    assert shape(grown) == shape(blocks_of(source))
+    assert [node.type for node in grown] == ["paragraph", "ordered_list"]
+
+
+def test_a_last_block_with_no_blank_line_above_may_join_it() -> None:
+    # A table's delimiter row that stops being one: its header row goes back to the
+    # paragraph above it (no blank line between them).
+    before = "Intro.\n\nWords\n| a |\n|---|"
+    source = before + "x"
     grown = grown_blocks(source, before, blocks_of(before))
     assert shape(grown) == shape(blocks_of(source))
     assert [node.type for node in grown] == ["paragraph", "paragraph"]

@@ -292,22 +292,41 @@ def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[
     Text added grows, ends or follows the last block, or joins it to the one before (a
     rule that becomes a paragraph's lazy line: "***" then "***x"); nothing further up
     changes (Textual's `append` parses from the last block, and draws such a line apart
-    until the answer ends). A reference link's definition applies to the whole text:
-    text that has one is parsed whole."""
-    if (
-        len(nodes) < 3
-        or not source.startswith(before)
-        or nodes[-2].map is None
-        or DEFINITION.search(source)
-    ):
+    until the answer ends). A last block set apart (`_apart`) is parsed again alone. A
+    reference link's definition applies to the whole text: text that has one is parsed
+    whole."""
+    if len(nodes) < 2 or not source.startswith(before) or DEFINITION.search(source):
         return blocks_of(source)
-    first = nodes[-2].map[0]
+    last = nodes[-1].map
+    again = 1 if last is not None and _apart(source_lines(before), last[0]) else 2
+    start = nodes[-again].map
+    if start is None or again == len(nodes):  # (from the top: parsed whole)
+        return blocks_of(source)
+    first = start[0]
     tail = blocks_of("".join(source_lines(source)[first:]))
     for node in tail:
         for token in (node.token, node.nester_tokens.opening if node.nester_tokens else None):
             if token is not None and token.map is not None:
                 token.map = [token.map[0] + first, token.map[1] + first]
-    return nodes[:-2] + tail
+    return nodes[:-again] + tail
+
+
+LIST_STARTS = frozenset("-+*0123456789")
+"""What a list item's marker starts with ("-", "+", "*", or the digits of "1." or "1)")."""
+
+
+def _apart(lines: list[str], start: int) -> bool:
+    """Whether the block that starts at line `start` of `lines` is set apart for good
+    from the blocks above it, whatever is added: a blank line above it, and its first
+    line ended or starting with what no list item starts with. After a blank line, a
+    line goes on with the block above it only as its list's next item ("2" becoming
+    "2.") or by its indent (a list item's text, indented code), which is read from its
+    start (prose's paragraphs, a line each: their appends parse one paragraph, not two)."""
+    if not 0 < start < len(lines) or lines[start - 1].strip(" \t\n"):
+        return False
+    line = lines[start]
+    head = line.lstrip(" ")[:1]
+    return line.endswith("\n") or (head != "" and head not in LIST_STARTS)
 
 
 def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:
