@@ -28,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence
 
+from ollama_tui.ui.widgets.growing_code import GrowingCode
 from ollama_tui.ui.widgets.segment import parser
 
 # Textual (8.2.8, pinned below 9): a paragraph's or heading's text is built by this
@@ -68,10 +69,11 @@ class Probes:
         self.item_paragraph = _paragraphs(lists[0])[0]
         self.bullet = lists[0].query_one(MarkdownBullet)
         self._styles: dict[Widget, RichStyle] = {}
+        self.code = GrowingCode()
+        """The growing fence's highlighting, lexed again from its last lines only."""
         self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
-        """Lines of code drawn, by their text, spans and width: a growing fence is
-        highlighted whole again at each append (a line's colours may depend on the lines
-        before it), but only the lines whose highlighting changed are drawn again."""
+        """Lines of code drawn, by their text, spans and width: only the lines whose
+        highlighting changed are drawn again."""
         self.item_lines: dict[tuple[object, ...], list[Strip]] = {}
         """A list item's paragraph drawn, by its text and width, and a bullet or number,
         by its symbol: a growing list is drawn again at each append, its items whose
@@ -239,7 +241,7 @@ def fence_text(probes: Probes, node: SyntaxTreeNode) -> tuple[Content, str, str]
         raise CannotDraw(node.type)
     app, code = probes.root.app, token.content.rstrip()
     dark = app.current_theme.dark
-    highlighted = MarkdownFence.highlight(code, token.info, ansi=app.native_ansi_color, dark=dark)
+    highlighted = probes.code.fence(code, token.info, ansi=app.native_ansi_color, dark=dark)
     return highlighted, code, token.info
 
 

@@ -1,0 +1,122 @@
+"""A growing fence's code highlighted from its last lines on (`growing_code`): the same
+text and spans as Textual's `highlight` of the whole code, wherever it was cut as it
+arrived."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.content import Content
+from textual.highlight import HighlightTheme, highlight
+
+from ollama_tui.ui.widgets import growing_code
+from ollama_tui.ui.widgets.growing_code import GrowingCode
+
+PIECES = [
+    "def f(x):",
+    "\n",
+    "\n\n",
+    "    return x",
+    "    ",
+    "\t",
+    '"""',
+    "'''",
+    '"',
+    "'",
+    'f"',
+    "{x!r:>3}",
+    "{",
+    "}",
+    "# a comment",
+    "@decorator",
+    "\\",
+    "match point:",
+    "case _:",
+    "case",
+    "match",
+    " _",
+    "_",
+    "class A(B):",
+    "value = compute(1, 'x')",
+    "r'\\d+'",
+    "b'\\x00'",
+    "0x1f + 3.5e-2j",
+    "lambda: None",
+    "print('é', \"日本\")",
+    "\r\n",
+    " ",
+    "x",
+]
+
+
+def same(a: Content, b: Content) -> bool:
+    return a.plain == b.plain and a.spans == b.spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=40), st.data())
+def test_growing_code_is_highlighted_as_the_whole(pieces: list[str], data: st.DataObject) -> None:
+    code = "".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(1, len(code)), max_size=12)))
+    growing = GrowingCode()
+    for end in [*cuts, len(code)]:
+        part = code[:end]
+        expected = highlight(part, language="python", theme=HighlightTheme)
+        assert same(growing.highlight(part, "python", HighlightTheme), expected), repr(part)
+
+
+def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
+    lines = [f"value_{i} = compute({i}, 'x')  # step" for i in range(30)]
+    growing = GrowingCode()
+    growing.highlight("\n".join(lines[:29]), "python", HighlightTheme)
+    lexed: list[int] = []
+    lex = growing._lex
+
+    def counted(lexer, text, pos, stack, styles):  # type: ignore[no-untyped-def]
+        lexed.append(len(text) - pos)
+        lex(lexer, text, pos, stack, styles)
+
+    growing._lex = counted  # type: ignore[method-assign]
+    code = "\n".join(lines)
+    assert same(
+        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
+    )
+    assert lexed and lexed[0] <= len(lines[27]) + len(lines[28]) + len(lines[29]) + 3
+
+
+def test_a_string_still_open_is_lexed_again_from_before_it() -> None:
+    # Closed, a docstring is one token from its first line (one rule spanning lines);
+    # open, its lines are lexed in a string's state: no line start inside it can go on.
+    growing = GrowingCode()
+    start = 'x = 1\n"""def f(x):\n\nmore words\n'
+    growing.highlight(start, "python", HighlightTheme)
+    code = start + '"""\ny = 2'
+    assert same(
+        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
+    )
+
+
+def test_a_rule_reading_on_through_blank_lines_is_lexed_again() -> None:
+    # `case` is a soft keyword if its line, or the next one with text, ends in `_`.
+    growing = GrowingCode()
+    start = "x = 1\ncase\n\n\n  x "
+    growing.highlight(start, "python", HighlightTheme)
+    code = start + "_"
+    assert same(
+        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
+    )
+
+
+def test_other_languages_are_highlighted_whole_by_textual() -> None:
+    growing = GrowingCode()
+    code = "/* a\ncomment */ int x;"
+    for end in range(1, len(code) + 1):
+        part = code[:end]
+        assert same(growing.highlight(part, "c", HighlightTheme), highlight(part, language="c"))
+    assert growing._lexers["c"] is None
+
+
+def test_the_copied_loop_is_the_installed_one() -> None:
+    # A Pygments or Textual whose loop or highlight changed is not resumed (and this
+    # fails, so the copy is looked at again).
+    assert growing_code.RESUMABLE
