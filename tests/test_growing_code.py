@@ -58,11 +58,15 @@ def same(a: Content, b: Content) -> bool:
 def test_growing_code_is_highlighted_as_the_whole(pieces: list[str], data: st.DataObject) -> None:
     code = "".join(pieces)
     cuts = sorted(data.draw(st.lists(st.integers(1, len(code)), max_size=12)))
-    growing = GrowingCode()
+    growing, lines = GrowingCode(), GrowingCode()
     for end in [*cuts, len(code)]:
         part = code[:end]
         expected = highlight(part, language="python", theme=HighlightTheme)
         assert same(growing.highlight(part, "python", HighlightTheme), expected), repr(part)
+        split = lines.fence_lines(part, "python", ansi=False, dark=True)
+        assert [(line.plain, line.spans) for line in split] == [
+            (line.plain, line.spans) for line in expected.split("\n")
+        ], repr(part)
 
 
 def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
@@ -82,6 +86,45 @@ def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
         growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
     )
     assert lexed and lexed[0] <= len(lines[27]) + len(lines[28]) + len(lines[29]) + 3
+
+
+def test_a_growing_fences_lines_above_those_lexed_again_are_kept() -> None:
+    growing = GrowingCode()
+    code = "\n".join(f"value_{i} = compute({i}, 'x')" for i in range(10))
+    first = growing.fence_lines(code, "python", ansi=False, dark=True)
+    grown = growing.fence_lines(code + " + 1", "python", ansi=False, dark=True)
+    assert grown[:8] == first[:8] and all(a is b for a, b in zip(grown[:8], first[:8], strict=True))
+    expected = highlight(code + " + 1", language="python").split("\n")
+    assert [(line.plain, line.spans) for line in grown] == [
+        (line.plain, line.spans) for line in expected
+    ]
+
+
+def test_code_with_a_tab_is_split_whole() -> None:
+    # Pygments lexes the code with its tabs expanded: Textual's spans are at those
+    # offsets, not the code's, and a line is not cut from the code at them.
+    growing = GrowingCode()
+    code = "def f(x):\t\ny = 1\nz = 2\n"
+    growing.fence_lines(code, "python", ansi=False, dark=True)
+    lines = growing.fence_lines(code + "w = 3", "python", ansi=False, dark=True)
+    expected = highlight(code + "w = 3", language="python").split("\n")
+    assert [(line.plain, line.spans) for line in lines] == [
+        (line.plain, line.spans) for line in expected
+    ]
+
+
+def test_lines_kept_are_of_the_code_before() -> None:
+    # Other code highlighted meanwhile (a full segment's fence, drawn whole): the lines
+    # kept are not those of the code the fence grew from.
+    growing = GrowingCode()
+    growing.fence_lines("a = 1\nb = 2\nc = 3", "python", ansi=False, dark=True)
+    growing.highlight("x = 'other'\ny = 4\nz = 5\n", "python", HighlightTheme)
+    code = "x = 'other'\ny = 4\nz = 5\nw = 6"
+    lines = growing.fence_lines(code, "python", ansi=False, dark=True)
+    expected = highlight(code, language="python").split("\n")
+    assert [(line.plain, line.spans) for line in lines] == [
+        (line.plain, line.spans) for line in expected
+    ]
 
 
 def test_a_string_still_open_is_lexed_again_from_before_it() -> None:

@@ -1,5 +1,5 @@
 """A growing segment is parsed again only from the first line of its block before the
-last (`lines.grown_blocks`, as Textual's `append` does), or of its last block if that one
+last (`blocks.grown_blocks`, as Textual's `append` does), or of its last block if that one
 is set apart: the blocks must be those of the whole text parsed at once, wherever the
 text was cut as it arrived."""
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it.tree import SyntaxTreeNode
 
-from ollama_tui.ui.widgets.lines import blocks_of, grown_blocks, source_lines
+from ollama_tui.ui.widgets.blocks import blocks_of, grown_blocks, source_lines
 
 PIECES = [
     "Some words",

@@ -33,7 +33,8 @@ from textual.highlight import HighlightTheme, highlight
 from textual.widgets._markdown import MarkdownFence
 
 RESUMED = frozenset({"PythonLexer"})
-"""The lexers resumed (by class name): the ones tests/test_growing_code.py checks."""
+"""The lexers resumed (by class name): the ones tests/test_growing_code.py checks. (Its
+rules leave no text out of their tokens: their lengths add up to offsets in the code.)"""
 
 LOOP_2_21 = "dda6229f98c72106"
 """The first 16 hex digits of the SHA-256 of `RegexLexer.get_tokens_unprocessed`' source
@@ -93,12 +94,6 @@ def _line_above(text: str, line: int) -> int:
 class GrowingCode:
     """The highlighting of the code given last, to go on from when more is added."""
 
-    def fence(self, code: str, language: str, ansi: bool, dark: bool) -> Content:
-        """`MarkdownFence.highlight(code, language, ansi, dark)`, Textual's."""
-        if ansi:
-            return MarkdownFence.highlight(code, language, ansi=ansi, dark=dark)
-        return self.highlight(code, language, HighlightTheme)
-
     def __init__(self) -> None:
         self._key: tuple[str, type[HighlightTheme]] | None = None
         self._text = ""
@@ -106,12 +101,43 @@ class GrowingCode:
         self._ends: list[int] = []  # per token: where it ends in the code
         self._starts: list[tuple[int, int, Stack]] = []  # (line start, tokens before, stack)
         self._lexers: dict[str, RegexLexer | None] = {}
+        # This call's lexing, if lexed here: from where, the tokens kept, the text before.
+        self._lexed: tuple[int, int, str] | None = None
+        self._lines: list[Content] = []  # `fence_lines`' last, of the text `_lines_of`
+        self._lines_of: str | None = None
+
+    def fence(self, code: str, language: str, ansi: bool, dark: bool) -> Content:
+        """`MarkdownFence.highlight(code, language, ansi, dark)`, Textual's."""
+        if ansi:
+            return MarkdownFence.highlight(code, language, ansi=ansi, dark=dark)
+        return self.highlight(code, language, HighlightTheme)
+
+    def fence_lines(self, code: str, language: str, ansi: bool, dark: bool) -> list[Content]:
+        """`self.fence(...).split("\\n")`; the lines above those lexed again are the
+        last call's (splitting every line's spans again was a third of a fence's append)."""
+        kept_of, self._lines_of = self._lines_of, None
+        content = self.fence(code, language, ansi, dark)
+        lexed, plain = self._lexed, content.plain
+        if ansi or lexed is None or self._text not in (plain, plain + "\n"):
+            # Not lexed here, or the code has tabs or a BOM (spans are at the lexer's
+            # offsets, not the code's): split whole.
+            return content.split("\n")
+        pos, count, before = lexed
+        line = plain.count("\n", 0, pos)
+        if kept_of != before or line > len(self._lines):
+            pos, count, line = 0, 0, 0  # (the kept lines are of other code)
+        spans = [Span(s.start - pos, s.end - pos, s.style) for s in self._spans[count:] if s]
+        tail = Content(plain[pos:], spans=spans).stylize_before("$text").split("\n")
+        self._lines = self._lines[:line] + tail
+        self._lines_of = self._text
+        return list(self._lines)
 
     def highlight(self, code: str, language: str, theme: type[HighlightTheme]) -> Content:
         """`highlight(code, language=language, theme=theme)`, Textual's, only faster."""
         if language not in self._lexers:
             self._lexers[language] = _lexer(language) if RESUMABLE and language else None
         lexer = self._lexers[language]
+        self._lexed = None
         if lexer is None:
             return highlight(code, language=language or None, theme=theme)
         code = "\n".join(code.splitlines())
@@ -122,6 +148,7 @@ class GrowingCode:
         del self._spans[count:], self._ends[count:]
         self._starts = [start for start in self._starts if start[0] <= pos]
         self._lex(lexer, text, pos, stack, theme.STYLES)
+        self._lexed = (pos, count, self._text)
         self._text, self._key = text, (language, theme)
         spans = [span for span in self._spans if span is not None]
         return Content(code, spans=spans).stylize_before("$text")

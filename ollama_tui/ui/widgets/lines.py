@@ -4,7 +4,8 @@ While an answer streams, its live segment is not a tree of Markdown widgets (Tex
 lays out and paints every one of them on every frame: about 2 s of the app's CPU per
 1,000 tokens on a real terminal, docs/ui-performance.md) but lines: each top-level block
 is drawn once with Textual's own pieces (`MarkdownBlock._token_to_content` for the
-text, `Visual.to_strips` for wrapping and styles, `MarkdownFence.highlight` for code)
+text, `Visual.to_strips` for wrapping and styles, Textual's highlighting for code,
+resumed from a growing fence's last lines: `growing_code`)
 and kept; only the growing block is drawn again. The styles come from a hidden Markdown
 holding one block of each kind (`Probes`), so the app's CSS and theme apply as they
 would to Textual's own blocks, and tests/test_lines.py holds the lines to Textual's
@@ -14,7 +15,6 @@ fence inside a list item) raises `CannotDraw`, and the segment is Textual's agai
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -28,8 +28,8 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence
 
+from ollama_tui.ui.widgets.blocks import grown_blocks, source_lines
 from ollama_tui.ui.widgets.growing_code import GrowingCode
-from ollama_tui.ui.widgets.segment import parser
 
 # Textual (8.2.8, pinned below 9): a paragraph's or heading's text is built by this
 # method, which reads nothing from its widget; without it every segment stays Textual's.
@@ -233,23 +233,32 @@ def paragraph_text(probes: Probes, node: SyntaxTreeNode) -> Content:
     return MarkdownBlock._token_to_content(cast(MarkdownBlock, probes.paragraph), _inline(node))
 
 
-def fence_text(probes: Probes, node: SyntaxTreeNode) -> tuple[Content, str, str]:
-    """A code block's highlighted text, its code and its language, as Textual's fence
-    holds them."""
+def _code(probes: Probes, node: SyntaxTreeNode) -> tuple[str, str, bool, bool]:
+    """A code block's code and language, and the app's colours (ansi, dark)."""
     token = node.token
     if token is None:
         raise CannotDraw(node.type)
-    app, code = probes.root.app, token.content.rstrip()
-    dark = app.current_theme.dark
-    highlighted = probes.code.fence(code, token.info, ansi=app.native_ansi_color, dark=dark)
-    return highlighted, code, token.info
+    app = probes.root.app
+    return token.content.rstrip(), token.info, app.native_ansi_color, app.current_theme.dark
+
+
+def fence_text(probes: Probes, node: SyntaxTreeNode) -> tuple[Content, str, str]:
+    """A code block's highlighted text, its code and its language, as Textual's fence
+    holds them."""
+    code, language, ansi, dark = _code(probes, node)
+    return probes.code.fence(code, language, ansi, dark), code, language
+
+
+def fence_lines(probes: Probes, node: SyntaxTreeNode) -> list[Content]:
+    """A code block's highlighted lines: `fence_text`'s, split at line ends."""
+    return probes.code.fence_lines(*_code(probes, node))
 
 
 def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probes) -> list[Strip]:
     """Code as Textual's fence draws it: highlighted, padded, never wrapped (clipped)."""
     label = fence.query_one(Label)
     # Tabs as Textual's wrapping expands them (stops every 8 cells), before measuring.
-    code_lines = [line.expand_tabs(8) for line in fence_text(probes, node)[0].split("\n")]
+    code_lines = [line.expand_tabs(8) for line in fence_lines(probes, node)]
     padding = label.styles.padding
     inner = max((line.cell_length for line in code_lines), default=0)
     fill = probes.behind(label)
@@ -271,64 +280,6 @@ def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probe
     rows += [Strip.blank(inner + padding.left + padding.right, fill)] * padding.bottom
     around = probes.behind(fence)
     return [row.crop_extend(0, width, around) for row in rows]
-
-
-def blocks_of(source: str) -> list[SyntaxTreeNode]:
-    """The top-level blocks of `source`, parsed whole as Textual's `update` parses it."""
-    return list(SyntaxTreeNode(parser().parse(source)).children)
-
-
-def source_lines(source: str) -> list[str]:
-    """`source`'s lines as markdown-it counts them (`node.map`): split at newlines only."""
-    lines = source.split("\n")
-    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
-
-
-DEFINITION = re.compile(r"^ {0,3}\[[^\]]*\]:", re.MULTILINE)
-"""The start of a line that may define a reference link (`[label]: url`)."""
-
-
-def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
-    """The top-level blocks of `source`, which is `before` (parsed into `nodes`) and more:
-    only the text from the first line of the block before the last is parsed again.
-    Text added grows, ends or follows the last block, or joins it to the one before (a
-    rule that becomes a paragraph's lazy line: "***" then "***x"); nothing further up
-    changes (Textual's `append` parses from the last block, and draws such a line apart
-    until the answer ends). A last block set apart (`_apart`) is parsed again alone. A
-    reference link's definition applies to the whole text: text that has one is parsed
-    whole."""
-    if len(nodes) < 2 or not source.startswith(before) or DEFINITION.search(source):
-        return blocks_of(source)
-    last = nodes[-1].map
-    again = 1 if last is not None and _apart(source_lines(before), last[0]) else 2
-    start = nodes[-again].map
-    if start is None or again == len(nodes):  # (from the top: parsed whole)
-        return blocks_of(source)
-    first = start[0]
-    tail = blocks_of("".join(source_lines(source)[first:]))
-    for node in tail:
-        for token in (node.token, node.nester_tokens.opening if node.nester_tokens else None):
-            if token is not None and token.map is not None:
-                token.map = [token.map[0] + first, token.map[1] + first]
-    return nodes[:-again] + tail
-
-
-LIST_STARTS = frozenset("-+*0123456789")
-"""What a list item's marker starts with ("-", "+", "*", or the digits of "1." or "1)")."""
-
-
-def _apart(lines: list[str], start: int) -> bool:
-    """Whether the block that starts at line `start` of `lines` is set apart for good
-    from the blocks above it, whatever is added: a blank line above it, and its first
-    line ended or starting with what no list item starts with. After a blank line, a
-    line goes on with the block above it only as its list's next item ("2" becoming
-    "2.") or by its indent (a list item's text, indented code), which is read from its
-    start (prose's paragraphs, a line each: their appends parse one paragraph, not two)."""
-    if not 0 < start < len(lines) or lines[start - 1].strip(" \t\n"):
-        return False
-    line = lines[start]
-    head = line.lstrip(" ")[:1]
-    return line.endswith("\n") or (head != "" and head not in LIST_STARTS)
 
 
 def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:

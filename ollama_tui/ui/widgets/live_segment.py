@@ -19,13 +19,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ollama_tui.ui.textual_fixes import RowsKept
+from ollama_tui.ui.widgets.blocks import blocks_of
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
 from ollama_tui.ui.widgets.lines import (
     CannotDraw,
     Drawn,
     Probes,
     below_text,
-    blocks_of,
     cut_classes,
     draw,
     fence_text,

@@ -1,0 +1,72 @@
+"""The top-level blocks of a segment's Markdown, parsed as it grows.
+
+Parsed as Textual's `Markdown.update` parses (its parser, `segment.parser`); a growing
+segment is parsed again from its last blocks only (`grown_blocks`), as Textual's
+`append` does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it.tree import SyntaxTreeNode
+
+from ollama_tui.ui.widgets.segment import parser
+
+
+def blocks_of(source: str) -> list[SyntaxTreeNode]:
+    """The top-level blocks of `source`, parsed whole as Textual's `update` parses it."""
+    return list(SyntaxTreeNode(parser().parse(source)).children)
+
+
+def source_lines(source: str) -> list[str]:
+    """`source`'s lines as markdown-it counts them (`node.map`): split at newlines only."""
+    lines = source.split("\n")
+    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+
+
+DEFINITION = re.compile(r"^ {0,3}\[[^\]]*\]:", re.MULTILINE)
+"""The start of a line that may define a reference link (`[label]: url`)."""
+
+
+def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
+    """The top-level blocks of `source`, which is `before` (parsed into `nodes`) and more:
+    only the text from the first line of the block before the last is parsed again.
+    Text added grows, ends or follows the last block, or joins it to the one before (a
+    rule that becomes a paragraph's lazy line: "***" then "***x"); nothing further up
+    changes (Textual's `append` parses from the last block, and draws such a line apart
+    until the answer ends). A last block set apart (`_apart`) is parsed again alone. A
+    reference link's definition applies to the whole text: text that has one is parsed
+    whole."""
+    if len(nodes) < 2 or not source.startswith(before) or DEFINITION.search(source):
+        return blocks_of(source)
+    last = nodes[-1].map
+    again = 1 if last is not None and _apart(source_lines(before), last[0]) else 2
+    start = nodes[-again].map
+    if start is None or again == len(nodes):  # (from the top: parsed whole)
+        return blocks_of(source)
+    first = start[0]
+    tail = blocks_of("".join(source_lines(source)[first:]))
+    for node in tail:
+        for token in (node.token, node.nester_tokens.opening if node.nester_tokens else None):
+            if token is not None and token.map is not None:
+                token.map = [token.map[0] + first, token.map[1] + first]
+    return nodes[:-again] + tail
+
+
+LIST_STARTS = frozenset("-+*0123456789")
+"""What a list item's marker starts with ("-", "+", "*", or the digits of "1." or "1)")."""
+
+
+def _apart(lines: list[str], start: int) -> bool:
+    """Whether the block that starts at line `start` of `lines` is set apart for good
+    from the blocks above it, whatever is added: a blank line above it, and its first
+    line ended or starting with what no list item starts with. After a blank line, a
+    line goes on with the block above it only as its list's next item ("2" becoming
+    "2.") or by its indent (a list item's text, indented code), which is read from its
+    start (prose's paragraphs, a line each: their appends parse one paragraph, not two)."""
+    if not 0 < start < len(lines) or lines[start - 1].strip(" \t\n"):
+        return False
+    line = lines[start]
+    head = line.lstrip(" ")[:1]
+    return line.endswith("\n") or (head != "" and head not in LIST_STARTS)
