@@ -104,7 +104,7 @@ def test_code_with_a_tab_is_split_whole() -> None:
     # Pygments lexes the code with its tabs expanded: Textual's spans are at those
     # offsets, not the code's, and a line is not cut from the code at them.
     growing = GrowingCode()
-    code = "def f(x):\t\ny = 1\nz = 2\n"
+    code = "def f(x):\t\t\ny = 1\nz = 2\n"
     growing.fence_lines(code, "python", ansi=False, dark=True)
     lines = growing.fence_lines(code + "w = 3", "python", ansi=False, dark=True)
     expected = highlight(code + "w = 3", language="python").split("\n")

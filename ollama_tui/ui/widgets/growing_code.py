@@ -116,13 +116,12 @@ class GrowingCode:
         """`self.fence(...).split("\\n")`; the lines above those lexed again are the
         last call's (splitting every line's spans again was a third of a fence's append)."""
         kept_of, self._lines_of = self._lines_of, None
-        content = self.fence(code, language, ansi, dark)
-        lexed, plain = self._lexed, content.plain
-        if ansi or lexed is None or self._text not in (plain, plain + "\n"):
+        plain = None if ansi else self._lexed_code(code, language, HighlightTheme)
+        if plain is None or self._lexed is None or self._text not in (plain, plain + "\n"):
             # Not lexed here, or the code has tabs or a BOM (spans are at the lexer's
             # offsets, not the code's): split whole.
-            return content.split("\n")
-        pos, count, before = lexed
+            return self.fence(code, language, ansi, dark).split("\n")
+        pos, count, before = self._lexed
         line = plain.count("\n", 0, pos)
         if kept_of != before or line > len(self._lines):
             pos, count, line = 0, 0, 0  # (the kept lines are of other code)
@@ -134,12 +133,21 @@ class GrowingCode:
 
     def highlight(self, code: str, language: str, theme: type[HighlightTheme]) -> Content:
         """`highlight(code, language=language, theme=theme)`, Textual's, only faster."""
+        plain = self._lexed_code(code, language, theme)
+        if plain is None:
+            return highlight(code, language=language or None, theme=theme)
+        spans = [span for span in self._spans if span is not None]
+        return Content(plain, spans=spans).stylize_before("$text")
+
+    def _lexed_code(self, code: str, language: str, theme: type[HighlightTheme]) -> str | None:
+        """Lex `code` (from where the last code's lexing may go on) into `_spans`; the
+        code as `highlight` holds it. None if its lexer is not one resumed here."""
         if language not in self._lexers:
             self._lexers[language] = _lexer(language) if RESUMABLE and language else None
         lexer = self._lexers[language]
         self._lexed = None
         if lexer is None:
-            return highlight(code, language=language or None, theme=theme)
+            return None
         code = "\n".join(code.splitlines())
         # What `get_tokens` does first (newlines, tabs, a last newline): resumed only where
         # the old text is the start of the new one, whatever this does.
@@ -150,8 +158,7 @@ class GrowingCode:
         self._lex(lexer, text, pos, stack, theme.STYLES)
         self._lexed = (pos, count, self._text)
         self._text, self._key = text, (language, theme)
-        spans = [span for span in self._spans if span is not None]
-        return Content(code, spans=spans).stylize_before("$text")
+        return code
 
     def _resume_at(
         self, text: str, key: tuple[str, type[HighlightTheme]]
