@@ -5,6 +5,7 @@ text was cut as it arrived."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it.tree import SyntaxTreeNode
@@ -42,8 +43,22 @@ PIECES = [
 ]
 
 
-def shape(nodes: list[SyntaxTreeNode]) -> list[tuple[str, object, str]]:
-    return [(node.type, node.map, node.pretty(indent=1, show_text=True)) for node in nodes]
+def shape(nodes: list[SyntaxTreeNode]) -> list[tuple[object, ...]]:
+    """Each block's type, lines and tree, and every token under it as drawn: a tight list
+    and a loose one, or two fences' languages, differ (`pretty` shows neither)."""
+    return [
+        (node.type, node.map, node.pretty(indent=1, show_text=True), _tokens(node))
+        for node in nodes
+    ]
+
+
+def _tokens(node: SyntaxTreeNode) -> list[tuple[object, ...]]:
+    tokens = [
+        token
+        for each in node.walk()
+        for token in ([each.token] if each.token else list(each.nester_tokens or ()))
+    ]
+    return [(t.type, t.tag, t.content, t.attrs, t.hidden, t.info, t.markup) for t in tokens]
 
 
 @settings(max_examples=300, deadline=None)
@@ -76,6 +91,26 @@ def test_a_rule_that_becomes_a_lazy_line_joins_the_paragraph_before_it() -> None
     grown = grown_blocks(source, before, blocks_of(before))
     assert shape(grown) == shape(blocks_of(source))
     assert [node.type for node in grown] == ["paragraph", "paragraph"]
+
+
+@pytest.mark.parametrize(
+    ("before", "added"),
+    [
+        ("> [d]: http://a.b\n\nsee", " [d]"),
+        ("x\n\n- [d]: http://a.b\n\nsee", " [d]"),
+        ("x\n\nsee [d] here\n\nnext", "\n\n> [d]: http://a.b\n"),
+        ("x\n\nsee [a\\]b] here\n\nnext", "\n\n[a\\]b]: http://a.b\n"),
+    ],
+)
+def test_a_link_defined_in_a_quote_a_list_or_with_a_bracket_is_found(
+    before: str, added: str
+) -> None:
+    # A reference link's definition applies to the whole text: one inside a quote or a
+    # list item, or whose label holds "\]", has the text parsed whole too.
+    source = before + added
+    grown = grown_blocks(source, before, blocks_of(before))
+    assert shape(grown) == shape(blocks_of(source))
+    assert any(t[0] == "link_open" for node in grown for t in _tokens(node))
 
 
 def test_a_last_block_set_apart_is_parsed_again_alone() -> None:

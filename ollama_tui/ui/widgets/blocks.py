@@ -25,8 +25,12 @@ def source_lines(source: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
-DEFINITION = re.compile(r"^ {0,3}\[[^\]]*\]:", re.MULTILINE)
-"""The start of a line that may define a reference link (`[label]: url`)."""
+DEFINITION = re.compile(
+    r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t>]*)*\[(?:[^\]\\]|\\.)*\]:", re.MULTILINE
+)
+"""What may define a reference link (`[label]: url`): at a line's start, or inside a
+quote or a list item, its label on more than one line or with `\\]` in it. (Found
+where there is none, the text is parsed whole: slower, never wrong.)"""
 
 
 def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
@@ -64,7 +68,9 @@ def _apart(lines: list[str], start: int) -> bool:
     line ended or starting with what no list item starts with. After a blank line, a
     line goes on with the block above it only as its list's next item ("2" becoming
     "2.") or by its indent (a list item's text, indented code), which is read from its
-    start (prose's paragraphs, a line each: their appends parse one paragraph, not two)."""
+    start (prose's paragraphs, a line each: their appends parse one paragraph, not two).
+    (A reference link's definition reaches further: text that may hold one is parsed
+    whole, `DEFINITION`.)"""
     if not 0 < start < len(lines) or lines[start - 1].strip(" \t\n"):
         return False
     line = lines[start]
