@@ -56,6 +56,24 @@ def same(a: Content, b: Content) -> bool:
     return a.plain == b.plain and a.spans == b.spans
 
 
+def grown_as_whole(start: str, added: str) -> bool:
+    """`start` highlighted, then `start + added`: as Textual highlights the whole."""
+    growing = GrowingCode()
+    growing.highlight(start, "python", HighlightTheme)
+    code = start + added
+    return same(
+        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
+    )
+
+
+def split_as_whole(lines: list[Content], code: str) -> bool:
+    """`lines` are Textual's highlighting of `code`, split at line ends."""
+    expected = highlight(code, language="python").split("\n")
+    return [(line.plain, line.spans) for line in lines] == [
+        (line.plain, line.spans) for line in expected
+    ]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=40), st.data())
 def test_growing_code_is_highlighted_as_the_whole(pieces: list[str], data: st.DataObject) -> None:
@@ -97,10 +115,7 @@ def test_a_growing_fences_lines_above_those_lexed_again_are_kept() -> None:
     first = growing.fence_lines(code, "python", ansi=False, dark=True)
     grown = growing.fence_lines(code + " + 1", "python", ansi=False, dark=True)
     assert grown[:8] == first[:8] and all(a is b for a, b in zip(grown[:8], first[:8], strict=True))
-    expected = highlight(code + " + 1", language="python").split("\n")
-    assert [(line.plain, line.spans) for line in grown] == [
-        (line.plain, line.spans) for line in expected
-    ]
+    assert split_as_whole(grown, code + " + 1")
 
 
 def test_code_with_a_tab_is_split_whole() -> None:
@@ -110,10 +125,7 @@ def test_code_with_a_tab_is_split_whole() -> None:
     code = "def f(x):\t\t\ny = 1\nz = 2\n"
     growing.fence_lines(code, "python", ansi=False, dark=True)
     lines = growing.fence_lines(code + "w = 3", "python", ansi=False, dark=True)
-    expected = highlight(code + "w = 3", language="python").split("\n")
-    assert [(line.plain, line.spans) for line in lines] == [
-        (line.plain, line.spans) for line in expected
-    ]
+    assert split_as_whole(lines, code + "w = 3")
 
 
 def test_lines_kept_are_of_the_code_before() -> None:
@@ -124,33 +136,18 @@ def test_lines_kept_are_of_the_code_before() -> None:
     growing.highlight("x = 'other'\ny = 4\nz = 5\n", "python", HighlightTheme)
     code = "x = 'other'\ny = 4\nz = 5\nw = 6"
     lines = growing.fence_lines(code, "python", ansi=False, dark=True)
-    expected = highlight(code, language="python").split("\n")
-    assert [(line.plain, line.spans) for line in lines] == [
-        (line.plain, line.spans) for line in expected
-    ]
+    assert split_as_whole(lines, code)
 
 
 def test_a_string_still_open_is_lexed_again_from_before_it() -> None:
     # Closed, a docstring is one token from its first line (one rule spanning lines);
     # open, its lines are lexed in a string's state: no line start inside it can go on.
-    growing = GrowingCode()
-    start = 'x = 1\n"""def f(x):\n\nmore words\n'
-    growing.highlight(start, "python", HighlightTheme)
-    code = start + '"""\ny = 2'
-    assert same(
-        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
-    )
+    assert grown_as_whole('x = 1\n"""def f(x):\n\nmore words\n', '"""\ny = 2')
 
 
 def test_a_rule_reading_on_through_blank_lines_is_lexed_again() -> None:
-    # `case` is a soft keyword if its line, or the next one with text, ends in `_`.
-    growing = GrowingCode()
-    start = "x = 1\ncase\n\n\n  x "
-    growing.highlight(start, "python", HighlightTheme)
-    code = start + "_"
-    assert same(
-        growing.highlight(code, "python", HighlightTheme), highlight(code, language="python")
-    )
+    # `case` is a soft keyword if its line, or the next one with text, has a `_`.
+    assert grown_as_whole("x = 1\ncase\n\n\n  x ", "_")
 
 
 def test_other_languages_are_highlighted_whole_by_textual() -> None:

@@ -61,6 +61,14 @@ def _tokens(node: SyntaxTreeNode) -> list[tuple[object, ...]]:
     return [(t.type, t.tag, t.content, t.attrs, t.hidden, t.info, t.markup) for t in tokens]
 
 
+def grown_as_whole(before: str, added: str) -> list[SyntaxTreeNode]:
+    """`before` parsed, then grown by `added`: the blocks of the whole text parsed."""
+    source = before + added
+    grown = grown_blocks(source, before, blocks_of(before))
+    assert shape(grown) == shape(blocks_of(source))
+    return grown
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from(PIECES), min_size=1, max_size=40),
@@ -86,10 +94,8 @@ def test_lines_are_counted_as_markdown_it_counts_them() -> None:
 
 
 def test_a_rule_that_becomes_a_lazy_line_joins_the_paragraph_before_it() -> None:
-    before = "Intro.\n\nWords\n***"  # a paragraph, a paragraph, a rule
-    source = before + "more"  # "***more" is a lazy line of "Words"
-    grown = grown_blocks(source, before, blocks_of(before))
-    assert shape(grown) == shape(blocks_of(source))
+    # A paragraph, a paragraph, a rule: "***more" is a lazy line of "Words".
+    grown = grown_as_whole("Intro.\n\nWords\n***", "more")
     assert [node.type for node in grown] == ["paragraph", "paragraph"]
 
 
@@ -107,9 +113,7 @@ def test_a_link_defined_in_a_quote_a_list_or_with_a_bracket_is_found(
 ) -> None:
     # A reference link's definition applies to the whole text: one inside a quote or a
     # list item, or whose label holds "\]", has the text parsed whole too.
-    source = before + added
-    grown = grown_blocks(source, before, blocks_of(before))
-    assert shape(grown) == shape(blocks_of(source))
+    grown = grown_as_whole(before, added)
     assert any(t[0] == "link_open" for node in grown for t in _tokens(node))
 
 
@@ -125,18 +129,12 @@ def test_a_last_block_set_apart_is_parsed_again_alone() -> None:
 def test_a_growing_first_line_may_join_the_block_above_it() -> None:
     # "2" becomes "2.": an item of the list above, which turns loose (the line was
     # not ended, so the last block was not set apart).
-    before = "Intro.\n\n1. a\n\n2"
-    source = before + ". b"
-    grown = grown_blocks(source, before, blocks_of(before))
-    assert shape(grown) == shape(blocks_of(source))
+    grown = grown_as_whole("Intro.\n\n1. a\n\n2", ". b")
     assert [node.type for node in grown] == ["paragraph", "ordered_list"]
 
 
 def test_a_last_block_with_no_blank_line_above_may_join_it() -> None:
     # A table's delimiter row that stops being one: its header row goes back to the
     # paragraph above it (no blank line between them).
-    before = "Intro.\n\nWords\n| a |\n|---|"
-    source = before + "x"
-    grown = grown_blocks(source, before, blocks_of(before))
-    assert shape(grown) == shape(blocks_of(source))
+    grown = grown_as_whole("Intro.\n\nWords\n| a |\n|---|", "x")
     assert [node.type for node in grown] == ["paragraph", "paragraph"]
