@@ -142,7 +142,7 @@ def test_lines_kept_are_of_the_code_before() -> None:
 def test_a_string_still_open_is_lexed_again_from_before_it() -> None:
     # Closed, a docstring is one token from its first line (one rule spanning lines);
     # open, its lines are lexed in a string's state: no line start inside it can go on.
-    assert grown_as_whole('x = 1\n"""def f(x):\n\nmore words\n', '"""\ny = 2')
+    assert grown_as_whole('x = 1\n"""def f(x):\n\nmore words\nand more\n', '"""\ny = 2')
 
 
 def test_a_rule_reading_on_through_blank_lines_is_lexed_again() -> None:
