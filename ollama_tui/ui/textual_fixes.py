@@ -148,7 +148,9 @@ TEXT_AREA_RENDER_LINES_8_2_8 = "5a3931b3e86abfaf"
 """The first 16 hex digits of the SHA-256 of `TextArea.render_lines`' source in 8.2.8."""
 
 
-def _same_source(method: Callable[..., object], digest: str) -> bool:
+def same_source(method: Callable[..., object], digest: str) -> bool:
+    """Whether `method`'s source hashes to `digest` (the first 16 hex digits of its
+    SHA-256): the code a fix or a copy was written against."""
     try:
         source = inspect.getsource(method)
     except (OSError, TypeError):  # no source to check: left as it is
@@ -156,7 +158,7 @@ def _same_source(method: Callable[..., object], digest: str) -> bool:
     return hashlib.sha256(source.encode()).hexdigest()[:16] == digest
 
 
-THEMED_ONCE = _same_source(TextArea.render_lines, TEXT_AREA_RENDER_LINES_8_2_8)
+THEMED_ONCE = same_source(TextArea.render_lines, TEXT_AREA_RENDER_LINES_8_2_8)
 
 
 class ThemedOnce(TextArea):
@@ -223,7 +225,7 @@ def _get_renders_in_rows(
 
 def needs_rows_fix() -> bool:
     """Whether `Compositor._get_renders` is 8.2.8's, which fix 4 stands in for."""
-    return _same_source(_get_renders, GET_RENDERS_8_2_8)
+    return same_source(_get_renders, GET_RENDERS_8_2_8)
 
 
 def needs_divide_fix(divide: Divide) -> bool:

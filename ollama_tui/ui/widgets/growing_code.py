@@ -21,10 +21,6 @@ Python lexer, or Textual's `highlight`, is not the one this copies or was checke
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-from collections.abc import Callable
-
 from pygments.lexer import Lexer, RegexLexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Error, Whitespace, _TokenType
@@ -32,6 +28,8 @@ from pygments.util import ClassNotFound
 from textual.content import Content, Span
 from textual.highlight import HighlightTheme, highlight
 from textual.widgets._markdown import MarkdownFence
+
+from ollama_tui.ui.textual_fixes import same_source
 
 RESUMED = {"PythonLexer": "cf8166392deaf023"}
 """The lexers resumed, by class name, with the first 16 hex digits of the SHA-256 of
@@ -48,19 +46,10 @@ FENCE_HIGHLIGHT_8_2_8 = "048f407b8cef45a5"
 """The same of Textual 8.2.8's `MarkdownFence.highlight`: `HighlightTheme` unless the app
 uses the terminal's own colours (`ansi`)."""
 
-
-def _digest(function: Callable[..., object]) -> str:
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        return ""
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
 RESUMABLE = (
-    _digest(RegexLexer.get_tokens_unprocessed) == LOOP_2_21
-    and _digest(highlight) == HIGHLIGHT_8_2_8
-    and _digest(MarkdownFence.highlight) == FENCE_HIGHLIGHT_8_2_8
+    same_source(RegexLexer.get_tokens_unprocessed, LOOP_2_21)
+    and same_source(highlight, HIGHLIGHT_8_2_8)
+    and same_source(MarkdownFence.highlight, FENCE_HIGHLIGHT_8_2_8)
 )
 
 Stack = tuple[str, ...]
@@ -72,7 +61,7 @@ def _lexer(language: str) -> RegexLexer | None:
         lexer: Lexer = get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=8)
     except ClassNotFound:
         return None
-    if RESUMED.get(type(lexer).__name__) != _digest(type(lexer)) or lexer.filters:
+    if not same_source(type(lexer), RESUMED.get(type(lexer).__name__, "")) or lexer.filters:
         return None
     if type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
         return None
