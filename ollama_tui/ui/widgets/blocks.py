@@ -44,13 +44,14 @@ def grown_blocks(source: str, before: str, nodes: list[SyntaxTreeNode]) -> list[
     whole."""
     if len(nodes) < 2 or not source.startswith(before) or DEFINITION.search(source):
         return blocks_of(source)
-    last = nodes[-1].map
-    again = 1 if last is not None and _apart(source_lines(before), last[0]) else 2
+    lines, last = source_lines(before), nodes[-1].map
+    again = 1 if last is not None and _apart(lines, last[0]) else 2
     start = nodes[-again].map
     if start is None or again == len(nodes):  # (from the top: parsed whole)
         return blocks_of(source)
     first = start[0]
-    tail = blocks_of("".join(source_lines(source)[first:]))
+    # The lines above `first` are `before`'s, ended: the text from there is `source`'s.
+    tail = blocks_of(source[sum(map(len, lines[:first])) :])
     for node in tail:
         for token in (node.token, node.nester_tokens.opening if node.nester_tokens else None):
             if token is not None and token.map is not None:
