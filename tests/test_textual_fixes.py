@@ -178,6 +178,66 @@ async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only(
         assert all(len(line) == 30 for line in written), written
 
 
+async def test_a_frame_of_two_rows_far_apart_renders_neither_the_rows_between() -> None:
+    # Fix 4: Textual rendered the band holding every row to repaint (the prompt box,
+    # between the answer's row and the status bar's) and wrote only those rows.
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    assert textual_fixes.needs_rows_fix()
+    textual_fixes.apply()
+
+    class Between(Widget):
+        DEFAULT_CSS = "Between { height: 6; }"
+        crops: list[Region] = []
+
+        def render_lines(self, crop: Region) -> list[Strip]:
+            self.crops.append(crop)
+            return super().render_lines(crop)
+
+    class Line(Widget):
+        DEFAULT_CSS = "Line { height: 1; }"
+
+        def __init__(self, text: str, id: str) -> None:
+            super().__init__(id=id)
+            self.text = text
+
+        def render(self) -> str:
+            return self.text
+
+        def say(self, text: str) -> None:
+            self.text = text
+            self.refresh()  # a repaint, no layout (as a status bar's or a row of text's)
+
+    written: list[str] = []
+
+    class Three(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Line("top before", id="top")
+            yield Between()
+            yield Line("bottom before", id="bottom")
+
+        def _display(self, screen: Screen[object], renderable: object) -> None:
+            chops = getattr(renderable, "chops", None)
+            if chops is not None:  # what a partial update writes: its rows
+                written.extend("".join(s.text for s in chop.values() if s) for chop in chops)
+            super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    app = Three()
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        Between.crops.clear()
+        written.clear()
+        app.query_one("#top", Line).say("top after")
+        app.query_one("#bottom", Line).say("bottom after")
+        await pilot.pause()
+        await pilot.pause()
+    assert [line.rstrip() for line in written if line] == ["top after", "bottom after"]
+    assert not Between.crops, Between.crops
+
+
 async def test_a_text_area_reads_its_theme_when_its_styles_change_not_at_every_render() -> None:
     # Fix 6: TextArea read its theme's styles from CSS at every render (every key).
     import copy

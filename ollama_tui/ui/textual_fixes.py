@@ -42,8 +42,11 @@ is rendered as it was. And a widget is not rendered at all where one in front of
 covers all of it the repaint holds: `_render_chops` takes each cell from the front-most
 widget, so the screen, the transcript and the answer rendered under a row of the
 answer's text were thrown away (a front widget covers only if each of its lines came
-back as wide as it is). Applied only to the method as 8.2.8 has it (`needs_rows_fix`:
-its source, hashed).
+back as wide as it is). And a repaint of rows far apart (a row of the answer and the
+status bar's) renders those rows only, not the band between them (the prompt box under
+the answer was rendered at each paint that changed the status bar too, and thrown
+away). Applied only to the methods as 8.2.8 has them (`needs_rows_fix`: their sources,
+hashed).
 
 5. Upstream (Textual 8.2.8, `Widget._size_updated` and `refresh`): a widget whose size
 changes has every row it rendered thrown away (`_set_dirty()` clears its styles cache),
@@ -81,8 +84,13 @@ Divide = Callable[[Strip, Iterable[int]], Sequence[Strip]]
 _divide: Divide = Strip.divide
 _update_dimensions = DataTable._update_dimensions
 _get_renders = Compositor._get_renders
+_render_partial_update = Compositor.render_partial_update
 GET_RENDERS_8_2_8 = "8ac93299aa5d3bef"
 """The first 16 hex digits of the SHA-256 of `Compositor._get_renders`' source in 8.2.8."""
+RENDER_PARTIAL_UPDATE_8_2_8 = "888dccc892d8ecc2"
+"""The same for `Compositor.render_partial_update`."""
+_repainting: list[range] | None = None
+"""While a partial update renders: the runs of rows it repaints, top to bottom."""
 
 
 def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
@@ -206,26 +214,49 @@ def _get_renders_in_rows(
         return
     overlaps = crop.overlaps
     covering: list[Region] = []
+    runs = _repainting or [crop.line_range]
     for widget, (region, clip) in list(self.visible_widgets.items()):
         if not overlaps(clip):
             continue
-        rows = clip.intersection(Region(clip.x, crop.y, clip.width, crop.height))
-        shown = region.intersection(rows)
-        x, y, width, height = shown
-        if not (width and height):
-            continue
-        seen = shown.intersection(crop)
-        if seen.area and any(front.contains_region(seen) for front in covering):
-            continue
-        lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
-        if len(lines) == height and all(line.cell_length == width for line in lines):
-            covering.append(shown)  # every cell of it drawn: nothing behind it shows
-        yield region, rows, lines
+        for run in runs:
+            rows = clip.intersection(Region(clip.x, run.start, clip.width, len(run)))
+            shown = region.intersection(rows)
+            x, y, width, height = shown
+            if not (width and height):
+                continue
+            seen = shown.intersection(crop)
+            if seen.area and any(front.contains_region(seen) for front in covering):
+                continue
+            lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
+            if len(lines) == height and all(line.cell_length == width for line in lines):
+                covering.append(shown)  # every cell of it drawn: nothing behind it shows
+            yield region, rows, lines
+
+
+def _render_partial_update_in_rows(self: Compositor) -> Any:
+    """Textual's `render_partial_update`, which renders the band that holds every region
+    to repaint (its crop) and writes only their rows: the renders are asked for in the
+    runs of those rows only (`_get_renders_in_rows`)."""
+    global _repainting
+    runs: list[range] = []
+    for y in sorted({y for region in self._dirty_regions for y in region.line_range}):
+        if runs and runs[-1].stop == y:
+            runs[-1] = range(runs[-1].start, y + 1)
+        else:
+            runs.append(range(y, y + 1))
+    _repainting = runs
+    try:
+        return _render_partial_update(self)
+    finally:
+        _repainting = None
 
 
 def needs_rows_fix() -> bool:
-    """Whether `Compositor._get_renders` is 8.2.8's, which fix 4 stands in for."""
-    return same_source(_get_renders, GET_RENDERS_8_2_8)
+    """Whether `Compositor._get_renders` and `render_partial_update` are 8.2.8's, which
+    fix 4 stands in for and wraps."""
+    return same_source(_get_renders, GET_RENDERS_8_2_8) and same_source(
+        _render_partial_update, RENDER_PARTIAL_UPDATE_8_2_8
+    )
 
 
 def needs_divide_fix(divide: Divide) -> bool:
@@ -251,6 +282,7 @@ def apply() -> bool:
         DataTable._update_dimensions = _update_dimensions_and_renders  # type: ignore[method-assign]
     if Compositor._get_renders is _get_renders and needs_rows_fix():
         Compositor._get_renders = _get_renders_in_rows  # type: ignore[method-assign]
+        Compositor.render_partial_update = _render_partial_update_in_rows  # type: ignore[method-assign]
     if Strip.divide is _divide_without_cycle:
         return True
     if not needs_divide_fix(Strip.divide):
