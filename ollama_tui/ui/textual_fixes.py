@@ -71,7 +71,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.segment import Segment
-from textual._compositor import Compositor
+from textual._compositor import ChopsUpdate, Compositor
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -233,7 +233,7 @@ def _get_renders_in_rows(
             yield region, rows, lines
 
 
-def _render_partial_update_in_rows(self: Compositor) -> Any:
+def _render_partial_update_in_rows(self: Compositor) -> ChopsUpdate | None:
     """Textual's `render_partial_update`, which renders the band that holds every region
     to repaint (its crop) and writes only their rows: the renders are asked for in the
     runs of those rows only (`_get_renders_in_rows`)."""
