@@ -6,7 +6,9 @@ import sys
 from collections.abc import Iterable, Sequence
 
 import pytest
-from rich.segment import Segment
+from rich.console import Console
+from rich.segment import ControlType, Segment
+from textual._compositor import Compositor
 from textual.strip import Strip
 
 from ollama_tui.ui import textual_fixes
@@ -117,6 +119,33 @@ async def test_a_widget_that_grows_renders_its_new_rows_only(kept: bool) -> None
         assert sorted(set(growing.rendered)) == list(range(6)), growing.rendered
 
 
+class TextTerminal:
+    """The text a terminal shows after the updates Textual writes (cursor moves and
+    text; styles left out)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[" "] * width for _ in range(height)]
+
+    def write(self, update: object) -> None:
+        if not hasattr(update, "__rich_console__"):
+            return
+        console = Console(width=len(self.cells[0]), height=len(self.cells))
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            for code in segment.control or ():
+                if code[0] == ControlType.CURSOR_MOVE_TO:
+                    x, y = code[1], code[2]
+            if segment.control or segment.text == "\n":
+                continue
+            for char in segment.text:
+                if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
+                    self.cells[y][x] = char
+                x += 1
+
+    def rows(self) -> list[str]:
+        return ["".join(row) for row in self.cells]
+
+
 def rows_written(renderable: object) -> list[str]:
     """The text of each row a partial update (Textual's `ChopsUpdate`) writes."""
     chops = getattr(renderable, "chops", None) or []
@@ -183,7 +212,6 @@ async def test_a_frame_of_two_rows_far_apart_renders_neither_the_rows_between() 
     # between the answer's row and the status bar's) and wrote only those rows.
     from textual.app import App, ComposeResult
     from textual.geometry import Region
-    from textual.screen import Screen
     from textual.widget import Widget
 
     assert textual_fixes.needs_rows_fix()
@@ -211,29 +239,81 @@ async def test_a_frame_of_two_rows_far_apart_renders_neither_the_rows_between() 
             self.text = text
             self.refresh()  # a repaint, no layout (as a status bar's or a row of text's)
 
-    written: list[str] = []
-
     class Three(App[None]):
         def compose(self) -> ComposeResult:
             yield Line("top before", id="top")
             yield Between()
             yield Line("bottom before", id="bottom")
 
-        def _display(self, screen: Screen[object], renderable: object) -> None:
-            written.extend(rows_written(renderable))
-            super()._display(screen, renderable)  # type: ignore[arg-type]
-
     app = Three()
     async with app.run_test(size=(30, 10)) as pilot:
         await pilot.pause()
+        top, bottom = app.query_one("#top", Line), app.query_one("#bottom", Line)
         Between.crops.clear()
-        written.clear()
-        app.query_one("#top", Line).say("top after")
-        app.query_one("#bottom", Line).say("bottom after")
-        await pilot.pause()
-        await pilot.pause()
-    assert [line.rstrip() for line in written] == ["top after", "bottom after"]
+        top.say("top after")
+        bottom.say("bottom after")
+        # One frame of both, as the screen's update timer makes it when both are dirty.
+        compositor = app.screen._compositor
+        compositor.update_widgets({top, bottom})
+        update = compositor.render_update()
+    assert [line.rstrip() for line in rows_written(update)] == ["top after", "bottom after"]
     assert not Between.crops, Between.crops
+
+
+async def test_a_modal_screen_is_written_as_textual_writes_it() -> None:
+    # Fix 4: a modal's background is the screen below, rendered whole through that
+    # screen's compositor from inside the modal's partial update; it must not be
+    # rendered in the modal's rows only (it was written blank around the dialog).
+    from textual.app import App, ComposeResult
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import Static
+
+    class Dialog(ModalScreen[None]):
+        DEFAULT_CSS = """
+        Dialog { align: center middle; }
+        #box { width: 24; height: 5; border: round white; }
+        #bar { width: 100%; height: 2; dock: top; offset: 0 6; }
+        """
+
+        def compose(self) -> ComposeResult:
+            yield Static("dialog text", id="box")
+            yield Static("wide bar", id="bar")
+
+    class Lines(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.terminal = TextTerminal(40, 12)
+
+        def compose(self) -> ComposeResult:
+            for y in range(10):
+                yield Static(f"background line {y}")
+            yield Static("status")
+
+        def _display(self, screen: Screen[object], renderable: object) -> None:
+            self.terminal.write(renderable)
+            super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    async def shown() -> list[str]:
+        app = Lines()
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            app.push_screen(Dialog())
+            for _ in range(4):
+                await pilot.pause()
+        return app.terminal.rows()
+
+    assert textual_fixes.needs_rows_fix()
+    textual_fixes.apply()
+    ours = await shown()
+    fixed = Compositor._get_renders, Compositor.render_partial_update
+    Compositor._get_renders = textual_fixes._get_renders  # type: ignore[method-assign]
+    Compositor.render_partial_update = textual_fixes._render_partial_update  # type: ignore[method-assign]
+    try:
+        theirs = await shown()
+    finally:
+        Compositor._get_renders, Compositor.render_partial_update = fixed  # type: ignore[method-assign]
+    assert "background line 0" in theirs[0], theirs  # (else the test shows nothing)
+    assert ours == theirs
 
 
 async def test_a_text_area_reads_its_theme_when_its_styles_change_not_at_every_render() -> None:

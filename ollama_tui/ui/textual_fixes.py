@@ -89,8 +89,11 @@ GET_RENDERS_8_2_8 = "8ac93299aa5d3bef"
 """The first 16 hex digits of the SHA-256 of `Compositor._get_renders`' source in 8.2.8."""
 RENDER_PARTIAL_UPDATE_8_2_8 = "888dccc892d8ecc2"
 """The same for `Compositor.render_partial_update`."""
-_repainting: list[range] | None = None
-"""While a partial update renders: the runs of rows it repaints, top to bottom."""
+_repainting: dict[Compositor, list[range]] = {}
+"""While a compositor's partial update renders: the runs of rows it repaints, top to
+bottom. Taken by its `_get_renders_in_rows` before any widget renders: a widget's render
+may render a compositor whole (a modal's background is the screen below, rendered through
+that screen's compositor), and must not find them."""
 
 
 def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
@@ -204,8 +207,9 @@ def _get_renders_in_rows(
     self: Compositor, crop: Region | None = None
 ) -> Iterable[tuple[Region, Region, list[Strip]]]:
     """Textual's `_get_renders`: (region, clip, lines) of each visible widget the crop
-    crosses, front to back; each rendered in the crop's rows only (its clip narrowed to
-    them: `_render_chops` places the lines by the clip), and not at all where a widget in
+    crosses, front to back; each rendered in the crop's rows only, or in a partial
+    update the runs of rows it repaints (its clip narrowed to them: `_render_chops`
+    places the lines by the clip), and not at all where a widget in
     front covers all of it the crop holds (`_render_chops` takes each cell from the
     front-most widget: what is behind was rendered and thrown away; a row of text
     repainted rendered the screen, the transcript and the answer under it)."""
@@ -214,7 +218,7 @@ def _get_renders_in_rows(
         return
     overlaps = crop.overlaps
     covering: list[Region] = []
-    runs = _repainting or [crop.line_range]
+    runs = _repainting.pop(self, None) or [crop.line_range]
     for widget, (region, clip) in list(self.visible_widgets.items()):
         if not overlaps(clip):
             continue
@@ -237,18 +241,17 @@ def _render_partial_update_in_rows(self: Compositor) -> ChopsUpdate | None:
     """Textual's `render_partial_update`, which renders the band that holds every region
     to repaint (its crop) and writes only their rows: the renders are asked for in the
     runs of those rows only (`_get_renders_in_rows`)."""
-    global _repainting
     runs: list[range] = []
     for y in sorted({y for region in self._dirty_regions for y in region.line_range}):
         if runs and runs[-1].stop == y:
             runs[-1] = range(runs[-1].start, y + 1)
         else:
             runs.append(range(y, y + 1))
-    _repainting = runs
+    _repainting[self] = runs
     try:
         return _render_partial_update(self)
     finally:
-        _repainting = None
+        _repainting.pop(self, None)
 
 
 def needs_rows_fix() -> bool:
