@@ -163,3 +163,38 @@ def test_the_floor_bench_runs_its_bare_app_on_a_pty_and_prints_a_cost(
         found = re.fullmatch(label + r" +run 1  CPU +([0-9.]+) s per 1,000 tokens", row)
         assert found, row
         assert 0 < float(found.group(1)) < math.inf
+
+
+def test_the_frames_bench_times_the_apps_frames_on_a_pty(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ollama_tui.bench.frames import main as frames_main
+
+    assert frames_main(["--shape", "paragraph", "--tokens", "150", "--rate", "200"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"aiohttp\s+paragraph\s+200\s+\d+", out), out  # the bench's own row
+    summary = re.search(r"(\d+) frames in ([\d.]+) s of streaming", out)
+    assert summary and int(summary[1]) > 1, out  # the probe ran in the app and wrote them
+    # The live answer's repaints, timed: a row of that kind with its rate and CPU.
+    row = r"^(layout )?LiveSegment\S*\s+[\d.]+\s+[\d.]+ms\s+[\d.]+ms\s+\d+ ms$"
+    assert re.search(row, out, re.M), out
+
+
+def test_the_frames_report_keeps_the_streaming_frames_and_adds_up_each_kind() -> None:
+    from ollama_tui.bench.frames import report, streaming
+
+    frames = [
+        (0.0, "layout Header", 0.050),  # start-up: before the answer's first repaint
+        (1.0, "LiveSegment", 0.001),
+        (1.5, "PromptInput", 0.002),
+        (2.0, "LiveSegment+StatusBar", 0.003),
+        (3.0, "LiveSegment", 0.003),
+        (9.0, "StatusBar", 0.004),  # after: the reply's end
+    ]
+    assert streaming(frames) == frames[1:5]
+    lines = report(frames, rate=100).splitlines()
+    # 4 frames over 2 s, 9 ms of CPU: 4.5 ms a second, 45 ms per 1,000 tokens at 100 a second.
+    assert lines[0] == "4 frames in 2.0 s of streaming, 45 ms per 1,000 tokens"
+    live = next(line for line in lines if line.startswith("LiveSegment "))
+    assert live.split() == ["LiveSegment", "1.0", "2.00ms", "2.00ms", "20", "ms"]
+    assert report(frames[:1], rate=100).startswith("no frames repainted the answer")

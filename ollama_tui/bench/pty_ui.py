@@ -41,7 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,11 +125,20 @@ def quit_and_reap(term: Terminal, meter: PtyMeter) -> None:
     meter.join(5)
 
 
-def measure(url: str, stamps: Path, transport: str, shape: str, rate: float, reply: str) -> PtyRun:
+def measure(
+    url: str,
+    stamps: Path,
+    transport: str,
+    shape: str,
+    rate: float,
+    reply: str,
+    app_env: Mapping[str, str] | None = None,
+) -> PtyRun:
+    """One run; `app_env` is added to the app's environment (a probe's, say)."""
     expected = {m.group() for m in MARKER.finditer(reply.encode())}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ptybench-") as home:
-        env = dict(os.environ)
+        env = {**os.environ, **(app_env or {})}
         for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             env[name] = str(Path(home, name.lower()))
         argv = [sys.executable, "-m", "ollama_tui", "--host", url, "--model", "demo"]
@@ -253,6 +262,7 @@ def run_pty_bench(
     rates: Sequence[float],
     tokens: int | None,
     json_path: str | None,
+    app_env: Mapping[str, str] | None = None,
 ) -> int:
     runs: list[PtyRun] = []
     print(HEADER, flush=True)
@@ -265,7 +275,7 @@ def run_pty_bench(
                 command += ["--tokens", str(tokens or DEFAULT_TOKENS[shape]), "--rate", str(rate)]
                 with DemoProcess(rate, 0.0, command=[*command, "--stamps", str(stamps)]) as server:
                     for transport in transports:
-                        run = measure(server.url, stamps, transport, shape, rate, reply)
+                        run = measure(server.url, stamps, transport, shape, rate, reply, app_env)
                         runs.append(run)
                         print(format_row(run), flush=True)
     if json_path:
