@@ -3,6 +3,8 @@ interval, together with the other streams', and none is lost."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.app import App
 
@@ -31,8 +33,10 @@ def sent(tokens: int, seconds: float) -> StreamTiming:
 
 
 class Screenish(App[None]):
-    def __init__(self) -> None:
+    def __init__(self, hold: bool = False) -> None:
+        """`hold`: takes as the chat screen does, holding, its next turn polled."""
         super().__init__()
+        self.hold = hold
         self.now = 0.0
         self.pacer = Pacer(self, INTERVAL, clock=lambda: self.now)
         self.shown: list[tuple[int, str]] = []
@@ -40,7 +44,10 @@ class Screenish(App[None]):
     @on(StreamUpdated)
     def updated(self, message: StreamUpdated) -> None:
         if self.pacer.due(message.stream):
-            for event in message.stream.take():
+            events = message.stream.take(hold=self.hold)
+            if self.hold:
+                self.pacer.taken(message.stream)
+            for event in events:
                 assert isinstance(event, ContentDelta)
                 self.shown.append((message.stream.id, event.text))
 
@@ -135,3 +142,60 @@ async def test_a_fast_stream_is_shown_at_the_shorter_interval() -> None:
             assert shown == fast, f"{name}: shown early: {shown}"
             app.pacer.forget(each)
             app.now += 5000.0
+
+
+def test_a_stream_taken_and_held_does_not_tell_its_listener_until_a_take_finds_nothing() -> None:
+    told: list[int] = []
+    one = stream()
+    one.listen(lambda s: told.append(s.id))
+    one.push(delta("a"))
+    assert told == [one.id]
+    assert [e.text for e in one.take(hold=True)] == ["a"]  # type: ignore[attr-defined]
+    one.push(delta("b"))
+    one.push(delta("c"))
+    assert told == [one.id], "told while held: its taker polls"
+    assert one.held
+    assert [e.text for e in one.take(hold=True)] == ["b", "c"]  # type: ignore[attr-defined]
+    assert one.take(hold=True) == []  # nothing came: released
+    assert not one.held
+    one.push(delta("d"))
+    assert told == [one.id, one.id], "not told again after a take that found nothing"
+
+
+async def test_a_held_stream_is_polled_at_each_paint_and_released_when_it_dries_up() -> None:
+    app = Screenish(hold=True)
+    async with app.run_test() as pilot:
+        one = stream()
+        one.listen(tell(app))
+        one.push(delta("a"))
+        await wait_until(pilot, lambda: app.shown == [(one.id, "a")])
+        assert one in app.pacer._waiting, "no poll at the next paint for a held stream"
+        one.push(delta("b"))
+        app.now += INTERVAL
+        app.pacer._again(one)  # the poll, when its timer fires
+        await wait_until(pilot, lambda: len(app.shown) == 2)
+        assert app.shown[1] == (one.id, "b")
+        assert one in app.pacer._waiting, "a poll that took something is not followed by one"
+        app.now += INTERVAL
+        app.pacer._again(one)  # nothing came since
+        await wait_until(pilot, lambda: not one.held)
+        assert one not in app.pacer._waiting, "polled on after a turn that took nothing"
+        assert not one.held
+        app.now += INTERVAL
+        one.push(delta("c"))  # tells again, due at once
+        await wait_until(pilot, lambda: len(app.shown) == 3)
+        assert app.shown[2] == (one.id, "c")
+
+
+async def test_a_held_stream_on_the_real_clock_shows_every_event_in_order() -> None:
+    app = Screenish(hold=True)
+    app.pacer = Pacer(app, 0.02)  # the real clock and timer
+    async with app.run_test() as pilot:
+        one = stream()
+        one.listen(tell(app))
+        texts = [str(i) for i in range(30)]
+        for text in texts:
+            one.push(delta(text))
+            await asyncio.sleep(0.005)  # a stream's pace, not a wait for a result
+        await wait_until(pilot, lambda: len(app.shown) == len(texts))
+        assert [text for _, text in app.shown] == texts

@@ -55,12 +55,13 @@ class Reply:
     def arrived(self) -> bool:
         return bool(self.text or self.thinking)
 
-    def take(self) -> ReplyUpdate:
-        """Everything that arrived since the last call, as one update."""
+    def take(self, hold: bool = False) -> ReplyUpdate:
+        """Everything that arrived since the last call, as one update (`hold`: as
+        `LiveStream.take`'s)."""
         thinking: list[str] = []
         content: list[str] = []
         first_chunk = False
-        for event in self.stream.take() if self.end is None else ():
+        for event in self.stream.take(hold) if self.end is None else ():
             if isinstance(event, ContentDelta):
                 routed = self._splitter.feed(event.text)
                 thinking.append(routed.thinking)

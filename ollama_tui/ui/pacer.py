@@ -78,6 +78,16 @@ class Pacer:
             self._waiting[stream] = loop.call_later(wait, self._again, stream)
         return False
 
+    def taken(self, stream: LiveStream) -> None:
+        """`stream` was just taken with `hold=True`: while it holds (it took something),
+        its next turn comes by itself at the next paint, polled rather than told: no
+        wake-up from the network's thread and no early `StreamUpdated` for each paint.
+        A turn that takes nothing releases it: the next event tells again."""
+        if stream.held and stream not in self._waiting:
+            wait = max(0.0, self._last + self.interval_for(stream) - self.clock())
+            loop = asyncio.get_running_loop()
+            self._waiting[stream] = loop.call_later(wait, self._again, stream)
+
     def interval_for(self, stream: LiveStream) -> float:
         """`fast` for a stream at FAST_RATE or more so far, else `interval`."""
         timing = stream.timing

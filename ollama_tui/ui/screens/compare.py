@@ -316,7 +316,9 @@ class CompareScreen(Screen[None]):
             return
         if not self.pacer.due(message.stream):
             return
-        update, status = column.reply.take(), column.status
+        update, status = column.reply.take(hold=True), column.status
+        if update.end is None:
+            self.pacer.taken(message.stream)
         # The figures change in the frame that shows the text; the end's at once.
         await column.view.show(update, None if update.end else lambda: status.show(update))
         if update.end is not None:
