@@ -1,0 +1,96 @@
+"""Two versions of the app measured at the same time, for a change of a few per cent.
+
+    git worktree add /tmp/before <commit>
+    python -m ollama_tui.bench.paired --before /tmp/before --transport aiohttp --pairs 3
+
+This shared machine's speed moves the CPU figure by up to a half within an hour
+(docs/ui-performance.md), so runs of A and then B compare the hours, not the code. Here
+each pair is two `ollama-tui bench --ui` cells run side by side, each with its own
+server and terminal: the app from `--before` (a checkout put first on its PYTHONPATH)
+and the app from this tree (or `--after`), so both meet the same machine. Prints both
+rows of each pair and the ratio of their CPU per 1,000 tokens, then the median ratio:
+below 1, the "after" app is lighter. Two apps at once on two cores make each one's lag
+a little worse than alone; read the lags in a pair against each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ollama_tui.bench.pty_ui import HEADER, PtyRun, format_row, run_pty_bench
+
+
+def side(tree: str | None, transport: str, shape: str, rate: float, tokens: int | None) -> None:
+    """One cell of the bench, the app (and its server) run from `tree` (this one's if None).
+
+    `python -m` puts the working directory first on the path, ahead of PYTHONPATH: the
+    bench's code is already imported from this tree, so moving there changes only what
+    the server and the app it starts will import."""
+    out = os.environ["OLLAMA_TUI_PAIRED_OUT"]
+    if tree:
+        os.chdir(tree)
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (tree, os.environ.get("PYTHONPATH")) if p)}
+    run_pty_bench([transport], [shape], [rate], tokens, out, app_env=env if tree else None)
+
+
+def launch(tree: str | None, args: argparse.Namespace, out: Path) -> subprocess.Popen[bytes]:
+    tree = tree and str(Path(tree).resolve())
+    argv = [sys.executable, "-m", "ollama_tui.bench.paired", "--side", tree or ""]
+    argv += ["--transport", args.transport, "--shape", args.shape, "--rate", str(args.rate)]
+    if args.tokens:
+        argv += ["--tokens", str(args.tokens)]
+    env = {**os.environ, "OLLAMA_TUI_PAIRED_OUT": str(out)}
+    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+
+
+def read_run(path: Path) -> PtyRun:
+    return PtyRun(**json.loads(path.read_text())["runs"][0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ollama_tui.bench.paired", description=__doc__)
+    parser.add_argument("--before", help="a checkout of the version to compare against")
+    parser.add_argument("--after", help="another checkout (default: this tree)")
+    parser.add_argument("--transport", default="aiohttp")
+    parser.add_argument("--shape", default="prose", choices=["prose", "code-fence", "paragraph"])
+    parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
+    parser.add_argument("--tokens", type=int, help="default: the bench's for the shape")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--side", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.side is not None:
+        side(args.side or None, args.transport, args.shape, args.rate, args.tokens)
+        return 0
+    if not args.before:
+        parser.error("--before is required")
+    ratios: list[float] = []
+    print(f"{'':7}{HEADER}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="paired-") as scratch:
+        for pair in range(args.pairs):
+            outs = {name: Path(scratch, f"{pair}-{name}.json") for name in ("before", "after")}
+            running = [
+                launch(args.before, args, outs["before"]),
+                launch(args.after, args, outs["after"]),
+            ]
+            if any(process.wait() != 0 for process in running):
+                print("a side failed: see its output above", file=sys.stderr)
+                return 1
+            runs = {name: read_run(path) for name, path in outs.items()}
+            for name, run in runs.items():
+                print(f"{name:<7}{format_row(run)}", flush=True)
+            ratio = runs["after"].cpu_ms_per_1k_tokens / runs["before"].cpu_ms_per_1k_tokens
+            ratios.append(ratio)
+            print(f"{'':7}CPU after / before: {ratio:.3f}", flush=True)
+    print(f"median CPU after / before over {len(ratios)} pairs: {statistics.median(ratios):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
