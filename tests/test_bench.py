@@ -309,3 +309,17 @@ def test_the_bare_loop_counts_reasoning_as_tokens_like_the_project() -> None:
     tally.line({"message": {"role": "assistant", "content": "", "thinking": "so"}}, 2.0)
     tally.line({"response": "", "done": True}, 3.0)
     assert tally.tokens == 2 and tally.first_token == 1.0 and tally.chunks == 3
+
+
+def test_the_headless_ui_bench_streams_a_reply_through_the_app(tmp_path: Path) -> None:
+    """`bench --ui --headless` patches the stream's take to time arrivals: it must keep
+    working as the chat screen takes (the pacer's hold, say)."""
+    out = tmp_path / "ui.json"
+    argv = [sys.executable, "-m", "ollama_tui", "bench", "--ui", "--headless"]
+    argv += ["--transports", "aiohttp", "--shapes", "prose", "--rate", "400"]
+    argv += ["--tokens", "200", "--json", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["tokens"] >= 200
+    assert result["lag_p50_ms"] > 0

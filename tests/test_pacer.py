@@ -8,7 +8,7 @@ import asyncio
 from textual import on
 from textual.app import App
 
-from ollama_tui.core.events import ContentDelta
+from ollama_tui.core.events import ContentDelta, StreamEvent
 from ollama_tui.core.protocol import chat_request
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.runner import LiveStream
@@ -25,6 +25,10 @@ def stream() -> LiveStream:
 
 def delta(text: str, timing: StreamTiming | None = None) -> ContentDelta:
     return ContentDelta(text, at=0.0, timing=timing or StreamTiming(sent=0.0))
+
+
+def texts(events: list[StreamEvent]) -> list[str]:
+    return [e.text for e in events if isinstance(e, ContentDelta)]
 
 
 def sent(tokens: int, seconds: float) -> StreamTiming:
@@ -150,12 +154,12 @@ def test_a_stream_taken_and_held_does_not_tell_its_listener_until_a_take_finds_n
     one.listen(lambda s: told.append(s.id))
     one.push(delta("a"))
     assert told == [one.id]
-    assert [e.text for e in one.take(hold=True)] == ["a"]  # type: ignore[attr-defined]
+    assert texts(one.take(hold=True)) == ["a"]
     one.push(delta("b"))
     one.push(delta("c"))
     assert told == [one.id], "told while held: its taker polls"
     assert one.held
-    assert [e.text for e in one.take(hold=True)] == ["b", "c"]  # type: ignore[attr-defined]
+    assert texts(one.take(hold=True)) == ["b", "c"]
     assert one.take(hold=True) == []  # nothing came: released
     assert not one.held
     one.push(delta("d"))

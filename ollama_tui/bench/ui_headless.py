@@ -137,9 +137,9 @@ async def run_one(
     received = 0
     original_take = LiveStream.take
 
-    def take(self: LiveStream) -> list[Any]:
+    def take(self: LiveStream, hold: bool = False) -> list[Any]:
         nonlocal received
-        events_now = original_take(self)
+        events_now = original_take(self, hold)
         for event in events_now:
             if isinstance(event, ContentDelta):
                 received += len(event.text)
