@@ -86,3 +86,18 @@ def test_a_fence_that_reached_the_limit_at_the_end_of_an_append_is_cut_next_time
     # A fence already closed in the source is never cut again.
     closed = source + "```\n\nText after.\n"
     assert fence_cut(closed, "More text.\n") is None
+
+
+def test_each_fence_is_cut_at_the_limit_for_its_language() -> None:
+    asked: list[str] = []
+
+    def limit(language: str) -> int:
+        asked.append(language)
+        return 3 if language == "python" else 5
+
+    python = "```python \n" + "x = 1\n" * 3
+    assert fence_cut(python, "y = 2\n", limit) == (0, "```python ")
+    assert asked[0] == "python", "the info string, stripped"
+    c = "```c\n" + "x;\n" * 3
+    assert fence_cut(c, "y;\n", limit) is None
+    assert fence_cut(c + "y;\nz;\n", "w;\n", limit) == (0, "```c")

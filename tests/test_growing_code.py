@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.highlight import HighlightTheme, highlight
 
 from ollama_tui.ui.widgets import growing_code
+from ollama_tui.ui.widgets.cuts import FENCE_LINES
 from ollama_tui.ui.widgets.growing_code import GrowingCode
 
 PIECES = [
@@ -167,3 +168,13 @@ def test_the_pygments_this_was_checked_with_is_resumed() -> None:
         pytest.skip("hashed for Pygments 2.21.0 and Textual 8.2.8")
     assert growing_code.RESUMABLE
     assert growing_code._lexer("python") is not None
+
+
+def test_a_fence_lexed_from_its_last_lines_holds_more_lines_before_it_is_cut() -> None:
+    if not growing_code.RESUMABLE:
+        pytest.skip("nothing is lexed from its last lines with this Pygments or Textual")
+    fence_limit = growing_code.fence_limit
+    assert fence_limit("python") == growing_code.FENCE_LINES_RESUMED > FENCE_LINES
+    # Highlighted whole at each append: the shorter limit keeps an append's cost bounded.
+    assert fence_limit("c") == fence_limit("") == fence_limit("no-such-language") == FENCE_LINES
+    assert fence_limit("python", ansi=True) == FENCE_LINES

@@ -28,6 +28,7 @@ from ollama_tui.ui.widgets.chat_message import (
     UserMessage,
 )
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs
+from ollama_tui.ui.widgets.growing_code import fence_limit
 from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (
@@ -714,6 +715,8 @@ async def test_a_long_code_fence_is_cut_into_blocks_and_copies_whole(
         # Each block shows its lines; together, every line once, in order.
         assert "\n".join(f.code.rstrip("\n") for f in fences) == code.rstrip("\n")
         assert all(f.lexer == "python" for f in fences)
+        # Python is lexed from its last lines: its parts hold the longer limit's lines.
+        assert len(fences[0].code.rstrip("\n").split("\n")) == fence_limit("python")
         # The parts read as one block: no margin or padding between them.
         for upper, lower in itertools.pairwise(fences):
             assert upper.has_class("continues") and lower.has_class("continued")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -31,6 +32,7 @@ from ollama_tui.ui.widgets.folding import (
     laid_out,
     swap,
 )
+from ollama_tui.ui.widgets.growing_code import fence_limit
 from ollama_tui.ui.widgets.lines import CAN_DRAW, Probes
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
 from ollama_tui.ui.widgets.markdown_feed import Along, MarkdownFeed
@@ -152,8 +154,9 @@ class AssistantMessage(Vertical, RowsKept):
     async def _append(self, text: str) -> None:
         """Append to the live segment; once it holds SEGMENT_BLOCKS blocks, continue at a
         block boundary in a new segment and fold the full one (see `fold`). A code fence
-        longer than FENCE_LINES is closed and reopened in a new segment (see `cuts.fence_cut`)."""
+        longer than `fence_limit` lines is closed and reopened in a new segment."""
         live = self.markdown
+        limit = partial(fence_limit, ansi=self.app.native_ansi_color)
         while True:
             room = max(1, SEGMENT_BLOCKS - _blocks(live))
             cut = boundary(text, room)
@@ -162,7 +165,7 @@ class AssistantMessage(Vertical, RowsKept):
                 text = text[cut:]
                 live = await self._next_segment(live)
                 continue
-            fence = fence_cut(live.source, text)
+            fence = fence_cut(live.source, text, limit)
             if fence is not None:
                 cut, opener = fence
                 live = await self._add(live, text[:cut] + "```\n")

@@ -4,6 +4,7 @@ long code fence, or after a sentence of a long paragraph (pure functions of its 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 
 def boundary(text: str, room: int) -> int | None:
@@ -18,17 +19,20 @@ def boundary(text: str, room: int) -> int | None:
 
 
 FENCE_LINES = 24
-"""A growing code block is re-highlighted and re-rendered whole on every append: past
-this many lines, it continues as a new block in a new segment, so each append's cost
-stays bounded (fence lag p95, docs/ui-performance.md: 80 lines 48 ms, 40 lines 34-40,
-24 lines 26-32). The lexer restarts at each cut."""
+"""A growing code block whose language is highlighted whole at every append (Textual's
+way): past this many lines, it continues as a new block in a new segment, so each
+append's cost stays bounded (fence lag p95, docs/ui-performance.md: 80 lines 48 ms, 40
+lines 34-40, 24 lines 26-32). The lexer restarts at each cut."""
 
 _FENCE = re.compile(r"^```([^`\n]*)$", re.MULTILINE)
 
 
-def fence_cut(source: str, text: str) -> tuple[int, str] | None:
-    """Where in `text` a fence passes FENCE_LINES lines (just after a line end), and the
-    fence's opening line; None if no fence in `text` is that long.
+def fence_cut(
+    source: str, text: str, limit: Callable[[str], int] = lambda language: FENCE_LINES
+) -> tuple[int, str] | None:
+    """Where in `text` a fence passes its limit of lines (just after a line end), and the
+    fence's opening line; None if no fence in `text` is that long. `limit(info)`: the
+    lines a fence with that info string (its language) may hold.
 
     Only fences of three backticks at the start of a line are counted; anything else is
     left whole.
@@ -39,7 +43,9 @@ def fence_cut(source: str, text: str) -> tuple[int, str] | None:
         opener = fences[index]
         end = fences[index + 1].start() if index + 1 < len(fences) else len(whole)
         position = opener.end()
-        for _ in range(FENCE_LINES + 1):  # the opening line's end, then the code lines
+        for _ in range(
+            limit(opener.group(1).strip()) + 1
+        ):  # the opening line's end, then the code lines
             position = whole.find("\n", position, end) + 1
             if position == 0:
                 break

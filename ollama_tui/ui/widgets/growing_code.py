@@ -21,6 +21,8 @@ Python lexer, or Textual's `highlight`, is not the one this copies or was checke
 
 from __future__ import annotations
 
+import functools
+
 from pygments.lexer import Lexer, RegexLexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Error, Whitespace, _TokenType
@@ -30,6 +32,7 @@ from textual.highlight import HighlightTheme, highlight
 from textual.widgets._markdown import MarkdownFence
 
 from ollama_tui.ui.textual_fixes import same_source
+from ollama_tui.ui.widgets.cuts import FENCE_LINES
 
 RESUMED = {"PythonLexer": "cf8166392deaf023"}
 """The lexers resumed, by class name, with the first 16 hex digits of the SHA-256 of
@@ -53,6 +56,20 @@ RESUMABLE = (
 )
 
 Stack = tuple[str, ...]
+
+FENCE_LINES_RESUMED = 48
+"""`cuts.FENCE_LINES` for a fence whose language is lexed here from its last lines: an
+append then costs about the same at 48 lines as at 24, and each cut is a new segment,
+a layout of the whole screen (10-13 ms; a code reply at 100 tok/s cut every 24 lines
+had 0.6 a second): CPU 3-7 % less at 48 (docs/ui-performance.md)."""
+
+
+@functools.cache
+def fence_limit(language: str, ansi: bool = False) -> int:
+    """The lines a growing fence of `language` (its info string) holds before it is cut;
+    `ansi`: in the terminal's own colours, highlighted whole (`GrowingCode.fence`)."""
+    resumed = RESUMABLE and not ansi and _lexer(language) is not None
+    return FENCE_LINES_RESUMED if resumed else FENCE_LINES
 
 
 def _lexer(language: str) -> RegexLexer | None:

@@ -45,7 +45,7 @@ get the classes of blocks cut across segments (chat.tcss: their margins join).""
 _CUT_CLASSES = ("continues", "continued", "continues continued")
 
 LINES_KEPT = 2000
-"""Lines of code, and list items, kept drawn (a fence holds at most FENCE_LINES per
+"""Lines of code, and list items, kept drawn (a fence holds at most `fence_limit` lines per
 segment): past it they are forgotten and drawn again."""
 
 
