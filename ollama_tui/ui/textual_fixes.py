@@ -89,9 +89,9 @@ GET_RENDERS_8_2_8 = "8ac93299aa5d3bef"
 """The first 16 hex digits of the SHA-256 of `Compositor._get_renders`' source in 8.2.8."""
 RENDER_PARTIAL_UPDATE_8_2_8 = "888dccc892d8ecc2"
 """The same for `Compositor.render_partial_update`."""
-_repainting: dict[Compositor, list[range]] = {}
-"""While a compositor's partial update renders: the runs of rows it repaints, top to
-bottom. Taken by its `_get_renders_in_rows` before any widget renders: a widget's render
+_repainting: dict[Compositor, list[Region]] = {}
+"""While a compositor's partial update renders: the regions it repaints. Taken by its
+`_get_renders_in_rows` before any widget renders: a widget's render
 may render a compositor whole (a modal's background is the screen below, rendered through
 that screen's compositor), and must not find them."""
 
@@ -152,6 +152,11 @@ class RowsKept(SizedOnce):
         if kept:
             cache._cache.update(kept)
             cache._dirty_lines.difference_update(kept)
+            # Textual also asks for the whole widget to be repainted at the next frame:
+            # the layout that resized it repaints it already (or, scrolled by the
+            # terminal, the rows from its old bottom: scroll_ahead). Rows kept are not.
+            rows = {Region(0, below, size.width, size.height - below)}
+            self._repaint_regions, self._dirty_regions = rows, set(rows)
         return resized
 
 
@@ -208,9 +213,11 @@ def _get_renders_in_rows(
 ) -> Iterable[tuple[Region, Region, list[Strip]]]:
     """Textual's `_get_renders`: (region, clip, lines) of each visible widget the crop
     crosses, front to back; each rendered in the crop's rows only, or in a partial
-    update the runs of rows it repaints (its clip narrowed to them: `_render_chops`
-    places the lines by the clip), and not at all where a widget in
-    front covers all of it the crop holds (`_render_chops` takes each cell from the
+    update in the runs of rows of the regions to repaint that cross it (its clip
+    narrowed to them: `_render_chops` places the lines by the clip; a widget that
+    crosses none is not rendered: each chop is written whole or not at all, and a chop
+    lies under the same widgets all across), and not at all where a widget in front
+    covers all of it the crop holds (`_render_chops` takes each cell from the
     front-most widget: what is behind was rendered and thrown away; a row of text
     repainted rendered the screen, the transcript and the answer under it)."""
     if crop is None:
@@ -218,11 +225,12 @@ def _get_renders_in_rows(
         return
     overlaps = crop.overlaps
     covering: list[Region] = []
-    runs = _repainting.pop(self, None) or [crop.line_range]
+    repainting = _repainting.pop(self, None) or [crop]
     for widget, (region, clip) in list(self.visible_widgets.items()):
         if not overlaps(clip):
             continue
-        for run in runs:
+        seen_at = clip.intersection(region)
+        for run in _runs(r for r in repainting if r.overlaps(seen_at)):
             rows = clip.intersection(Region(clip.x, run.start, clip.width, len(run)))
             shown = region.intersection(rows)
             x, y, width, height = shown
@@ -237,17 +245,22 @@ def _get_renders_in_rows(
             yield region, rows, lines
 
 
-def _render_partial_update_in_rows(self: Compositor) -> ChopsUpdate | None:
-    """Textual's `render_partial_update`, which renders the band that holds every region
-    to repaint (its crop) and writes only their rows: the renders are asked for in the
-    runs of those rows only (`_get_renders_in_rows`)."""
+def _runs(regions: Iterable[Region]) -> list[range]:
+    """The runs of consecutive rows `regions` cover."""
     runs: list[range] = []
-    for y in sorted({y for region in self._dirty_regions for y in region.line_range}):
+    for y in sorted({y for region in regions for y in region.line_range}):
         if runs and runs[-1].stop == y:
             runs[-1] = range(runs[-1].start, y + 1)
         else:
             runs.append(range(y, y + 1))
-    _repainting[self] = runs
+    return runs
+
+
+def _render_partial_update_in_rows(self: Compositor) -> ChopsUpdate | None:
+    """Textual's `render_partial_update`, which renders the band that holds every region
+    to repaint (its crop) and writes only their rows: the renders are asked for in the
+    rows of the regions each widget is under (`_get_renders_in_rows`)."""
+    _repainting[self] = list(self._dirty_regions)
     try:
         return _render_partial_update(self)
     finally:
