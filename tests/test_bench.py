@@ -323,3 +323,14 @@ def test_the_headless_ui_bench_streams_a_reply_through_the_app(tmp_path: Path) -
     (result,) = json.loads(out.read_text())["results"]
     assert result["tokens"] >= 200
     assert result["lag_p50_ms"] > 0
+
+
+def test_the_network_bench_prints_each_transports_reading_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ollama_tui.bench import network
+
+    assert network.main(["--rate", "1000", "--tokens", "200"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == list(TRANSPORT_NAMES)
+    assert all(float(row.split()[1]) >= 0 for row in rows)
