@@ -154,3 +154,48 @@ async def test_a_growing_answer_scrolls_the_terminal_and_it_shows_what_the_app_d
                 assert statistics.median(written) < area / 2, written
     finally:
         scroll_ahead.apply()
+
+
+async def test_a_screen_pushed_and_popped_is_not_kept_alive_by_what_it_last_drew() -> None:
+    import gc
+    import weakref
+
+    from textual.screen import ModalScreen
+
+    class Dialog(ModalScreen[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("a dialog")
+
+    textual_fixes.apply()
+    scroll_ahead.apply()
+    app = Chat(Terminal())
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        gone = []
+        for _ in range(3):
+            dialog = Dialog()
+            gone.append(weakref.ref(dialog))
+            await app.push_screen(dialog)
+            await pilot.pause()
+            app.pop_screen()
+            await pilot.pause()
+            del dialog
+        await pilot.pause()
+        gc.collect()
+        assert [ref() for ref in gone] == [None] * 3
+
+
+async def test_a_resized_answer_still_repaints_what_it_asked_before() -> None:
+    # The layout that resizes it may come before the screen collects its repaints (the
+    # screen's timer runs apart from its queue): they must not be dropped.
+    textual_fixes.apply()
+    app = Chat(Terminal())
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        growing = app.query_one(Growing)
+        growing.add([f"line {n}" for n in range(4)])
+        await pilot.pause()
+        growing.refresh(Region(0, 1, growing.size.width, 1))
+        asked = set(growing._repaint_regions)
+        assert asked
+        size = growing.size
+        growing._size_updated(Size(size.width, size.height + 3), size, size)
+        assert asked <= growing._repaint_regions

@@ -16,16 +16,15 @@ scrolling region and `k` line feeds at its bottom, which every VT100-style termi
 does), and only what the scroll cannot bring is repainted: the `k` new rows, the
 columns beside the container (its scroll bar), the rows of a widget that changed
 otherwise, and what was to be repainted anyway (moved with the scroll). Anything else
-in those rows (an overlay, a toast), a full repaint, a modal or inline screen, or a
+in those rows (an overlay, a toast, a picture), a full repaint, a modal or inline screen, or a
 reflow before the scroll was written: Textual's own way. What the terminal shows is the
-last frame rendered (`_shown`, kept at each render), so the scroll starts from it.
+last frame rendered (`State.shown`, kept at each render), so the scroll starts from it.
 
 Applied only to the methods as 8.2.8 has them (their sources hashed).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region, Size
 from textual.widget import Widget
 
+from ollama_tui.ui import thumbnails
 from ollama_tui.ui.textual_fixes import RowsKept, same_source
 
 if TYPE_CHECKING:
@@ -63,8 +63,24 @@ class Shown:
     size: Size
 
 
-_shown: weakref.WeakKeyDictionary[Compositor, Shown] = weakref.WeakKeyDictionary()
-_scrolls: weakref.WeakKeyDictionary[Compositor, tuple[int, int, int]] = weakref.WeakKeyDictionary()
+@dataclass(slots=True)
+class State:
+    """A compositor's: what it last rendered, and the scroll its next frame writes first."""
+
+    shown: Shown | None = None
+    scroll: tuple[int, int, int] | None = None  # rows top to bottom (exclusive), by k
+
+
+STATE = "_ollama_tui_scroll_ahead"
+
+
+def _state(compositor: Compositor) -> State:
+    # Kept on the compositor, so it goes with its screen (in a dictionary keyed by the
+    # compositor, the widgets it holds would keep their screen, and so the key, alive).
+    found: State | None = vars(compositor).get(STATE)
+    if found is None:
+        found = vars(compositor)[STATE] = State()
+    return found
 
 
 class ScrolledUpdate(ChopsUpdate):
@@ -127,6 +143,8 @@ def _repaints(
             if area.overlaps(was) or area.overlaps(ours):
                 return None  # an overlay, a toast: drawn over the rows that would move
             continue
+        if thumbnails.is_picture(widget):
+            return None  # pixels (sixel, kitty): not every terminal scrolls them with text
         if before and after and before[1] == after[1]:
             old, new = before[0], after[0]
             if new == Region(old.x, old.y - k, old.width, old.height):
@@ -134,7 +152,7 @@ def _repaints(
             grown = (new.x, new.width, new.y) == (old.x, old.width, old.y - k)
             if grown and new.height > old.height and isinstance(widget, RowsKept):
                 # Its rows above its old bottom gutter are kept (fix 5): only below.
-                top = old.bottom - k - widget.styles.gutter.bottom
+                top = old.bottom - k - widget.rows_below()
                 dirty.append(Region(new.x, top, new.width, new.bottom - top))
                 continue
         dirty.append(ours)
@@ -149,12 +167,14 @@ def _repaints(
 def _reflow_scrolled(self: Compositor, parent: Widget, size: Size) -> ReflowResult:
     """Textual's `reflow`; then, if the layout only scrolled a `ScrollsAhead` container,
     its rows are marked to be scrolled by the terminal and only the rest is repainted."""
-    if _scrolls.pop(self, None) is not None:
+    state = _state(self)
+    if state.scroll is not None:
         # Laid out again before the scroll was written: repaint all, as Textual would.
+        state.scroll = None
         self._dirty_regions.add(size.region)
     before = set(self._dirty_regions)
     result = _reflow(self, parent, size)
-    shown = _shown.get(self)
+    shown = state.shown
     app = parent.app
     if (
         shown is None
@@ -188,7 +208,7 @@ def _reflow_scrolled(self: Compositor, parent: Widget, size: Size) -> ReflowResu
             dirty.extend(_outside_rows(region, top, bottom))
         self._dirty_regions.clear()
         self._dirty_regions.update(region for region in dirty + repaints if region)
-        _scrolls[self] = (top, bottom, rows)
+        state.scroll = (top, bottom, rows)
         return result
     return result
 
@@ -198,14 +218,19 @@ def _render_update_scrolled(
 ) -> Any:
     """Textual's `render_update`, written after the scroll a layout asked for; what it
     rendered is kept as what the terminal shows (not for a screenshot: `full`)."""
-    scroll = None if full else _scrolls.pop(self, None)
+    if full:
+        return _render_update(self, full, screen_stack, simplify)
+    state = _state(self)
+    scroll, state.scroll = state.scroll, None
     update = _render_update(self, full, screen_stack, simplify)
-    if not full:
+    if self.root is not None and self.root.app._batch_count:
+        state.shown = None  # this frame is not written (`App._display`): unknown now
+    else:
         visible = dict(self.visible_widgets)
         scrolls: dict[Widget, float] = {
             w: w.scroll_y for w in visible if isinstance(w, ScrollsAhead)
         }
-        _shown[self] = Shown(visible, scrolls, self.size)
+        state.shown = Shown(visible, scrolls, self.size)
     if scroll is not None and type(update) is ChopsUpdate:
         return ScrolledUpdate(update, *scroll)
     return update

@@ -144,10 +144,11 @@ class RowsKept(SizedOnce):
         old, cache = self._size, self._styles_cache
         kept: dict[int, Strip] = {}
         if ROWS_KEPT and size.width == old.width and size.height != old.height:
-            bottom = self.styles.gutter.bottom + (1 if self.styles.outline_bottom[0] else 0)
-            below = min(old.height, size.height) - bottom
+            below = min(old.height, size.height) - self.rows_below()
             dirty = cache._dirty_lines
             kept = {y: row for y, row in cache._cache.items() if y < below and y not in dirty}
+        # Asked before, not yet collected by the screen: still to repaint after.
+        asked, dirty_asked = set(self._repaint_regions), set(self._dirty_regions)
         resized = super()._size_updated(size, virtual_size, container_size, layout)
         if kept:
             cache._cache.update(kept)
@@ -155,9 +156,13 @@ class RowsKept(SizedOnce):
             # Textual also asks for the whole widget to be repainted at the next frame:
             # the layout that resized it repaints it already (or, scrolled by the
             # terminal, the rows from its old bottom: scroll_ahead). Rows kept are not.
-            rows = {Region(0, below, size.width, size.height - below)}
-            self._repaint_regions, self._dirty_regions = rows, set(rows)
+            rows = Region(0, below, size.width, size.height - below)
+            self._repaint_regions, self._dirty_regions = asked | {rows}, dirty_asked | {rows}
         return resized
+
+    def rows_below(self) -> int:
+        """The rows at its bottom edge that are not its text: its gutter and outline."""
+        return self.styles.gutter.bottom + (1 if self.styles.outline_bottom[0] else 0)
 
 
 TEXT_AREA_RENDER_LINES_8_2_8 = "5a3931b3e86abfaf"

@@ -99,3 +99,8 @@ def widget(small: PillowImage, classes: str = "") -> Widget | None:
     if not available() or _image_class is None:
         return None
     return _image_class(small, classes=classes)
+
+
+def is_picture(shown: Widget) -> bool:
+    """Whether `shown` is a thumbnail drawn in pixels (`widget`'s)."""
+    return _image_class is not None and isinstance(shown, _image_class)  # type: ignore[arg-type]
