@@ -53,7 +53,8 @@ changes has every row it rendered thrown away (`_set_dirty()` clears its styles 
 and so does `refresh(layout=True)`. A streaming answer grows by 8 rows at a time, and
 all of its visible rows and its container's were rendered again at each such layout.
 `RowsKept` keeps the rows above its bottom gutter when only the height changed, for
-widgets whose rows do not depend on their height (the answer and its live segment).
+widgets whose rows do not depend on their height (the answer and its live segment),
+and asks for no repaint of them at the next frame (the layout repainted them).
 Applied only while the styles cache keeps rows as 8.2.8 does (`ROWS_KEPT`).
 
 6. Upstream (Textual 8.2.8, `TextArea.render_lines`): the theme's styles are read from
@@ -220,8 +221,9 @@ def _get_renders_in_rows(
     crosses, front to back; each rendered in the crop's rows only, or in a partial
     update in the runs of rows of the regions to repaint that cross it (its clip
     narrowed to them: `_render_chops` places the lines by the clip; a widget that
-    crosses none is not rendered: each chop is written whole or not at all, and a chop
-    lies under the same widgets all across), and not at all where a widget in front
+    crosses none is not rendered: what is written of a chop crosses a region to
+    repaint, and a chop lies under the same widgets all across), and not at all where a
+    widget in front
     covers all of it the crop holds (`_render_chops` takes each cell from the
     front-most widget: what is behind was rendered and thrown away; a row of text
     repainted rendered the screen, the transcript and the answer under it)."""
