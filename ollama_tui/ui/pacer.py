@@ -18,6 +18,7 @@ from time import perf_counter
 
 from textual.message_pump import MessagePump
 
+from ollama_tui.session.reply import Reply, ReplyUpdate
 from ollama_tui.session.runner import LiveStream
 from ollama_tui.ui.messages import StreamUpdated
 
@@ -77,6 +78,13 @@ class Pacer:
             loop = asyncio.get_running_loop()
             self._waiting[stream] = loop.call_later(wait, self._again, stream)
         return False
+
+    def take(self, reply: Reply) -> ReplyUpdate:
+        """What `reply` holds now, taken at a paint: `taken` asks for its next turn."""
+        update = reply.take(hold=True)
+        if update.end is None:
+            self.taken(reply.stream)
+        return update
 
     def taken(self, stream: LiveStream) -> None:
         """`stream` was just taken with `hold=True`: while it holds (it took something),

@@ -185,13 +185,8 @@ class ChatScreen(ImageAttaching, ReplyCopying):
             return
         if not self.pacer.due(message.stream):
             return
-        update, view, status = (
-            turn.reply.take(hold=True),
-            self.views[turn],
-            self.query_one(StatusBar),
-        )
-        if update.end is None:
-            self.pacer.taken(message.stream)
+        update = self.pacer.take(turn.reply)
+        view, status = self.views[turn], self.query_one(StatusBar)
         # The figures change in the frame that shows the text; the end's at once (the
         # end of the reply waits for the frames that show its last words).
         await view.show(update, (lambda: status.show(update)) if update.end is None else None)

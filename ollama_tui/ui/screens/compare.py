@@ -316,9 +316,7 @@ class CompareScreen(Screen[None]):
             return
         if not self.pacer.due(message.stream):
             return
-        update, status = column.reply.take(hold=True), column.status
-        if update.end is None:
-            self.pacer.taken(message.stream)
+        update, status = self.pacer.take(column.reply), column.status
         # The figures change in the frame that shows the text; the end's at once.
         await column.view.show(update, None if update.end else lambda: status.show(update))
         if update.end is not None:

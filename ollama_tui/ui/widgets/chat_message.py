@@ -24,14 +24,7 @@ from ollama_tui.ui import thumbnails
 from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
-from ollama_tui.ui.widgets.folding import (
-    FrozenSegment,
-    can_freeze,
-    fold,
-    freeze,
-    laid_out,
-    swap,
-)
+from ollama_tui.ui.widgets.folding import FrozenSegment, can_freeze, fold, freeze, laid_out, swap
 from ollama_tui.ui.widgets.growing_code import fence_limit
 from ollama_tui.ui.widgets.lines import CAN_DRAW, Probes
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
