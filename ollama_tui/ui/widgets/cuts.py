@@ -42,10 +42,8 @@ def fence_cut(
     for index in range(0, len(fences), 2):
         opener = fences[index]
         end = fences[index + 1].start() if index + 1 < len(fences) else len(whole)
-        position = opener.end()
-        for _ in range(
-            limit(opener.group(1).strip()) + 1
-        ):  # the opening line's end, then the code lines
+        position, lines = opener.end(), limit(opener.group(1).strip())
+        for _ in range(lines + 1):  # the opening line's end, then the code lines
             position = whole.find("\n", position, end) + 1
             if position == 0:
                 break

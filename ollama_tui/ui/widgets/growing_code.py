@@ -64,7 +64,7 @@ a layout of the whole screen (10-13 ms; a code reply at 100 tok/s cut every 24 l
 had 0.6 a second): CPU 3-7 % less at 48 (docs/ui-performance.md)."""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # info strings come from the model: not kept for ever
 def fence_limit(language: str, ansi: bool = False) -> int:
     """The lines a growing fence of `language` (its info string) holds before it is cut;
     `ansi`: in the terminal's own colours, highlighted whole (`GrowingCode.fence`)."""
