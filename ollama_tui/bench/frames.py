@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from ollama_tui.bench.frame_probe import ENV
-from ollama_tui.bench.pty_ui import run_pty_bench
+from ollama_tui.bench.pty_ui import path_first, run_pty_bench
 
 LIVE = "LiveSegment"
 """A frame that repaints the live answer (its growing rows)."""
@@ -77,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="frames-") as scratch:
         Path(scratch, "sitecustomize.py").write_text(SITECUSTOMIZE)
         out = Path(scratch, "frames.json")
-        path = os.pathsep.join(p for p in (scratch, os.environ.get("PYTHONPATH")) if p)
-        app_env = {"PYTHONPATH": path, ENV: str(out)}
+        app_env = {**path_first(scratch), ENV: str(out)}
         run_pty_bench([args.transport], [args.shape], [args.rate], args.tokens, None, app_env)
         written = json.loads(out.read_text()) if out.exists() else []
     frames = [(float(t), str(what), float(cpu)) for t, what, cpu in written]

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ollama_tui.bench.pty_ui import HEADER, PtyRun, format_row, run_pty_bench
+from ollama_tui.bench.pty_ui import HEADER, PtyRun, format_row, path_first, run_pty_bench
 
 
 def side(tree: str | None, transport: str, shape: str, rate: float, tokens: int | None) -> None:
@@ -36,8 +36,7 @@ def side(tree: str | None, transport: str, shape: str, rate: float, tokens: int 
     out = os.environ["OLLAMA_TUI_PAIRED_OUT"]
     if tree:
         os.chdir(tree)
-    env = {"PYTHONPATH": os.pathsep.join(p for p in (tree, os.environ.get("PYTHONPATH")) if p)}
-    run_pty_bench([transport], [shape], [rate], tokens, out, app_env=env if tree else None)
+    run_pty_bench([transport], [shape], [rate], tokens, out, path_first(tree) if tree else None)
 
 
 def launch(tree: str | None, args: argparse.Namespace, out: Path) -> subprocess.Popen[bytes]:

@@ -125,6 +125,14 @@ def quit_and_reap(term: Terminal, meter: PtyMeter) -> None:
     meter.join(5)
 
 
+def path_first(directory: str) -> dict[str, str]:
+    """An app environment with `directory` first on its PYTHONPATH (a probe's
+    `sitecustomize`, another checkout of the app)."""
+    return {
+        "PYTHONPATH": os.pathsep.join(p for p in (directory, os.environ.get("PYTHONPATH")) if p)
+    }
+
+
 def measure(
     url: str,
     stamps: Path,
