@@ -6,9 +6,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-import pyte
 import pytest
-from rich.console import Console
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -20,6 +18,7 @@ from textual.widgets import Static
 from ollama_tui.ui import scroll_ahead, textual_fixes
 from ollama_tui.ui.scroll_ahead import ScrolledUpdate, ScrollsAhead
 from ollama_tui.ui.textual_fixes import RowsKept, SizedOnce
+from tests.uitools import TextTerminal
 
 WIDTH, HEIGHT = 40, 12
 
@@ -56,25 +55,6 @@ class Growing(RowsKept):
         return Strip([Segment(text.ljust(self.size.width))])
 
 
-class Terminal:
-    """A terminal (pyte's) fed every update the app writes."""
-
-    def __init__(self) -> None:
-        self.screen = pyte.Screen(WIDTH, HEIGHT)
-        self.stream = pyte.Stream(self.screen)
-        self.console = Console(width=WIDTH, height=HEIGHT, color_system=None)
-        self.updates: list[object] = []
-
-    def display(self, screen: Screen[Any], update: Any) -> None:
-        if update is None:
-            return
-        self.updates.append(update)
-        self.stream.feed(update.render_segments(self.console))
-
-    def rows(self) -> list[str]:
-        return [row.rstrip() for row in self.screen.display]
-
-
 def drawn(screen: Screen[Any]) -> list[str]:
     """The screen as the app composes it now (not through the terminal)."""
     compositor = screen._compositor
@@ -88,7 +68,7 @@ class Chat(App[None]):
     #overlay { layer: above; offset: 8 5; width: 14; height: 2; display: none; }
     """
 
-    def __init__(self, terminal: Terminal) -> None:
+    def __init__(self, terminal: TextTerminal) -> None:
         super().__init__()
         self.terminal = terminal
 
@@ -104,7 +84,7 @@ class Chat(App[None]):
         self.query_one(Feed).anchor()
 
     def _display(self, screen: Screen[Any], renderable: Any) -> None:
-        self.terminal.display(screen, renderable)
+        self.terminal.write(renderable)
 
 
 def cells_written(update: Any) -> int:
@@ -117,7 +97,7 @@ async def test_a_growing_answer_scrolls_the_terminal_and_it_shows_what_the_app_d
 ) -> None:
     assert scroll_ahead.needs_scroll_fix()
     textual_fixes.apply()
-    terminal = Terminal()
+    terminal = TextTerminal(WIDTH, HEIGHT)
     app = Chat(terminal)
     if fixed:
         scroll_ahead.apply()
@@ -168,7 +148,7 @@ async def test_a_screen_pushed_and_popped_is_not_kept_alive_by_what_it_last_drew
 
     textual_fixes.apply()
     scroll_ahead.apply()
-    app = Chat(Terminal())
+    app = Chat(TextTerminal(WIDTH, HEIGHT))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         gone = []
         for _ in range(3):
@@ -188,7 +168,7 @@ async def test_a_resized_answer_still_repaints_what_it_asked_before() -> None:
     # The layout that resizes it may come before the screen collects its repaints (the
     # screen's timer runs apart from its queue): they must not be dropped.
     textual_fixes.apply()
-    app = Chat(Terminal())
+    app = Chat(TextTerminal(WIDTH, HEIGHT))
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         growing = app.query_one(Growing)
         growing.add([f"line {n}" for n in range(4)])

@@ -6,12 +6,12 @@ import sys
 from collections.abc import Iterable, Sequence
 
 import pytest
-from rich.console import Console
-from rich.segment import ControlType, Segment
+from rich.segment import Segment
 from textual._compositor import Compositor
 from textual.strip import Strip
 
 from ollama_tui.ui import textual_fixes
+from tests.uitools import TextTerminal
 
 
 def test_textual_8_caches_a_strip_in_itself_so_the_fix_applies() -> None:
@@ -117,33 +117,6 @@ async def test_a_widget_that_grows_renders_its_new_rows_only(kept: bool) -> None
         assert sorted(set(growing.rendered)) == [3, 4, 5], growing.rendered
     else:  # Textual's own: all again (else the fix is moot)
         assert sorted(set(growing.rendered)) == list(range(6)), growing.rendered
-
-
-class TextTerminal:
-    """The text a terminal shows after the updates Textual writes (cursor moves and
-    text; styles left out)."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.cells = [[" "] * width for _ in range(height)]
-
-    def write(self, update: object) -> None:
-        if not hasattr(update, "__rich_console__"):
-            return
-        console = Console(width=len(self.cells[0]), height=len(self.cells))
-        x = y = 0
-        for segment in update.__rich_console__(console, console.options):
-            for code in segment.control or ():
-                if code[0] == ControlType.CURSOR_MOVE_TO:
-                    x, y = code[1], code[2]
-            if segment.control or segment.text == "\n":
-                continue
-            for char in segment.text:
-                if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
-                    self.cells[y][x] = char
-                x += 1
-
-    def rows(self) -> list[str]:
-        return ["".join(row) for row in self.cells]
 
 
 def rows_written(renderable: object) -> list[str]:

@@ -9,6 +9,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pyte
+from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -161,3 +163,22 @@ def delete_model(server: DemoServer, name: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=5):
         pass
+
+
+class TextTerminal:
+    """A terminal (pyte's) fed every update the app writes: the text it shows."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.screen = pyte.Screen(width, height)
+        self.stream = pyte.Stream(self.screen)
+        self.console = Console(width=width, height=height, color_system=None)
+        self.updates: list[Any] = []
+
+    def write(self, update: Any) -> None:
+        if update is None or not hasattr(update, "render_segments"):
+            return
+        self.updates.append(update)
+        self.stream.feed(update.render_segments(self.console))
+
+    def rows(self) -> list[str]:
+        return [row.rstrip() for row in self.screen.display]
