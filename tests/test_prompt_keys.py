@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual import events
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import TextArea
 
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui.widgets.prompt import PromptInput
@@ -62,3 +66,27 @@ def test_every_one_line_box_of_the_app_keeps_the_order() -> None:
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Input":
                 raise AssertionError(f"{source.name}:{node.lineno} builds a plain Input")
+
+
+async def test_the_prompts_own_change_messages_stop_at_the_prompt(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing above the box listens to its Changed/SelectionChanged: each key's two
+    messages are not dispatched to the screen and the app too (four dispatches a key)."""
+    seen: list[tuple[str, str]] = []
+    dispatch = MessagePump._dispatch_message
+
+    async def counted(self: MessagePump, message: Message) -> None:
+        if isinstance(message, TextArea.Changed | TextArea.SelectionChanged):
+            seen.append((type(self).__name__, type(message).__name__))
+        await dispatch(self, message)
+
+    monkeypatch.setattr(MessagePump, "_dispatch_message", counted)
+    app = make_app(server)
+    async with app.run_test() as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press(*"hi")
+        await wait_until(pilot, lambda: prompt.text == "hi")
+        await pilot.pause()
+    assert {name for name, _ in seen} == {"PromptInput"}
+    assert {kind for _, kind in seen} == {"Changed", "SelectionChanged"}

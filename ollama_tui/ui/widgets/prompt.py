@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual import events
 from textual.message import Message
+from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
 from ollama_tui.ui.textual_fixes import ThemedOnce
@@ -45,6 +46,14 @@ class PromptInput(KeysInOrder, ThemedOnce):
         self.cursor_blink = False
         self.past_prompts: list[str] = []
         self._recall: int | None = None
+
+    # Nothing above the box listens to these: stopped here, they are not dispatched to
+    # the screen and the app as well (two messages, four dispatches a key).
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        event.stop()
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Textual calls TextArea's own handler after this one, unless prevented.
