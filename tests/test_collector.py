@@ -72,7 +72,7 @@ def test_no_full_collection_while_streaming_and_one_after(fake: Fake) -> None:
     fake.busy = True
     assert gc.get_threshold()[1:] == (NEVER, NEVER), "no middle or full collection"
     garbage = a_cycle()
-    fake.now += 60
+    fake.now += MAX_DEFER / 2
     collector.tick()
     assert garbage() is not None and collector.last_pause is None
     fake.busy = False
@@ -213,6 +213,26 @@ def test_one_long_reply_doubling_the_heap_gets_an_ordinary_collection(fake: Fake
     assert garbage() is not None and collector.compactions == 0, "compacted too soon"
     fake.reply(collector)
     assert garbage() is None and collector.compactions == 1
+
+
+def test_a_long_stream_collects_every_max_defer_and_counts_as_one_reply(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    frozen = frozen_then_dropped(fake, collector)
+    _transcript = heap_to(collector_module.COMPACT_GROWTH, sys.getallocatedblocks())
+    fake.reply(collector, collector_module.MIN_BETWEEN - 3)
+    collector.stream_started()
+    fake.busy = True
+    for period in range(collector_module.MIN_BETWEEN):
+        garbage = a_cycle()
+        fake.now += MAX_DEFER + 0.01
+        collector.tick()
+        assert garbage() is None, f"period {period} of the stream collected nothing"
+    fake.busy = False
+    fake.settle(collector)
+    assert frozen() is not None and collector.compactions == 0, "its pauses counted as replies"
+    fake.reply(collector)
+    assert frozen() is None and collector.compactions == 1
 
 
 def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
