@@ -16,7 +16,10 @@ is one way of drawing the reply:
   transcript moves once per 16 lines);
 - **log**: Textual's `Log`, the words written at each paint, a line ended wherever the
   text passes 110 columns (it never wraps);
-- **small**: a one-line `Static` updated at each paint, nothing growing.
+- **small**: a one-line `Static` updated at each paint, nothing growing;
+- **bytes**: no Textual at all: an asyncio loop that writes, at each paint, the growing
+  row as Textual writes one (a synchronized frame, a cursor move, colours, the row's
+  text): what any Python program painting at this rate costs.
 
 With `--fixes`, each shape runs a second time with the app's fixes to Textual applied
 (`ui/textual_fixes.py`: fix 4 renders a repainted row only, not every widget it crosses
@@ -36,7 +39,7 @@ from ollama_tui.bench.terminal import Terminal
 from ollama_tui.bench.ui import quit_app
 from ollama_tui.ui.pacer import PAINT_INTERVAL
 
-SHAPES = ("static", "lines", "lines-in-hand", "log", "small")
+SHAPES = ("static", "lines", "lines-in-hand", "log", "small", "bytes")
 PAINT = PAINT_INTERVAL  # the app's paint clock
 HAND = 16
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa")
@@ -151,6 +154,48 @@ def child(shape: str, words_per_paint: int, fixes: bool = False) -> None:
     Floor().run()
 
 
+def bytes_child(words_per_paint: int) -> None:
+    """The `bytes` shape: the same paints, written by a bare asyncio loop (raw mode, so
+    the bench's Ctrl+Q reaches it and it quits as the Textual shapes do)."""
+    import asyncio
+    import termios
+    import tty
+
+    fd, out = sys.stdin.fileno(), sys.stdout.buffer
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+
+        def keys() -> None:
+            if b"\x11" in os.read(fd, 1024):
+                done.set()
+
+        loop.add_reader(fd, keys)
+        out.write(b"\x1b[?1049h\x1b[2J\x1b[40;1Hstatus")
+        out.flush()
+        paints, row, text = 0, 2, ""
+        while not done.is_set():
+            await asyncio.sleep(PAINT)
+            paints += 1
+            text += " ".join(WORDS[(paints + i) % len(WORDS)] for i in range(words_per_paint))
+            text += " "
+            if len(text) > 110:
+                row, text = 2 + (row - 1) % 34, ""
+            frame = f"\x1b[?2026h\x1b[{row};1H\x1b[38;2;224;224;224;48;2;30;30;30m"
+            out.write(f"{frame}{text:<118}\x1b[0m\x1b[?2026l".encode())
+            out.flush()
+
+    try:
+        asyncio.run(run())
+    finally:
+        out.write(b"\x1b[?1049l")
+        out.flush()
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
 def measure(shape: str, rate: float, seconds: float, fixes: bool = False) -> float:
     """The bare app's CPU, seconds per 1,000 tokens at `rate`."""
     words = max(1, round(rate * PAINT))
@@ -173,7 +218,10 @@ def measure(shape: str, rate: float, seconds: float, fixes: bool = False) -> flo
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     if args[:1] == ["--child"]:
-        child(args[1], int(args[2]), fixes="--fixes" in args[3:])
+        if args[1] == "bytes":
+            bytes_child(int(args[2]))
+        else:
+            child(args[1], int(args[2]), fixes="--fixes" in args[3:])
         return
     parser = argparse.ArgumentParser(prog="python -m ollama_tui.bench.floor")
     parser.add_argument("--shapes", default=",".join(SHAPES))
@@ -189,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load {load:.2f}; {options.rate:g} tok/s, a paint every {PAINT * 1000:g} ms")
     for run in range(options.runs):
         for shape in shapes:
-            for fixes in (False, True) if options.fixes else (False,):
+            both = options.fixes and shape != "bytes"  # no Textual: nothing to fix
+            for fixes in (False, True) if both else (False,):
                 cost = measure(shape, options.rate, options.seconds, fixes)
                 label = shape + (" +fixes" if fixes else "")
                 print(f"{label:20} run {run + 1}  CPU {cost:5.2f} s per 1,000 tokens")

@@ -11,12 +11,17 @@ and the app from this tree (or `--after`), so both meet the same machine. Prints
 rows of each pair and the ratio of their CPU per 1,000 tokens, then the median ratio:
 below 1, the "after" app is lighter. Two apps at once on two cores make each one's lag
 a little worse than alone; read the lags in a pair against each other.
+
+With `--untyped-after` the "after" cell types nothing while the reply streams (the bench
+types a key every 250 ms and erases it, for the echo): `--before .` then gives what
+those keys cost of the CPU figure, the same app on both sides.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -24,11 +29,20 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ollama_tui.bench import pty_ui
 from ollama_tui.bench.pty_ui import HEADER, PtyRun, format_row, path_first, run_pty_bench
 
 
-def side(tree: str | None, transport: str, shape: str, rate: float, tokens: int | None) -> None:
-    """One cell of the bench, the app (and its server) run from `tree` (this one's if None).
+def side(
+    tree: str | None,
+    transport: str,
+    shape: str,
+    rate: float,
+    tokens: int | None,
+    untyped: bool = False,
+) -> None:
+    """One cell of the bench, the app (and its server) run from `tree` (this one's if None);
+    `untyped`: no key typed while the reply streams.
 
     `python -m` puts the working directory first on the path, ahead of PYTHONPATH: the
     bench's code is already imported from this tree, so moving there changes only what
@@ -36,15 +50,21 @@ def side(tree: str | None, transport: str, shape: str, rate: float, tokens: int 
     out = os.environ["OLLAMA_TUI_PAIRED_OUT"]
     if tree:
         os.chdir(tree)
+    if untyped:
+        pty_ui.KEY_EVERY = math.inf
     run_pty_bench([transport], [shape], [rate], tokens, out, path_first(tree) if tree else None)
 
 
-def launch(tree: str | None, args: argparse.Namespace, out: Path) -> subprocess.Popen[bytes]:
+def launch(
+    tree: str | None, args: argparse.Namespace, out: Path, untyped: bool = False
+) -> subprocess.Popen[bytes]:
     tree = tree and str(Path(tree).resolve())
     argv = [sys.executable, "-m", "ollama_tui.bench.paired", "--side", tree or ""]
     argv += ["--transport", args.transport, "--shape", args.shape, "--rate", str(args.rate)]
     if args.tokens:
         argv += ["--tokens", str(args.tokens)]
+    if untyped:
+        argv.append("--untyped")
     env = {**os.environ, "OLLAMA_TUI_PAIRED_OUT": str(out)}
     return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
 
@@ -62,10 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
     parser.add_argument("--tokens", type=int, help="default: the bench's for the shape")
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument(
+        "--untyped-after",
+        action="store_true",
+        help="the after cell types nothing while the reply streams",
+    )
     parser.add_argument("--side", help=argparse.SUPPRESS)
+    parser.add_argument("--untyped", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.side is not None:
-        side(args.side or None, args.transport, args.shape, args.rate, args.tokens)
+        side(args.side or None, args.transport, args.shape, args.rate, args.tokens, args.untyped)
         return 0
     if not args.before:
         parser.error("--before is required")
@@ -76,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             outs = {name: Path(scratch, f"{pair}-{name}.json") for name in ("before", "after")}
             running = [
                 launch(args.before, args, outs["before"]),
-                launch(args.after, args, outs["after"]),
+                launch(args.after, args, outs["after"], args.untyped_after),
             ]
             if any(process.wait() != 0 for process in running):
                 print("a side failed: see its output above", file=sys.stderr)
