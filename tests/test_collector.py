@@ -235,6 +235,27 @@ def test_a_long_stream_collects_every_max_defer_and_counts_as_one_reply(fake: Fa
     assert frozen() is None and collector.compactions == 1
 
 
+def test_with_another_screen_open_a_long_stream_scans_the_old_objects_every_full_every(
+    fake: Fake,
+) -> None:
+    collector = fake.collector()
+    collector.start()
+    fake.only_chat = False  # nothing is frozen: the old objects are scanned only by a full one
+    kept = [Node()]
+    old = weakref.ref(kept[0])
+    gc.collect()  # it survives a full collection: among the old objects now
+    kept.clear()
+    collector.stream_started()
+    fake.busy = True
+    for period in range(1, collector_module.FULL_EVERY + 1):
+        young = a_cycle()
+        fake.now += MAX_DEFER + 0.01
+        collector.tick()
+        assert young() is None, f"period {period}: the young garbage stayed"
+        full = period == collector_module.FULL_EVERY
+        assert (old() is None) == full, f"period {period}: a full collection is every 6th"
+
+
 def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
     fake: Fake, lax: None
 ) -> None:
