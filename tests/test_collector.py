@@ -204,23 +204,28 @@ def test_a_long_chat_compacts_once_the_heap_has_grown(fake: Fake, lax: None) -> 
     assert gc.get_freeze_count() >= len(transcript), "the survivors are frozen again"
 
 
-def test_one_long_reply_doubling_the_heap_gets_an_ordinary_collection(fake: Fake) -> None:
+def grown_after_replies(
+    fake: Fake, replies: int
+) -> tuple[Collector, weakref.ref[Node], list[list[int]]]:
+    """A started collector, garbage frozen, the heap grown to `COMPACT_GROWTH` times (its
+    transcript, returned to keep), then `replies` replies."""
     collector = fake.collector()
     collector.start()
     garbage = frozen_then_dropped(fake, collector)
-    _transcript = heap_to(collector_module.COMPACT_GROWTH, sys.getallocatedblocks())
-    fake.reply(collector, collector_module.MIN_BETWEEN - 2)
+    transcript = heap_to(collector_module.COMPACT_GROWTH, sys.getallocatedblocks())
+    fake.reply(collector, replies)
+    return collector, garbage, transcript
+
+
+def test_one_long_reply_doubling_the_heap_gets_an_ordinary_collection(fake: Fake) -> None:
+    collector, garbage, _transcript = grown_after_replies(fake, collector_module.MIN_BETWEEN - 2)
     assert garbage() is not None and collector.compactions == 0, "compacted too soon"
     fake.reply(collector)
     assert garbage() is None and collector.compactions == 1
 
 
 def test_a_long_stream_collects_every_max_defer_and_counts_as_one_reply(fake: Fake) -> None:
-    collector = fake.collector()
-    collector.start()
-    frozen = frozen_then_dropped(fake, collector)
-    _transcript = heap_to(collector_module.COMPACT_GROWTH, sys.getallocatedblocks())
-    fake.reply(collector, collector_module.MIN_BETWEEN - 3)
+    collector, frozen, _transcript = grown_after_replies(fake, collector_module.MIN_BETWEEN - 3)
     collector.stream_started()
     fake.busy = True
     for period in range(collector_module.MIN_BETWEEN):
