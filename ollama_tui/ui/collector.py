@@ -177,13 +177,13 @@ class Collector:
         """`idle`: no reply streams (a compaction may run; never inside a stream)."""
         started = perf_counter()
         freeze = self.only_chat_open()
+        self._in_stream = 0 if idle else self._in_stream + 1
         if idle and freeze and self._compact:
             self._compaction()
         else:
             # Inside a stream, the generations young collections fill: what they kept since
             # the last one. The older objects are frozen (the chat alone), or else wait for a
             # full collection every FULL_EVERY of these (another screen is open).
-            self._in_stream = 0 if idle else self._in_stream + 1
             gc.collect(1 if self._in_stream % FULL_EVERY else 2)
             heap = sys.getallocatedblocks()
             self._since += idle  # replies, not the pauses inside a long one (`MAX_DEFER`)
