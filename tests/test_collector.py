@@ -261,6 +261,36 @@ def test_with_another_screen_open_a_long_stream_scans_the_old_objects_every_full
         assert (old() is None) == full, f"period {period}: a full collection is every 6th"
 
 
+def test_a_stream_freezes_nothing_unscanned(fake: Fake) -> None:
+    """The chat alone: an in-stream collection freezes its survivors, so it scans all that is
+    not frozen (a middle collection between replies, a screen since closed, put objects in
+    the oldest generation unfrozen)."""
+    collector = fake.collector()
+    collector.start()
+    kept = [Node()]
+    old = weakref.ref(kept[0])
+    gc.collect(1)  # it survives a middle collection: in the oldest generation, not frozen
+    kept.clear()
+    collector.stream_started()
+    fake.busy = True
+    fake.now += MAX_DEFER + 0.01
+    collector.tick()
+    assert old() is None, "frozen unscanned: it stays until a compaction"
+
+
+def test_a_long_stream_collects_once_a_period_not_at_every_tick(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    collector.stream_started()
+    fake.busy = True
+    fake.now += MAX_DEFER + 0.01
+    collector.tick()
+    garbage = a_cycle()
+    fake.now += 0.25
+    collector.tick()
+    assert garbage() is not None, "collected again a tick after the period's collection"
+
+
 def test_a_compaction_that_frees_little_doubles_the_growth_the_next_waits_for(
     fake: Fake, lax: None
 ) -> None:

@@ -12,9 +12,13 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   (generation 1): it scans all that young collections kept since the last one, and took
   45-60 ms twice in a 30-second code reply at 100 tok/s (headless), the reply's longest
   stalls (gaps just over 100 ms between its frames on a terminal). A stream longer than
-  `MAX_DEFER` seconds (a stream that never ends must not grow memory for ever) has a
-  middle one every `MAX_DEFER` seconds, its survivors frozen if only the chat is open,
-  and a full one every `FULL_EVERY` of those;
+  `MAX_DEFER` seconds (a stream that never ends must not grow memory for ever) has one
+  every `MAX_DEFER` seconds: full, its survivors frozen, if only the chat is open (the
+  older objects are frozen: it scans what young collections kept since the last one);
+  else a middle one, and a full one every `FULL_EVERY` of those. What such a freeze
+  catches alive and dies later (the growing block's widget) stays frozen until a
+  compaction, and none runs inside a stream: about 1,000 objects a freeze in a long
+  code reply;
 - once nothing has streamed and no key, click, scroll or paste came for `SETTLE`
   seconds (at most `MAX_WAIT` after the last stream ended), one runs; if only the chat
   screen is open, what survives it is frozen (the transcript: it lives until the chat
@@ -55,15 +59,15 @@ MAX_WAIT = 5.0
 """Seconds after the last stream when it runs even if the person is still typing."""
 MAX_DEFER = 20.0
 """Seconds of streaming after which one runs anyway (bounded memory), and every as many
-after it while the stream lasts: a middle one, which scans what young collections kept
-since the last one, so the shorter the period, the shorter the pause. At 120 s (full), a
+after it while the stream lasts: it scans what young collections kept since the last
+one, so the shorter the period, the shorter the pause. At 120 s (full), a
 20,000-token reply at 100 tok/s paused 78 ms there (17,000 objects found) and its frames
 were up to 110-135 ms apart on a terminal; at 20 s, ten pauses of 5-13 ms, frames up to
 78 ms apart (docs/ui-performance.md)."""
 FULL_EVERY = 6
-"""Of the collections inside a stream, every this many is a full one: what is not frozen
-(another screen than the chat was open) is scanned whole only then, every 120 s, as it
-was before the middle ones."""
+"""With another screen than the chat open (nothing frozen), every this many collections
+inside a stream is a full one, the others middle ones: what is older is scanned whole
+only then, every 120 s, as it was before."""
 COMPACT_GROWTH = 2.0
 """A deferred collection compacts once the heap (`sys.getallocatedblocks()`: 60 us for
 3 million, where `gc.get_freeze_count()` walks every frozen object, 15-30 ms with a long
@@ -90,16 +94,16 @@ class Collector:
         self.only_chat_open = only_chat_open
         self.clock = clock
         self._saved = gc.get_threshold()
-        self._deferred_since: float | None = None  # full collections off since
+        self._deferred_since: float | None = None  # older ones off since (or the last)
         self._compact = False
         self._heap = 0  # blocks allocated after the last compaction or at start-up
         self._growth = COMPACT_GROWTH  # that the next compaction waits for
-        self._since = 0  # deferred collections since the last compaction
+        self._since = 0  # idle collections (replies) since the last compaction
         self._in_stream = 0  # collections inside streams since the last idle one
         self._quiet_since: float | None = None  # no stream and no input since
         self._idle_since: float | None = None  # no stream since
         self.last_pause: float | None = None
-        """Seconds the last deferred collection (or compaction) took (for the UI bench)."""
+        """Seconds the last collection it ran (or compaction) took (for the UI bench)."""
         self.started = False
         """The start-up collection has run (the UI bench waits for it, as a person does)."""
         self.compactions = 0
@@ -181,10 +185,13 @@ class Collector:
         if idle and freeze and self._compact:
             self._compaction()
         else:
-            # Inside a stream, the generations young collections fill: what they kept since
-            # the last one. The older objects are frozen (the chat alone), or else wait for a
-            # full collection every FULL_EVERY of these (another screen is open).
-            gc.collect(1 if self._in_stream % FULL_EVERY else 2)
+            # Inside a stream with another screen open, the generations young collections
+            # fill (what they kept since the last one); the older objects wait for a full
+            # collection every FULL_EVERY of these. A collection whose survivors are frozen
+            # is full: nothing may be frozen unscanned (what a closed screen left, or a
+            # middle collection between replies). It costs the same when the last one froze.
+            middle = not freeze and self._in_stream % FULL_EVERY
+            gc.collect(1 if middle else 2)
             heap = sys.getallocatedblocks()
             self._since += idle  # replies, not the pauses inside a long one (`MAX_DEFER`)
             grown = self._since >= MIN_BETWEEN and heap >= self._growth * self._heap
