@@ -30,7 +30,9 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   collect, and freeze again;
 - so are objects alive at a deferred collection that die later in a cycle (pooled
   connections that expire between replies: about 6 objects a reply,
-  docs/ui-performance.md). In a long chat with no New chat, once the heap has grown
+  docs/ui-performance.md; a reply longer than `MAX_DEFER`, its growing blocks frozen at
+  each in-stream collection: about 19,000 objects in a 19,000-token code reply). In a
+  long chat with no New chat, once the heap has grown
   `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
   collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
   after 200 short replies, 1.9-2.3 s after 200 longer ones), so it runs only at an
