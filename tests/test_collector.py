@@ -278,6 +278,18 @@ def test_a_stream_freezes_nothing_unscanned(fake: Fake) -> None:
     assert old() is None, "frozen unscanned: it stays until a compaction"
 
 
+def test_the_collection_after_a_stream_is_a_full_one(fake: Fake) -> None:
+    collector = fake.collector()
+    collector.start()
+    fake.only_chat = False  # nothing frozen: the old garbage is found by a full one only
+    kept = [Node()]
+    old = weakref.ref(kept[0])
+    gc.collect(1)  # in the oldest generation
+    kept.clear()
+    fake.reply(collector)
+    assert old() is None, "the idle collection did not scan the oldest generation"
+
+
 def test_a_long_stream_collects_once_a_period_not_at_every_tick(fake: Fake) -> None:
     collector = fake.collector()
     collector.start()
