@@ -178,6 +178,15 @@ def frozen_then_dropped(fake: Fake, collector: Collector) -> weakref.ref[Node]:
     return weakref.ref(nodes.pop())
 
 
+def old_garbage() -> weakref.ref[Node]:
+    """A cycle that survived a middle collection, then was dropped: garbage in the oldest
+    generation, not frozen (only a full collection finds it)."""
+    kept = [Node()]
+    old = weakref.ref(kept[0])
+    gc.collect(1)
+    return old
+
+
 def heap_to(factor: float, base: int) -> list[list[int]]:
     """Kept objects (a transcript) taking the heap to `factor` times `base` blocks."""
     return [[] for _ in range(max(0, int(base * factor) - sys.getallocatedblocks() + 999))]
@@ -246,10 +255,7 @@ def test_with_another_screen_open_a_long_stream_scans_the_old_objects_every_full
     collector = fake.collector()
     collector.start()
     fake.only_chat = False  # nothing is frozen: the old objects are scanned only by a full one
-    kept = [Node()]
-    old = weakref.ref(kept[0])
-    gc.collect()  # it survives a full collection: among the old objects now
-    kept.clear()
+    old = old_garbage()
     collector.stream_started()
     fake.busy = True
     for period in range(1, collector_module.FULL_EVERY + 1):
@@ -267,10 +273,7 @@ def test_a_stream_freezes_nothing_unscanned(fake: Fake) -> None:
     the oldest generation unfrozen)."""
     collector = fake.collector()
     collector.start()
-    kept = [Node()]
-    old = weakref.ref(kept[0])
-    gc.collect(1)  # it survives a middle collection: in the oldest generation, not frozen
-    kept.clear()
+    old = old_garbage()
     collector.stream_started()
     fake.busy = True
     fake.now += MAX_DEFER + 0.01
@@ -282,10 +285,7 @@ def test_the_collection_after_a_stream_is_a_full_one(fake: Fake) -> None:
     collector = fake.collector()
     collector.start()
     fake.only_chat = False  # nothing frozen: the old garbage is found by a full one only
-    kept = [Node()]
-    old = weakref.ref(kept[0])
-    gc.collect(1)  # in the oldest generation
-    kept.clear()
+    old = old_garbage()
     fake.reply(collector)
     assert old() is None, "the idle collection did not scan the oldest generation"
 

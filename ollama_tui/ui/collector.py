@@ -17,7 +17,7 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
   older objects are frozen: it scans what young collections kept since the last one);
   else a middle one, and a full one every `FULL_EVERY` of those. What such a freeze
   catches alive and dies later (the growing block's widget) stays frozen until a
-  compaction, and none runs inside a stream: about 1,000 objects a freeze in a long
+  compaction, and none runs inside a stream: about 2,000 objects a freeze in a long
   code reply;
 - once nothing has streamed and no key, click, scroll or paste came for `SETTLE`
   seconds (at most `MAX_WAIT` after the last stream ended), one runs; if only the chat
