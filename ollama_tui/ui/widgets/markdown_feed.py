@@ -36,7 +36,11 @@ def _consume(future: asyncio.Future[None]) -> None:
 
 class MarkdownFeed:
     def __init__(
-        self, sink: Sink, tidy: Tidy = _nothing, batch: Batch = contextlib.nullcontext
+        self,
+        sink: Sink,
+        tidy: Tidy = _nothing,
+        batch: Batch = contextlib.nullcontext,
+        paint: Along | None = None,
     ) -> None:
         """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
         `tidy()` runs after each append, for work that need not delay the text; both
@@ -45,6 +49,7 @@ class MarkdownFeed:
         self.sink = sink
         self.tidy = tidy
         self.batch = batch
+        self.paint = paint
         self._pending: list[str] = []
         self._along: list[Along] = []
         self._cancelled = False
@@ -86,6 +91,8 @@ class MarkdownFeed:
             if not self._cancelled:  # (its widget went meanwhile: New chat, say)
                 for call in along:
                     call()
+        if self.paint is not None and not self._cancelled:
+            self.paint()
 
     def cancel(self) -> None:
         """End the feed and drop pending text: its widget is going away (app quit)."""

@@ -1,0 +1,74 @@
+"""A streamed append is painted as it ends, not at the screen's next timer tick.
+
+Upstream (Textual 8.2.8): a widget's `refresh()` marks it; when its queue is idle it
+posts `Update` to its screen; the screen, idle in turn, resumes its update timer, whose
+task wakes, renders what changed (`Screen._on_timer_update`) and posts `Ready` to the
+app. For an append that only changes rows (most of a reply's 25 paints a second) that
+is four messages and a task's wake-up around one small render.
+
+`paint_now(screen)`, called as an append's batch ends, does what that tick would do
+for repaints: the visible widgets that asked for one are rendered and written now,
+through the same compositor (`update_widgets`, `_compositor_refresh`), and their
+`Update` is not posted. Anything else pending (a layout, a scroll, styles, a
+recompose, a repaint of the whole screen), another screen on top, an inline app, a
+batch still open: nothing is done here, and Textual's tick paints as always.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+from textual.widget import Widget
+
+from ollama_tui.ui.textual_fixes import same_source
+
+ON_TIMER_UPDATE_8_2_8 = "421401660de142c5"
+"""What a tick does (`Screen._on_timer_update`, 8.2.8), done here for repaints only."""
+CHECK_REFRESH_8_2_8 = "ad1c8196be9747bf"
+"""Where a widget's idle posts `Update` for `_repaint_required` (`Widget._check_refresh`)."""
+
+ENABLED = same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8) and same_source(
+    Widget._check_refresh, CHECK_REFRESH_8_2_8
+)
+"""Only over the methods as 8.2.8 has them; elsewhere every paint is Textual's."""
+
+
+def _more_than_a_repaint(widget: Widget) -> bool:
+    return bool(
+        widget._layout_required
+        or widget._scroll_required
+        or widget._refresh_styles_required
+        or widget._recompose_required
+    )
+
+
+def paint_now(screen: Screen[Any]) -> bool:
+    """Render and write the repaints the visible widgets asked for; False (nothing done)
+    where Textual's own tick must paint."""
+    app = screen.app
+    if (
+        not ENABLED
+        or app.screen is not screen
+        or app._batch_count
+        or app.is_inline
+        or screen._layout_required
+        or screen._scroll_required
+        or screen._repaint_required
+        or screen._recompose_required
+    ):
+        return False
+    compositor = screen._compositor
+    asked: set[Widget] = set()
+    for widget in compositor.visible_widgets:
+        if _more_than_a_repaint(widget):
+            return False
+        if widget._repaint_required:
+            asked.add(widget)
+    if not asked:
+        return False
+    for widget in asked:
+        widget._repaint_required = False  # painted here: its idle posts no `Update`
+    compositor.update_widgets(screen._dirty_widgets | asked)
+    screen._compositor_refresh()  # (renders, writes, and clears `_dirty_widgets`)
+    return True
