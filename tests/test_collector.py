@@ -412,13 +412,12 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
     while_streaming: set[tuple[int, ...]] = set()
 
     def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and app.chat.turn is not None:
-            # Young collections run every few ms here: sample the settings in force.
-            while_streaming.add(gc.get_threshold()[1:])
-            if info["generation"] > 0:
-                full.append(info["generation"])
+        if phase == "start" and app.chat.turn is not None and info["generation"] > 0:
+            full.append(info["generation"])
 
     def ended() -> bool:
+        if app.chat.turn is not None:  # (sampled at each of the test's pauses)
+            while_streaming.add(gc.get_threshold()[1:])
         return bool(app.session.conversation.messages) and app.chat.turn is None
 
     async with app.run_test() as pilot:

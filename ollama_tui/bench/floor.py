@@ -47,12 +47,13 @@ WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
 
 def child(shape: str, words_per_paint: int, fixes: bool = False) -> None:
     """The bare app (in its own process, on the pty); `fixes`: with the app's fixes to
-    Textual (`ui/textual_fixes.py`)."""
+    Textual (`ui/textual_fixes.py`, `ui/lazy_strips.py`)."""
     # Imported here: the parent measures, and never needs Textual.
     if fixes:
-        from ollama_tui.ui import textual_fixes
+        from ollama_tui.ui import lazy_strips, textual_fixes
 
         textual_fixes.apply()
+        lazy_strips.apply()
     from textual.app import App, ComposeResult
     from textual.containers import VerticalScroll
     from textual.content import Content

@@ -24,7 +24,7 @@ from ollama_tui.session.recorder import Recorder
 from ollama_tui.session.runner import Runner, StreamRunner, TransportFactory
 from ollama_tui.transports import TRANSPORT_NAMES, create_transport
 from ollama_tui.transports.errors import ApiError
-from ollama_tui.ui import scroll_ahead, textual_fixes
+from ollama_tui.ui import lazy_strips, scroll_ahead, textual_fixes
 from ollama_tui.ui.collector import Collector
 from ollama_tui.ui.commands import commands
 from ollama_tui.ui.help import FIGURES_HELP, key_rows
@@ -200,6 +200,7 @@ class OllamaApp(App[None]):
     def on_load(self) -> None:
         textual_fixes.apply()
         scroll_ahead.apply()
+        lazy_strips.apply()
         if self.keymap:
             self.apply_keymap()
 
