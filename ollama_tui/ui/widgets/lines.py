@@ -22,8 +22,9 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from rich.style import Style as RichStyle
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.strip import Strip
-from textual.visual import Visual
+from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence
@@ -69,6 +70,7 @@ class Probes:
         self.item_paragraph = _paragraphs(lists[0])[0]
         self.bullet = lists[0].query_one(MarkdownBullet)
         self._styles: dict[Widget, RichStyle] = {}
+        self._links: dict[Widget, RichStyle] = {}
         self.code = GrowingCode()
         """The growing fence's highlighting, lexed again from its last lines only."""
         self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
@@ -91,6 +93,14 @@ class Probes:
             style = self._styles[widget] = widget.rich_style
         return style
 
+    def link_style(self, widget: Widget) -> RichStyle:
+        """`widget.link_style`, kept until `restyle` (Textual reads its background
+        through every ancestor at each call: a fifth of the time of drawing a line)."""
+        style = self._links.get(widget)
+        if style is None:
+            style = self._links[widget] = widget.link_style
+        return style
+
     def behind(self, widget: Widget) -> RichStyle:
         """What shows behind a widget's text, as Textual pads its lines with."""
         return RichStyle(bgcolor=self.style(widget).bgcolor)
@@ -98,6 +108,7 @@ class Probes:
     def restyle(self) -> None:
         """The theme or the CSS changed: styles are read again."""
         self._styles.clear()
+        self._links.clear()
         self.code_lines.clear()
         self.item_lines.clear()
 
@@ -141,7 +152,18 @@ def stack(blocks: list[Block], width: int, background: RichStyle) -> list[Strip]
 
 def _text(probes: Probes, probe: Widget, inline: Token, width: int) -> list[Strip]:
     content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), inline)
-    lines = Visual.to_strips(probe, content, width, None, probe.visual_style)
+    style = probe.visual_style
+    if probe.text_selection is not None or probe.styles.content_align != ("left", "top"):
+        lines = Visual.to_strips(probe, content, width, None, style)
+    else:
+        # `Visual.to_strips` (8.2.8) for a block with no selection, aligned left: the
+        # content's lines, and link styles on them, with the probe's link style kept.
+        rules = cast("RulesMap", probe.styles)  # (what `to_strips` passes: a mapping)
+        options = RenderOptions(probe._get_style, rules, None, None)
+        lines = content.render_strips(width, None, style, options)
+        if probe.auto_links and not probe.is_container and not probe.screen._selecting:
+            links = probes.link_style(probe)
+            lines = [line._apply_link_style(links) for line in lines]
     behind = probes.behind(probe)
     return [line.extend_cell_length(width, behind) for line in lines]
 
