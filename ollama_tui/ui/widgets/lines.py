@@ -101,6 +101,21 @@ class Probes:
             style = self._links[widget] = widget.link_style
         return style
 
+    def strips(self, widget: Widget, content: Content, width: int) -> list[Strip]:
+        """`Visual.to_strips(widget, content, width, None, widget.visual_style)`: for a
+        probe with no selection, aligned left (all of them, unless the CSS changes), what
+        it does in 8.2.8 (the content's lines, link styles applied), with the probe's
+        link style kept (`link_style`)."""
+        style = widget.visual_style
+        if widget.text_selection is not None or widget.styles.content_align != ("left", "top"):
+            return Visual.to_strips(widget, content, width, None, style)
+        rules = cast("RulesMap", widget.styles)  # (what `to_strips` passes: a mapping)
+        lines = content.render_strips(width, None, style, RenderOptions(widget._get_style, rules))
+        if widget.auto_links and not widget.is_container and not widget.screen._selecting:
+            links = self.link_style(widget)
+            lines = [line._apply_link_style(links) for line in lines]
+        return lines
+
     def behind(self, widget: Widget) -> RichStyle:
         """What shows behind a widget's text, as Textual pads its lines with."""
         return RichStyle(bgcolor=self.style(widget).bgcolor)
@@ -152,20 +167,8 @@ def stack(blocks: list[Block], width: int, background: RichStyle) -> list[Strip]
 
 def _text(probes: Probes, probe: Widget, inline: Token, width: int) -> list[Strip]:
     content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), inline)
-    style = probe.visual_style
-    if probe.text_selection is not None or probe.styles.content_align != ("left", "top"):
-        lines = Visual.to_strips(probe, content, width, None, style)
-    else:
-        # `Visual.to_strips` (8.2.8) for a block with no selection, aligned left: the
-        # content's lines, and link styles on them, with the probe's link style kept.
-        rules = cast("RulesMap", probe.styles)  # (what `to_strips` passes: a mapping)
-        options = RenderOptions(probe._get_style, rules, None, None)
-        lines = content.render_strips(width, None, style, options)
-        if probe.auto_links and not probe.is_container and not probe.screen._selecting:
-            links = probes.link_style(probe)
-            lines = [line._apply_link_style(links) for line in lines]
     behind = probes.behind(probe)
-    return [line.extend_cell_length(width, behind) for line in lines]
+    return [line.extend_cell_length(width, behind) for line in probes.strips(probe, content, width)]
 
 
 def _inline(node: SyntaxTreeNode) -> Token:
@@ -293,7 +296,7 @@ def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probe
         key = (code_line.plain, tuple(code_line.spans), inner, label)
         lines = drawn.get(key)
         if lines is None:
-            strips = Visual.to_strips(label, code_line, inner, None, label.visual_style)
+            strips = probes.strips(label, code_line, inner)
             lines = drawn[key] = [
                 Strip.join([sides[0], line.extend_cell_length(inner, fill), sides[1]])
                 for line in strips
