@@ -59,13 +59,9 @@ def paint_now(screen: Screen[Any]) -> bool:
     ):
         return False
     compositor = screen._compositor
-    asked: set[Widget] = set()
-    for widget in compositor.visible_widgets:
-        if _more_than_a_repaint(widget):
-            return False
-        if widget._repaint_required:
-            asked.add(widget)
-    if not asked:
+    asked = {widget for widget in compositor.visible_widgets if widget._repaint_required}
+    # One of them to be laid out too (the answer grown): the tick lays out and paints.
+    if not asked or any(_more_than_a_repaint(widget) for widget in asked):
         return False
     for widget in asked:
         widget._repaint_required = False  # painted here: its idle posts no `Update`
