@@ -21,7 +21,7 @@ def recording(done: list[str], gate: asyncio.Event | None = None) -> MarkdownFee
         yield
         done.append("end batch")
 
-    return MarkdownFeed(sink, batch=batch)
+    return MarkdownFeed(sink, batch=batch, paint=lambda: done.append("paint"))
 
 
 async def test_a_call_along_with_text_runs_in_the_batch_that_appends_it() -> None:
@@ -29,7 +29,8 @@ async def test_a_call_along_with_text_runs_in_the_batch_that_appends_it() -> Non
     feed = recording(done)
     feed.write("words", lambda: done.append("figures"))
     await feed.stop()
-    assert done == ["batch", "sink words", "figures", "end batch"]
+    # Painted once the batch has ended (ui/paint_now.py: nothing is painted inside one).
+    assert done == ["batch", "sink words", "figures", "end batch", "paint"]
 
 
 async def test_a_feed_cancelled_during_an_append_runs_nothing_along_with_it() -> None:
@@ -44,4 +45,6 @@ async def test_a_feed_cancelled_during_an_append_runs_nothing_along_with_it() ->
     gate.set()
     while "end batch" not in done:
         await asyncio.sleep(0)
+    await asyncio.sleep(0)
     assert "figures" not in done and "sink words" in done
+    assert "paint" not in done  # (its widgets are going: nothing of theirs is painted)

@@ -107,7 +107,7 @@ def _set(flag: str) -> Callable[[Screen[Any]], object]:
 @pytest.mark.parametrize(
     "ask",
     [
-        lambda screen: screen.refresh(layout=True),
+        _set("_layout_required"),  # (set as the screen handles `Layout`)
         lambda screen: screen.refresh(),  # all of it
         _set("_scroll_required"),  # (set as the screen handles `UpdateScroll`)
         _set("_recompose_required"),
@@ -126,6 +126,7 @@ async def test_a_screen_with_more_to_do_than_repaints_is_left_to_its_tick(
         assert not paint_now(app.screen)
         assert len(app.terminal.updates) == written
         app.screen._recompose_required = False  # (the default screen composes nothing)
+        app.screen._layout_required = False  # (no message said which widgets to lay out)
         await pilot.pause()
         assert app.terminal.rows()[0] == "second"
 
@@ -156,10 +157,26 @@ async def test_a_layout_or_a_batch_or_a_screen_on_top_is_left_to_textual() -> No
         await app.push_screen(Dialog())
         await pilot.pause()
         line.text = "under it"
+        screen._repaint_required = False  # (a covered screen's: it would bail out too)
         assert not paint_now(screen)
         app.pop_screen()
         await pilot.pause()
         assert app.terminal.rows()[0] == "under it"
+
+
+async def test_a_widget_being_removed_is_not_painted() -> None:
+    # Removing a reply detaches its children before their feed is cancelled: an append
+    # ending between the two must not paint them (`_closing`, as Textual sets it).
+    app = Shown()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        line = app.query_one("#line", Line)
+        line.text = "going"
+        line._closing = True
+        written = len(app.terminal.updates)
+        assert not paint_now(app.screen)
+        assert len(app.terminal.updates) == written
+        line._closing = False
 
 
 async def test_nothing_asked_paints_nothing() -> None:

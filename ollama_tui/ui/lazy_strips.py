@@ -54,7 +54,8 @@ def _init_without_caches(
 def _cache_on_first_use(self: Strip, name: str) -> FIFOCache[object, object]:
     size = CACHES.get(name)
     if size is None:
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(message, name=name, obj=self)
     cache: FIFOCache[object, object] = FIFOCache(size)
     setattr(self, name, cache)
     return cache

@@ -2,9 +2,9 @@
 
 Upstream (Textual 8.2.8): a widget's `refresh()` marks it; when its queue is idle it
 posts `Update` to its screen; the screen, idle in turn, resumes its update timer, whose
-task wakes, renders what changed (`Screen._on_timer_update`) and posts `Ready` to the
-app. For an append that only changes rows (most of a reply's 25 paints a second) that
-is four messages and a task's wake-up around one small render.
+task wakes and renders what changed (`Screen._on_timer_update`). For an append that
+only changes rows (most of a reply's 25 paints a second) that is two messages, two idle
+rounds and a task's wake-up around one small render.
 
 `paint_now(screen)`, called as an append's batch ends, does what that tick would do
 for repaints: the visible widgets that asked for one are rendered and written now,
@@ -49,9 +49,9 @@ def paint_now(screen: Screen[Any]) -> bool:
     app = screen.app
     if (
         not ENABLED
-        or app.screen is not screen
         or app._batch_count
         or app.is_inline
+        or app.screen is not screen
         or screen._layout_required
         or screen._scroll_required
         or screen._repaint_required
@@ -59,7 +59,13 @@ def paint_now(screen: Screen[Any]) -> bool:
     ):
         return False
     compositor = screen._compositor
-    asked = {widget for widget in compositor.visible_widgets if widget._repaint_required}
+    # As a widget's idle tells the screen (`_check_refresh`): attached, and displayed,
+    # which a widget being removed (closing, pruned) is not.
+    asked = {
+        widget
+        for widget in compositor.visible_widgets
+        if widget._repaint_required and widget._parent is not None and widget.display
+    }
     # One of them to be laid out too (the answer grown): the tick lays out and paints.
     if not asked or any(_more_than_a_repaint(widget) for widget in asked):
         return False

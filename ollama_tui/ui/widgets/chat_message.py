@@ -346,7 +346,10 @@ class AssistantMessage(Vertical, RowsKept):
         self.text += text
         if self._feed is None:
             self._feed = MarkdownFeed(
-                self._append, self._tidy, self.app.batch_update, lambda: paint_now(self.screen)
+                self._append,
+                self._tidy,
+                self.app.batch_update,
+                lambda: self.is_attached and paint_now(self.screen),
             )
         self._feed.write(text, along)
 
