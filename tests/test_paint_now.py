@@ -18,7 +18,7 @@ from textual.widgets import Static
 from ollama_tui.demo import DemoServer
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui import paint_now as module
-from ollama_tui.ui.paint_now import paint_now
+from ollama_tui.ui.paint_now import PaintsNow, paint_for, paint_now
 from tests.uitools import TextTerminal, make_app, screen_text, send, settle, wait_until
 
 WIDTH, HEIGHT = 40, 8
@@ -38,10 +38,17 @@ class Line(Widget):
         return self.text
 
 
+class Chat(PaintsNow, Screen[None]):
+    """As the chat screen is (the compare view is not: test below)."""
+
+
 class Shown(App[None]):
     def __init__(self) -> None:
         super().__init__()
         self.terminal = TextTerminal(WIDTH, HEIGHT)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return Chat()
 
     def compose(self) -> ComposeResult:
         yield Line("first", id="line")
@@ -179,6 +186,44 @@ async def test_a_widget_being_removed_is_not_painted() -> None:
         line._closing = False
 
 
+async def test_a_widget_on_no_screen_paints_nothing() -> None:
+    # A reply removed while its append ran: its feed asks for a paint all the same.
+    app = Shown()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        line = app.query_one("#line", Line)
+        await line.remove()
+        written = len(app.terminal.updates)
+        assert not paint_for(line)
+        assert len(app.terminal.updates) == written
+
+
+async def test_the_compare_view_paints_its_columns_together_at_its_tick() -> None:
+    from ollama_tui.ui.screens.compare import CompareScreen
+
+    assert not issubclass(CompareScreen, PaintsNow)
+
+    class Columns(App[None]):  # a screen that does not paint its appends at once
+        def __init__(self) -> None:
+            super().__init__()
+            self.terminal = TextTerminal(WIDTH, HEIGHT)
+
+        def compose(self) -> ComposeResult:
+            yield Line("first", id="line")
+
+        def _display(self, screen: Screen[Any], renderable: Any) -> None:
+            self.terminal.write(renderable)
+
+    app = Columns()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        app.query_one("#line", Line).text = "second"
+        assert not paint_now(app.screen)
+        assert app.terminal.rows()[0] == "first"
+        await pilot.pause()
+        assert app.terminal.rows()[0] == "second"
+
+
 async def test_nothing_asked_paints_nothing() -> None:
     app = Shown()
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
@@ -196,11 +241,11 @@ async def test_a_streamed_reply_is_painted_by_its_appends_as_the_app_draws_it(
 
     painted: list[bool] = []
 
-    def counted(screen: Screen[Any]) -> bool:
-        painted.append(paint_now(screen))
+    def counted(widget: Widget) -> bool:
+        painted.append(paint_for(widget))
         return painted[-1]
 
-    monkeypatch.setattr(chat_message, "paint_now", counted)
+    monkeypatch.setattr(chat_message, "paint_for", counted)
     server.configure(token_rate=400.0)  # a few tokens an append: many appends
     app = make_app(server, transport=transport)
     terminal = TextTerminal(100, 30)

@@ -34,6 +34,12 @@ ENABLED = same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8) and same_s
 """Only over the methods as 8.2.8 has them; elsewhere every paint is Textual's."""
 
 
+class PaintsNow:
+    """A screen whose answers' appends are painted as they end: one stream at a time
+    (the chat). The compare view's columns append apart and are painted together, at
+    its tick: painted here, each would be a frame of its own."""
+
+
 def _more_than_a_repaint(widget: Widget) -> bool:
     return bool(
         widget._layout_required
@@ -49,6 +55,7 @@ def paint_now(screen: Screen[Any]) -> bool:
     app = screen.app
     if (
         not ENABLED
+        or not isinstance(screen, PaintsNow)
         or app._batch_count
         or app.is_inline
         or app.screen is not screen
@@ -74,3 +81,8 @@ def paint_now(screen: Screen[Any]) -> bool:
     compositor.update_widgets(screen._dirty_widgets | asked)
     screen._compositor_refresh()  # (renders, writes, and clears `_dirty_widgets`)
     return True
+
+
+def paint_for(widget: Widget) -> bool:
+    """`paint_now` on the screen `widget` is on; False if it is on none (being removed)."""
+    return widget.is_attached and paint_now(widget.screen)

@@ -16,14 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import (
-    Collapsible,
-    Footer,
-    Label,
-    Markdown,
-    Select,
-    Static,
-)
+from textual.widgets import Collapsible, Footer, Label, Markdown, Select, Static
 
 from ollama_tui.core.events import StreamError
 from ollama_tui.core.sanitize import clean
@@ -32,6 +25,7 @@ from ollama_tui.session.runner import End
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui.messages import StreamUpdated, tell
 from ollama_tui.ui.pacer import Pacer
+from ollama_tui.ui.paint_now import PaintsNow
 from ollama_tui.ui.screens.chat_copy import ReplyCopying
 from ollama_tui.ui.screens.chat_images import ImageAttaching
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
@@ -50,7 +44,7 @@ if TYPE_CHECKING:
     from ollama_tui.ui.app import OllamaApp
 
 
-class ChatScreen(ImageAttaching, ReplyCopying):
+class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = CHAT_BINDINGS

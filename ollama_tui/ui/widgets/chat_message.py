@@ -21,7 +21,7 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
-from ollama_tui.ui.paint_now import paint_now
+from ollama_tui.ui.paint_now import paint_for
 from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
@@ -346,10 +346,7 @@ class AssistantMessage(Vertical, RowsKept):
         self.text += text
         if self._feed is None:
             self._feed = MarkdownFeed(
-                self._append,
-                self._tidy,
-                self.app.batch_update,
-                lambda: self.is_attached and paint_now(self.screen),
+                self._append, self._tidy, self.app.batch_update, partial(paint_for, self)
             )
         self._feed.write(text, along)
 

@@ -45,7 +45,8 @@ class MarkdownFeed:
         """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
         `tidy()` runs after each append, for work that need not delay the text; both
         run inside `batch()` (the app's `batch_update`: what they change is shown in one
-        frame, not one per step they await)."""
+        frame, not one per step they await); `paint()` runs once the batch has ended
+        (the app's `paint_for`: that frame is painted then, not at the screen's tick)."""
         self.sink = sink
         self.tidy = tidy
         self.batch = batch
