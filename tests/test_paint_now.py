@@ -203,16 +203,9 @@ async def test_the_compare_view_paints_its_columns_together_at_its_tick() -> Non
 
     assert not issubclass(CompareScreen, PaintsNow)
 
-    class Columns(App[None]):  # a screen that does not paint its appends at once
-        def __init__(self) -> None:
-            super().__init__()
-            self.terminal = TextTerminal(WIDTH, HEIGHT)
-
-        def compose(self) -> ComposeResult:
-            yield Line("first", id="line")
-
-        def _display(self, screen: Screen[Any], renderable: Any) -> None:
-            self.terminal.write(renderable)
+    class Columns(Shown):
+        def get_default_screen(self) -> Screen[Any]:
+            return Screen()  # not `PaintsNow`, as the compare view's is not
 
     app = Columns()
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
