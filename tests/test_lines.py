@@ -47,6 +47,13 @@ SAMPLES = {
     "tabs in code": "```python\nif x:\n\treturn 'a\tb'\n```\n\n```\n\tx\n\t\ty\n```\n",
     # An item as it arrives ("2." before its text): Textual gives it no row.
     "an empty item": "1. a\n2.\n",
+    # Wrapped again from its last line as it grows (rewrap.py): styles across lines.
+    "a long paragraph": (
+        "Words **in bold going on across a line end, " + "and on " * 12 + "to here** then "
+        "`a code span` and *an emphasis that also goes on " + "and on " * 9 + "* with a "
+        "[link whose text is long enough to wrap](http://a.b) and a " + "x" * 130 + " word "
+        "too long for a line, a hard break  \nand more " + "words " * 20 + "to the end.\n"
+    ),
 }
 
 CUTS = {
@@ -123,7 +130,10 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
                 with contextlib.suppress(CannotDraw):  # e.g. "- a\n  -": a heading in a list
                     draw(source[:end], 70, growing, drawn=drawn)
             grown = draw(source, 70, growing, drawn=drawn)[0]
-            assert cells(grown) == cells(draw(source, 70, Probes(probe))[0]), name
+            whole = draw(source, 70, Probes(probe))[0]
+            assert cells(grown) == cells(whole), name
+            # (each cell's offset in its block too: a mouse selection reads them)
+            assert [list(s) for s in grown] == [list(s) for s in whole], name
 
 
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:

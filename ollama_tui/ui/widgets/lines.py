@@ -15,6 +15,7 @@ fence inside a list item) raises `CannotDraw`, and the segment is Textual's agai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -31,6 +32,7 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFen
 
 from ollama_tui.ui.widgets.blocks import grown_blocks, source_lines
 from ollama_tui.ui.widgets.growing_code import GrowingCode
+from ollama_tui.ui.widgets.rewrap import Rewrap
 
 # Textual (8.2.8, pinned below 9): a paragraph's or heading's text is built by this
 # method, which reads nothing from its widget; without it every segment stays Textual's.
@@ -101,20 +103,36 @@ class Probes:
             style = self._links[widget] = widget.link_style
         return style
 
-    def strips(self, widget: Widget, content: Content, width: int) -> list[Strip]:
+    def strips(
+        self,
+        widget: Widget,
+        content: Content,
+        width: int,
+        finish: Callable[[Strip], Strip] | None = None,
+        rewrap: Rewrap | None = None,
+    ) -> list[Strip]:
         """`Visual.to_strips(widget, content, width, None, widget.visual_style)`: for a
         probe with no selection, aligned left (all of them, unless the CSS changes), what
         it does in 8.2.8 (the content's lines, link styles applied), with the probe's
-        link style kept (`link_style`)."""
+        link style kept (`link_style`); each line then `finish`ed. `rewrap`: the text's
+        last wrapping, its lines kept if the text grew from it (`Rewrap`)."""
         style = widget.visual_style
         if widget.text_selection is not None or widget.styles.content_align != ("left", "top"):
-            return Visual.to_strips(widget, content, width, None, style)
+            lines = Visual.to_strips(widget, content, width, None, style)
+            return [finish(line) for line in lines] if finish else lines
         rules = cast("RulesMap", widget.styles)  # (what `to_strips` passes: a mapping)
-        lines = content.render_strips(width, None, style, RenderOptions(widget._get_style, rules))
+        options = RenderOptions(widget._get_style, rules)
+        links: RichStyle | None = None
         if widget.auto_links and not widget.is_container and not widget.screen._selecting:
             links = self.link_style(widget)
-            lines = [line._apply_link_style(links) for line in lines]
-        return lines
+
+        def done(line: Strip) -> Strip:
+            line = line if links is None else line._apply_link_style(links)
+            return line if finish is None else finish(line)
+
+        if rewrap is not None:
+            return rewrap.render(content, width, style, options, done, (widget, style, links))
+        return [done(line) for line in content.render_strips(width, None, style, options)]
 
     def behind(self, widget: Widget) -> RichStyle:
         """What shows behind a widget's text, as Textual pads its lines with."""
@@ -165,10 +183,14 @@ def stack(blocks: list[Block], width: int, background: RichStyle) -> list[Strip]
     return rows
 
 
-def _text(probes: Probes, probe: Widget, inline: Token, width: int) -> list[Strip]:
+def _text(
+    probes: Probes, probe: Widget, inline: Token, width: int, rewrap: Rewrap | None = None
+) -> list[Strip]:
     content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), inline)
     behind = probes.behind(probe)
-    return [line.extend_cell_length(width, behind) for line in probes.strips(probe, content, width)]
+    return probes.strips(
+        probe, content, width, lambda line: line.extend_cell_length(width, behind), rewrap
+    )
 
 
 def _inline(node: SyntaxTreeNode) -> Token:
@@ -178,8 +200,11 @@ def _inline(node: SyntaxTreeNode) -> Token:
     return token
 
 
-def draw_block(node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "") -> Block:
-    """One top-level block; `cut`: its classes if it is cut across segments."""
+def draw_block(
+    node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "", rewrap: Rewrap | None = None
+) -> Block:
+    """One top-level block; `cut`: its classes if it is cut across segments; `rewrap`:
+    its last wrapping if it is the growing block."""
     if node.type == "paragraph":
         probe: Widget = probes.paragraph_cut(cut)
     elif node.type == "heading":
@@ -195,7 +220,7 @@ def draw_block(node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "") 
     else:
         raise CannotDraw(node.type)
     margin = probe.styles.margin
-    return Block(margin.top, _text(probes, probe, _inline(node), width), margin.bottom)
+    return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
 
 
 def _list(node: SyntaxTreeNode, width: int, probes: Probes, depth: int) -> list[Strip]:
@@ -334,10 +359,12 @@ class Drawn:
         self.source = ""
         self.nodes: list[SyntaxTreeNode] = []
         self.blocks: dict[tuple[str, str, int], Block] = {}
+        self.rewrap = Rewrap()  # the last block's last wrapping (a paragraph's, a heading's)
 
     def forget_styles(self) -> None:
         """A new theme: blocks are drawn again (their parse holds)."""
         self.blocks.clear()
+        self.rewrap.forget()
 
 
 def draw(
@@ -362,13 +389,11 @@ def draw(
     blocks: list[Block] = []
     for index, node in enumerate(nodes):
         start, end = node.map or (0, len(lines))
-        marks = (
-            ("continues", continues and index == len(nodes) - 1),
-            ("continued", continued and index == 0),
-        )
-        cut = " ".join(name for name, yes in marks if yes)
+        last = index == len(nodes) - 1
+        cut = cut_classes(continues=continues and last, continued=continued and index == 0)
         key = ("".join(lines[start:end]), cut, width)
-        block = kept.get(key) or draw_block(node, width, probes, cut)
+        growing = drawn.rewrap if last else None
+        block = kept.get(key) or draw_block(node, width, probes, cut, growing)
         now[key] = block
         blocks.append(block)
     drawn.blocks = now
