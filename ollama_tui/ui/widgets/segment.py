@@ -25,6 +25,7 @@ from textual.widgets._markdown import (
 )
 
 from ollama_tui.core.sanitize import clean
+from ollama_tui.ui.widgets import link_pretest
 
 # Textual (8.2.8, pinned below 9) builds a list's rows in `compose` from these private
 # parts; the in-place update below builds them the same way. It is used only while these
@@ -48,6 +49,7 @@ def parser() -> MarkdownIt:
     # "html": False shows HTML in a reply as text instead of dropping it silently.
     made = MarkdownIt("gfm-like", {"html": False})
     made.core.ruler.push("clean_text", _clean_tokens)
+    link_pretest.install(made)  # a growing paragraph's text searched where it grew
     return made
 
 
