@@ -4,8 +4,6 @@ in the app's own CSS; and what it cannot draw stays Textual's."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 from rich.style import Style as RichStyle
 from textual.geometry import Offset
@@ -18,9 +16,10 @@ from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
-from ollama_tui.ui.widgets.lines import PROBE, CannotDraw, Drawn, Probes, draw
+from ollama_tui.ui.widgets.lines import CannotDraw, Drawn, draw
 from ollama_tui.ui.widgets.live_segment import LiveSegment
 from ollama_tui.ui.widgets.probe_holder import ProbeHolder
+from ollama_tui.ui.widgets.probes import PROBE, Probes
 from ollama_tui.ui.widgets.segment import segment
 from tests.uitools import make_app, replay_app, replies, send, send_and_wait, wait_until
 
@@ -47,6 +46,8 @@ SAMPLES = {
     "tabs in code": "```python\nif x:\n\treturn 'a\tb'\n```\n\n```\n\tx\n\t\ty\n```\n",
     # An item as it arrives ("2." before its text): Textual gives it no row.
     "an empty item": "1. a\n2.\n",
+    # Its widest line growing: every row is padded again to it (lines.FenceRows).
+    "a growing fence": "```python\na = 1\nb = 2\nc = 3\nd = 4\nname = f(a, b, c, d)  # wide\n```\n",
     # Wrapped again from its last line as it grows (rewrap.py): styles across lines.
     "a long paragraph": (
         "Words **in bold going on across a line end, " + "and on " * 12 + "to here** then "
@@ -113,8 +114,9 @@ async def test_lines_are_what_textual_draws_cell_by_cell(width: int) -> None:
 
 
 async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> None:
-    # Kept blocks, kept lines of code and the parse of the grown text only: the end is
-    # what one drawing of the whole text makes, wherever the text was cut.
+    # Kept blocks, kept lines of code and rows of a fence, a paragraph wrapped from its
+    # last line, the parse of the grown text only: at every step, what one drawing of
+    # the text so far makes, wherever the text was cut.
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
         reply = await send_and_wait(pilot, app, "x")
@@ -126,14 +128,15 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
         await pilot.pause()
         for name, source in SAMPLES.items():
             growing, drawn = Probes(probe), Drawn()
-            for end in range(0, len(source), 7):
-                with contextlib.suppress(CannotDraw):  # e.g. "- a\n  -": a heading in a list
-                    draw(source[:end], 70, growing, drawn=drawn)
-            grown = draw(source, 70, growing, drawn=drawn)[0]
-            whole = draw(source, 70, Probes(probe))[0]
-            assert cells(grown) == cells(whole), name
-            # (each cell's offset in its block too: a mouse selection reads them)
-            assert [list(s) for s in grown] == [list(s) for s in whole], name
+            for end in [*range(1, len(source), 7), len(source)]:
+                try:
+                    grown = draw(source[:end], 70, growing, drawn=drawn)[0]
+                except CannotDraw:  # e.g. "- a\n  -": a heading in a list
+                    continue
+                whole = draw(source[:end], 70, Probes(probe))[0]
+                assert cells(grown) == cells(whole), (name, end)
+                # (each cell's offset in its block too: a mouse selection reads them)
+                assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
 
 
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:

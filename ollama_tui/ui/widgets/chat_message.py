@@ -27,10 +27,11 @@ from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, para
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import FrozenSegment, can_freeze, fold, freeze, laid_out, swap
 from ollama_tui.ui.widgets.growing_code import fence_limit
-from ollama_tui.ui.widgets.lines import CAN_DRAW, Probes
+from ollama_tui.ui.widgets.lines import CAN_DRAW
 from ollama_tui.ui.widgets.live_segment import LiveSegment, settled
 from ollama_tui.ui.widgets.markdown_feed import Along, MarkdownFeed
 from ollama_tui.ui.widgets.probe_holder import holder_beside, probes_in
+from ollama_tui.ui.widgets.probes import Probes
 from ollama_tui.ui.widgets.segment import segment
 
 Live = Markdown | LiveSegment

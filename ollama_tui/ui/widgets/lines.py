@@ -15,7 +15,6 @@ fence inside a list item) raises `CannotDraw`, and the segment is Textual's agai
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -23,29 +22,19 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from rich.style import Style as RichStyle
 from textual.content import Content
-from textual.css.styles import RulesMap
 from textual.strip import Strip
-from textual.visual import RenderOptions, Visual
+from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Label, Markdown
-from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
 from ollama_tui.ui.widgets.blocks import grown_blocks, source_lines
-from ollama_tui.ui.widgets.growing_code import GrowingCode
+from ollama_tui.ui.widgets.probes import Probes
 from ollama_tui.ui.widgets.rewrap import Rewrap
 
 # Textual (8.2.8, pinned below 9): a paragraph's or heading's text is built by this
 # method, which reads nothing from its widget; without it every segment stays Textual's.
 CAN_DRAW = callable(getattr(MarkdownBlock, "_token_to_content", None))
-
-PROBE = (
-    "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\na\n\n- a\n\n1. a\n\n"
-    "```text\na\n```\n\n```text\na\n```\n\n```text\na\n```\n\n```text\na\n```\n"
-)
-"""One block of each kind drawn here; the second paragraph and the last three fences
-get the classes of blocks cut across segments (chat.tcss: their margins join)."""
-
-_CUT_CLASSES = ("continues", "continued", "continues continued")
 
 LINES_KEPT = 2000
 """Lines of code, and list items, kept drawn (a fence holds at most `fence_limit` lines per
@@ -54,110 +43,6 @@ segment): past it they are forgotten and drawn again."""
 
 class CannotDraw(Exception):
     """A block this module does not draw: the segment stays Textual's."""
-
-
-class Probes:
-    """The widgets whose styles a block of each kind is drawn with."""
-
-    def __init__(self, probe: Markdown) -> None:
-        blocks = [b for b in probe.children if isinstance(b, Widget)]
-        fences = [b for b in blocks if isinstance(b, MarkdownFence)]
-        paragraphs = [b for b in blocks if type(b).__name__ == "MarkdownParagraph"]
-        self.root = probe
-        self.paragraph, self.paragraph_continues = paragraphs[0], paragraphs[1]
-        self.fences = {"": fences[0]} | dict(zip(_CUT_CLASSES, fences[1:], strict=True))
-        self.headings = {type(b).__name__[-1]: b for b in blocks if "MarkdownH" in type(b).__name__}
-        lists = [b for b in blocks if "List" in type(b).__name__]
-        self.bullet_list, self.ordered_list = lists[0], lists[1]
-        self.item_paragraph = _paragraphs(lists[0])[0]
-        self.bullet = lists[0].query_one(MarkdownBullet)
-        self._styles: dict[Widget, RichStyle] = {}
-        self._links: dict[Widget, RichStyle] = {}
-        self.code = GrowingCode()
-        """The growing fence's highlighting, lexed again from its last lines only."""
-        self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
-        """Lines of code drawn, by their text, spans and width: only the lines whose
-        highlighting changed are drawn again."""
-        self.item_lines: dict[tuple[object, ...], list[Strip]] = {}
-        """A list item's paragraph drawn, by its text and width, and a bullet or number,
-        by its symbol: a growing list is drawn again at each append, its items whose
-        text did not change are not."""
-
-    def paragraph_cut(self, cut: str) -> Widget:
-        """The paragraph drawn with `cut`'s classes (only `continues` changes it)."""
-        return self.paragraph_continues if "continues" in cut else self.paragraph
-
-    def style(self, widget: Widget) -> RichStyle:
-        """`widget.rich_style`, kept until `restyle` (Textual computes it through every
-        ancestor at each call: a fifth of the drawing's time, read per line)."""
-        style = self._styles.get(widget)
-        if style is None:
-            style = self._styles[widget] = widget.rich_style
-        return style
-
-    def link_style(self, widget: Widget) -> RichStyle:
-        """`widget.link_style`, kept until `restyle` (Textual reads its background
-        through every ancestor at each call: a fifth of the time of drawing a line)."""
-        style = self._links.get(widget)
-        if style is None:
-            style = self._links[widget] = widget.link_style
-        return style
-
-    def strips(
-        self,
-        widget: Widget,
-        content: Content,
-        width: int,
-        finish: Callable[[Strip], Strip] | None = None,
-        rewrap: Rewrap | None = None,
-    ) -> list[Strip]:
-        """`Visual.to_strips(widget, content, width, None, widget.visual_style)`: for a
-        probe with no selection, aligned left (all of them, unless the CSS changes), what
-        it does in 8.2.8 (the content's lines, link styles applied), with the probe's
-        link style kept (`link_style`); each line then `finish`ed. `rewrap`: the text's
-        last wrapping, its lines kept if the text grew from it (`Rewrap`)."""
-        style = widget.visual_style
-        if widget.text_selection is not None or widget.styles.content_align != ("left", "top"):
-            lines = Visual.to_strips(widget, content, width, None, style)
-            return [finish(line) for line in lines] if finish else lines
-        rules = cast("RulesMap", widget.styles)  # (what `to_strips` passes: a mapping)
-        options = RenderOptions(widget._get_style, rules)
-        links: RichStyle | None = None
-        if widget.auto_links and not widget.is_container and not widget.screen._selecting:
-            links = self.link_style(widget)
-
-        def done(line: Strip) -> Strip:
-            line = line if links is None else line._apply_link_style(links)
-            return line if finish is None else finish(line)
-
-        if rewrap is not None:
-            return rewrap.render(content, width, style, options, done, (widget, style, links))
-        return [done(line) for line in content.render_strips(width, None, style, options)]
-
-    def behind(self, widget: Widget) -> RichStyle:
-        """What shows behind a widget's text, as Textual pads its lines with."""
-        return RichStyle(bgcolor=self.style(widget).bgcolor)
-
-    def restyle(self) -> None:
-        """The theme or the CSS changed: styles are read again."""
-        self._styles.clear()
-        self._links.clear()
-        self.code_lines.clear()
-        self.item_lines.clear()
-
-    @staticmethod
-    def mark(probe: Markdown) -> None:
-        """Give the probe's cut blocks their classes (once its blocks are mounted)."""
-        blocks = list(probe.children)
-        paragraphs = [b for b in blocks if type(b).__name__ == "MarkdownParagraph"]
-        paragraphs[1].add_class("continues")
-        fences = [b for b in blocks if isinstance(b, MarkdownFence)]
-        for fence, classes in zip(fences[1:], _CUT_CLASSES, strict=True):
-            fence.add_class(*classes.split())
-
-
-def _paragraphs(widget: Widget) -> list[Widget]:
-    return [w for w in widget.walk_children(Widget) if type(w).__name__ == "MarkdownParagraph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +86,10 @@ def _inline(node: SyntaxTreeNode) -> Token:
 
 
 def draw_block(
-    node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "", rewrap: Rewrap | None = None
+    node: SyntaxTreeNode, width: int, probes: Probes, cut: str = "", growing: Drawn | None = None
 ) -> Block:
-    """One top-level block; `cut`: its classes if it is cut across segments; `rewrap`:
-    its last wrapping if it is the growing block."""
+    """One top-level block; `cut`: its classes if it is cut across segments; `growing`:
+    the segment's last drawing if it is the block growing (`Drawn.rewrap`, `.fence`)."""
     if node.type == "paragraph":
         probe: Widget = probes.paragraph_cut(cut)
     elif node.type == "heading":
@@ -216,10 +101,12 @@ def draw_block(
     elif node.type in ("fence", "code_block"):
         fence = probes.fences[cut]
         margin = fence.styles.margin
-        return Block(margin.top, _fence(node, width, fence, probes), margin.bottom)
+        rows = _fence(node, width, fence, probes, growing.fence if growing else None)
+        return Block(margin.top, rows, margin.bottom)
     else:
         raise CannotDraw(node.type)
     margin = probe.styles.margin
+    rewrap = growing.rewrap if growing else None
     return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
 
 
@@ -304,32 +191,56 @@ def fence_lines(probes: Probes, node: SyntaxTreeNode) -> list[Content]:
     return probes.code.fence_lines(*_code(probes, node))
 
 
-def _fence(node: SyntaxTreeNode, width: int, fence: MarkdownFence, probes: Probes) -> list[Strip]:
-    """Code as Textual's fence draws it: highlighted, padded, never wrapped (clipped)."""
-    label = fence.query_one(Label)
+class FenceRows:
+    """A growing fence's rows by its lines of code, as `_fence` drew them last: a line
+    given again (the same `Content`: `GrowingCode` keeps the lines it did not lex
+    again) keeps its rows, unless its width or styles changed (`key`)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[object, ...] = ()
+        self.lines: list[Content] = []
+        self.rows: list[list[Strip]] = []
+
+
+def _fence(
+    node: SyntaxTreeNode,
+    width: int,
+    fence: MarkdownFence,
+    probes: Probes,
+    last: FenceRows | None = None,
+) -> list[Strip]:
+    """Code as Textual's fence draws it: highlighted, padded, never wrapped (clipped).
+    `last`: its rows drawn last, updated (the fence is the block growing)."""
+    label = probes.label(fence)
     # Tabs as Textual's wrapping expands them (stops every 8 cells), before measuring.
     code_lines = [line.expand_tabs(8) for line in fence_lines(probes, node)]
     padding = label.styles.padding
     inner = max((line.cell_length for line in code_lines), default=0)
-    fill = probes.behind(label)
-    rows = [Strip.blank(inner + padding.left + padding.right, fill)] * padding.top
+    fill, around = probes.behind(label), probes.behind(fence)
+    key = (inner, width, label, fill, around)
+    kept, kept_rows = (last.lines, last.rows) if last and last.key == key else ([], [])
     sides = Strip.blank(padding.left, fill), Strip.blank(padding.right, fill)
     drawn = probes.code_lines
     if len(drawn) > LINES_KEPT:
         drawn.clear()
-    for code_line in code_lines:
-        key = (code_line.plain, tuple(code_line.spans), inner, label)
-        lines = drawn.get(key)
+    body: list[list[Strip]] = []
+    for index, code_line in enumerate(code_lines):
+        if index < len(kept) and kept[index] is code_line:
+            body.append(kept_rows[index])
+            continue
+        found = (code_line.plain, tuple(code_line.spans), inner, label)
+        lines = drawn.get(found)
         if lines is None:
             strips = probes.strips(label, code_line, inner)
-            lines = drawn[key] = [
+            lines = drawn[found] = [
                 Strip.join([sides[0], line.extend_cell_length(inner, fill), sides[1]])
                 for line in strips
             ]
-        rows += lines
-    rows += [Strip.blank(inner + padding.left + padding.right, fill)] * padding.bottom
-    around = probes.behind(fence)
-    return [row.crop_extend(0, width, around) for row in rows]
+        body.append([line.crop_extend(0, width, around) for line in lines])
+    if last is not None:
+        last.key, last.lines, last.rows = key, code_lines, body
+    blank = Strip.blank(inner + padding.left + padding.right, fill).crop_extend(0, width, around)
+    return [blank] * padding.top + [row for rows in body for row in rows] + [blank] * padding.bottom
 
 
 def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:
@@ -338,7 +249,7 @@ def below_text(node: SyntaxTreeNode, probes: Probes, cut: str) -> int:
     blocks are not cut across segments and are drawn the same whatever `cut`)."""
     if node.type in ("fence", "code_block"):
         fence = probes.fences[cut]
-        return fence.styles.margin.bottom + fence.query_one(Label).styles.padding.bottom
+        return fence.styles.margin.bottom + probes.label(fence).styles.padding.bottom
     if node.type == "paragraph":
         return probes.paragraph_cut(cut).styles.margin.bottom
     return 0
@@ -360,11 +271,13 @@ class Drawn:
         self.nodes: list[SyntaxTreeNode] = []
         self.blocks: dict[tuple[str, str, int], Block] = {}
         self.rewrap = Rewrap()  # the last block's last wrapping (a paragraph's, a heading's)
+        self.fence = FenceRows()  # the last block's rows (a fence's)
 
     def forget_styles(self) -> None:
         """A new theme: blocks are drawn again (their parse holds)."""
         self.blocks.clear()
         self.rewrap.forget()
+        self.fence = FenceRows()
 
 
 def draw(
@@ -392,8 +305,7 @@ def draw(
         last = index == len(nodes) - 1
         cut = cut_classes(continues=continues and last, continued=continued and index == 0)
         key = ("".join(lines[start:end]), cut, width)
-        growing = drawn.rewrap if last else None
-        block = kept.get(key) or draw_block(node, width, probes, cut, growing)
+        block = kept.get(key) or draw_block(node, width, probes, cut, drawn if last else None)
         now[key] = block
         blocks.append(block)
     drawn.blocks = now

@@ -24,13 +24,13 @@ from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenS
 from ollama_tui.ui.widgets.lines import (
     CannotDraw,
     Drawn,
-    Probes,
     below_text,
     cut_classes,
     draw,
     fence_text,
     paragraph_text,
 )
+from ollama_tui.ui.widgets.probes import Probes
 
 HAND = 8
 """Blank rows a growing segment keeps below its text: a new line lands on one already on

@@ -1,7 +1,7 @@
 """The hidden blocks answers are drawn with, made once per container of answers.
 
 An answer streaming as lines takes its styles from a hidden Markdown holding one block
-of each kind (`lines.Probes`). Making one mounts a dozen blocks: 80-130 ms on this
+of each kind (`probes.Probes`). Making one mounts a dozen blocks: 80-130 ms on this
 machine, which a fast server's first words used to wait for at every reply. The holder
 is made ahead, beside the answers (in the transcript, in a compare column), with an
 answer's classes, so its blocks are styled exactly as an answer's are; every answer in
@@ -14,7 +14,7 @@ import asyncio
 
 from textual.widget import Widget
 
-from ollama_tui.ui.widgets.lines import PROBE, Probes
+from ollama_tui.ui.widgets.probes import PROBE, Probes
 from ollama_tui.ui.widgets.segment import segment
 
 
