@@ -72,6 +72,9 @@ class StatusBar(Widget):
         self, clock: Callable[[], float], *, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(id=id, classes=classes)
+        # No links in it: Textual would look up its link style (through every ancestor)
+        # at each of its ten redraws a second.
+        self.auto_links = False
         self.clock = clock
         self._ticker: Timer | None = None
         self._live: Callable[[], StreamTiming] | None = None
