@@ -48,6 +48,8 @@ SAMPLES = {
     "an empty item": "1. a\n2.\n",
     # Its widest line growing: every row is padded again to it (lines.FenceRows).
     "a growing fence": "```python\na = 1\nb = 2\nc = 3\nd = 4\nname = f(a, b, c, d)  # wide\n```\n",
+    # Words too long for a line, folded, blanks after them (rewrap.py: wrapped whole).
+    "folded words": "Go to " + "x" * 140 + " and on, " + "y" * 60 + "  and more.\n",
     # Wrapped again from its last line as it grows (rewrap.py): styles across lines.
     "a long paragraph": (
         "Words **in bold going on across a line end, " + "and on " * 12 + "to here** then "
@@ -144,6 +146,36 @@ async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:
     for name in ("paragraphs", "code"):
         theirs, ours = await textual_and_ours(SAMPLES[name], 80, theme="textual-light")
         assert cells(ours) == cells(theirs), name
+
+
+async def test_a_block_growing_through_a_new_theme_is_drawn_in_it() -> None:
+    # What a live segment does at a new theme (`LiveSegment._restyle`): its kept lines,
+    # rows and wrapping are not the old theme's.
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        reply = await send_and_wait(pilot, app, "x")
+        probe = segment()
+        probe.display = False
+        await reply.mount(probe)
+        await probe.update(PROBE)
+        Probes.mark(probe)
+        await pilot.pause()
+        for name in ("a growing fence", "a long paragraph"):
+            app.theme = "textual-dark"
+            await pilot.pause()
+            source = SAMPLES[name]
+            half = len(source) // 2
+            growing, drawn = Probes(probe), Drawn()
+            for end in range(1, half, 5):
+                draw(source[:end], 70, growing, drawn=drawn)
+            app.theme = "textual-light"
+            await pilot.pause()
+            growing.restyle()
+            drawn.forget_styles()
+            for end in range(half, len(source) + 1, 5):
+                grown = draw(source[:end], 70, growing, drawn=drawn)[0]
+                whole = draw(source[:end], 70, Probes(probe))[0]
+                assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
 
 
 async def test_answers_share_the_blocks_made_ahead_of_them(server: DemoServer) -> None:

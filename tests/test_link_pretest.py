@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import sys
+import threading
 
 import pytest
 from markdown_it import MarkdownIt
@@ -102,3 +104,29 @@ def test_another_expression_is_left_alone() -> None:
     other.linkify.re["pretest"] = "@"
     assert not link_pretest.install(other)
     assert not isinstance(other.linkify.pretest, GrowingPretest)
+
+
+def test_two_threads_parsing_at_once_with_the_same_parser() -> None:
+    # Textual's `Markdown.update` parses on a worker thread, the live lines on the app's.
+    growing = MarkdownIt("gfm-like", {"html": False})
+    link_pretest.install(growing)
+    errors: list[BaseException] = []
+
+    def parse(tag: str) -> None:
+        try:
+            for n in range(400):
+                growing.parse("".join(f"{tag} paragraph {n} {k} words\n\n" for k in range(10)))
+        except Exception as error:  # (a failure is the test's finding, not its crash)
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as can be
+    try:
+        threads = [threading.Thread(target=parse, args=(tag,)) for tag in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -20,15 +20,16 @@ from ollama_tui.ui.widgets.rewrap import Rewrap
 
 BOLD, LINK = Style(bold=True), Style(underline=True, link="http://a.b")
 PARSE = cast("Callable[[str | Style], Style]", Style.parse)
-WORDS = ["a", "to", "word", "longer", "sentence.", "ends,", "漢字の", "emoji🙂", "x" * 50]
+WORDS = ["a", "to", "word", "longer", "sentence.", "ends,", "漢字の", "emoji🙂", "x" * 50, "y" * 20]
 
 
-def grown_text(rng: random.Random) -> list[tuple[str, Style | None]]:
+def grown_text(rng: random.Random, count: int) -> list[tuple[str, Style | None]]:
     """Runs of a few words, some styled (across lines, often); line ends now and then
     (a hard break)."""
     runs: list[tuple[str, Style | None]] = []
-    for _ in range(rng.randint(10, 60)):
-        words = [rng.choice(WORDS) + rng.choice([" ", " ", " ", "  ", "\n"]) for _ in range(6)]
+    for _ in range(count):
+        gaps = [" ", " ", " ", "  ", "\n", " " * 12]
+        words = [rng.choice(WORDS) + rng.choice(gaps) for _ in range(6)]
         style = rng.choice([None, None, BOLD, LINK])
         runs.append(("".join(words[: rng.randint(1, 6)]), style))
     return runs
@@ -57,12 +58,13 @@ def finish(line: Strip) -> Strip:
     return line
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(24))
 def test_a_text_rewrapped_as_it_grows_is_the_text_wrapped_whole(seed: int) -> None:
     rng = random.Random(seed)
-    runs = grown_text(rng)
+    width = rng.choice([1, 2, 3, 5, 7, 10, 20, 33, 80])
+    # (Narrow: fewer words, or each step wraps thousands of lines.)
+    runs = grown_text(rng, rng.randint(10, 60) if width >= 20 else rng.randint(3, 8))
     total = sum(len(text) for text, _ in runs)
-    width = rng.choice([7, 20, 33, 80])
     options = RenderOptions(PARSE, {})
     style = Style()
     growing = Rewrap()
@@ -77,6 +79,26 @@ def test_a_text_rewrapped_as_it_grows_is_the_text_wrapped_whole(seed: int) -> No
         kept += sum(a is b for a, b in zip(ours, previous, strict=False))
         previous = ours
     assert kept  # lines were kept: it did not wrap the whole text each time
+
+
+@pytest.mark.parametrize(
+    ("steps", "width"),
+    [
+        # A word too long for a line, folded: its last piece fills a line, and the blank
+        # after it begins the next line (Rich folds the word with its blanks).
+        (["x" * 15, "x" * 20 + " yy", "x" * 20 + " yy zz ww"], 10),
+        (["x" * 19, "x" * 19 + "  yy"], 10),
+        (["x" * 11, "x" * 11 + " " * 15 + "yy"], 10),
+        (["xxxxx", "xxxxxx xx"], 2),
+    ],
+)
+def test_a_folded_word_is_wrapped_as_in_the_whole(steps: list[str], width: int) -> None:
+    options, style = RenderOptions(PARSE, {}), Style()
+    growing = Rewrap()
+    for text in steps:
+        ours = growing.render(Content(text), width, style, options, finish, "k")
+        theirs = Content(text).render_strips(width, None, style, options)
+        assert segments(ours) == segments(theirs), text
 
 
 def test_a_text_that_did_not_grow_from_the_last_is_wrapped_whole() -> None:

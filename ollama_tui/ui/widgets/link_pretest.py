@@ -27,8 +27,9 @@ from markdown_it import MarkdownIt
 PRETEST_2_2_0 = "5aae6c8e947dec7a"
 SPAN = 80
 """At least the widest match of the pretest expression (65 characters in 2.2.0)."""
-KEPT = 8
-"""Texts kept in which nothing was found: a parse pretests each paragraph it holds."""
+KEPT = 32
+"""Texts kept in which nothing was found: a parse pretests each paragraph it holds, and a
+growing list's items are paragraphs each (a parse of one of 12 items pretests 12)."""
 
 
 class GrowingPretest:
@@ -39,7 +40,10 @@ class GrowingPretest:
         self._clear: deque[str] = deque(maxlen=KEPT)
 
     def __call__(self, text: str) -> bool:
-        grew_from = max((t for t in self._clear if text.startswith(t)), key=len, default="")
+        # A copy first: Textual's `Markdown.update` parses on a worker thread with the
+        # same parser (the copy is made holding the GIL; an `append` is atomic).
+        kept = tuple(self._clear)
+        grew_from = max((t for t in kept if text.startswith(t)), key=len, default="")
         found = self._pretest(text[max(0, len(grew_from) - SPAN) :])
         if not found and grew_from != text:
             self._clear.append(text)

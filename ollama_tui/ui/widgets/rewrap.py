@@ -4,12 +4,14 @@ Upstream (Textual 8.2.8, `Content.render_strips`): a text is wrapped whole
 (`_wrap_and_format`: each source line split where Rich's `divide_line` breaks it), then
 each wrapped line made a strip. A paragraph being streamed was wrapped whole at every
 append: at 2,000 characters, about half of drawing it again. Rich's wrapping is greedy,
-a line broken only before a word that does not fit: the lines above the last one depend
-on nothing after it, and a word that grows still does not fit where it did not. So
-when the text only grew (its text before is the same, and so are its styles there) the
-lines above the last are kept, and the text from the last line's start is wrapped
-alone, its lines given their places in the whole (each cell's offset, `x` and `y`, as a
-mouse selection reads it). Anything else is wrapped whole, as Textual does.
+a line broken only before a word that does not fit: the lines above a line that starts a
+word depend on nothing after them, and a word that grows still does not fit where it
+did not. So when the text only grew (its text before is the same, and so are its styles
+there) the lines above the last line that starts a word are kept, and the text from
+there is wrapped alone, its lines given their places in the whole (each cell's offset,
+`x` and `y`, as a mouse selection reads it). (Not from a line inside a word too long
+for a line: Rich folds it with the blanks after it, which may then begin a line, and
+such a piece wraps alone differently.) Anything else is wrapped whole, as Textual does.
 
 Used only with the sources of `_wrap_and_format` and `render_strips` as 8.2.8 has them
 (their hashes); tests/test_rewrap.py holds the strips, cell by cell with their offsets,
@@ -124,12 +126,19 @@ class Rewrap:
 
     @staticmethod
     def _restart(last: _Wrapped, content: Content) -> int:
-        """The index of the last wrapping's last line, to wrap again from (the lines
-        above it kept); 0 if the text did not grow from the last one's (wrapped whole).
-        (A last line that is part of a word too long for a line wraps alone as it did
-        in the whole: Rich folds such a word every `width` cells from its start.)"""
+        """The index of the line to wrap again from (the lines above it kept): the last
+        one that starts a word (a source line, or after a blank); 0 if none does, or if
+        the text did not grow from the last one's (wrapped whole)."""
+        plain = content.plain
+        if not plain.startswith(last.plain):
+            return 0
         index = len(last.lines) - 1
-        if index <= 0 or not content.plain.startswith(last.plain):
+        while index > 0 and last.lines[index].x:
+            start = last.starts[index]
+            if plain[start - 1].isspace() and not plain[start].isspace():
+                break
+            index -= 1
+        if index <= 0:
             return 0
         start = last.starts[index]
         if _before(list(content.spans), start) != _before(last.spans, start):
