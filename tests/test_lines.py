@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from rich.style import Style as RichStyle
 from textual.geometry import Offset
+from textual.pilot import Pilot
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Markdown
@@ -14,6 +15,7 @@ from textual.widgets._markdown import MarkdownBlockQuote
 
 from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
+from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
 from ollama_tui.ui.widgets.lines import CannotDraw, Drawn, draw
@@ -115,19 +117,25 @@ async def test_lines_are_what_textual_draws_cell_by_cell(width: int) -> None:
         assert cells(ours) == cells(theirs), name
 
 
+async def hidden_probe(pilot: Pilot[None], app: OllamaApp) -> Markdown:
+    """A hidden Markdown holding one block of each kind, in a reply (as the app's)."""
+    reply = await send_and_wait(pilot, app, "x")
+    probe = segment()
+    probe.display = False
+    await reply.mount(probe)
+    await probe.update(PROBE)
+    Probes.mark(probe)
+    await pilot.pause()
+    return probe
+
+
 async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> None:
     # Kept blocks, kept lines of code and rows of a fence, a paragraph wrapped from its
     # last line, the parse of the grown text only: at every step, what one drawing of
     # the text so far makes, wherever the text was cut.
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
-        reply = await send_and_wait(pilot, app, "x")
-        probe = segment()
-        probe.display = False
-        await reply.mount(probe)
-        await probe.update(PROBE)
-        Probes.mark(probe)
-        await pilot.pause()
+        probe = await hidden_probe(pilot, app)
         for name, source in SAMPLES.items():
             growing, drawn = Probes(probe), Drawn()
             for end in [*range(1, len(source), 7), len(source)]:
@@ -153,13 +161,7 @@ async def test_a_block_growing_through_a_new_theme_is_drawn_in_it() -> None:
     # rows and wrapping are not the old theme's.
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
-        reply = await send_and_wait(pilot, app, "x")
-        probe = segment()
-        probe.display = False
-        await reply.mount(probe)
-        await probe.update(PROBE)
-        Probes.mark(probe)
-        await pilot.pause()
+        probe = await hidden_probe(pilot, app)
         for name in ("a growing fence", "a long paragraph"):
             app.theme = "textual-dark"
             await pilot.pause()
