@@ -1,4 +1,4 @@
-"""A growing paragraph wrapped again from its last line only.
+"""A growing paragraph wrapped again from its last line only (that starts a word).
 
 Upstream (Textual 8.2.8, `Content.render_strips`): a text is wrapped whole
 (`_wrap_and_format`: each source line split where Rich's `divide_line` breaks it), then
@@ -82,9 +82,9 @@ class Rewrap:
         key: Hashable,
     ) -> list[Strip]:
         """`[finish(s) for s in content.render_strips(width, None, style, options)]`,
-        the lines above the last wrapping's last line kept if `content` grew from its
-        text at the same width (`key`: whatever else the strips and `finish` depend on,
-        the same as then)."""
+        the last wrapping's lines above its last line that starts a word kept if
+        `content` grew from its text at the same width (`key`: whatever else the strips
+        and `finish` depend on, the same as then)."""
         key = (key, width)
         rules = options.rules.get
         wraps = rules("text_wrap", "wrap") != "nowrap" and rules("line_pad", 0) == 0
