@@ -7,14 +7,17 @@ import argparse
 import itertools
 import json
 import math
+import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from ollama_tui.bench.meter import MARKER, EscapeStripper, MarkerScan
+from ollama_tui.bench.proctree import TICK, tree_cpu
 from ollama_tui.bench.ui import main as ui_main
 from ollama_tui.bench.ui import rate_list
 from ollama_tui.demo import DemoConfig, DemoServer
@@ -122,6 +125,26 @@ def test_the_server_stamps_each_content_token_out_of_band(tmp_path: Path) -> Non
     assert sent == sorted(sent) and before <= sent[0] and sent[-1] <= after
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_the_main_threads_cpu_is_told_apart_from_the_other_threads() -> None:
+    def burn() -> None:  # a reading thread's work, say
+        until = time.thread_time() + 0.3
+        while time.thread_time() < until:
+            pass
+
+    before = tree_cpu(os.getpid())
+    side = threading.Thread(target=burn)
+    side.start()
+    side.join()
+    between = tree_cpu(os.getpid())
+    burn()  # now on the main thread
+    after = tree_cpu(os.getpid())
+    assert between.own - before.own >= 0.25
+    assert between.main - before.main < 0.1  # (it only waited)
+    assert after.main - between.main >= 0.25
+    assert before.main <= before.own and after.main <= after.own
+
+
 def test_rates_are_a_comma_list() -> None:
     assert rate_list("100,500") == (100.0, 500.0)
     with pytest.raises(argparse.ArgumentTypeError):
@@ -143,7 +166,12 @@ def test_a_tiny_real_run_writes_the_documented_json(
     assert set(run["lag_ms"]) == {"p50", "p95", "max"}
     numbers = [*run["lag_ms"].values(), run["cpu_ms_per_1k_tokens"], run["idle_cpu_pct"]]
     numbers += [run["gap_max_ms"], run["worker_cpu_ms_per_1k_tokens"]]
+    numbers += [run["ui_thread_cpu_ms_per_1k_tokens"]]
     assert all(isinstance(x, float) and math.isfinite(x) for x in numbers), run
+    # The main thread's part of the reply's CPU, not of the app's life (the two are
+    # read one after the other, in clock ticks: one tick apart at most).
+    tick = TICK * 1e6 / run["tokens"]
+    assert 0 <= run["ui_thread_cpu_ms_per_1k_tokens"] <= run["cpu_ms_per_1k_tokens"] + tick, run
     for key in ("unseen_tokens", "markers", "echo_lost"):
         assert isinstance(run[key], int)
     assert run["unseen_tokens"] == 0 and run["errors"] == []

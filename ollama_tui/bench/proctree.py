@@ -4,7 +4,9 @@
 and stime cover every thread of the process, cutime and cstime the children it has
 reaped. A process tree's CPU is the process's own, its live descendants' own, and what
 the process reaped; the descendants' part (the app's stream worker, when it has one) is
-also reported on its own.
+also reported on its own, and so is the process's main thread
+(`/proc/<pid>/task/<pid>/stat`): a Textual app's event loop, where it draws, apart from
+the threads that read the network and write the terminal.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from dataclasses import dataclass
 TICK = 1 / os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, list[int]] | None:
-    """(ppid, [utime, stime, cutime, cstime]) in ticks, or None if it has gone."""
+def _stat(pid: int, task: int | None = None) -> tuple[int, list[int]] | None:
+    """(ppid, [utime, stime, cutime, cstime]) in ticks, or None if it has gone; of one
+    thread of it with `task` (its thread id; the main thread's is the pid)."""
+    path = f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat"
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
+        with open(path, "rb") as file:
             data = file.read()
     except OSError:
         return None
@@ -45,22 +49,29 @@ def descendants(pid: int) -> list[int]:
 class TreeCpu:
     own: float  # seconds: the process's threads
     children: float  # seconds: its descendants, live and reaped
+    main: float  # seconds: the process's main thread (part of `own`)
 
     @property
     def total(self) -> float:
         return self.own + self.children
 
 
+def _main_thread(pid: int) -> float:
+    stat = _stat(pid, task=pid)
+    return float("nan") if stat is None else (stat[1][0] + stat[1][1]) * TICK
+
+
 def tree_cpu(pid: int) -> TreeCpu:
     stat = _stat(pid)
     if stat is None:
-        return TreeCpu(float("nan"), float("nan"))
+        return TreeCpu(float("nan"), float("nan"), float("nan"))
+    main = _main_thread(pid)
     utime, stime, cutime, cstime = stat[1]
     children = cutime + cstime
     for child in descendants(pid):
         if (child_stat := _stat(child)) is not None:
             children += sum(child_stat[1])  # with what it reaped itself
-    return TreeCpu((utime + stime) * TICK, children * TICK)
+    return TreeCpu((utime + stime) * TICK, children * TICK, main)
 
 
 class CpuSampler(threading.Thread):
@@ -80,11 +91,12 @@ class CpuSampler(threading.Thread):
             now = time.perf_counter()
             if now - looked > 2:
                 children, looked = descendants(self.pid), now
+            main = _main_thread(self.pid)
             if (stat := _stat(self.pid)) is None:
                 return
             utime, stime, cutime, cstime = stat[1]
             others = cutime + cstime + sum(sum(s[1]) for c in children if (s := _stat(c)))
-            self.samples.append((now, TreeCpu((utime + stime) * TICK, others * TICK)))
+            self.samples.append((now, TreeCpu((utime + stime) * TICK, others * TICK, main)))
 
     def at(self, moment: float) -> TreeCpu:
         """The first sample taken at or after `moment` (the last one if none was)."""
