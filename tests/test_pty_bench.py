@@ -251,4 +251,4 @@ def test_the_paired_bench_runs_two_cells_at_once_and_one_can_type_nothing(
         echo[name] = [float(x) for x in row[third + 1 : third + 3]]
     assert all(math.isnan(x) for x in echo["after"]), echo
     assert all(math.isfinite(x) for x in echo["before"]), echo
-    assert re.search(r"CPU after / before: \d+\.\d{3}", out)
+    assert re.search(r"CPU after / before: \d+\.\d{3} \(main thread \d+\.\d{3}\)", out)
