@@ -392,7 +392,11 @@ class AssistantMessage(Vertical, RowsKept):
             # Ended: the last segment is Textual's Markdown, as every finished one is.
             self._live = await self._as_markdown(self._live)
         await self._drop_probes()
-        self.add_class(state)
+        # The state's class styles the message's own border (chat.tcss): the message is
+        # restyled alone. Textual restyles a node and every node under it at a class
+        # change, here every part of the answer: 90 ms at the end of a 20,000-token reply.
+        self.add_class(state, update=False)
+        self.app.stylesheet.update_nodes([self], animate=True)
         self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)
         widget.update(Content(footer))
