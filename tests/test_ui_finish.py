@@ -23,7 +23,7 @@ STATE_CLASSES = {"done", "stopped", "error"}
 async def test_a_stopped_long_reply_restyles_its_border_not_its_every_part(
     server: DemoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server.configure(token_rate=400.0, reply=PARAGRAPHS)
+    server.configure(token_rate=200.0, reply=PARAGRAPHS)  # 20 s: stopped long before its end
     app = make_app(server)
     restyled: list[DOMNode] = []
     original = Stylesheet.update_nodes
