@@ -22,7 +22,7 @@ from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
 from ollama_tui.ui.paint_now import paint_for
-from ollama_tui.ui.textual_fixes import RowsKept
+from ollama_tui.ui.textual_fixes import RowsKept, add_class_alone
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import FrozenSegment, can_freeze, fold, freeze, laid_out, swap
@@ -392,11 +392,7 @@ class AssistantMessage(Vertical, RowsKept):
             # Ended: the last segment is Textual's Markdown, as every finished one is.
             self._live = await self._as_markdown(self._live)
         await self._drop_probes()
-        # The state's class styles the message's own border (chat.tcss): the message is
-        # restyled alone. Textual restyles a node and every node under it at a class
-        # change, here every part of the answer: 90 ms at the end of a 20,000-token reply.
-        self.add_class(state, update=False)
-        self.app.stylesheet.update_nodes([self], animate=True)
+        add_class_alone(self, state)  # its border's colour (chat.tcss), not its parts'
         self.footer_text, self.state = footer, state
         widget = self.query_one("#footer", Static)
         widget.update(Content(footer))
