@@ -168,10 +168,10 @@ def test_a_tiny_real_run_writes_the_documented_json(
     numbers += [run["gap_max_ms"], run["worker_cpu_ms_per_1k_tokens"]]
     numbers += [run["ui_thread_cpu_ms_per_1k_tokens"]]
     assert all(isinstance(x, float) and math.isfinite(x) for x in numbers), run
-    # The main thread's part of the reply's CPU, not of the app's life (the two are
-    # read one after the other, in clock ticks: one tick apart at most).
-    tick = TICK * 1e6 / run["tokens"]
-    assert 0 <= run["ui_thread_cpu_ms_per_1k_tokens"] <= run["cpu_ms_per_1k_tokens"] + tick, run
+    # The main thread's part of the reply's CPU, not of the app's life (the two are read
+    # one after the other, in clock ticks the kernel rounds apart: two ticks of slack).
+    ticks = 2 * TICK * 1e6 / run["tokens"]
+    assert 0 <= run["ui_thread_cpu_ms_per_1k_tokens"] <= run["cpu_ms_per_1k_tokens"] + ticks, run
     for key in ("unseen_tokens", "markers", "echo_lost"):
         assert isinstance(run[key], int)
     assert run["unseen_tokens"] == 0 and run["errors"] == []

@@ -56,6 +56,9 @@ def test_no_rule_styles_a_replys_parts_by_its_state() -> None:
     stylesheet = Stylesheet(variables=variables)
     for name in OllamaApp.CSS_PATH:
         stylesheet.read(Path(app_module.__file__).parent / name)
+    for widget in _own_classes(DOMNode):  # and the widgets' own CSS
+        if css := widget.__dict__.get("DEFAULT_CSS"):
+            stylesheet.add_source(css, read_from=(widget.__module__, widget.__name__))
     stylesheet.parse()
     states = 0
     for rule in stylesheet.rules:
@@ -70,3 +73,14 @@ def test_no_rule_styles_a_replys_parts_by_its_state() -> None:
                 states += bool(STATE_CLASSES & names)
                 assert compound is compounds[-1] or not STATE_CLASSES & names, rule.css
     assert states >= 2  # (.stopped and .error are read)
+
+
+def _own_classes(base: type[DOMNode]) -> list[type[DOMNode]]:
+    """The app's subclasses of `base`, at any depth (the app module imports them all)."""
+    found, todo = [], [base]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("ollama_tui."):
+                found.append(sub)
+    return found
