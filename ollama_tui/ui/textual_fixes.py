@@ -66,6 +66,13 @@ the method as 8.2.8 has it (`THEMED_ONCE`: its source, hashed).
 7. Upstream (Textual 8.2.8, `DOMNode.add_class`): a class added restyles the node and
 every node under it. `add_class_alone` restyles the node only, for a class that no rule
 reads below it (public API only: no guard).
+
+8. Upstream (Textual 8.2.8, `Widget.watch_has_focus`): a widget that takes or loses the
+focus restyles itself and every node under it. The transcript holds the whole
+conversation: with 50 long replies open, clicking into it or going back to the prompt
+took about 1.2 s (every code block highlighted again, three layouts). `FocusedAlone`
+restyles the widget alone, where no rule reads its focus below it. Applied only to the
+watcher as 8.2.8 has it (`FOCUSED_ALONE`: its source, hashed).
 """
 
 from __future__ import annotations
@@ -108,11 +115,16 @@ def _divide_without_cycle(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
     return _divide(self, cuts)
 
 
+def restyle_alone(widget: Widget) -> None:
+    """Apply the CSS to `widget` (and its scroll bars) but to nothing under it."""
+    widget.app.stylesheet.update_nodes([widget], animate=True)
+
+
 def add_class_alone(widget: Widget, name: str) -> None:
     """`widget.add_class(name)`, restyling `widget` alone (fix 7): a finished reply's
     state, under which are all the parts of its answer (35 ms after 20,000 tokens)."""
     widget.add_class(name, update=False)
-    widget.app.stylesheet.update_nodes([widget], animate=True)
+    restyle_alone(widget)
 
 
 SIZED_ONCE = "layout" in inspect.signature(Widget._size_updated).parameters
@@ -192,6 +204,21 @@ def same_source(method: Callable[..., object], digest: str) -> bool:
 
 
 THEMED_ONCE = same_source(TextArea.render_lines, TEXT_AREA_RENDER_LINES_8_2_8)
+
+WATCH_HAS_FOCUS_8_2_8 = "387d9eae398b4747"
+"""What a focus change does (`Widget.watch_has_focus`, 8.2.8), done here for one widget."""
+FOCUSED_ALONE = same_source(Widget.watch_has_focus, WATCH_HAS_FOCUS_8_2_8)
+
+
+class FocusedAlone(Widget):
+    """A container restyled alone when it takes or loses the focus (fix 8). Listed after
+    its Textual base, as `SizedOnce`."""
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        if FOCUSED_ALONE:
+            restyle_alone(self)
+        else:
+            super().watch_has_focus(_has_focus)
 
 
 class ThemedOnce(TextArea):

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.ui.scroll_ahead import ScrollsAhead
-from ollama_tui.ui.textual_fixes import SizedOnce
+from ollama_tui.ui.textual_fixes import FocusedAlone, SizedOnce
 from ollama_tui.ui.widgets.chat_message import (
     AssistantMessage,
     Notice,
@@ -128,7 +128,7 @@ class Welcome(Static):
     """What an empty chat says: with whom, over what, and the keys to start with."""
 
 
-class Transcript(VerticalScroll, SizedOnce, ScrollsAhead):
+class Transcript(VerticalScroll, SizedOnce, FocusedAlone, ScrollsAhead):
     class Trimmed(Message):
         """Messages were taken off the screen (shelved): their widgets are garbage now, frozen
         garbage if a collection froze them (ui/collector.py)."""
