@@ -69,7 +69,7 @@ reads below it (public API only: no guard).
 
 8. Upstream (Textual 8.2.8, `Widget.watch_has_focus`): a widget that takes or loses the
 focus restyles itself and every node under it. The transcript holds the whole
-conversation: with 50 long replies open, clicking into it or going back to the prompt
+conversation: with 20 long replies mounted, clicking into it or going back to the prompt
 took about 1.2 s (every code block highlighted again, three layouts). `FocusedAlone`
 restyles the widget alone, where no rule reads its focus below it. Applied only to the
 watcher as 8.2.8 has it (`FOCUSED_ALONE`: its source, hashed).
