@@ -16,6 +16,8 @@ from textual.widgets._markdown import MarkdownBlockQuote
 from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
 from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.widgets import lines
+from ollama_tui.ui.widgets.blocks import grown_blocks
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
 from ollama_tui.ui.widgets.lines import CannotDraw, Drawn, draw
@@ -147,6 +149,35 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
                 assert cells(grown) == cells(whole), (name, end)
                 # (each cell's offset in its block too: a mouse selection reads them)
                 assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
+
+
+async def test_words_streamed_into_a_paragraph_are_drawn_without_a_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Prose as a model streams it: a word at a time, the paragraph wrapping over lines.
+    parsed: list[str] = []
+
+    def counted(source: str, before: str, nodes: list[object]) -> object:
+        parsed.append(source)
+        return grown_blocks(source, before, nodes)  # type: ignore[arg-type]
+
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        probe = await hidden_probe(pilot, app)
+        growing, drawn = Probes(probe), Drawn()
+        source = "## A title\n\nSome **bold** and `code`, then"
+        draw(source, 70, growing, drawn=drawn)
+        monkeypatch.setattr(lines, "grown_blocks", counted)
+        words = ("plain words, a sentence's end. " * 12).split(" ")
+        for word in [w for w in words if w]:
+            source += " " + word
+            grown = draw(source, 70, growing, drawn=drawn)[0]
+            monkeypatch.undo()
+            whole = draw(source, 70, Probes(probe))[0]
+            monkeypatch.setattr(lines, "grown_blocks", counted)
+            assert [list(s) for s in grown] == [list(s) for s in whole], source
+        assert len(grown) > 8  # (the paragraph wrapped)
+        assert parsed == []
 
 
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:

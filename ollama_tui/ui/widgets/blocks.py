@@ -77,3 +77,43 @@ def _apart(lines: list[str], start: int) -> bool:
     line = lines[start]
     head = line.lstrip(" ")[:1]
     return line.endswith("\n") or (head != "" and head not in LIST_STARTS)
+
+
+def may_link(text: str) -> bool:
+    """Whether linkify may find a link in `text`: linkify-it's own pretest (the parser's
+    is the app's `GrowingPretest`, which keeps what it was asked)."""
+    linkify = getattr(parser(), "linkify", None)
+    return linkify is not None and bool(type(linkify).pretest(linkify, text))
+
+
+PLAIN = re.compile(r"(?:[^\s\\`*_\[\]()<>&!~|#=+\-:;@{}$%^]| )*")
+"""Text with nothing Markdown reads in it: no character any inline rule or block marker
+starts with (the gfm-like preset, HTML off), and no whitespace but spaces."""
+
+EMPTY_ITEM = re.compile(r"[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]*")
+"""A line that is a list marker alone: an empty item cannot interrupt a paragraph, but
+the same line with text after it can."""
+
+
+def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str | None:
+    """What `source` adds to the text of `before`'s last block (parsed into `nodes`), if
+    that block is a paragraph and parsing the whole again could only add those words to
+    its text, unstyled: the text added is plain (`PLAIN`, printable), on the paragraph's
+    last line, after a space or starting with one (so no delimiter, link or word before
+    reads differently), and linkify's pretest finds nothing in it. Whitespace is what
+    Textual's paragraph makes of it: runs made one space, none at the end. `None`: parse."""
+    if not nodes or nodes[-1].type != "paragraph" or not before or before.endswith("\n"):
+        return None
+    added = source[len(before) :]
+    if not source.startswith(before) or "\n" in added or not PLAIN.fullmatch(added):
+        return None
+    if not added.isprintable() or not (added.startswith(" ") or before[-1].isspace()):
+        return None
+    line = before[before.rfind("\n") + 1 :]
+    last = nodes[-1].map
+    if not line.strip() or EMPTY_ITEM.fullmatch(line) or DEFINITION.search(source):
+        return None
+    if last is None or last[1] != before.count("\n") + 1 or may_link(added):
+        return None
+    spaces = before[len(before.rstrip()) :]
+    return re.sub(r"\s+", " ", (spaces + added).rstrip())

@@ -28,7 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
-from ollama_tui.ui.widgets.blocks import grown_blocks, source_lines
+from ollama_tui.ui.widgets.blocks import grown_blocks, plain_growth, source_lines
 from ollama_tui.ui.widgets.probes import Probes
 from ollama_tui.ui.widgets.rewrap import Rewrap
 
@@ -52,6 +52,7 @@ class Block:
     top: int
     lines: list[Strip]
     bottom: int
+    text: Content | None = None  # a paragraph's, as Textual's block holds it
 
 
 def stack(blocks: list[Block], width: int, background: RichStyle) -> list[Strip]:
@@ -72,6 +73,12 @@ def _text(
     probes: Probes, probe: Widget, inline: Token, width: int, rewrap: Rewrap | None = None
 ) -> list[Strip]:
     content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), inline)
+    return _rows(probes, probe, content, width, rewrap)
+
+
+def _rows(
+    probes: Probes, probe: Widget, content: Content, width: int, rewrap: Rewrap | None = None
+) -> list[Strip]:
     behind = probes.behind(probe)
     return probes.strips(
         probe, content, width, lambda line: line.extend_cell_length(width, behind), rewrap
@@ -107,7 +114,18 @@ def draw_block(
         raise CannotDraw(node.type)
     margin = probe.styles.margin
     rewrap = growing.rewrap if growing else None
-    return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
+    if node.type != "paragraph":
+        return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
+    content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), _inline(node))
+    return _paragraph(probes, cut, content, width, rewrap)
+
+
+def _paragraph(
+    probes: Probes, cut: str, content: Content, width: int, rewrap: Rewrap | None
+) -> Block:
+    probe = probes.paragraph_cut(cut)
+    margin = probe.styles.margin
+    return Block(margin.top, _rows(probes, probe, content, width, rewrap), margin.bottom, content)
 
 
 def _list(node: SyntaxTreeNode, width: int, probes: Probes, depth: int) -> list[Strip]:
@@ -272,10 +290,12 @@ class Drawn:
         self.blocks: dict[tuple[str, str, int], Block] = {}
         self.rewrap = Rewrap()  # the last block's last wrapping (a paragraph's, a heading's)
         self.fence = FenceRows()  # the last block's rows (a fence's)
+        self.last: Block | None = None  # the last block drawn
 
     def forget_styles(self) -> None:
         """A new theme: blocks are drawn again (their parse holds)."""
         self.blocks.clear()
+        self.last = None
         self.rewrap.forget()
         self.fence = FenceRows()
 
@@ -294,7 +314,10 @@ def draw(
     the last block's start is parsed again, and only changed blocks drawn again.
     `continued`/`continues`: its first/last block is cut across segments."""
     drawn = drawn or Drawn()
-    nodes = grown_blocks(source, drawn.source, drawn.nodes)
+    # Words added to a paragraph are added to its text, not parsed (`plain_growth`).
+    text = drawn.last.text if drawn.last is not None else None
+    words = plain_growth(source, drawn.source, drawn.nodes) if text is not None else None
+    nodes = drawn.nodes if words is not None else grown_blocks(source, drawn.source, drawn.nodes)
     drawn.source, drawn.nodes = source, nodes
     lines = source_lines(source)
     kept = drawn.blocks
@@ -305,8 +328,12 @@ def draw(
         last = index == len(nodes) - 1
         cut = cut_classes(continues=continues and last, continued=continued and index == 0)
         key = ("".join(lines[start:end]), cut, width)
-        block = kept.get(key) or draw_block(node, width, probes, cut, drawn if last else None)
+        block = kept.get(key)
+        if block is None and last and text is not None and words is not None:
+            block = _paragraph(probes, cut, text + words, width, drawn.rewrap)
+        elif block is None:
+            block = draw_block(node, width, probes, cut, drawn if last else None)
         now[key] = block
         blocks.append(block)
-    drawn.blocks = now
+    drawn.blocks, drawn.last = now, blocks[-1] if blocks else None
     return stack(blocks, width, probes.behind(probes.root)), len(nodes)

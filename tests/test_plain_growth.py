@@ -1,0 +1,141 @@
+"""Words added to a growing paragraph are added to its text without a parse
+(`blocks.plain_growth`): only where parsing the whole again would give the same blocks
+and, for the paragraph, its text so far with those words after it, unstyled."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it.tree import SyntaxTreeNode
+from textual.content import Content
+from textual.widgets._markdown import MarkdownBlock
+
+from ollama_tui.ui.widgets.blocks import blocks_of, plain_growth
+
+PIECES = [
+    "Some",
+    " words",
+    " more words.",
+    " w00012.",
+    " e.g. this",
+    "ing",
+    " ",
+    "  ",
+    "\t",
+    "\u00a0",
+    " caf\u00e9 \u2014 na\u00efve",
+    " \u201cquoted\u201d",
+    "\n",
+    "\n\n",
+    "*",
+    " **bold",
+    "**",
+    "_",
+    " _under",
+    "`",
+    " `code",
+    "~~",
+    "[a]",
+    "(x)",
+    "]:",
+    "[d]:",
+    " /url",
+    "\\",
+    "&amp",
+    ";",
+    "<",
+    "-",
+    "- ",
+    "1.",
+    "2)",
+    "#",
+    ">",
+    "|",
+    "---",
+    "===",
+    " http",
+    "://x.io",
+    " www.example",
+    ".com",
+    " ex.it",
+    " a@b.co",
+    " localhost",
+    "    ",
+]
+
+
+def text_of(node: SyntaxTreeNode) -> Content:
+    """A paragraph's text as Textual's block holds it (the method reads nothing else)."""
+    inline = node.children[0].token
+    assert inline is not None
+    return MarkdownBlock._token_to_content(cast(MarkdownBlock, None), inline)
+
+
+def summary(nodes: list[SyntaxTreeNode]) -> list[tuple[object, ...]]:
+    return [(node.type, node.map, node.pretty(indent=1, show_text=True)) for node in nodes]
+
+
+def check(before: str, source: str) -> bool:
+    """If words may be added to `before`'s paragraph to make `source`'s, they make it;
+    whether they were."""
+    nodes = blocks_of(before)
+    words = plain_growth(source, before, nodes)
+    if words is None:
+        return False
+    grown = blocks_of(source)
+    assert summary(grown[:-1]) == summary(nodes[:-1]), (before, source)
+    assert (grown[-1].type, grown[-1].map) == (nodes[-1].type, nodes[-1].map), (before, source)
+    whole, added = text_of(grown[-1]), text_of(nodes[-1]) + words
+    assert (added.plain, added.spans) == (whole.plain, whole.spans), (before, source)
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=30), st.data())
+def test_words_added_without_a_parse_are_what_the_parse_makes(
+    pieces: list[str], data: st.DataObject
+) -> None:
+    text = "".join(pieces)
+    ends = [len("".join(pieces[: n + 1])) for n in range(len(pieces))]  # (as streamed)
+    anywhere = st.sampled_from(ends) | st.integers(1, len(text))
+    cuts = sorted(set(data.draw(st.lists(anywhere, max_size=10))))
+    before = text[: cuts[0]] if cuts else text
+    for end in [*cuts[1:], len(text)]:
+        check(before, text[:end])
+        before = text[:end]
+
+
+def test_prose_grows_without_a_parse_word_by_word() -> None:
+    # A streamed paragraph: its words (a sentence's end too) need no parse.
+    sentence = "Streaming is shown as it comes. Each word, e.g. this one, is added"
+    words = sentence.split()
+    before = "## Title\n\n" + words[0]
+    for word in words[1:]:
+        assert check(before, before + " " + word), word
+        before += " " + word
+    assert check(before + " ", before + " end")  # a space ended the last append
+
+
+def test_what_may_change_the_paragraph_is_parsed() -> None:
+    for before, added in [
+        ("Text *em", "* more"),  # a delimiter
+        ("Text *em*", "x"),  # a word touching one ("_em_x" is no emphasis)
+        ("Text", " `code`"),
+        ("Text", " [a](b)"),
+        ("Text", " &amp; more"),
+        ("Text", " \\* x"),
+        ("See", " www.example.com"),  # linkify
+        ("See", " a@b.co"),
+        ("Text\n-", " item"),  # a marker alone, then an item: a list
+        ("Text\n1.", " step"),
+        ("[d]:", " /url"),  # a link definition
+        ("Text", " more\nlines"),
+        ("Text\n", "more"),
+        ("Text", "\tmore"),
+        ("Text", " \u202ebidi"),
+        ("Text\n---", " x"),  # a heading, no paragraph
+        ("Text\n\u00a0", " more"),  # a line Python strips, markdown-it doesn't: "Text  more"
+    ]:
+        assert not check(before, before + added), (before, added)
