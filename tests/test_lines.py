@@ -151,7 +151,7 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
                 assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
 
 
-async def test_words_streamed_into_a_paragraph_are_drawn_without_a_parse(
+async def test_words_streamed_into_a_paragraph_or_list_are_drawn_without_a_parse(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Prose as a model streams it: a word at a time, the paragraph wrapping over lines.
@@ -178,6 +178,18 @@ async def test_words_streamed_into_a_paragraph_are_drawn_without_a_parse(
             assert [list(s) for s in grown] == [list(s) for s in whole], source
         assert len(grown) > 8  # (the paragraph wrapped)
         assert parsed == []
+        for item in ("\n\n- A list", "\n- its second item", "\n  1. nested"):
+            source += item  # (a new line: parsed)
+            draw(source, 70, growing, drawn=drawn)
+            parsed.clear()
+            for word in ("and", "words", "that", "wrap", "on") * 6:
+                source += " " + word
+                grown = draw(source, 70, growing, drawn=drawn)[0]
+                monkeypatch.undo()
+                whole = draw(source, 70, Probes(probe))[0]
+                monkeypatch.setattr(lines, "grown_blocks", counted)
+                assert [list(s) for s in grown] == [list(s) for s in whole], source
+            assert parsed == [], item
 
 
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:

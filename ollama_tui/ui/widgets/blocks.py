@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from ollama_tui.ui.widgets.segment import parser
@@ -95,14 +96,26 @@ EMPTY_ITEM = re.compile(r"[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]*")
 the same line with text after it can."""
 
 
+def last_paragraph(node: SyntaxTreeNode) -> SyntaxTreeNode | None:
+    """The paragraph a block's text ends in: the block, or its last item's (a list's,
+    at any depth); None if it ends in anything else."""
+    while node.type in ("bullet_list", "ordered_list"):
+        item = node.children[-1] if node.children else None
+        if item is None or not item.children:
+            return None
+        node = item.children[-1]
+    return node if node.type == "paragraph" else None
+
+
 def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str | None:
-    """What `source` adds to the text of `before`'s last block (parsed into `nodes`), if
-    that block is a paragraph and parsing the whole again could only add those words to
-    its text, unstyled: the text added is plain (`PLAIN`, printable), on the paragraph's
-    last line, after a space or starting with one (so no delimiter, link or word before
-    reads differently), and linkify's pretest finds nothing in it. Whitespace is what
-    Textual's paragraph makes of it: runs made one space, none at the end. `None`: parse."""
-    if not nodes or nodes[-1].type != "paragraph" or not before or before.endswith("\n"):
+    """What `source` adds to the text of the paragraph `before` ends in (parsed into
+    `nodes`: the last block, or its list's last item's), if parsing the whole again
+    could only add those words to its text, unstyled: the text added is plain (`PLAIN`,
+    printable), on the last line, after a space or starting with one (so no delimiter,
+    link or word before reads differently), and linkify's pretest finds nothing in it.
+    Whitespace is what Textual's paragraph makes of it: runs made one space, none at the
+    end. `None`: parse."""
+    if not nodes or last_paragraph(nodes[-1]) is None or not before or before.endswith("\n"):
         return None
     added = source[len(before) :]
     if not source.startswith(before) or "\n" in added or not PLAIN.fullmatch(added):
@@ -113,7 +126,18 @@ def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str |
     last = nodes[-1].map
     if not line.strip() or EMPTY_ITEM.fullmatch(line) or DEFINITION.search(source):
         return None
+    # (The last line is the paragraph's: the block's last, not blank, nothing after it.)
     if last is None or last[1] != before.count("\n") + 1 or may_link(added):
         return None
     spaces = before[len(before.rstrip()) :]
     return re.sub(r"\s+", " ", (spaces + added).rstrip())
+
+
+def grow_text(paragraph: SyntaxTreeNode, words: str) -> None:
+    """Add `words` (from `plain_growth`) to a parsed paragraph, as a parse of the whole
+    text would have it: its inline token's text, and one text token more."""
+    inline = paragraph.children[0].token if paragraph.children else None
+    if inline is None or not words:
+        return
+    inline.content += words
+    inline.children = [*(inline.children or []), Token("text", "", 0, content=words)]

@@ -28,7 +28,13 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
-from ollama_tui.ui.widgets.blocks import grown_blocks, plain_growth, source_lines
+from ollama_tui.ui.widgets.blocks import (
+    grow_text,
+    grown_blocks,
+    last_paragraph,
+    plain_growth,
+    source_lines,
+)
 from ollama_tui.ui.widgets.probes import Probes
 from ollama_tui.ui.widgets.rewrap import Rewrap
 
@@ -314,10 +320,15 @@ def draw(
     the last block's start is parsed again, and only changed blocks drawn again.
     `continued`/`continues`: its first/last block is cut across segments."""
     drawn = drawn or Drawn()
-    # Words added to a paragraph are added to its text, not parsed (`plain_growth`).
-    text = drawn.last.text if drawn.last is not None else None
-    words = plain_growth(source, drawn.source, drawn.nodes) if text is not None else None
-    nodes = drawn.nodes if words is not None else grown_blocks(source, drawn.source, drawn.nodes)
+    # Words added to a paragraph (or a list's last item) are added to its text, not
+    # parsed (`plain_growth`); a paragraph's text drawn is kept (`Block.text`).
+    words = plain_growth(source, drawn.source, drawn.nodes)
+    if words is None:
+        nodes = grown_blocks(source, drawn.source, drawn.nodes)
+    else:
+        nodes = drawn.nodes
+        grow_text(cast(SyntaxTreeNode, last_paragraph(nodes[-1])), words)
+    text = drawn.last.text if drawn.last is not None and words is not None else None
     drawn.source, drawn.nodes = source, nodes
     lines = source_lines(source)
     kept = drawn.blocks
@@ -329,8 +340,8 @@ def draw(
         cut = cut_classes(continues=continues and last, continued=continued and index == 0)
         key = ("".join(lines[start:end]), cut, width)
         block = kept.get(key)
-        if block is None and last and text is not None and words is not None:
-            block = _paragraph(probes, cut, text + words, width, drawn.rewrap)
+        if block is None and last and text is not None and node.type == "paragraph":
+            block = _paragraph(probes, cut, text + cast(str, words), width, drawn.rewrap)
         elif block is None:
             block = draw_block(node, width, probes, cut, drawn if last else None)
         now[key] = block
