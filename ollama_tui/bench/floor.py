@@ -4,7 +4,7 @@
 pseudo-terminal, 120×40, shaped like the chat screen: a header, a scrolling transcript
 that follows its newest line (a question, then the reply), a prompt box, a status line
 and a footer. A timer grows the reply by the words of one paint of the app's paint clock
-(`ui/pacer.py`: every 40 ms, so 4 words a paint at 100 tok/s), and the app's CPU is read
+(`ui/pacer.py`: every 45 ms, so 4-5 words a paint at 100 tok/s), and the app's CPU is read
 from `/proc` over the run, as `ollama-tui bench --ui` reads the real app's. Each shape
 is one way of drawing the reply:
 

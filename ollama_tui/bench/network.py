@@ -4,7 +4,7 @@
 
 The built-in server in its own process streams a reply at `--rate`; this process runs
 it through the session layer's `StreamRunner` (the transports' threads and network loop,
-as the app does) while its own main thread only takes the events every 40 ms (the
+as the app does) while its own main thread only takes the events every 45 ms (the
 app's paint clock). Prints each transport's CPU per 1,000 tokens on the threads that
 read (from /proc: the process's CPU less this main thread's), after one warm-up reply.
 At 100 tok/s the app's whole figure is about 1-1.9 s per 1,000 tokens
@@ -27,7 +27,7 @@ from ollama_tui.core.protocol import Request
 from ollama_tui.session.runner import StreamRunner
 from ollama_tui.transports import TRANSPORT_NAMES
 
-TAKE_EVERY = 0.04
+TAKE_EVERY = 0.045
 """Seconds between two takes of the events: the app's paint clock at 100 tok/s."""
 
 

@@ -22,15 +22,20 @@ from ollama_tui.session.reply import Reply, ReplyUpdate
 from ollama_tui.session.runner import LiveStream
 from ollama_tui.ui.messages import StreamUpdated
 
-PAINT_INTERVAL = 0.04
-"""Seconds between two updates of one stream on screen (25 a second)."""
+PAINT_INTERVAL = 0.045
+"""Seconds between two updates of one stream on screen (22 a second). A token waits for
+the next paint, so the lag's 95th percentile on the pty is this interval and 2-4 ms:
+at 40 ms it was 41.7-42.3 ms at 100 tok/s, at 45 ms 46.3-46.8 ms (the 50 ms target
+holds), for 5-7 % less CPU (`python -m ollama_tui.bench.paired`, docs/ui-performance.md,
+sixteenth session). Text read 22 times a second moves as smoothly to the eye."""
 FAST_INTERVAL = 0.025
 """The same for a stream at FAST_RATE or more (40 a second): a token waits for the next
 paint, up to an interval, and at 500 tok/s a paint carries 20 tokens and its frame is
-dearer (a layout every few paints). At 40 ms the lag's 95th percentile was 56-60 ms on
-the pty there, at 25 ms 42-45 ms; CPU per 1,000 tokens 0.79-0.82 → 0.94-0.97 s in that
-A/B, about the same in later runs (docs/ui-performance.md). At 100 tok/s the longer
-interval is kept: it meets the lag there and costs less."""
+dearer (a layout every few paints). At 40 ms (the longer interval then) the lag's 95th
+percentile was 56-60 ms on the pty there, at 25 ms 42-45 ms; CPU per 1,000 tokens
+0.79-0.82 → 0.94-0.97 s in that A/B, about the same in later runs
+(docs/ui-performance.md). At 100 tok/s the longer interval is kept: it meets the lag
+there and costs less."""
 FAST_RATE = 150.0
 """Tokens a second (the stream's own rate so far) from which FAST_INTERVAL applies."""
 RATE_AFTER = 0.5
@@ -40,7 +45,7 @@ first few, or a network hiccup) make a short span's rate mean nothing."""
 
 class Pacer:
     """One paint clock for a screen's streams: the compare view's columns are shown
-    together, 25 times a second in all, not 25 times each."""
+    together, 22 times a second in all, not 22 times each."""
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 Upstream (Textual 8.2.8): a widget's `refresh()` marks it; when its queue is idle it
 posts `Update` to its screen; the screen, idle in turn, resumes its update timer, whose
 task wakes and renders what changed (`Screen._on_timer_update`). For an append that
-only changes rows (most of a reply's 25 paints a second) that is two messages, two idle
+only changes rows (most of a reply's 22 paints a second) that is two messages, two idle
 rounds and a task's wake-up around one small render.
 
 `paint_now(screen)`, called as an append's batch ends, does what that tick would do
