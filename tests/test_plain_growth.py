@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import cast
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it.tree import SyntaxTreeNode
 from textual.content import Content
 from textual.widgets._markdown import MarkdownBlock
 
+from ollama_tui.ui.widgets import blocks
 from ollama_tui.ui.widgets.blocks import blocks_of, grow_text, last_paragraph, plain_growth
 
 PIECES = [
@@ -157,3 +159,17 @@ def test_what_may_change_the_paragraph_is_parsed() -> None:
         ("Text\n\u00a0", " more"),  # a line Python strips, markdown-it doesn't: "Text  more"
     ]:
         assert not check(before, before + added), (before, added)
+
+
+def test_words_are_parsed_with_a_parser_of_other_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `PLAIN` knows what the app's parser reads: another rule might read a plain word.
+    before = "Some words"
+    assert check(before, before + " more")
+    changed = (blocks.RULES[0], (*blocks.RULES[1], "smartquotes"), *blocks.RULES[2:])
+    monkeypatch.setattr(blocks, "RULES", changed)
+    blocks._known_rules.cache_clear()
+    try:
+        assert not check(before, before + " more")
+    finally:
+        monkeypatch.undo()
+        blocks._known_rules.cache_clear()

@@ -7,6 +7,7 @@ segment is parsed again from its last blocks only (`grown_blocks`), as Textual's
 
 from __future__ import annotations
 
+import functools
 import re
 
 from markdown_it.token import Token
@@ -87,6 +88,50 @@ def may_link(text: str) -> bool:
     return linkify is not None and bool(type(linkify).pretest(linkify, text))
 
 
+RULES = (
+    (
+        "text",
+        "linkify",
+        "newline",
+        "escape",
+        "backticks",
+        "strikethrough",
+        "emphasis",
+        "link",
+        "image",
+        "autolink",
+        "html_inline",
+        "entity",
+    ),
+    ("balance_pairs", "strikethrough", "emphasis", "fragments_join"),
+    ("normalize", "block", "inline", "linkify", "text_join", "clean_text"),
+    (
+        "table",
+        "code",
+        "fence",
+        "blockquote",
+        "hr",
+        "list",
+        "reference",
+        "html_block",
+        "heading",
+        "lheading",
+        "paragraph",
+    ),
+)
+"""The parser's rules `PLAIN` was written against (markdown-it-py 3's gfm-like preset,
+HTML and typographer off, and the app's `clean_text`): with any other, every append is
+parsed (`plain_growth` finds no plain words)."""
+
+
+@functools.cache
+def _known_rules() -> bool:
+    made = parser()
+    rulers = (made.inline.ruler, made.inline.ruler2, made.core.ruler, made.block.ruler)
+    rules = tuple(tuple(ruler.get_active_rules()) for ruler in rulers)
+    return rules == RULES and not made.options["html"] and not made.options["typographer"]
+
+
 PLAIN = re.compile(r"(?:[^\s\\`*_\[\]()<>&!~|#=+\-:;@{}$%^]| )*")
 """Text with nothing Markdown reads in it: no character any inline rule or block marker
 starts with (the gfm-like preset, HTML off), and no whitespace but spaces."""
@@ -116,6 +161,8 @@ def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str |
     Whitespace is what Textual's paragraph makes of it: runs made one space, none at the
     end. `None`: parse."""
     if not nodes or last_paragraph(nodes[-1]) is None or not before or before.endswith("\n"):
+        return None
+    if not _known_rules():
         return None
     added = source[len(before) :]
     if not source.startswith(before) or "\n" in added or not PLAIN.fullmatch(added):
