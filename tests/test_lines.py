@@ -165,31 +165,29 @@ async def test_words_streamed_into_a_paragraph_or_list_are_drawn_without_a_parse
     async with app.run_test(size=(80, 40)) as pilot:
         probe = await hidden_probe(pilot, app)
         growing, drawn = Probes(probe), Drawn()
-        source = "## A title\n\nSome **bold** and `code`, then"
-        draw(source, 70, growing, drawn=drawn)
-        monkeypatch.setattr(lines, "grown_blocks", counted)
-        words = ("plain words, a sentence's end. " * 12).split(" ")
-        for word in [w for w in words if w]:
-            source += " " + word
-            grown = draw(source, 70, growing, drawn=drawn)[0]
-            monkeypatch.undo()
-            whole = draw(source, 70, Probes(probe))[0]
-            monkeypatch.setattr(lines, "grown_blocks", counted)
-            assert [list(s) for s in grown] == [list(s) for s in whole], source
-        assert len(grown) > 8  # (the paragraph wrapped)
-        assert parsed == []
-        for item in ("\n\n- A list", "\n- its second item", "\n  1. nested"):
-            source += item  # (a new line: parsed)
-            draw(source, 70, growing, drawn=drawn)
+
+        def stream_words(source: str, words: list[str]) -> tuple[str, list[Strip]]:
+            """`source`, drawn, then a word at a time: each drawing as the whole text's,
+            none parsed."""
+            draw(source, 70, growing, drawn=drawn)  # (a new line: parsed)
             parsed.clear()
-            for word in ("and", "words", "that", "wrap", "on") * 6:
+            monkeypatch.setattr(lines, "grown_blocks", counted)
+            for word in words:
                 source += " " + word
                 grown = draw(source, 70, growing, drawn=drawn)[0]
-                monkeypatch.undo()
-                whole = draw(source, 70, Probes(probe))[0]
-                monkeypatch.setattr(lines, "grown_blocks", counted)
+                with monkeypatch.context() as whole_parse:
+                    whole_parse.setattr(lines, "grown_blocks", grown_blocks)
+                    whole = draw(source, 70, Probes(probe))[0]
                 assert [list(s) for s in grown] == [list(s) for s in whole], source
-            assert parsed == [], item
+            monkeypatch.undo()
+            assert parsed == [], source
+            return source, grown
+
+        prose = ("plain words, a sentence's end. " * 12).split()
+        source, grown = stream_words("## A title\n\nSome **bold** and `code`, then", prose)
+        assert len(grown) > 8  # (the paragraph wrapped)
+        for item in ("\n\n- A list", "\n- its second item", "\n  1. nested"):
+            source, _ = stream_words(source + item, ["and", "words", "that", "wrap", "on"] * 6)
 
 
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:
