@@ -69,6 +69,10 @@ PIECES = [
     "\n1. ",
     "\n  - ",
     "\n   ",
+    "&nbsp;",
+    "\u2028",
+    "\uff5c",
+    " x.com/a\\",
 ]
 
 
@@ -157,6 +161,15 @@ def test_what_may_change_the_paragraph_is_parsed() -> None:
         ("- one\n-", " two"),  # an empty item, then not
         ("- one\n\n  ```\n  x", " y"),  # a fence in the item
         ("Text\n\u00a0", " more"),  # a line Python strips, markdown-it doesn't: "Text  more"
+        # Found by an adversarial review (fuzzing some 10 million pairs):
+        ("Fish&nbsp;", " chips"),  # a blank the parse made: one text with the words
+        ("a &#x202E;", " x"),  # (cleaned away after the parse, its blank left)
+        ("- \u00a0", " x"),  # an item of a no-break space only
+        ("a _b_\u2028", " c"),  # a blank to Python, none to markdown-it: "_" not closing
+        ("a **b.**\u2029", "c"),
+        ("See x.com/a\\", " b"),  # a backslash linkify took, an escape once followed
+        ("localhost", " ex.it\uff5c"),  # the paragraph passes the pretest: "ex.it" a link
+        ("Text\r", "1. x"),  # (a carriage return: cleaned before it reaches a paragraph)
     ]:
         assert not check(before, before + added), (before, added)
 

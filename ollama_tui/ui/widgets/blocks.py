@@ -82,10 +82,10 @@ def _apart(lines: list[str], start: int) -> bool:
 
 
 def may_link(text: str) -> bool:
-    """Whether linkify may find a link in `text`: linkify-it's own pretest (the parser's
-    is the app's `GrowingPretest`, which keeps what it was asked)."""
+    """Whether linkify may find a link in a paragraph whose text is `text`: its pretest,
+    which the core rule runs over a paragraph's whole text before looking at any part."""
     linkify = getattr(parser(), "linkify", None)
-    return linkify is not None and bool(type(linkify).pretest(linkify, text))
+    return linkify is not None and bool(linkify.pretest(text))
 
 
 RULES = (
@@ -155,29 +155,44 @@ def last_paragraph(node: SyntaxTreeNode) -> SyntaxTreeNode | None:
 def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str | None:
     """What `source` adds to the text of the paragraph `before` ends in (parsed into
     `nodes`: the last block, or its list's last item's), if parsing the whole again
-    could only add those words to its text, unstyled: the text added is plain (`PLAIN`,
-    printable), on the last line, after a space or starting with one (so no delimiter,
-    link or word before reads differently), and linkify's pretest finds nothing in it.
-    Whitespace is what Textual's paragraph makes of it: runs made one space, none at the
-    end. `None`: parse."""
-    if not nodes or last_paragraph(nodes[-1]) is None or not before or before.endswith("\n"):
-        return None
-    if not _known_rules():
+    could only add those words to its text, unstyled. The text added is plain (`PLAIN`,
+    printable), on the last line, after a space or a tab or starting with one (so no
+    delimiter or word before reads differently: other blanks are not markdown-it's).
+    The text before does not end in another blank, nor its paragraph's text in a blank
+    (an entity's: Textual makes runs of blanks one space within a piece of text, the
+    words would be another). Linkify's pretest finds nothing in the paragraph's whole
+    text (a link may end otherwise once followed: "x.com/a\\" then " b"). Whitespace
+    is what Textual's paragraph makes of it: runs made one space, none at the end.
+    `None`: parse."""
+    paragraph = last_paragraph(nodes[-1]) if nodes else None
+    if paragraph is None or not before or before.endswith("\n") or not _known_rules():
         return None
     added = source[len(before) :]
     if not source.startswith(before) or "\n" in added or not PLAIN.fullmatch(added):
         return None
-    if not added.isprintable() or not (added.startswith(" ") or before[-1].isspace()):
+    if not added.isprintable() or not (added.startswith(" ") or before[-1] in " \t"):
         return None
-    line = before[before.rfind("\n") + 1 :]
+    text = before.rstrip(" \t")
+    spaces = before[len(text) :]
+    line = text[text.rfind("\n") + 1 :]
+    # A blank that Python strips and markdown-it reads as none (U+2028) ends the text
+    # as far as the parse went; followed by more, a delimiter before it reads otherwise.
+    if text != text.rstrip():
+        return None
+    if not line.strip() or EMPTY_ITEM.fullmatch(line):
+        return None
     last = nodes[-1].map
-    if not line.strip() or EMPTY_ITEM.fullmatch(line) or DEFINITION.search(source):
-        return None
     # (The last line is the paragraph's: the block's last, not blank, nothing after it.)
-    if last is None or last[1] != before.count("\n") + 1 or may_link(added):
+    if last is None or last[1] != before.count("\n") + 1 or DEFINITION.search(source):
         return None
-    spaces = before[len(before.rstrip()) :]
-    return re.sub(r"\s+", " ", (spaces + added).rstrip())
+    inline = paragraph.children[0].token if paragraph.children else None
+    pieces = (inline.children if inline is not None else None) or []
+    if not pieces or (pieces[-1].type == "text" and pieces[-1].content[-1:].isspace()):
+        return None
+    grown = (spaces + added).rstrip()
+    if inline is None or may_link(inline.content + grown):
+        return None
+    return re.sub(r"\s+", " ", grown)
 
 
 def grow_text(paragraph: SyntaxTreeNode, words: str) -> None:
