@@ -11,8 +11,11 @@ import pytest
 
 from ollama_tui.core.protocol import ChatMessage, chat_request, pull_request
 from ollama_tui.demo import DemoServer
+from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.ui import collector as collector_module
 from ollama_tui.ui.collector import MAX_DEFER, MAX_WAIT, NEVER, SETTLE, YOUNG, Collector
+from ollama_tui.ui.widgets.chat_message import AssistantMessage
+from ollama_tui.ui.widgets.markdown_feed import Along
 from tests.uitools import make_app, replies, send, send_and_wait, wait_until
 
 
@@ -403,7 +406,7 @@ def test_a_stream_restarts_the_wait_for_typing_to_pause(fake: Fake) -> None:
 
 
 async def test_the_app_defers_full_collections_while_a_reply_streams(
-    server: DemoServer,
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server.configure(reply="word " * 150, token_rate=100)
     saved = gc.get_threshold()
@@ -415,9 +418,17 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
         if phase == "start" and app.chat.turn is not None and info["generation"] > 0:
             full.append(info["generation"])
 
+    shown = AssistantMessage.show
+
+    async def show(self: AssistantMessage, update: ReplyUpdate, along: Along | None = None) -> None:
+        # At each update of the reply on screen, its last (with the end) too: not at the
+        # test's pauses, which a busy machine may space wider than the whole reply.
+        while_streaming.add(gc.get_threshold()[1:])
+        await shown(self, update, along)
+
+    monkeypatch.setattr(AssistantMessage, "show", show)
+
     def ended() -> bool:
-        if app.chat.turn is not None:  # (sampled at each of the test's pauses)
-            while_streaming.add(gc.get_threshold()[1:])
         return bool(app.session.conversation.messages) and app.chat.turn is None
 
     async with app.run_test() as pilot:
