@@ -103,10 +103,11 @@ def draw_block(
 ) -> Block:
     """One top-level block; `cut`: its classes if it is cut across segments; `growing`:
     the segment's last drawing if it is the block growing (`Drawn.rewrap`, `.fence`)."""
+    rewrap = growing.rewrap if growing else None
     if node.type == "paragraph":
-        probe: Widget = probes.paragraph_cut(cut)
-    elif node.type == "heading":
-        probe = probes.headings[node.tag[1:]]
+        return _paragraph(probes, cut, paragraph_text(probes, node), width, rewrap)
+    if node.type == "heading":
+        probe: Widget = probes.headings[node.tag[1:]]
     elif node.type in ("bullet_list", "ordered_list"):
         probe = probes.ordered_list if node.type == "ordered_list" else probes.bullet_list
         margin = probe.styles.margin
@@ -119,11 +120,7 @@ def draw_block(
     else:
         raise CannotDraw(node.type)
     margin = probe.styles.margin
-    rewrap = growing.rewrap if growing else None
-    if node.type != "paragraph":
-        return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
-    content = MarkdownBlock._token_to_content(cast(MarkdownBlock, probe), _inline(node))
-    return _paragraph(probes, cut, content, width, rewrap)
+    return Block(margin.top, _text(probes, probe, _inline(node), width, rewrap), margin.bottom)
 
 
 def _paragraph(
