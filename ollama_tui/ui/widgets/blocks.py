@@ -179,7 +179,7 @@ def plain_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> str |
     # as far as the parse went; followed by more, a delimiter before it reads otherwise.
     if text != text.rstrip():
         return None
-    if not line.strip() or EMPTY_ITEM.fullmatch(line):
+    if EMPTY_ITEM.fullmatch(line):
         return None
     last = nodes[-1].map
     # (The last line is the paragraph's: the block's last, not blank, nothing after it.)
