@@ -4,8 +4,12 @@ in the app's own CSS; and what it cannot draw stays Textual's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import textual
 from rich.style import Style as RichStyle
+from textual.content import Content
 from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.selection import Selection
@@ -16,7 +20,7 @@ from textual.widgets._markdown import MarkdownBlockQuote
 from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
 from ollama_tui.ui.app import OllamaApp
-from ollama_tui.ui.widgets import lines
+from ollama_tui.ui.widgets import code_cells, lines
 from ollama_tui.ui.widgets.blocks import grown_blocks
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
@@ -48,6 +52,12 @@ SAMPLES = {
     ),
     # Tabs stop every 8 cells, as Textual's wrapping expands them (they were 1 cell).
     "tabs in code": "```python\nif x:\n\treturn 'a\tb'\n```\n\n```\n\tx\n\t\ty\n```\n",
+    # Lines of code made into cells directly (code_cells.py) beside Textual's: blanks
+    # around them, a line of blanks, non-ASCII, a control character, no language.
+    "code made into cells": (
+        "```python\n  x = 'a'  \n    \nif y:  # \u00fc\n    return [1, 2]   \n"
+        "z = '\x07'\n```\n\n```\nplain text, no language\n```\n"
+    ),
     # An item as it arrives ("2." before its text): Textual gives it no row.
     "an empty item": "1. a\n2.\n",
     # Its widest line growing: every row is padded again to it (lines.FenceRows).
@@ -190,9 +200,33 @@ async def test_words_streamed_into_a_paragraph_or_list_are_drawn_without_a_parse
             source, _ = stream_words(source + item, ["and", "words", "that", "wrap", "on"] * 6)
 
 
+async def test_lines_of_ascii_code_are_made_into_cells_without_textuals_content(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if textual.__version__ != "8.2.8":
+        pytest.skip("written against Textual 8.2.8's drawing of a line of text")
+    assert code_cells.DIRECT
+    rendered: list[str] = []
+    render_strips = Content.render_strips
+
+    def counted(self: Content, *args: Any, **kwargs: Any) -> list[Strip]:
+        rendered.append(self.plain)
+        return render_strips(self, *args, **kwargs)
+
+    monkeypatch.setattr(Content, "render_strips", counted)
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        probe = await hidden_probe(pilot, app)
+        rendered.clear()
+        draw(SAMPLES["code made into cells"], 70, Probes(probe))
+    # The line with a non-ASCII character is Textual's (a control character is not
+    # kept by `Content`).
+    assert rendered == ["if y:  # \u00fc"]
+
+
 async def test_after_a_new_theme_lines_are_what_textual_draws_in_it() -> None:
     # The holder outlives answers: the styles it kept are read again in the new theme.
-    for name in ("paragraphs", "code"):
+    for name in ("paragraphs", "code", "code made into cells"):
         theirs, ours = await textual_and_ours(SAMPLES[name], 80, theme="textual-light")
         assert cells(ours) == cells(theirs), name
 
@@ -203,7 +237,7 @@ async def test_a_block_growing_through_a_new_theme_is_drawn_in_it() -> None:
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
         probe = await hidden_probe(pilot, app)
-        for name in ("a growing fence", "a long paragraph"):
+        for name in ("a growing fence", "code made into cells", "a long paragraph"):
             app.theme = "textual-dark"
             await pilot.pause()
             source = SAMPLES[name]

@@ -252,7 +252,7 @@ def _fence(
         found = (code_line.plain, tuple(code_line.spans), inner, label)
         lines = drawn.get(found)
         if lines is None:
-            strips = probes.strips(label, code_line, inner)
+            strips = probes.code_strips(label, code_line, inner)
             lines = drawn[found] = [
                 Strip.join([sides[0], line.extend_cell_length(inner, fill), sides[1]])
                 for line in strips

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBullet, MarkdownFence
 
+from ollama_tui.ui.widgets.code_cells import CodeCells
 from ollama_tui.ui.widgets.growing_code import GrowingCode
 from ollama_tui.ui.widgets.rewrap import Rewrap
 
@@ -52,6 +53,8 @@ class Probes:
         self._labels: dict[Widget, Label] = {}
         self.code = GrowingCode()
         """The growing fence's highlighting, lexed again from its last lines only."""
+        self.cells = CodeCells()
+        """Lines of code made into cells, not through Textual's `Content` (`code_strips`)."""
         self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
         """Lines of code drawn, by their text, spans and width: only the lines whose
         highlighting changed are drawn again."""
@@ -118,6 +121,21 @@ class Probes:
             return rewrap.render(content, width, style, options, done, (widget, style, links))
         return [done(line) for line in content.render_strips(width, None, style, options)]
 
+    def code_strips(self, widget: Widget, line: Content, width: int) -> list[Strip]:
+        """`strips(widget, line, width)` for a line of highlighted code: made into cells
+        directly (`code_cells`) where Textual would draw it as one line, left aligned,
+        with no selection."""
+        rules = cast("RulesMap", widget.styles)
+        if (
+            widget.text_selection is None
+            and widget.styles.content_align == ("left", "top")
+            and rules.get("text_align", "left") in ("left", "start")
+            and not rules.get("line_pad", 0)
+            and (strip := self.cells.strip(widget, line, width)) is not None
+        ):
+            return [strip]
+        return self.strips(widget, line, width)
+
     def behind(self, widget: Widget) -> RichStyle:
         """What shows behind a widget's text, as Textual pads its lines with."""
         return RichStyle(bgcolor=self.style(widget).bgcolor)
@@ -126,6 +144,7 @@ class Probes:
         """The theme or the CSS changed: styles are read again."""
         self._styles.clear()
         self._links.clear()
+        self.cells.forget()
         self.code_lines.clear()
         self.item_lines.clear()
 
