@@ -19,6 +19,7 @@ from textual.widgets._markdown import MarkdownBlockQuote
 
 from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
+from ollama_tui.demo.replies import tokenize
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets import code_cells, lines
 from ollama_tui.ui.widgets.blocks import grown_blocks
@@ -198,6 +199,38 @@ async def test_words_streamed_into_a_paragraph_or_list_are_drawn_without_a_parse
         assert len(grown) > 8  # (the paragraph wrapped)
         for item in ("\n\n- A list", "\n- its second item", "\n  1. nested"):
             source, _ = stream_words(source + item, ["and", "words", "that", "wrap", "on"] * 6)
+
+
+async def test_code_streamed_into_a_fence_is_drawn_without_a_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A code reply as the bench streams it: each drawing is the whole text's, none
+    # parsed after the fence opened (`blocks.fence_growth`).
+    parsed: list[str] = []
+
+    def counted(source: str, before: str, nodes: list[object]) -> object:
+        parsed.append(source)
+        return grown_blocks(source, before, nodes)  # type: ignore[arg-type]
+
+    reply = numbered_reply("code-fence", 120)
+    pieces = [reply[:10], *tokenize(reply[10 : reply.rindex("`") - 2])]
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 40)) as pilot:
+        probe = await hidden_probe(pilot, app)
+        growing, drawn = Probes(probe), Drawn()
+        source = "Some code:\n\n" + pieces[0]
+        assert pieces[0] == "```python\n"
+        draw(source, 70, growing, drawn=drawn)
+        monkeypatch.setattr(lines, "grown_blocks", counted)
+        for piece in pieces[1:]:
+            source += piece
+            grown = draw(source, 70, growing, drawn=drawn)[0]
+            with monkeypatch.context() as whole_parse:
+                whole_parse.setattr(lines, "grown_blocks", grown_blocks)
+                whole = draw(source, 70, Probes(probe))[0]
+            assert [list(s) for s in grown] == [list(s) for s in whole], source
+        assert parsed == []
+        assert len(grown) > 25
 
 
 async def test_lines_of_ascii_code_are_made_into_cells_without_textuals_content(

@@ -203,3 +203,52 @@ def grow_text(paragraph: SyntaxTreeNode, words: str) -> None:
         return
     inline.content += words
     inline.children = [*(inline.children or []), Token("text", "", 0, content=words)]
+
+
+def fence_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> bool:
+    """Whether `source`, which is `before` (parsed into `nodes`) and more, only adds to
+    the code of its last block, a fence still open at the top level, with its opening
+    line at the line's start; if so its token is updated as a parse of the whole would
+    make it: its code (`content`: every line after the opening one, as they are) and
+    its lines (`map`). The fence's character is not in the text added nor in the
+    line it goes on (no line there can close it), nor a carriage return or a NUL
+    (markdown-it's `normalize` changes those). A last line of only spaces and tabs is
+    no line to markdown-it's block state: left out of the code until it has more."""
+    node = nodes[-1] if nodes else None
+    token = node.token if node is not None else None
+    if token is None or token.type != "fence" or token.map is None or not token.markup:
+        return False
+    if not source.startswith(before) or not _known_rules():
+        return False
+    added = source[len(before) :]
+    going_on = before[before.rfind("\n") + 1 :] + added
+    if token.markup[0] in going_on or "\r" in added or "\0" in added:
+        return False
+    dropped = _blank_tail(before)
+    # Still open: its code is all the text after its opening line (a closing line is
+    # not in it), and that line is the block's first, at the line's start.
+    opening_end = len(before) - len(token.content) - len(dropped)
+    if opening_end <= 0 or before[opening_end - 1] != "\n":
+        return False
+    opening = before.rfind("\n", 0, opening_end - 1) + 1
+    if not before.startswith(token.markup, opening) or not before.endswith(token.content + dropped):
+        return False
+    start, end = token.map
+    if before.count("\n", 0, opening) != start or end != _line_count(before):
+        return False
+    code = token.content + dropped + added
+    token.content = code[: len(code) - len(_blank_tail(source))]
+    token.map = [start, _line_count(source)]
+    return True
+
+
+def _blank_tail(text: str) -> str:
+    """`text`'s last line if it is unended and only spaces and tabs (markdown-it's
+    block state counts no such line), else ''."""
+    tail = text[text.rfind("\n") + 1 :]
+    return tail if not tail.strip(" \t") else ""
+
+
+def _line_count(text: str) -> int:
+    """The lines markdown-it's block state counts in `text` (`_blank_tail`)."""
+    return text.count("\n") + (1 if text[text.rfind("\n") + 1 :].strip(" \t") else 0)

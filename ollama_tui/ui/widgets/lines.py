@@ -29,6 +29,7 @@ from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
 from ollama_tui.ui.widgets.blocks import (
+    fence_growth,
     grow_text,
     grown_blocks,
     last_paragraph,
@@ -318,9 +319,12 @@ def draw(
     `continued`/`continues`: its first/last block is cut across segments."""
     drawn = drawn or Drawn()
     # Words added to a paragraph (or a list's last item) are added to its text, not
-    # parsed (`plain_growth`); a paragraph's text drawn is kept (`Block.text`).
+    # parsed (`plain_growth`); a paragraph's text drawn is kept (`Block.text`). Code
+    # added to an open fence is added to its code (`fence_growth`).
     words = plain_growth(source, drawn.source, drawn.nodes)
-    if words is None:
+    if words is None and fence_growth(source, drawn.source, drawn.nodes):
+        nodes = drawn.nodes  # code added to an open fence: its token updated
+    elif words is None:
         nodes = grown_blocks(source, drawn.source, drawn.nodes)
     else:
         nodes = drawn.nodes
