@@ -180,6 +180,57 @@ async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only(
         assert all(len(line) == 30 for line in written), written
 
 
+async def test_a_widget_behind_is_not_rendered_for_columns_not_written() -> None:
+    # Fix 4: a narrow widget repainted (an answer's growing row) with a row of the whole
+    # width (the status bar's) had the widget behind it rendered across the band's
+    # width, for columns beside it that are not written.
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region
+    from textual.screen import Screen
+    from textual.widget import Widget
+    from textual.widgets import Static
+
+    assert textual_fixes.needs_rows_fix()
+    textual_fixes.apply()
+
+    class Behind(Widget):
+        DEFAULT_CSS = "Behind { height: 10; padding: 0 4; } Behind > Static { height: 1; }"
+        crops: list[Region] = []
+
+        def compose(self) -> ComposeResult:
+            yield Static("before", id="ticker")
+
+        def render_lines(self, crop: Region) -> list[Strip]:
+            self.crops.append(crop)
+            return super().render_lines(crop)
+
+    written: list[tuple[int, int, int]] = []
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Behind()
+            yield Static("bar", id="bar")
+
+        def _display(self, screen: Screen[object], renderable: object) -> None:
+            written.extend(getattr(renderable, "spans", None) or [])
+            super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    app = One()
+    async with app.run_test(size=(30, 12)) as pilot:
+        await pilot.pause()
+        Behind.crops.clear()
+        written.clear()
+        app.query_one("#ticker", Static).update("after")
+        app.query_one("#bar", Static).update("BAR")
+        await pilot.pause()
+        await pilot.pause()
+        assert not Behind.crops, Behind.crops
+        shown = [strip.text for strip in app.screen._compositor.render_strips()]
+    assert written == [(0, 4, 26), (10, 0, 30)], written  # the Static's cells, the bar
+    assert shown[0] == "    after" + " " * 21
+    assert shown[10] == "BAR" + " " * 27
+
+
 async def test_a_frame_of_two_rows_far_apart_renders_neither_the_rows_between() -> None:
     # Fix 4: Textual rendered the band holding every row to repaint (the prompt box,
     # between the answer's row and the status bar's) and wrote only those rows.

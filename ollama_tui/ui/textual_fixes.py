@@ -262,9 +262,10 @@ def _get_renders_in_rows(
     crosses none is not rendered: what is written of a chop crosses a region to
     repaint, and a chop lies under the same widgets all across), and not at all where a
     widget in front
-    covers all of it the crop holds (`_render_chops` takes each cell from the
-    front-most widget: what is behind was rendered and thrown away; a row of text
-    repainted rendered the screen, the transcript and the answer under it)."""
+    covers all of it the regions to repaint hold (`_render_chops` takes each cell from
+    the front-most widget: what is behind was rendered and thrown away; a row of text
+    repainted rendered the screen, the transcript and the answer under it, for the
+    columns beside the text, which are not written)."""
     if crop is None:
         yield from _get_renders(self, crop)
         return
@@ -281,8 +282,10 @@ def _get_renders_in_rows(
             x, y, width, height = shown
             if not (width and height):
                 continue
-            seen = shown.intersection(crop)
-            if seen.area and any(front.contains_region(seen) for front in covering):
+            # What is written of it: the regions to repaint it is under (the cells of a
+            # partial update outside them are not written, `ChopsUpdate`).
+            seen = [r.intersection(shown) for r in repainting if r.overlaps(shown)]
+            if seen and all(any(f.contains_region(part) for f in covering) for part in seen):
                 continue
             lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
             if len(lines) == height and all(line.cell_length == width for line in lines):
