@@ -21,8 +21,9 @@ from ollama_tui.demo import DemoConfig, DemoServer
 from ollama_tui.demo.numbered import numbered_reply
 from ollama_tui.demo.replies import tokenize
 from ollama_tui.ui.app import OllamaApp
-from ollama_tui.ui.widgets import code_cells, lines
+from ollama_tui.ui.widgets import lines
 from ollama_tui.ui.widgets.blocks import grown_blocks
+from ollama_tui.ui.widgets.cells import DIRECT
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from ollama_tui.ui.widgets.folding import FrozenSegment, freeze
 from ollama_tui.ui.widgets.lines import CannotDraw, Drawn, draw
@@ -53,7 +54,7 @@ SAMPLES = {
     ),
     # Tabs stop every 8 cells, as Textual's wrapping expands them (they were 1 cell).
     "tabs in code": "```python\nif x:\n\treturn 'a\tb'\n```\n\n```\n\tx\n\t\ty\n```\n",
-    # Lines of code made into cells directly (code_cells.py) beside Textual's: blanks
+    # Lines of code made into cells directly (cells.py) beside Textual's: blanks
     # around them, a line of blanks, non-ASCII, a control character, no language.
     "code made into cells": (
         "```python\n  x = 'a'  \n    \nif y:  # \u00fc\n    return [1, 2]   \n"
@@ -238,7 +239,7 @@ async def test_lines_of_ascii_code_are_made_into_cells_without_textuals_content(
 ) -> None:
     if textual.__version__ != "8.2.8":
         pytest.skip("written against Textual 8.2.8's drawing of a line of text")
-    assert code_cells.DIRECT
+    assert DIRECT
     rendered: list[str] = []
     render_strips = Content.render_strips
 

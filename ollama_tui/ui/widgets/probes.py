@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBullet, MarkdownFence
 
-from ollama_tui.ui.widgets.code_cells import CodeCells
+from ollama_tui.ui.widgets.cells import Cells, plain_line
 from ollama_tui.ui.widgets.growing_code import GrowingCode
 from ollama_tui.ui.widgets.rewrap import Rewrap
 
@@ -53,7 +53,7 @@ class Probes:
         self._labels: dict[Widget, Label] = {}
         self.code = GrowingCode()
         """The growing fence's highlighting, lexed again from its last lines only."""
-        self.cells = CodeCells()
+        self.cells = Cells()
         """Lines of code made into cells, not through Textual's `Content` (`code_strips`)."""
         self.code_lines: dict[tuple[object, ...], list[Strip]] = {}
         """Lines of code drawn, by their text, spans and width: only the lines whose
@@ -123,16 +123,8 @@ class Probes:
 
     def code_strips(self, widget: Widget, line: Content, width: int) -> list[Strip]:
         """`strips(widget, line, width)` for a line of highlighted code: made into cells
-        directly (`code_cells`) where Textual would draw it as one line, left aligned,
-        with no selection."""
-        rules = cast("RulesMap", widget.styles)
-        if (
-            widget.text_selection is None
-            and widget.styles.content_align == ("left", "top")
-            and rules.get("text_align", "left") in ("left", "start")
-            and not rules.get("line_pad", 0)
-            and (strip := self.cells.strip(widget, line, width)) is not None
-        ):
+        directly (`cells.Cells.code`) where Textual would draw it as one line."""
+        if plain_line(widget) and (strip := self.cells.code(widget, line, width)) is not None:
             return [strip]
         return self.strips(widget, line, width)
 
