@@ -11,6 +11,8 @@ from typing import Any, cast
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.strip import Strip
 from textual.widgets import Collapsible, Input, Label, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownFence
 
@@ -453,6 +455,68 @@ async def test_the_status_bar_says_no_server_before_anything_is_sent() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "● no server" in bar_text(app))
         assert "ready" not in bar_text(app)
+
+
+async def test_the_status_bars_line_is_what_textual_draws_of_its_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its line is made into cells directly (ui/widgets/cells.py): every cell as
+    # Textual draws `render()`'s content, in each state, at widths that drop figures,
+    # with a wide model name, in another theme.
+    import socket
+
+    from rich.style import Style as RichStyle
+    from textual.widget import Widget
+
+    from ollama_tui.core.connection import ConnectionSettings
+    from ollama_tui.core.events import ServerStats
+    from ollama_tui.core.timing import StreamTiming
+    from ollama_tui.ui.widgets.status_bar import Figures
+
+    def cells(strip: Strip) -> list[tuple[str, object]]:
+        unplaced = RichStyle.from_meta({"offset": None})
+        return [(ch, (seg.style or RichStyle()) + unplaced) for seg in strip for ch in seg.text]
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    timing = StreamTiming(sent=1.0, first_chunk=1.2, first_token=1.3, last_token=3.0, tokens=42)
+    ended = StreamTiming(1.0, 1.2, 1.3, 3.0, 3.1, 43, 42)
+    stats = ServerStats(load_duration=2_000_000_000, eval_count=42, eval_duration=10**9)
+    figures = [
+        Figures(State.OFFLINE),
+        Figures(State.WAITING, StreamTiming(sent=1.0), transport="aiohttp", model="demo"),
+        Figures(State.STREAMING, timing, transport="httpx-async", model="llama3:8b"),
+        Figures(State.DONE, ended, stats, transport="requests", model="qwen2.5-coder"),
+        Figures(State.ERROR, ended, transport="requests", model="模型-中文"),
+    ]
+    rendered: list[str] = []
+    render_strips = Content.render_strips
+
+    def counted(self: Content, *args: Any, **kwargs: Any) -> list[Strip]:
+        rendered.append(self.plain)
+        return render_strips(self, *args, **kwargs)
+
+    monkeypatch.setattr(Content, "render_strips", counted)
+    app = OllamaApp(ConnectionSettings(base_url=f"http://127.0.0.1:{port}"), model="demo")
+    async with app.run_test(size=(120, 30)) as pilot:
+        bar = app.chat.query_one(StatusBar)
+        drawn = 0
+        for theme, width in itertools.product(("textual-dark", "textual-light"), (120, 70, 44)):
+            app.theme = theme
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            for shown in figures:
+                bar.figures = shown
+                bar.now = 2.5
+                await pilot.pause()
+                rendered.clear()
+                ours = bar.render_line(0)
+                drawn += not rendered  # (made here, not by Textual)
+                theirs = Widget.render_line(bar, 0)
+                assert ours.text == theirs.text, (theme, width, shown.state)
+                assert cells(ours) == cells(theirs), (theme, width, shown.state)
+    assert drawn == 30
 
 
 async def test_an_error_stays_the_failed_models_after_a_model_switch(server: DemoServer) -> None:

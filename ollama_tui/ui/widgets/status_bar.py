@@ -13,6 +13,7 @@ from time import monotonic
 
 from textual.content import Content
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -21,6 +22,7 @@ from ollama_tui.core.format import seconds
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.reply import ReplyUpdate
+from ollama_tui.ui.widgets.cells import Cells, plain_line
 
 
 class State(StrEnum):
@@ -79,6 +81,7 @@ class StatusBar(Widget):
         self._ticker: Timer | None = None
         self._live: Callable[[], StreamTiming] | None = None
         self._ticked = 0.0  # monotonic(): when the live figures were last redrawn
+        self._cells = Cells()
 
     def on_mount(self) -> None:
         # While a reply streams, the bar redraws ten times a second, whatever the token
@@ -138,13 +141,32 @@ class StatusBar(Widget):
             self._tick()
 
     def render(self) -> Content:
+        return Content.assemble(*self._fitted())
+
+    def render_line(self, y: int) -> Strip:
+        # Its line made into cells directly (`cells`), not through Textual's `Content`:
+        # most of each of its ten redraws a second (docs/ui-performance.md). Only the
+        # line of this `render` (the compare view's columns wrap theirs).
+        if y == 0 and type(self).render is StatusBar.render and plain_line(self):
+            pieces = [(text, (style,) if style else ()) for text, style in self._fitted()]
+            line = self._cells.line(self, pieces, self.size.width)
+            if line is not None:
+                return line
+        return super().render_line(y)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cells.forget()
+
+    def _fitted(self) -> list[tuple[str, str]]:
+        """(text, style) of the figures that fit the bar, in display order."""
         # Figures are dropped, least useful first, until the line fits the bar;
         # each reply's footer keeps the long form.
         segments = self.segments()
         width = self.size.width or 80
         while len(segments) > 1 and sum(len(text) for _, text, _ in segments) > width:
             segments.remove(max(segments, key=lambda seg: seg[0]))
-        return Content.assemble(*[(text, style) for _, text, style in segments])
+        return [(text, style) for _, text, style in segments]
 
     def segments(self) -> list[tuple[int, str, str]]:
         """(priority: lower stays longer, text, style) in display order."""
