@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
+from ollama_tui.ui.direct_rows import RowsDrawn
 from ollama_tui.ui.textual_fixes import SizedOnce
 
 # Not exported by textual.widgets.markdown; the public block map names them.
@@ -123,7 +124,7 @@ async def swap(old: Widget, new: Widget) -> None:
         await old.remove()
 
 
-class FrozenSegment(SizedOnce):
+class FrozenSegment(RowsDrawn, SizedOnce):
     DEFAULT_CSS = "FrozenSegment { height: auto; }"
 
     class Thawed(Message):

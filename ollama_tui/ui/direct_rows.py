@@ -1,0 +1,80 @@
+"""Rows of a widget that draws them whole, rendered without Textual's styles cache.
+
+Upstream (Textual 8.2.8, `Widget.render_lines` → `StylesCache.render_widget`): each row a
+frame asks of a widget goes through its styles cache, which reads the widget's
+background through every ancestor, draws its borders, padding, outline, tint and
+opacity around the line its `render_line` gives, keeps the result by row, applies the
+app's line filters and crops it. For an answer's growing segment that was more than half
+of what each paint cost it: its rows are already whole (every cell of the widget's
+width, its margins and backgrounds drawn in), and it has none of those decorations
+(docs/ui-performance.md). `RowsDrawn.render_lines` gives such a widget's rows as the
+styles cache would make them of the same lines: the line, the app's line filters on
+the widget's background, a hovered link's style (`render_widget`), the crop. A widget
+with a border, an outline, padding, a tint, a hatch, opacity below 1 or a line that
+is not its whole width, or a Textual whose methods are not those this was written
+against (their sources hashed), is rendered the Textual way.
+"""
+
+from __future__ import annotations
+
+from textual._styles_cache import StylesCache
+from textual.geometry import Region, Spacing
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ollama_tui.ui.textual_fixes import same_source
+
+TEXTUAL_8_2_8 = (
+    (Widget.render_lines, "1f2a11f3d51846d9"),
+    (StylesCache.render_widget, "b946353fb1eb72b9"),
+    (StylesCache.render, "0945715ef8aede9b"),
+    (StylesCache.render_line, "928d7496e850dbf6"),
+)
+"""The methods a row is rendered by in Textual 8.2.8, with the first 16 hex digits of
+the SHA-256 of their source."""
+
+DIRECT = all(same_source(method, digest) for method, digest in TEXTUAL_8_2_8)
+
+NO_SPACE = Spacing(0, 0, 0, 0)
+
+
+def undecorated(widget: Widget) -> bool:
+    """Whether the styles cache draws nothing around `widget`'s lines nor over them."""
+    styles = widget.styles
+    return (
+        styles.padding == NO_SPACE
+        and not any(edge for edge, _ in styles.border)
+        and not any(edge for edge, _ in styles.outline)
+        and not styles.tint.a
+        and styles.text_opacity == 1.0
+        and not (styles.has_rule("hatch") and styles.hatch != "none")
+        and widget.opacity == 1.0
+    )
+
+
+class RowsDrawn(Widget):
+    """A widget whose `render_line` gives each row whole: rendered without the styles
+    cache when nothing would be drawn around its lines (`undecorated`)."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.size.width
+        if not DIRECT or self.BLANK or self.region.width != width or not undecorated(self):
+            return super().render_lines(crop)
+        lines = [self.render_line(y) for y in crop.line_range]
+        if any(line.cell_length != width for line in lines):
+            return super().render_lines(crop)  # (padded by the cache, in its style)
+        filters = self.get_line_filters()
+        if filters:
+            background = self.background_colors[1]
+            for line_filter in filters:
+                lines = [line.apply_filter(line_filter, background) for line in lines]
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            lines = [line.crop(x1, x2) for line in lines]
+        if self.auto_links:
+            hover = self.hover_style
+            if hover._link_id and hover._meta and "@click" in hover.meta:
+                style = self.link_style_hover
+                if style:
+                    lines = [line.style_links(hover.link_id, style) for line in lines]
+        return lines

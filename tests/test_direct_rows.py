@@ -1,0 +1,114 @@
+"""Rows of an answer drawn as lines are rendered without Textual's styles cache
+(ui/direct_rows.py): the same strips, segment by segment, as Textual renders of the
+same lines, whole or cropped, with a link hovered, in the app's own CSS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import textual
+from rich.segment import Segment
+from textual._styles_cache import StylesCache
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.ui import direct_rows
+from ollama_tui.ui.widgets.folding import FrozenSegment
+from ollama_tui.ui.widgets.live_segment import LiveSegment
+from tests.uitools import make_app, send, wait_until
+
+REPLY = (
+    "Some words and `code`.\n\n"
+    + "".join(
+        f"Paragraph {n} of a long answer with a [link](http://a.example), long enough "
+        "to wrap. " * 3 + f"\n\n- item {n}\n- and another\n\n"
+        for n in range(12)
+    )
+    + "```python\nx = 1\n```\n\nThe end.\n"
+)
+
+
+def checked(widget: Widget, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its rows, whole and cropped, as Textual's styles cache renders them; and made
+    without it."""
+    width, height = widget.size
+    assert width and height
+    rendered: list[Widget] = []
+    render_widget = StylesCache.render_widget
+
+    def counted(self: StylesCache, of: Widget, *args: Any) -> list[Strip]:
+        rendered.append(of)
+        return render_widget(self, of, *args)
+
+    for crop in [Region(0, 0, width, height), Region(3, 1, width - 5, max(1, height - 2))]:
+        with monkeypatch.context() as patched:
+            patched.setattr(StylesCache, "render_widget", counted)
+            ours = widget.render_lines(crop)
+        assert rendered == [], "rendered by the styles cache"
+        theirs = Widget.render_lines(widget, crop)
+        assert [list(s) for s in ours] == [list(s) for s in theirs], (type(widget), crop)
+
+
+async def test_an_answers_rows_are_what_the_styles_cache_renders(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if textual.__version__ != "8.2.8":
+        pytest.skip("written against Textual 8.2.8's styles cache")
+    assert direct_rows.DIRECT
+    server.configure(reply=REPLY, token_rate=60.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+
+        def live() -> LiveSegment | None:
+            found = [s for s in app.screen.query(LiveSegment) if "Paragraph 1 " in s.text]
+            return found[0] if found else None
+
+        await wait_until(pilot, lambda: live() is not None)
+        segment = live()
+        assert segment is not None
+        checked(segment, monkeypatch)
+        # A link hovered (a piece of it, as the mouse finds it: each has its own id once
+        # placed): its style, as Textual's `render_widget` gives it.
+        shown = Widget.render_lines(segment, Region(0, 0, *segment.size))
+        link = next(
+            seg.style
+            for strip in shown
+            for seg in strip
+            if seg.style and seg.style._meta and "@click" in seg.style.meta
+        )
+        segment.hover_style = link
+        checked(segment, monkeypatch)
+        await wait_until(pilot, lambda: bool(app.screen.query(FrozenSegment)), timeout=30)
+        checked(app.screen.query(FrozenSegment).first(), monkeypatch)
+
+
+async def test_a_decorated_segment_is_rendered_by_textual(server: DemoServer) -> None:
+    # A border drawn around its lines: the styles cache's to draw.
+    server.configure(reply=REPLY, token_rate=40.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+        await wait_until(
+            pilot, lambda: any("words" in s.text for s in app.screen.query(LiveSegment))
+        )
+        segment = app.screen.query(LiveSegment).first()
+        assert direct_rows.undecorated(segment)
+        segment.styles.border_left = ("thick", "red")
+        assert not direct_rows.undecorated(segment)
+        await pilot.pause()
+        crop = Region(0, 0, *segment.size)
+        assert all(s.text.startswith("█") for s in segment.render_lines(crop))
+        # A line narrower than the widget (drawn at a width it no longer has): padded
+        # by the styles cache, in its background.
+        segment.styles.border_left = None
+        await pilot.pause()
+        segment._strips[0] = Strip([Segment("short")])
+        segment._styles_cache.clear()
+        crop = Region(0, 0, *segment.size)
+        ours = segment.render_lines(crop)
+        assert ours[0].cell_length == segment.size.width
+        assert [list(s) for s in ours] == [list(s) for s in Widget.render_lines(segment, crop)]
