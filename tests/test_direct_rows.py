@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import textual
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.strip import Strip
@@ -112,3 +113,21 @@ async def test_a_decorated_segment_is_rendered_by_textual(server: DemoServer) ->
         ours = segment.render_lines(crop)
         assert ours[0].cell_length == segment.size.width
         assert [list(s) for s in ours] == [list(s) for s in Widget.render_lines(segment, crop)]
+
+
+def test_a_row_placed_is_textuals_apply_offsets() -> None:
+    # `placed` keeps each (style, x, y)'s style with its offset: a row drawn again with
+    # the same pieces (an answer's growing line) gets the same styles, made once.
+    if textual.__version__ != "8.2.8":
+        pytest.skip("written against Textual 8.2.8's `Strip.apply_offsets`")
+    assert direct_rows.PLACING
+    bold, link = RichStyle(bold=True), RichStyle(link="http://a.example", color="red")
+    first = Strip([Segment("def "), Segment("f", bold), Segment("(x):", link)])
+    grown = Strip([Segment("def "), Segment("f", bold), Segment("(x):", link), Segment(" pass")])
+    for strip in (first, grown, Strip(list(first)), grown):
+        for y in (0, 7):
+            ours, theirs = direct_rows.placed(strip, y), Strip(list(strip)).apply_offsets(0, y)
+            assert list(ours) == list(theirs)
+            assert [s.style.meta for s in ours] == [s.style.meta for s in theirs]  # type: ignore[union-attr]
+    again = direct_rows.placed(Strip(list(grown)), 7)
+    assert all(a.style is b.style for a, b in zip(again, direct_rows.placed(grown, 7), strict=True))

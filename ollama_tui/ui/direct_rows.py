@@ -17,6 +17,8 @@ against (their sources hashed), is rendered the Textual way.
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Spacing
 from textual.strip import Strip
@@ -34,6 +36,15 @@ TEXTUAL_8_2_8 = (
 the SHA-256 of their source."""
 
 DIRECT = all(same_source(method, digest) for method, digest in TEXTUAL_8_2_8)
+
+OFFSETS_8_2_8 = "6713ce1fc8ec81e3"
+"""The same of `Strip.apply_offsets` in 8.2.8, which `placed` does."""
+PLACING = same_source(Strip.apply_offsets, OFFSETS_8_2_8)
+
+PLACED_KEPT = 10_000
+"""Styles with their offsets kept (`placed`); past it they are made again."""
+
+_placed: dict[tuple[RichStyle | None, int, int], RichStyle] = {}
 
 NO_SPACE = Spacing(0, 0, 0, 0)
 
@@ -78,3 +89,32 @@ class RowsDrawn(Widget):
                 if style:
                     lines = [line.style_links(hover.link_id, style) for line in lines]
         return lines
+
+
+def placed(strip: Strip, y: int) -> Strip:
+    """`strip.apply_offsets(0, y)`: each piece's style with its place (x, y) in its meta,
+    for a mouse selection. A row drawn again is mostly the pieces it had, at the same
+    places (the growing line of an answer, a paragraph wrapped again from its last
+    line): each (style, x, y)'s result is kept, not made again (a new style, its meta
+    pickled, for every piece of every row painted)."""
+    if not PLACING:
+        return strip.apply_offsets(0, y)
+    cache = strip._offsets_cache
+    if (found := cache.get((0, y))) is not None:
+        return found
+    if len(_placed) > PLACED_KEPT:
+        _placed.clear()
+    segments: list[Segment] = []
+    x = 0
+    for text, style, _ in strip._segments:
+        key = (style, x, y)
+        offset_style = _placed.get(key)
+        if offset_style is None:
+            offset = RichStyle.from_meta({"offset": (x, y)})
+            offset_style = _placed[key] = style + offset if style else offset
+        segments.append(Segment(text, offset_style))
+        x += len(text)
+    made = Strip(segments, strip._cell_length)
+    made._render_cache = strip._render_cache
+    cache[(0, y)] = made
+    return made

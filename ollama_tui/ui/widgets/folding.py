@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
-from ollama_tui.ui.direct_rows import RowsDrawn
+from ollama_tui.ui.direct_rows import RowsDrawn, placed
 from ollama_tui.ui.textual_fixes import SizedOnce
 
 # Not exported by textual.widgets.markdown; the public block map names them.
@@ -164,7 +164,7 @@ class FrozenSegment(RowsDrawn, SizedOnce):
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self.strips):
-            return self.strips[y].apply_offsets(0, y)  # its place in `text` (LiveSegment)
+            return placed(self.strips[y], y)  # its place in `text` (LiveSegment)
         return Strip.blank(self.size.width)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:

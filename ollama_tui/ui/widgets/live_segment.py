@@ -18,7 +18,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ollama_tui.ui.direct_rows import RowsDrawn
+from ollama_tui.ui.direct_rows import RowsDrawn, placed
 from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.blocks import blocks_of
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
@@ -231,7 +231,7 @@ class LiveSegment(RowsDrawn, RowsKept):
         if 0 <= y < len(self._strips):
             # Each cell's offset is its place in `text` (a block's own are from its top):
             # a mouse selection reads them (kept by the strip, per row).
-            return self._strips[y].apply_offsets(0, y)
+            return placed(self._strips[y], y)
         # A row in hand: blank, on the answer's background as its margins are.
         behind = self.probes.behind(self.probes.root) if self.probes is not None else None
         return Strip.blank(self.size.width, behind)
