@@ -1,6 +1,7 @@
-"""Rows of an answer drawn as lines are rendered without Textual's styles cache
-(ui/direct_rows.py): the same strips, segment by segment, as Textual renders of the
-same lines, whole or cropped, with a link hovered, in the app's own CSS."""
+"""Rows of an answer drawn as lines, and the status bar's, are rendered without
+Textual's styles cache (ui/direct_rows.py): the same strips, segment by segment, as
+Textual renders of the same lines, whole or cropped, with a link hovered, in the app's
+own CSS."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ollama_tui.demo import DemoServer
 from ollama_tui.ui import direct_rows
 from ollama_tui.ui.widgets.folding import FrozenSegment
 from ollama_tui.ui.widgets.live_segment import LiveSegment
+from ollama_tui.ui.widgets.status_bar import StatusBar
 from tests.uitools import make_app, send, wait_until
 
 REPLY = (
@@ -44,7 +46,7 @@ def checked(widget: Widget, monkeypatch: pytest.MonkeyPatch) -> None:
         rendered.append(of)
         return render_widget(self, of, *args)
 
-    for crop in [Region(0, 0, width, height), Region(3, 1, width - 5, max(1, height - 2))]:
+    for crop in [Region(0, 0, width, height), Region(3, min(1, height - 1), width - 5, 1)]:
         with monkeypatch.context() as patched:
             patched.setattr(StylesCache, "render_widget", counted)
             ours = widget.render_lines(crop)
@@ -83,6 +85,10 @@ async def test_an_answers_rows_are_what_the_styles_cache_renders(
         )
         segment.hover_style = link
         checked(segment, monkeypatch)
+        # The status bar's line, narrower than the bar: padded as the cache pads it.
+        bar = app.screen.query_one(StatusBar)
+        assert bar.render_line(0).cell_length < bar.size.width
+        checked(bar, monkeypatch)
         await wait_until(pilot, lambda: bool(app.screen.query(FrozenSegment)), timeout=30)
         checked(app.screen.query(FrozenSegment).first(), monkeypatch)
 

@@ -7,11 +7,12 @@ opacity around the line its `render_line` gives, keeps the result by row, applie
 app's line filters and crops it. For an answer's growing segment that was more than half
 of what each paint cost it: its rows are already whole (every cell of the widget's
 width, its margins and backgrounds drawn in), and it has none of those decorations
-(docs/ui-performance.md). `RowsDrawn.render_lines` gives such a widget's rows as the
-styles cache would make them of the same lines: the line, the app's line filters on
-the widget's background, a hovered link's style (`render_widget`), the crop. A widget
-with a border, an outline, padding, a tint, a hatch, opacity below 1 or a line that
-is not its whole width, or a Textual whose methods are not those this was written
+(docs/ui-performance.md); nor has the status bar, redrawn ten times a second.
+`RowsDrawn.render_lines` gives such a widget's rows as the styles cache would make them
+of the same lines: the line (padded to the widget's width on its background, as the
+cache pads it), the app's line filters on that background, a hovered link's style
+(`render_widget`), the crop. A widget with a border, an outline, padding, a tint, a
+hatch or opacity below 1, or a Textual whose methods are not those this was written
 against (their sources hashed), is rendered the Textual way.
 """
 
@@ -31,6 +32,7 @@ TEXTUAL_8_2_8 = (
     (StylesCache.render_widget, "b946353fb1eb72b9"),
     (StylesCache.render, "0945715ef8aede9b"),
     (StylesCache.render_line, "928d7496e850dbf6"),
+    (StylesCache.get_inner_outer, "d2509f3e796680df"),
 )
 """The methods a row is rendered by in Textual 8.2.8, with the first 16 hex digits of
 the SHA-256 of their source."""
@@ -64,21 +66,22 @@ def undecorated(widget: Widget) -> bool:
 
 
 class RowsDrawn(Widget):
-    """A widget whose `render_line` gives each row whole: rendered without the styles
-    cache when nothing would be drawn around its lines (`undecorated`)."""
+    """A widget whose rows are its `render_line`'s lines: rendered without the styles
+    cache when nothing would be drawn around them (`undecorated`)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
         width = self.size.width
         if not DIRECT or self.BLANK or self.region.width != width or not undecorated(self):
             return super().render_lines(crop)
         lines = [self.render_line(y) for y in crop.line_range]
+        base_background, background = self.background_colors
         if any(line.cell_length != width for line in lines):
-            return super().render_lines(crop)  # (padded by the cache, in its style)
-        filters = self.get_line_filters()
-        if filters:
-            background = self.background_colors[1]
-            for line_filter in filters:
-                lines = [line.apply_filter(line_filter, background) for line in lines]
+            # Padded (or cut) to its width on its background, as the cache does.
+            inner = self._styles_cache.get_inner_outer(base_background, background)[0]
+            inner_style = inner.rich_style
+            lines = [line.adjust_cell_length(width, inner_style) for line in lines]
+        for line_filter in self.get_line_filters():
+            lines = [line.apply_filter(line_filter, background) for line in lines]
         if crop.column_span != (0, width):
             x1, x2 = crop.column_span
             lines = [line.crop(x1, x2) for line in lines]

@@ -15,13 +15,13 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widget import Widget
 
 from ollama_tui.core.events import Done, ServerStats, Stopped, StreamError
 from ollama_tui.core.format import seconds
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.reply import ReplyUpdate
+from ollama_tui.ui.direct_rows import RowsDrawn
 from ollama_tui.ui.widgets.cells import Cells, plain_line
 
 
@@ -64,7 +64,7 @@ TICK = 0.1
 """Seconds between two redraws of the live figures while a reply streams."""
 
 
-class StatusBar(Widget):
+class StatusBar(RowsDrawn):
     transport: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
     figures: reactive[Figures] = reactive(Figures, always_update=True)
