@@ -115,47 +115,9 @@ def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
     assert lexed and lexed[0] <= len(lines[27]) + len(lines[28]) + len(lines[29]) + 3
 
 
-def lengths_lexed(code: str, grown: str) -> list[int]:
-    """The length of text lexed, per call, to highlight `grown` after `code` (as Textual
-    highlights it whole)."""
-    growing = GrowingCode()
-    growing.highlight(code, "python", HighlightTheme)
-    lexed: list[int] = []
-    lex = growing._lex
-
-    def counted(lexer, text, pos, stack, styles):  # type: ignore[no-untyped-def]
-        lexed.append(len(text) - pos)
-        lex(lexer, text, pos, stack, styles)
-
-    growing._lex = counted  # type: ignore[method-assign]
-    assert same(
-        growing.highlight(grown, "python", HighlightTheme), highlight(grown, language="python")
-    )
-    return lexed
-
-
-def test_a_line_below_a_plain_one_is_lexed_from_its_own_start() -> None:
-    # A line above lexed in the root state only, none of its tokens past its end, not
-    # blank: nothing below can change it (`GrowingCode._resume_at`). Else it is lexed
-    # again too (a rule of another state may read on: `import`'s `as`, `case`'s `_`).
-    line = "    y = x + 2"
-    for above, alone in [
-        ("value = compute(1, x)  # plain", True),
-        ("x = 'a'", False),
-        ("def f(x):", False),
-        ("import os", False),
-        ("case", False),
-        ("x = f'{a}'", False),
-        ("   ", False),
-    ]:
-        code = f"a = 1\n{above}\n{line}"
-        lexed = lengths_lexed(code, code + " * 3")
-        assert (lexed == [len(line + " * 3\n")]) is alone, (above, lexed)
-
-
-def test_a_last_line_lexed_alone_ends_its_tokens_at_the_codes_end() -> None:
+def test_a_string_open_at_the_codes_end_is_split_as_the_whole() -> None:
     # A string open at the code's end runs on into the lexer's last newline; the whole
-    # split cuts the last line's spans at its end (found by the property test above).
+    # split cuts the last line's spans at its end.
     growing = GrowingCode()
     code = "def f(x):\n# a comment\n"
     growing.fence_lines(code + '"', "python", ansi=False, dark=True)

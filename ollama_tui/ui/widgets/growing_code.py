@@ -9,13 +9,7 @@ with the stack it had there, the rest of the text comes out as it does lexed who
 tokens before and the stack, and lexes again from a line start above the line the code
 changed from: the nearest line above it with text (a rule may read on into the next
 one, through blank lines), and only where the stack was at its root (a string still
-open may become another token once closed). Or from that line's own start, if the line
-above it is plain: not blank, and lexed in the root state only. Python's rules that
-read past a line's end are all in states of their own (`import`'s `as`, `case`'s `_`,
-strings), or take a keyword and the blanks after it into a state (`def`), or a
-docstring, which ends at its first closing quotes: none of them is tried on a plain
-line, so nothing added below one changes its tokens (the last paint's line above is
-then not lexed again: a third less lexing in a code reply).
+open may become another token once closed).
 
 Python's lexer only, the language this was checked with (tests/test_growing_code.py):
 its multi-line strings are states. Other lexers may match a multi-line token in one
@@ -114,8 +108,7 @@ class GrowingCode:
         self._text = ""
         self._spans: list[Span | None] = []  # per token: its span, if styled
         self._ends: list[int] = []  # per token: where it ends in the code
-        # (line start, tokens before, stack, whether the line above may read on into it)
-        self._starts: list[tuple[int, int, Stack, bool]] = []
+        self._starts: list[tuple[int, int, Stack]] = []  # (line start, tokens before, stack)
         self._lexers: dict[str, RegexLexer | None] = {}
         # This call's lexing, if lexed here: from where, the tokens kept, the text before.
         self._lexed: tuple[int, int, str] | None = None
@@ -148,11 +141,6 @@ class GrowingCode:
         if kept_of != before or line > len(self._lines):
             pos, count, line = 0, 0, 0  # (the kept lines are of other code)
         spans = [Span(s.start - pos, s.end - pos, s.style) for s in self._spans[count:] if s]
-        size = len(plain) - pos
-        if pos and "\n" not in plain[pos:]:
-            # One line, not the whole: cut at the code's end as the whole's split cuts
-            # its last line (a token may run on into the lexer's last newline).
-            spans = [Span(a, min(b, size), style) for a, b, style in spans if a < size]
         tail = Content(plain[pos:], spans=spans).stylize_before("$text").split("\n")
         self._lines = self._lines[:line] + tail
         self._lines_of = self._text
@@ -195,13 +183,10 @@ class GrowingCode:
         old = self._text[:-1] if self._text.endswith("\n") else self._text  # (`ensurenl`)
         if key != self._key or not old or not text.startswith(old):
             return whole
-        line = text.rfind("\n", 0, len(old)) + 1
-        above = _line_above(text, line)
-        for at, count, stack, reads_on in reversed(self._starts):
-            if at == line and stack == ("root",) and not reads_on:
-                return at, count, stack  # (the line above cannot change: `_lex`)
-            if at <= above and stack == ("root",):
-                return at, count, stack
+        above = _line_above(text, text.rfind("\n", 0, len(old)) + 1)
+        for start in reversed(self._starts):
+            if start[0] <= above and start[2] == ("root",):
+                return start
         return whole
 
     def _lex(
@@ -220,7 +205,6 @@ class GrowingCode:
         statetokens = tokendefs[statestack[-1]]
         end = self._ends[-1] if self._ends else 0
         spans, ends, starts = self._spans, self._ends, self._starts
-        line, plain = pos, True  # the line being lexed: its start, whether it is plain
 
         def add(token_type: _TokenType, value: str) -> None:
             nonlocal end
@@ -233,8 +217,6 @@ class GrowingCode:
             ends.append(end)
 
         while True:
-            if len(statestack) > 1:
-                plain = False  # a state of its own: its rules may read on (`_resume_at`)
             for rexmatch, action, new_state in statetokens:
                 m = rexmatch(text, pos)
                 if m:
@@ -277,6 +259,4 @@ class GrowingCode:
                     add(Error, text[pos])
                 pos += 1
             if pos and text[pos - 1] == "\n" and (not starts or starts[-1][0] < pos):
-                reads_on = not plain or not text[line : pos - 1].strip()
-                starts.append((pos, len(spans), tuple(statestack), reads_on))
-                line, plain = pos, True
+                starts.append((pos, len(spans), tuple(statestack)))
