@@ -115,6 +115,16 @@ def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
     assert lexed and lexed[0] <= len(lines[27]) + len(lines[28]) + len(lines[29]) + 3
 
 
+def test_code_with_a_character_content_drops_is_split_whole() -> None:
+    # `Content` drops a bell (and backspace, form feed…) and keeps its spans where they
+    # were: the lines after it are Textual's as it splits the whole.
+    growing = GrowingCode()
+    code = "a = '\x07'\nb = 1\nc = 2\nd"
+    growing.fence_lines(code, "python", ansi=False, dark=True)
+    lines = growing.fence_lines(code + " = 3", "python", ansi=False, dark=True)
+    assert split_as_whole(lines, code + " = 3")
+
+
 def test_a_string_open_at_the_codes_end_is_split_as_the_whole() -> None:
     # A string open at the code's end runs on into the lexer's last newline; the whole
     # split cuts the last line's spans at its end.
