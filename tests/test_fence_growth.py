@@ -41,6 +41,8 @@ PIECES = [
     "caf\u00e9",
     "\u2028",
     "\u00a0",
+    "\x1b[31m",  # (what `clean` takes out, as the parser's `clean_text` does)
+    "\u202e",
 ]
 
 
@@ -98,6 +100,7 @@ def test_what_may_close_the_fence_or_change_its_code_is_parsed() -> None:
         ("```py", "thon\n"),  # its opening line
         ("```py\nx", "\r\ny"),  # (markdown-it's normalize)
         ("```py\nx", "\0"),
+        ("```py\nx\n", "\x1b[31m"),  # (the parser's `clean_text`)
         ("  ```py\n  x\n", "  y"),  # indented: its lines lose that indent
         ("  ```py\nx\n", "  y"),
         ("- item\n  ```py\n  x\n", "  y"),  # in a list item

@@ -465,17 +465,12 @@ async def test_the_status_bars_line_is_what_textual_draws_of_its_figures(
     # with a wide model name, in another theme.
     import socket
 
-    from rich.style import Style as RichStyle
     from textual.widget import Widget
 
     from ollama_tui.core.connection import ConnectionSettings
     from ollama_tui.core.events import ServerStats
     from ollama_tui.core.timing import StreamTiming
     from ollama_tui.ui.widgets.status_bar import Figures
-
-    def cells(strip: Strip) -> list[tuple[str, object]]:
-        unplaced = RichStyle.from_meta({"offset": None})
-        return [(ch, (seg.style or RichStyle()) + unplaced) for seg in strip for ch in seg.text]
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -515,7 +510,15 @@ async def test_the_status_bars_line_is_what_textual_draws_of_its_figures(
                 drawn += not rendered  # (made here, not by Textual)
                 theirs = Widget.render_line(bar, 0)
                 assert ours.text == theirs.text, (theme, width, shown.state)
-                assert cells(ours) == cells(theirs), (theme, width, shown.state)
+                # Piece by piece, each with its place (a mouse selection reads them).
+                assert list(ours) == list(theirs), (theme, width, shown.state)
+        # Its style changed without a style update (inline, or a transition's step).
+        bar.styles.background = "red"
+        await pilot.pause()
+        assert list(bar.render_line(0)) == list(Widget.render_line(bar, 0))
+        # A press on it starts a selection of its text, as on Textual's line.
+        widget, offset = app.screen.get_widget_and_offset_at(bar.region.x + 3, bar.region.y)
+        assert widget is bar and offset is not None
     assert drawn == 30
 
 

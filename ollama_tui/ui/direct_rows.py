@@ -71,7 +71,7 @@ class RowsDrawn(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         width = self.size.width
-        if not DIRECT or self.BLANK or self.region.width != width or not undecorated(self):
+        if not DIRECT or self.BLANK or not undecorated(self):
             return super().render_lines(crop)
         lines = [self.render_line(y) for y in crop.line_range]
         base_background, background = self.background_colors

@@ -13,6 +13,7 @@ import re
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from ollama_tui.core.sanitize import clean
 from ollama_tui.ui.widgets.segment import parser
 
 
@@ -212,7 +213,8 @@ def fence_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> bool:
     make it: its code (`content`: every line after the opening one, as they are) and
     its lines (`map`). The fence's character is not in the text added nor in the
     line it goes on (no line there can close it), nor a carriage return or a NUL
-    (markdown-it's `normalize` changes those). A last line of only spaces and tabs is
+    (markdown-it's `normalize` changes those), nor anything `clean` takes out (the
+    parser's `clean_text` rule does). A last line of only spaces and tabs is
     no line to markdown-it's block state: left out of the code until it has more."""
     node = nodes[-1] if nodes else None
     token = node.token if node is not None else None
@@ -222,7 +224,7 @@ def fence_growth(source: str, before: str, nodes: list[SyntaxTreeNode]) -> bool:
         return False
     added = source[len(before) :]
     going_on = before[before.rfind("\n") + 1 :] + added
-    if token.markup[0] in going_on or "\r" in added or "\0" in added:
+    if token.markup[0] in going_on or "\r" in added or "\0" in added or clean(added) != added:
         return False
     dropped = _blank_tail(before)
     # Still open: its code is all the text after its opening line (a closing line is

@@ -21,8 +21,8 @@ from ollama_tui.core.format import seconds
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.reply import ReplyUpdate
-from ollama_tui.ui.direct_rows import RowsDrawn
-from ollama_tui.ui.widgets.cells import Cells, plain_line
+from ollama_tui.ui.direct_rows import RowsDrawn, placed
+from ollama_tui.ui.widgets.cells import Cells, Piece, plain_line
 
 
 class State(StrEnum):
@@ -148,10 +148,17 @@ class StatusBar(RowsDrawn):
         # most of each of its ten redraws a second (docs/ui-performance.md). Only the
         # line of this `render` (the compare view's columns wrap theirs).
         if y == 0 and type(self).render is StatusBar.render and plain_line(self):
-            pieces = [(text, (style,) if style else ()) for text, style in self._fitted()]
+            # `Content.assemble` spans each styled piece: unstyled ones next to each
+            # other are one run of text, one piece.
+            pieces: list[Piece] = []
+            for text, style in self._fitted():
+                if not style and pieces and not pieces[-1][1]:
+                    pieces[-1] = (pieces[-1][0] + text, ())
+                else:
+                    pieces.append((text, (style,) if style else ()))
             line = self._cells.line(self, pieces, self.size.width)
             if line is not None:
-                return line
+                return placed(line, 0)  # each piece's place, for a mouse selection
         return super().render_line(y)
 
     def notify_style_update(self) -> None:
