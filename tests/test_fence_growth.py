@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from markdown_it.tree import SyntaxTreeNode
 
 from ollama_tui.ui.widgets.blocks import blocks_of, fence_growth
+from tests.test_plain_growth import streamed
 
 OPENINGS = ["```python\n", "```\n", "~~~\n", "````\n", "``` py \n", "  ```py\n", "```py"]
 
@@ -73,12 +74,8 @@ def test_code_added_without_a_parse_is_what_the_parse_makes(
     text = above + opening + "".join(pieces)
     start = len(above + opening)
     ends = [start + len("".join(pieces[: n + 1])) for n in range(len(pieces))]  # (streamed)
-    anywhere = st.sampled_from(ends) | st.integers(1, len(text))
-    cuts = sorted(set(data.draw(st.lists(anywhere, max_size=10))))
-    before = text[: cuts[0]] if cuts else text
-    for end in [*cuts[1:], len(text)]:
-        check(before, text[:end])
-        before = text[:end]
+    for before, source in streamed(text, ends, data):
+        check(before, source)
 
 
 def test_code_streamed_into_a_fence_needs_no_parse() -> None:

@@ -115,26 +115,6 @@ def test_a_growing_fence_is_lexed_from_its_last_lines() -> None:
     assert lexed and lexed[0] <= len(lines[27]) + len(lines[28]) + len(lines[29]) + 3
 
 
-def test_code_with_a_character_content_drops_is_split_whole() -> None:
-    # `Content` drops a bell (and backspace, form feed…) and keeps its spans where they
-    # were: the lines after it are Textual's as it splits the whole.
-    growing = GrowingCode()
-    code = "a = '\x07'\nb = 1\nc = 2\nd"
-    growing.fence_lines(code, "python", ansi=False, dark=True)
-    lines = growing.fence_lines(code + " = 3", "python", ansi=False, dark=True)
-    assert split_as_whole(lines, code + " = 3")
-
-
-def test_a_string_open_at_the_codes_end_is_split_as_the_whole() -> None:
-    # A string open at the code's end runs on into the lexer's last newline; the whole
-    # split cuts the last line's spans at its end.
-    growing = GrowingCode()
-    code = "def f(x):\n# a comment\n"
-    growing.fence_lines(code + '"', "python", ansi=False, dark=True)
-    lines = growing.fence_lines(code + '"""', "python", ansi=False, dark=True)
-    assert split_as_whole(lines, code + '"""')
-
-
 def test_a_growing_fences_lines_above_those_lexed_again_are_kept() -> None:
     growing = GrowingCode()
     code = "\n".join(f"value_{i} = compute({i}, 'x')" for i in range(10))
@@ -144,14 +124,26 @@ def test_a_growing_fences_lines_above_those_lexed_again_are_kept() -> None:
     assert split_as_whole(grown, code + " + 1")
 
 
-def test_code_with_a_tab_is_split_whole() -> None:
-    # Pygments lexes the code with its tabs expanded: Textual's spans are at those
-    # offsets, not the code's, and a line is not cut from the code at them.
+@pytest.mark.parametrize(
+    ("code", "added"),
+    [
+        # Pygments lexes the code with its tabs expanded: Textual's spans are at those
+        # offsets, not the code's, and a line is not cut from the code at them.
+        ("def f(x):\t\t\ny = 1\nz = 2\n", "w = 3"),
+        # `Content` drops a bell (and backspace, form feed…) and keeps its spans where
+        # they were: the lines after it are Textual's as it splits the whole.
+        ("a = '\x07'\nb = 1\nc = 2\nd", " = 3"),
+        # A string open at the code's end runs on into the lexer's last newline; the
+        # whole split cuts the last line's spans at its end.
+        ('def f(x):\n# a comment\n"', '""'),
+    ],
+    ids=["a tab", "a character Content drops", "a string open at the end"],
+)
+def test_code_grown_is_split_as_the_whole(code: str, added: str) -> None:
     growing = GrowingCode()
-    code = "def f(x):\t\t\ny = 1\nz = 2\n"
     growing.fence_lines(code, "python", ansi=False, dark=True)
-    lines = growing.fence_lines(code + "w = 3", "python", ansi=False, dark=True)
-    assert split_as_whole(lines, code + "w = 3")
+    lines = growing.fence_lines(code + added, "python", ansi=False, dark=True)
+    assert split_as_whole(lines, code + added)
 
 
 def test_lines_kept_are_of_the_code_before() -> None:

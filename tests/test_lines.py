@@ -4,12 +4,11 @@ in the app's own CSS; and what it cannot draw stays Textual's."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import textual
 from rich.style import Style as RichStyle
-from textual.content import Content
 from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.selection import Selection
@@ -31,7 +30,15 @@ from ollama_tui.ui.widgets.live_segment import LiveSegment
 from ollama_tui.ui.widgets.probe_holder import ProbeHolder
 from ollama_tui.ui.widgets.probes import PROBE, Probes
 from ollama_tui.ui.widgets.segment import segment
-from tests.uitools import make_app, replay_app, replies, send, send_and_wait, wait_until
+from tests.uitools import (
+    contents_rendered,
+    make_app,
+    replay_app,
+    replies,
+    send,
+    send_and_wait,
+    wait_until,
+)
 
 SAMPLES = {
     "paragraphs": (
@@ -163,15 +170,22 @@ async def test_lines_drawn_as_the_text_grows_are_the_lines_drawn_at_once() -> No
                 assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
 
 
+def counting(parsed: list[str]) -> Callable[[str, str, list[object]], object]:
+    """`grown_blocks`, noting in `parsed` each text it parses."""
+
+    def counted(source: str, before: str, nodes: list[object]) -> object:
+        parsed.append(source)
+        return grown_blocks(source, before, nodes)  # type: ignore[arg-type]
+
+    return counted
+
+
 async def test_words_streamed_into_a_paragraph_or_list_are_drawn_without_a_parse(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Prose as a model streams it: a word at a time, the paragraph wrapping over lines.
     parsed: list[str] = []
-
-    def counted(source: str, before: str, nodes: list[object]) -> object:
-        parsed.append(source)
-        return grown_blocks(source, before, nodes)  # type: ignore[arg-type]
+    counted = counting(parsed)
 
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
@@ -208,10 +222,7 @@ async def test_code_streamed_into_a_fence_is_drawn_without_a_parse(
     # A code reply as the bench streams it: each drawing is the whole text's, none
     # parsed after the fence opened (`blocks.fence_growth`).
     parsed: list[str] = []
-
-    def counted(source: str, before: str, nodes: list[object]) -> object:
-        parsed.append(source)
-        return grown_blocks(source, before, nodes)  # type: ignore[arg-type]
+    counted = counting(parsed)
 
     reply = numbered_reply("code-fence", 120)
     pieces = [reply[:10], *tokenize(reply[10 : reply.rindex("`") - 2])]
@@ -240,14 +251,7 @@ async def test_lines_of_ascii_code_are_made_into_cells_without_textuals_content(
     if textual.__version__ != "8.2.8":
         pytest.skip("written against Textual 8.2.8's drawing of a line of text")
     assert DIRECT
-    rendered: list[str] = []
-    render_strips = Content.render_strips
-
-    def counted(self: Content, *args: Any, **kwargs: Any) -> list[Strip]:
-        rendered.append(self.plain)
-        return render_strips(self, *args, **kwargs)
-
-    monkeypatch.setattr(Content, "render_strips", counted)
+    rendered = contents_rendered(monkeypatch)
     app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
     async with app.run_test(size=(80, 40)) as pilot:
         probe = await hidden_probe(pilot, app)

@@ -4,6 +4,7 @@ and, for the paragraph, its text so far with those words after it, unstyled."""
 
 from __future__ import annotations
 
+import itertools
 from typing import cast
 
 import pytest
@@ -107,6 +108,15 @@ def check(before: str, source: str) -> bool:
     return True
 
 
+def streamed(text: str, ends: list[int], data: st.DataObject) -> list[tuple[str, str]]:
+    """(text so far, text after the next append) at cuts drawn where pieces were streamed
+    (`ends`) or anywhere, to the whole text."""
+    anywhere = st.sampled_from(ends) | st.integers(1, len(text))
+    cuts = sorted(set(data.draw(st.lists(anywhere, max_size=10))))
+    points = [cuts[0] if cuts else len(text), *cuts[1:], len(text)]
+    return [(text[:a], text[:b]) for a, b in itertools.pairwise(points)]
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=30), st.data())
 def test_words_added_without_a_parse_are_what_the_parse_makes(
@@ -114,12 +124,8 @@ def test_words_added_without_a_parse_are_what_the_parse_makes(
 ) -> None:
     text = "".join(pieces)
     ends = [len("".join(pieces[: n + 1])) for n in range(len(pieces))]  # (as streamed)
-    anywhere = st.sampled_from(ends) | st.integers(1, len(text))
-    cuts = sorted(set(data.draw(st.lists(anywhere, max_size=10))))
-    before = text[: cuts[0]] if cuts else text
-    for end in [*cuts[1:], len(text)]:
-        check(before, text[:end])
-        before = text[:end]
+    for before, source in streamed(text, ends, data):
+        check(before, source)
 
 
 def test_prose_grows_without_a_parse_word_by_word() -> None:

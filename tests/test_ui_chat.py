@@ -11,8 +11,6 @@ from typing import Any, cast
 import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.strip import Strip
 from textual.widgets import Collapsible, Input, Label, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownFence
 
@@ -35,6 +33,7 @@ from ollama_tui.ui.widgets.prompt import PromptInput
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
 from tests.uitools import (
     chat_requests,
+    contents_rendered,
     delete_model,
     make_app,
     replies,
@@ -485,14 +484,7 @@ async def test_the_status_bars_line_is_what_textual_draws_of_its_figures(
         Figures(State.DONE, ended, stats, transport="requests", model="qwen2.5-coder"),
         Figures(State.ERROR, ended, transport="requests", model="模型-中文"),
     ]
-    rendered: list[str] = []
-    render_strips = Content.render_strips
-
-    def counted(self: Content, *args: Any, **kwargs: Any) -> list[Strip]:
-        rendered.append(self.plain)
-        return render_strips(self, *args, **kwargs)
-
-    monkeypatch.setattr(Content, "render_strips", counted)
+    rendered = contents_rendered(monkeypatch)
     app = OllamaApp(ConnectionSettings(base_url=f"http://127.0.0.1:{port}"), model="demo")
     async with app.run_test(size=(120, 30)) as pilot:
         bar = app.chat.query_one(StatusBar)

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pyte
+import pytest
 from rich.console import Console
 from textual.app import App
+from textual.content import Content
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, RequestRecord
@@ -182,3 +185,17 @@ class TextTerminal:
 
     def rows(self) -> list[str]:
         return [row.rstrip() for row in self.screen.display]
+
+
+def contents_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of each `Content` Textual renders into lines from now on (the list
+    grows as it does)."""
+    rendered: list[str] = []
+    render_strips = Content.render_strips
+
+    def counted(self: Content, *args: Any, **kwargs: Any) -> list[Strip]:
+        rendered.append(self.plain)
+        return render_strips(self, *args, **kwargs)
+
+    monkeypatch.setattr(Content, "render_strips", counted)
+    return rendered
