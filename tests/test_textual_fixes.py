@@ -8,10 +8,26 @@ from collections.abc import Iterable, Sequence
 import pytest
 from rich.segment import Segment
 from textual._compositor import Compositor
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ollama_tui.ui import textual_fixes
 from tests.uitools import TextTerminal
+
+
+class CropsNoted(Widget):
+    """A widget that notes each crop it is rendered in (each subclass its own)."""
+
+    crops: list[Region]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        cls.crops = []
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self.crops.append(crop)
+        return super().render_lines(crop)
 
 
 def test_textual_8_caches_a_strip_in_itself_so_the_fix_applies() -> None:
@@ -134,22 +150,16 @@ async def test_a_frame_of_one_row_renders_the_widgets_under_it_in_that_row_only(
     from textual.app import App, ComposeResult
     from textual.geometry import Region
     from textual.screen import Screen
-    from textual.widget import Widget
     from textual.widgets import Static
 
     assert textual_fixes.needs_rows_fix()
     textual_fixes.apply()
 
-    class Tall(Widget):
+    class Tall(CropsNoted):
         DEFAULT_CSS = "Tall { height: 10; } Tall > Static { margin-top: 4; height: 1; }"
-        crops: list[Region] = []
 
         def compose(self) -> ComposeResult:
             yield Static("before", id="ticker")
-
-        def render_lines(self, crop: Region) -> list[Strip]:
-            self.crops.append(crop)
-            return super().render_lines(crop)
 
     written: list[str] = []
 
@@ -185,24 +195,17 @@ async def test_a_widget_behind_is_not_rendered_for_columns_not_written() -> None
     # width (the status bar's) had the widget behind it rendered across the band's
     # width, for columns beside it that are not written.
     from textual.app import App, ComposeResult
-    from textual.geometry import Region
     from textual.screen import Screen
-    from textual.widget import Widget
     from textual.widgets import Static
 
     assert textual_fixes.needs_rows_fix()
     textual_fixes.apply()
 
-    class Behind(Widget):
+    class Behind(CropsNoted):
         DEFAULT_CSS = "Behind { height: 10; padding: 0 4; } Behind > Static { height: 1; }"
-        crops: list[Region] = []
 
         def compose(self) -> ComposeResult:
             yield Static("before", id="ticker")
-
-        def render_lines(self, crop: Region) -> list[Strip]:
-            self.crops.append(crop)
-            return super().render_lines(crop)
 
     written: list[tuple[int, int, int]] = []
 
@@ -235,19 +238,13 @@ async def test_a_frame_of_two_rows_far_apart_renders_neither_the_rows_between() 
     # Fix 4: Textual rendered the band holding every row to repaint (the prompt box,
     # between the answer's row and the status bar's) and wrote only those rows.
     from textual.app import App, ComposeResult
-    from textual.geometry import Region
     from textual.widget import Widget
 
     assert textual_fixes.needs_rows_fix()
     textual_fixes.apply()
 
-    class Between(Widget):
+    class Between(CropsNoted):
         DEFAULT_CSS = "Between { height: 6; }"
-        crops: list[Region] = []
-
-        def render_lines(self, crop: Region) -> list[Strip]:
-            self.crops.append(crop)
-            return super().render_lines(crop)
 
     class Line(Widget):
         DEFAULT_CSS = "Line { height: 1; }"
