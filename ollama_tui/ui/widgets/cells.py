@@ -89,10 +89,11 @@ class Cells:
             return None
         segments: list[Segment] = []
         size = 0
+        base = widget.visual_style
         for text, spans in pieces:
             if not text:
                 continue
-            style = self._style(widget, spans)
+            style = self._style(widget, base, spans)
             if style is None or not text.isprintable():
                 return None
             segments.append(Segment(text, style))
@@ -120,8 +121,8 @@ class Cells:
         pieces.append((plain[at:], (BASE,)))
         return self.line(widget, pieces, width)
 
-    def _style(self, widget: Widget, spans: tuple[str, ...]) -> RichStyle | None:
-        base = widget.visual_style
+    def _style(self, widget: Widget, base: Style, spans: tuple[str, ...]) -> RichStyle | None:
+        """The style of a piece under `spans` in `widget`, whose style is `base`."""
         key = (widget, base, spans)
         if key in self._styles:
             return self._styles[key]
@@ -131,8 +132,7 @@ class Cells:
         # `Content.render`: the base, then the spans over the piece by their order;
         # `to_strip`: the base again under that.
         combined = Style.combine([base, *(get(span) for span in spans)])
-        style: RichStyle | None = (base + combined).rich_style
-        if style is not None and style._meta is not None:  # (typed optional by rich)
-            style = None
+        made = (base + combined).rich_style
+        style = None if made._meta is not None else made
         self._styles[key] = style
         return style
