@@ -4,6 +4,8 @@ arrived."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pygments
 import pytest
 import textual
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from textual.content import Content
 from textual.highlight import HighlightTheme, highlight
 
+from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.widgets import growing_code
 from ollama_tui.ui.widgets.cuts import FENCE_LINES
 from ollama_tui.ui.widgets.growing_code import GrowingCode
@@ -195,3 +198,22 @@ def test_a_fence_lexed_from_its_last_lines_holds_more_lines_before_it_is_cut() -
     # Highlighted whole at each append: the shorter limit keeps an append's cost bounded.
     assert fence_limit("c") == fence_limit("") == fence_limit("no-such-language") == FENCE_LINES
     assert fence_limit("python", ansi=True) == FENCE_LINES
+
+
+def test_a_lexers_source_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading a lexer class's source takes 15-30 ms: once per class, not per fence.
+    checked: list[type] = []
+    same_source = textual_fixes.same_source
+
+    def counted(method: Any, digest: str) -> bool:
+        checked.append(method)
+        return same_source(method, digest)
+
+    monkeypatch.setattr(growing_code, "same_source", counted)
+    growing_code._resumed.cache_clear()
+    try:
+        for _ in range(3):
+            growing_code._lexer("python")
+        assert len(checked) == 1
+    finally:
+        growing_code._resumed.cache_clear()

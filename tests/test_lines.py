@@ -293,6 +293,18 @@ async def test_a_block_growing_through_a_new_theme_is_drawn_in_it() -> None:
                 assert [list(s) for s in grown] == [list(s) for s in whole], (name, end)
 
 
+async def test_pythons_lexer_is_made_ready_ahead_of_the_first_code_block() -> None:
+    # Loading and checking it took 40-60 ms of the first code block's first paint.
+    from ollama_tui.ui.widgets import growing_code
+
+    growing_code.fence_limit.cache_clear()
+    growing_code._resumed.cache_clear()
+    app = replay_app(DemoConfig(reply="Hi.", token_rate=0))
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_until(pilot, lambda: growing_code._resumed.cache_info().currsize > 0)
+        assert growing_code.fence_limit.cache_info().currsize == 1  # (no fence drawn)
+
+
 async def test_answers_share_the_blocks_made_ahead_of_them(server: DemoServer) -> None:
     # Made once, before the first question: no answer waits for its own (80-130 ms).
     server.configure(reply="Some words, one by one.\n\n" * 12, token_rate=40.0)

@@ -72,13 +72,20 @@ def fence_limit(language: str, ansi: bool = False) -> int:
     return FENCE_LINES_RESUMED if resumed else FENCE_LINES
 
 
+@functools.cache
+def _resumed(lexer_class: type) -> bool:
+    """Whether `lexer_class` is a lexer resumed here: its source as checked (reading it
+    takes 15-30 ms, once)."""
+    return same_source(lexer_class, RESUMED.get(lexer_class.__name__, ""))
+
+
 def _lexer(language: str) -> RegexLexer | None:
     """The lexer Textual's `highlight` uses for `language`, if it is one resumed here."""
     try:
         lexer: Lexer = get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=8)
     except ClassNotFound:
         return None
-    if not same_source(type(lexer), RESUMED.get(type(lexer).__name__, "")) or lexer.filters:
+    if not _resumed(type(lexer)) or lexer.filters:
         return None
     if type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
         return None

@@ -14,6 +14,7 @@ import asyncio
 
 from textual.widget import Widget
 
+from ollama_tui.ui.widgets.growing_code import fence_limit
 from ollama_tui.ui.widgets.probes import PROBE, Probes
 from ollama_tui.ui.widgets.segment import segment
 
@@ -33,6 +34,15 @@ class ProbeHolder(Widget):
 
     def _ahead(self) -> None:
         self.probes().add_done_callback(self._made)
+        # Python's lexer loaded and checked off the main thread, once: the first code
+        # block drawn waited 40-60 ms for it, its first words with it
+        # (docs/ui-performance.md).
+        warming = asyncio.get_running_loop().run_in_executor(None, fence_limit, "python")
+        warming.add_done_callback(self._warmed)
+
+    def _warmed(self, warming: asyncio.Future[int]) -> None:
+        if not warming.cancelled() and (error := warming.exception()) is not None:
+            self.log.warning("Python's lexer was not loaded ahead:", error)
 
     def _made(self, making: asyncio.Future[Probes]) -> None:
         # (Read here, or asyncio reports it unretrieved; an answer asking again retries.)
