@@ -137,3 +137,30 @@ def test_a_row_placed_is_textuals_apply_offsets() -> None:
             assert [s.style.meta for s in ours] == [s.style.meta for s in theirs]  # type: ignore[union-attr]
     again = direct_rows.placed(Strip(list(grown)), 7)
     assert all(a.style is b.style for a, b in zip(again, direct_rows.placed(grown, 7), strict=True))
+
+
+async def test_a_segment_that_grows_keeps_the_rows_it_had(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fix 5 (`RowsKept`) keeps a grown widget's rows above its old bottom: a segment's
+    # rows are its lines, not in the styles cache, and hold all the same. Its whole
+    # region repainted at each growth wrote every row of it to the terminal again.
+    resized: list[tuple[Region, set[Region]]] = []
+    size_updated = LiveSegment._size_updated
+
+    def noted(self: LiveSegment, size: Any, *args: Any) -> bool:
+        old = self._size
+        result = size_updated(self, size, *args)
+        if old.width == size.width and size.height > old.height > 2:
+            rows_it_had = Region(0, 0, old.width, old.height - 2)
+            resized.append((rows_it_had, set(self._repaint_regions)))
+        return result
+
+    monkeypatch.setattr(LiveSegment, "_size_updated", noted)
+    server.configure(reply=REPLY, token_rate=150.0)
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await send(pilot, "go")
+        await wait_until(pilot, lambda: len(resized) >= 3, timeout=30)
+    for rows_it_had, repainted in resized:
+        assert not any(r.contains_region(rows_it_had) for r in repainted), repainted

@@ -69,9 +69,14 @@ class RowsDrawn(Widget):
     """A widget whose rows are its `render_line`'s lines: rendered without the styles
     cache when nothing would be drawn around them (`undecorated`)."""
 
+    def rows_from_lines(self) -> bool:
+        """Its rows are its lines now (`textual_fixes.RowsKept` keeps them at a new
+        height: nothing in the styles cache to keep)."""
+        return DIRECT and not self.BLANK and undecorated(self)
+
     def render_lines(self, crop: Region) -> list[Strip]:
         width = self.size.width
-        if not DIRECT or self.BLANK or not undecorated(self):
+        if not self.rows_from_lines():
             return super().render_lines(crop)
         lines = [self.render_line(y) for y in crop.line_range]
         base_background, background = self.background_colors

@@ -167,14 +167,16 @@ class RowsKept(SizedOnce):
     ) -> bool:
         old, cache = self._size, self._styles_cache
         kept: dict[int, Strip] = {}
+        keep = False
         if ROWS_KEPT and size.width == old.width and size.height != old.height:
             below = min(old.height, size.height) - self.rows_below()
             dirty = cache._dirty_lines
             kept = {y: row for y, row in cache._cache.items() if y < below and y not in dirty}
+            keep = bool(kept) or self.rows_from_lines()
         # Asked before, not yet collected by the screen: still to repaint after.
         asked, dirty_asked = set(self._repaint_regions), set(self._dirty_regions)
         resized = super()._size_updated(size, virtual_size, container_size, layout)
-        if kept:
+        if keep:
             cache._cache.update(kept)
             cache._dirty_lines.difference_update(kept)
             # Textual also asks for the whole widget to be repainted at the next frame:
@@ -183,6 +185,11 @@ class RowsKept(SizedOnce):
             rows = Region(0, below, size.width, size.height - below)
             self._repaint_regions, self._dirty_regions = asked | {rows}, dirty_asked | {rows}
         return resized
+
+    def rows_from_lines(self) -> bool:
+        """Whether its rows are made from its lines at each render, not kept by its
+        styles cache (`direct_rows.RowsDrawn`): all of them above its bottom hold."""
+        return False
 
     def rows_below(self) -> int:
         """The rows at its bottom edge that are not its text: its gutter and outline."""
