@@ -28,6 +28,7 @@ from ollama_tui.ui import lazy_strips, scroll_ahead, textual_fixes
 from ollama_tui.ui.collector import Collector
 from ollama_tui.ui.commands import commands
 from ollama_tui.ui.help import FIGURES_HELP, key_rows
+from ollama_tui.ui.idle_owed import IdleOwed
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
@@ -64,7 +65,7 @@ def binding_ids() -> set[str]:
     }
 
 
-class OllamaApp(App[None]):
+class OllamaApp(IdleOwed, App[None]):
     TITLE = "ollama-tui"
     # Screen styles live beside their screens; the default screen does not load its own.
     CSS_PATH = [

@@ -21,6 +21,7 @@ from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
 from ollama_tui.ui import thumbnails
+from ollama_tui.ui.idle_owed import owed_idles
 from ollama_tui.ui.paint_now import paint_for
 from ollama_tui.ui.textual_fixes import RowsKept, add_class_alone
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
@@ -347,7 +348,11 @@ class AssistantMessage(Vertical, RowsKept):
         self.text += text
         if self._feed is None:
             self._feed = MarkdownFeed(
-                self._append, self._tidy, self.app.batch_update, partial(paint_for, self)
+                self._append,
+                self._tidy,
+                self.app.batch_update,
+                partial(paint_for, self),
+                owed_idles,
             )
         self._feed.write(text, along)
 

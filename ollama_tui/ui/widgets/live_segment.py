@@ -19,6 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ollama_tui.ui.direct_rows import RowsDrawn, placed
+from ollama_tui.ui.idle_owed import IdleOwed
 from ollama_tui.ui.textual_fixes import RowsKept
 from ollama_tui.ui.widgets.blocks import blocks_of
 from ollama_tui.ui.widgets.folding import FoldedFence, FoldedParagraphs, FrozenSegment
@@ -49,7 +50,7 @@ RATE_SPAN = 0.5
 once, or in two growths close together) are not a rate."""
 
 
-class LiveSegment(RowsDrawn, RowsKept):
+class LiveSegment(IdleOwed, RowsDrawn, RowsKept):
     DEFAULT_CSS = "LiveSegment { height: auto; }"
 
     def __init__(

@@ -41,16 +41,20 @@ class MarkdownFeed:
         tidy: Tidy = _nothing,
         batch: Batch = contextlib.nullcontext,
         paint: Along | None = None,
+        frame: Batch = contextlib.nullcontext,
     ) -> None:
         """`sink(text)` appends joined text (to one or, for a long reply, more widgets);
         `tidy()` runs after each append, for work that need not delay the text; both
         run inside `batch()` (the app's `batch_update`: what they change is shown in one
         frame, not one per step they await); `paint()` runs once the batch has ended
-        (the app's `paint_for`: that frame is painted then, not at the screen's tick)."""
+        (the app's `paint_for`: that frame is painted then, not at the screen's tick);
+        `frame()` is held around both (`idle_owed.owed_idles`: the idles the batch asks
+        for wait for the paint, which does their work)."""
         self.sink = sink
         self.tidy = tidy
         self.batch = batch
         self.paint = paint
+        self.frame = frame
         self._pending: list[str] = []
         self._along: list[Along] = []
         self._cancelled = False
@@ -85,15 +89,16 @@ class MarkdownFeed:
 
     async def _sink_and_tidy(self, text: str) -> None:
         along, self._along = self._along, []
-        with self.batch():
-            if text:
-                await self.sink(text)
-            await self.tidy()
-            if not self._cancelled:  # (its widget went meanwhile: New chat, say)
-                for call in along:
-                    call()
-        if self.paint is not None and not self._cancelled:
-            self.paint()
+        with self.frame():
+            with self.batch():
+                if text:
+                    await self.sink(text)
+                await self.tidy()
+                if not self._cancelled:  # (its widget went meanwhile: New chat, say)
+                    for call in along:
+                        call()
+            if self.paint is not None and not self._cancelled:
+                self.paint()
 
     def cancel(self) -> None:
         """End the feed and drop pending text: its widget is going away (app quit)."""

@@ -22,6 +22,7 @@ from ollama_tui.core.sanitize import clean
 from ollama_tui.core.timing import StreamTiming
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.ui.direct_rows import RowsDrawn, placed
+from ollama_tui.ui.idle_owed import IdleOwed
 from ollama_tui.ui.widgets.cells import Cells, Piece, plain_line
 
 
@@ -64,7 +65,7 @@ TICK = 0.1
 """Seconds between two redraws of the live figures while a reply streams."""
 
 
-class StatusBar(RowsDrawn):
+class StatusBar(IdleOwed, RowsDrawn):
     transport: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
     figures: reactive[Figures] = reactive(Figures, always_update=True)
