@@ -90,3 +90,38 @@ async def test_the_prompts_own_change_messages_stop_at_the_prompt(
         await pilot.pause()
     assert {name for name, _ in seen} == {"PromptInput"}
     assert {kind for _, kind in seen} == {"Changed", "SelectionChanged"}
+
+
+async def test_a_typed_key_is_on_the_terminal_as_its_handling_ends(server: DemoServer) -> None:
+    # Painted at once (`paint_now`), not by the screen's tick after the box's idle has
+    # told the screen: the screen is asked for nothing.
+    from textual import messages
+
+    from tests.uitools import TextTerminal
+
+    app = make_app(server)
+    terminal = TextTerminal(80, 24)
+    app._display = lambda screen, renderable: terminal.write(renderable)  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: prompt.text == "a")
+        await pilot.pause()
+        asked: list[Message] = []
+        post = app.chat.post_message
+
+        def noted(message: Message) -> bool:
+            if isinstance(message, messages.Update | messages.Layout):
+                asked.append(message)
+            return post(message)
+
+        app.chat.post_message = noted  # type: ignore[method-assign]
+        written = len(terminal.updates)
+        await prompt._on_key(events.Key("z", "z"))
+        assert prompt.text == "az"
+        assert len(terminal.updates) == written + 1
+        assert any("az" in row for row in terminal.rows())
+        await pilot.pause()
+        await pilot.pause()
+        assert asked == []
+        assert len(terminal.updates) == written + 1

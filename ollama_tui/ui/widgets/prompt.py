@@ -9,11 +9,13 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
+from ollama_tui.ui.idle_owed import IdleOwed, owed_idles
+from ollama_tui.ui.paint_now import paint_for
 from ollama_tui.ui.textual_fixes import ThemedOnce
 from ollama_tui.ui.widgets.keys import KeysInOrder
 
 
-class PromptInput(KeysInOrder, ThemedOnce):
+class PromptInput(IdleOwed, KeysInOrder, ThemedOnce):
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
@@ -64,6 +66,13 @@ class PromptInput(KeysInOrder, ThemedOnce):
             self.post_message(self.FilesPasted(self, files, event.text))
 
     async def _on_key(self, event: events.Key) -> None:
+        # A key's echo is painted as its handling ends, as an append's is: no idle, no
+        # message to the screen, no wait for its tick (`paint_now`, `idle_owed`).
+        with owed_idles():
+            await self._key(event)
+            paint_for(self)
+
+    async def _key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
