@@ -70,7 +70,9 @@ async def test_an_answers_rows_are_what_the_styles_cache_renders(
             found = [s for s in app.screen.query(LiveSegment) if "Paragraph 1 " in s.text]
             return found[0] if found else None
 
-        await wait_until(pilot, lambda: live() is not None)
+        # Laid out: a segment is mounted with its text and given its size at the next
+        # layout (the screen's tick).
+        await wait_until(pilot, lambda: (found := live()) is not None and bool(found.size.area))
         segment = live()
         assert segment is not None
         checked(segment, monkeypatch)
@@ -89,8 +91,15 @@ async def test_an_answers_rows_are_what_the_styles_cache_renders(
         bar = app.screen.query_one(StatusBar)
         assert bar.render_line(0).cell_length < bar.size.width
         checked(bar, monkeypatch)
-        await wait_until(pilot, lambda: bool(app.screen.query(FrozenSegment)), timeout=30)
-        checked(app.screen.query(FrozenSegment).first(), monkeypatch)
+
+        def frozen() -> FrozenSegment | None:
+            found = [s for s in app.screen.query(FrozenSegment) if s.size.area]
+            return found[0] if found else None
+
+        await wait_until(pilot, lambda: frozen() is not None, timeout=30)
+        part = frozen()
+        assert part is not None
+        checked(part, monkeypatch)
 
 
 async def test_a_decorated_segment_is_rendered_by_textual(server: DemoServer) -> None:
