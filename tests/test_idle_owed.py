@@ -4,6 +4,8 @@ that still has work is."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from textual import events, messages
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from ollama_tui.demo import DemoServer
@@ -58,6 +61,18 @@ def prompts(pump: MessagePump, seen: list[MessagePump]) -> None:
     pump.post_message = noted  # type: ignore[method-assign]
 
 
+@asynccontextmanager
+async def watched() -> AsyncIterator[tuple[Host, Pilot[None], Widget, list[MessagePump]]]:
+    """The host running, and each idle its `IdleOwed` widget asks for noted."""
+    app = Host()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        owed = app.query_one("#owed")
+        seen: list[MessagePump] = []
+        prompts(owed, seen)
+        yield app, pilot, owed, seen
+
+
 def test_textual_is_the_version_it_was_written_against() -> None:
     assert module.ENABLED
 
@@ -84,13 +99,8 @@ async def test_an_idle_with_its_work_done_is_not_asked_for_and_one_with_work_is(
         assert seen == [owed]
 
 
-async def test_work_left_wakes_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        owed = app.query_one("#owed")
-        seen: list[MessagePump] = []
-        prompts(owed, seen)
+async def test_work_left_wakes_it() -> None:
+    async with watched() as (_, pilot, owed, seen):
         for flag in (
             "_layout_required",
             "_scroll_required",
@@ -110,12 +120,7 @@ async def test_work_left_wakes_it(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_an_idle_with_more_than_a_repaint_to_do_is_asked_for_at_once() -> None:
     # Told after the paint, a layout came a frame later than the layout of what was
     # mounted in the same batch: one more layout of the screen at each cut.
-    app = Host()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        owed = app.query_one("#owed")
-        seen: list[MessagePump] = []
-        prompts(owed, seen)
+    async with watched() as (app, pilot, owed, seen):
         with owed_idles():
             owed.refresh(layout=True)
             assert seen == [owed]
@@ -136,12 +141,7 @@ async def test_an_idle_with_more_than_a_repaint_to_do_is_asked_for_at_once() -> 
 
 
 async def test_only_the_task_holding_the_scope_is_deferred() -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        owed = app.query_one("#owed")
-        seen: list[MessagePump] = []
-        prompts(owed, seen)
+    async with watched() as (_, _pilot, owed, seen):
         elsewhere = asyncio.Event()
 
         async def other() -> None:
