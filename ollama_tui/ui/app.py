@@ -24,11 +24,10 @@ from ollama_tui.session.recorder import Recorder
 from ollama_tui.session.runner import Runner, StreamRunner, TransportFactory
 from ollama_tui.transports import TRANSPORT_NAMES, create_transport
 from ollama_tui.transports.errors import ApiError
-from ollama_tui.ui import lazy_strips, scroll_ahead, textual_fixes
+from ollama_tui.ui import idle_owed, lazy_strips, scroll_ahead, textual_fixes
 from ollama_tui.ui.collector import Collector
 from ollama_tui.ui.commands import commands
 from ollama_tui.ui.help import FIGURES_HELP, key_rows
-from ollama_tui.ui.idle_owed import IdleOwed
 from ollama_tui.ui.screens.chat import ChatScreen
 from ollama_tui.ui.screens.compare import CompareScreen
 from ollama_tui.ui.screens.conversations import ConversationsScreen
@@ -65,7 +64,7 @@ def binding_ids() -> set[str]:
     }
 
 
-class OllamaApp(IdleOwed, App[None]):
+class OllamaApp(idle_owed.IdleOwed, App[None]):
     TITLE = "ollama-tui"
     # Screen styles live beside their screens; the default screen does not load its own.
     CSS_PATH = [

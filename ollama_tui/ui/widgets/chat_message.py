@@ -20,8 +20,7 @@ from ollama_tui.core.sanitize import clean
 from ollama_tui.core.waterfall import Waterfall
 from ollama_tui.session.reply import ReplyUpdate
 from ollama_tui.session.runner import End
-from ollama_tui.ui import thumbnails
-from ollama_tui.ui.idle_owed import owed_idles
+from ollama_tui.ui import idle_owed, thumbnails
 from ollama_tui.ui.paint_now import paint_for
 from ollama_tui.ui.textual_fixes import RowsKept, add_class_alone
 from ollama_tui.ui.widgets.cuts import between_blocks, boundary, fence_cut, paragraph_cut
@@ -347,12 +346,9 @@ class AssistantMessage(Vertical, RowsKept):
             self.query_one("#thinking", Collapsible).collapsed = True
         self.text += text
         if self._feed is None:
+            paint = partial(paint_for, self)
             self._feed = MarkdownFeed(
-                self._append,
-                self._tidy,
-                self.app.batch_update,
-                partial(paint_for, self),
-                owed_idles,
+                self._append, self._tidy, self.app.batch_update, paint, idle_owed.owed_idles
             )
         self._feed.write(text, along)
 
