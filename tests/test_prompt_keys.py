@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from textual import events
+from textual import events, messages
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import TextArea
 
 from ollama_tui.demo import DemoServer
+from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.widgets.prompt import PromptInput
-from tests.uitools import make_app, wait_until
+from tests.uitools import TextTerminal, make_app, settle, wait_until
 
 
 async def typed_abc_then_backspace_x_y_in_one_read(
@@ -92,36 +95,57 @@ async def test_the_prompts_own_change_messages_stop_at_the_prompt(
     assert {kind for _, kind in seen} == {"Changed", "SelectionChanged"}
 
 
-async def test_a_typed_key_is_on_the_terminal_as_its_handling_ends(server: DemoServer) -> None:
-    # Painted at once (`paint_now`), not by the screen's tick after the box's idle has
-    # told the screen: the screen is asked for nothing.
-    from textual import messages
-
-    from tests.uitools import TextTerminal
-
-    app = make_app(server)
+def shown_on(app: OllamaApp) -> TextTerminal:
+    """A terminal the app writes to, as it would a real one."""
     terminal = TextTerminal(80, 24)
     app._display = lambda screen, renderable: terminal.write(renderable)  # type: ignore[method-assign]
+    return terminal
+
+
+def asked_of(screen: Screen[Any]) -> list[Message]:
+    """The repaints and layouts `screen` is asked for from now on."""
+    asked: list[Message] = []
+    post = screen.post_message
+
+    def noted(message: Message) -> bool:
+        if isinstance(message, messages.Update | messages.Layout):
+            asked.append(message)
+        return post(message)
+
+    screen.post_message = noted  # type: ignore[method-assign]
+    return asked
+
+
+async def test_a_typed_key_is_painted_as_its_handling_ends(server: DemoServer) -> None:
+    # Painted by the box (`paint_now`), not by the screen's tick after the box's idle
+    # has told the screen: the screen is asked for nothing.
+    app = make_app(server)
+    terminal = shown_on(app)
     async with app.run_test(size=(80, 24)) as pilot:
         prompt = app.chat.query_one(PromptInput)
         await pilot.press("a")
         await wait_until(pilot, lambda: prompt.text == "a")
-        await pilot.pause()
-        asked: list[Message] = []
-        post = app.chat.post_message
-
-        def noted(message: Message) -> bool:
-            if isinstance(message, messages.Update | messages.Layout):
-                asked.append(message)
-            return post(message)
-
-        app.chat.post_message = noted  # type: ignore[method-assign]
-        written = len(terminal.updates)
-        await prompt._on_key(events.Key("z", "z"))
-        assert prompt.text == "az"
-        assert len(terminal.updates) == written + 1
-        assert any("az" in row for row in terminal.rows())
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot)
+        asked, written = asked_of(app.chat), len(terminal.updates)
+        prompt.post_message(events.Key("z", "z"))  # as the app forwards a key
+        await wait_until(pilot, lambda: prompt.text == "az")
+        await settle(pilot)
         assert asked == []
         assert len(terminal.updates) == written + 1
+        assert any("az" in row for row in terminal.rows())
+
+
+async def test_keys_that_came_together_are_painted_once(server: DemoServer) -> None:
+    app = make_app(server)
+    terminal = shown_on(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        await settle(pilot)
+        written = len(terminal.updates)
+        for character in "typed ahead":
+            key = "space" if character == " " else character
+            prompt.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: prompt.text == "typed ahead")
+        await settle(pilot)
+        assert len(terminal.updates) == written + 1  # one frame, after the last key
+        assert any("typed ahead" in row for row in terminal.rows())

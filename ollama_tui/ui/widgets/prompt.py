@@ -9,13 +9,12 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
-from ollama_tui.ui.idle_owed import IdleOwed, owed_idles
 from ollama_tui.ui.paint_now import paint_for
 from ollama_tui.ui.textual_fixes import ThemedOnce
 from ollama_tui.ui.widgets.keys import KeysInOrder
 
 
-class PromptInput(IdleOwed, KeysInOrder, ThemedOnce):
+class PromptInput(KeysInOrder, ThemedOnce):
     class Submitted(Message):
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
@@ -66,11 +65,21 @@ class PromptInput(IdleOwed, KeysInOrder, ThemedOnce):
             self.post_message(self.FilesPasted(self, files, event.text))
 
     async def _on_key(self, event: events.Key) -> None:
-        # A key's echo is painted as its handling ends, as an append's is: no idle, no
-        # message to the screen, no wait for its tick (`paint_now`, `idle_owed`).
-        with owed_idles():
-            await self._key(event)
+        await self._key(event)
+        # Its echo is painted as its handling ends, as an append's is (`paint_now`): no
+        # message to the screen, no wait for its tick. Keys that came together (typed
+        # ahead of a busy moment, a paste without bracketed paste) are painted once,
+        # after the last of them.
+        if not self._keys_behind():
             paint_for(self)
+
+    def _keys_behind(self) -> bool:
+        # Textual's queue, and the message its loop took out of it to look at (8.2.8).
+        queued = getattr(self._message_queue, "values", None)
+        if queued is None:
+            return False  # another Textual: each key painted
+        behind = [self._pending_message, *queued]
+        return any(isinstance(message, events.Key) for message in behind)
 
     async def _key(self, event: events.Key) -> None:
         if event.key == "enter":
