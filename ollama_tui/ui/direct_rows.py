@@ -25,7 +25,7 @@ from textual.geometry import Region, Spacing
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ollama_tui.ui.textual_fixes import same_source
+from ollama_tui.ui.textual_fixes import same_source, same_sources
 
 TEXTUAL_8_2_8 = (
     (Widget.render_lines, "1f2a11f3d51846d9"),
@@ -37,7 +37,7 @@ TEXTUAL_8_2_8 = (
 """The methods a row is rendered by in Textual 8.2.8, with the first 16 hex digits of
 the SHA-256 of their source."""
 
-DIRECT = all(same_source(method, digest) for method, digest in TEXTUAL_8_2_8)
+DIRECT = same_sources(TEXTUAL_8_2_8)
 
 OFFSETS_8_2_8 = "6713ce1fc8ec81e3"
 """The same of `Strip.apply_offsets` in 8.2.8, which `placed` does."""

@@ -31,7 +31,7 @@ from textual.app import App
 from textual.message_pump import MessagePump
 from textual.widget import Widget
 
-from ollama_tui.ui.textual_fixes import same_source
+from ollama_tui.ui.textual_fixes import same_sources
 
 if TYPE_CHECKING:
     _Base = MessagePump
@@ -47,7 +47,7 @@ TEXTUAL_8_2_8 = (
 )
 """What an idle does for a widget and for the app, and who asks for it, in 8.2.8."""
 
-ENABLED = all(same_source(method, digest) for method, digest in TEXTUAL_8_2_8)
+ENABLED = same_sources(TEXTUAL_8_2_8)
 
 _owed: dict[asyncio.Task[Any], set[IdleOwed]] = {}
 

@@ -210,6 +210,11 @@ def same_source(method: Callable[..., object], digest: str) -> bool:
     return hashlib.sha256(source.encode()).hexdigest()[:16] == digest
 
 
+def same_sources(methods: Iterable[tuple[Callable[..., object], str]]) -> bool:
+    """Whether every method hashes to its digest (`same_source`)."""
+    return all(same_source(method, digest) for method, digest in methods)
+
+
 THEMED_ONCE = same_source(TextArea.render_lines, TEXT_AREA_RENDER_LINES_8_2_8)
 
 WATCH_HAS_FOCUS_8_2_8 = "387d9eae398b4747"

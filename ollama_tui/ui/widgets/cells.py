@@ -28,7 +28,7 @@ from textual.style import Style
 from textual.visual import Visual
 from textual.widget import Widget
 
-from ollama_tui.ui.textual_fixes import same_source
+from ollama_tui.ui.textual_fixes import same_sources
 
 TEXTUAL_8_2_8 = (
     (Content.render_strips, "5595f673f3a2e010"),
@@ -44,7 +44,7 @@ TEXTUAL_8_2_8 = (
 line's pieces and their styles), with the first 16 hex digits of the SHA-256 of their
 source."""
 
-DIRECT = all(same_source(method, digest) for method, digest in TEXTUAL_8_2_8)
+DIRECT = same_sources(TEXTUAL_8_2_8)
 
 BASE = "$text"
 """The style `GrowingCode` puts under a fence's code (Textual's `highlight` does)."""
