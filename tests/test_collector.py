@@ -420,11 +420,11 @@ async def test_the_app_defers_full_collections_while_a_reply_streams(
 
     shown = AssistantMessage.show
 
-    async def show(self: AssistantMessage, update: ReplyUpdate, along: Along | None = None) -> None:
+    def show(self: AssistantMessage, update: ReplyUpdate, along: Along | None = None) -> None:
         # At each update of the reply on screen, its last (with the end) too: not at the
         # test's pauses, which a busy machine may space wider than the whole reply.
         while_streaming.add(gc.get_threshold()[1:])
-        await shown(self, update, along)
+        shown(self, update, along)
 
     monkeypatch.setattr(AssistantMessage, "show", show)
 

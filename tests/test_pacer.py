@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual import on
 from textual.app import App
 
@@ -203,3 +204,40 @@ async def test_a_held_stream_on_the_real_clock_shows_every_event_in_order() -> N
             await asyncio.sleep(0.005)  # a stream's pace, not a wait for a result
         await wait_until(pilot, lambda: len(app.shown) == len(texts))
         assert [text for _, text in app.shown] == texts
+
+
+async def test_a_turn_shown_at_once_posts_no_message_and_one_not_shown_does() -> None:
+    app = Screenish()
+    answers: list[bool] = []
+    shown_at_once: list[LiveStream] = []
+
+    def show(stream: LiveStream) -> bool:
+        shown_at_once.append(stream)
+        return answers.pop(0)
+
+    app.pacer = Pacer(app, INTERVAL, clock=lambda: app.now, show=show)
+    async with app.run_test() as pilot:
+        one = stream()
+        one.push(delta("a"))
+        answers.append(True)
+        app.pacer._again(one)  # its turn came: shown by `show`
+        await pilot.pause()
+        assert shown_at_once == [one]
+        assert app.shown == [], "told by message as well"
+        answers.append(False)
+        app.pacer._again(one)  # `show` could not: the screen is told
+        await wait_until(pilot, lambda: app.shown == [(one.id, "a")])
+
+
+async def test_an_error_in_a_turn_shown_at_once_ends_the_app_with_it() -> None:
+    def show(stream: LiveStream) -> bool:
+        raise ValueError("a bug in show")
+
+    app = Screenish()
+    app.pacer = Pacer(app, INTERVAL, clock=lambda: app.now, show=show)
+    with pytest.raises(ValueError, match="a bug in show"):
+        async with app.run_test() as pilot:
+            app.pacer._again(stream())
+            await pilot.pause()
+            await pilot.pause()
+    assert app.return_code == 1

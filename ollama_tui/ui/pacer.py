@@ -43,6 +43,10 @@ RATE_AFTER = 0.5
 first few, or a network hiccup) make a short span's rate mean nothing."""
 
 
+Show = Callable[[LiveStream], bool]
+"""Shows a stream whose turn came, at once; False if it must be told by message."""
+
+
 class Pacer:
     """One paint clock for a screen's streams: the compare view's columns are shown
     together, 22 times a second in all, not 22 times each."""
@@ -53,13 +57,18 @@ class Pacer:
         interval: float = PAINT_INTERVAL,
         clock: Callable[[], float] = perf_counter,
         fast: float = FAST_INTERVAL,
+        show: Show | None = None,
     ) -> None:
-        """`target` gets the deferred `StreamUpdated` again when its turn comes; a stream
-        at FAST_RATE or more is shown every `fast` seconds, others every `interval`."""
+        """`target` gets the deferred `StreamUpdated` again when its turn comes, unless
+        `show(stream)` shows it then and there; a stream at FAST_RATE or more is shown
+        every `fast` seconds, others every `interval`."""
         self.target = target
         self.clock = clock
         self.interval = interval
         self.fast = fast
+        # Called from the clock's timer: the message it spares is a step of the
+        # target's loop (Textual's dispatch, its idle) at every paint.
+        self.show = show
         self._last = -interval
         # Plain loop timers: a Textual `Timer` is a task of its own (three steps of the
         # loop for one call), and one is set at most paints.
@@ -113,7 +122,14 @@ class Pacer:
         self._waiting.pop(stream, None)
         self._last = max(self._last, self.clock())
         self._granted.add(stream)
-        self.target.post_message(StreamUpdated(stream))
+        try:
+            shown = self.show is not None and self.show(stream)
+        except Exception as error:  # reported as a handler's would be
+            # Not left to the loop's logger: the app ends with it, as Textual does.
+            self.target.app._handle_exception(error)
+            return
+        if not shown:
+            self.target.post_message(StreamUpdated(stream))
 
     def forget(self, stream: LiveStream) -> None:
         """The stream ended: drop what is pending for it (a deferred update may still

@@ -1,8 +1,8 @@
 """The chat screen: transcript, prompt, transport selector and live status bar.
 
 It only renders: the session (`ollama_tui.session.chat`) sends, runs the streams below
-the UI and keeps the conversation; what comes back arrives as `StreamUpdated`
-messages, and each update is shown as it is.
+the UI and keeps the conversation; what comes back is shown by `chat_receiving`, at the
+turns its paint clock gives.
 """
 
 from __future__ import annotations
@@ -18,21 +18,19 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Footer, Label, Markdown, Select, Static
 
-from ollama_tui.core.events import StreamError
 from ollama_tui.core.sanitize import clean
-from ollama_tui.session.chat import ChatSession, Turn, read_kept_images
-from ollama_tui.session.runner import End
+from ollama_tui.session.chat import Turn, read_kept_images
 from ollama_tui.transports import TRANSPORT_NAMES
-from ollama_tui.ui.messages import StreamUpdated, tell
+from ollama_tui.ui.messages import tell
 from ollama_tui.ui.pacer import Pacer
 from ollama_tui.ui.paint_now import PaintsNow
 from ollama_tui.ui.screens.chat_copy import ReplyCopying
-from ollama_tui.ui.screens.chat_images import ImageAttaching
 from ollama_tui.ui.screens.chat_keys import CHAT_BINDINGS, think_label
+from ollama_tui.ui.screens.chat_receiving import ReplyReceiving
 from ollama_tui.ui.screens.details import open_details
 from ollama_tui.ui.screens.settings import SettingsScreen
 from ollama_tui.ui.widgets.attachments import AttachmentChips
-from ollama_tui.ui.widgets.chat_message import AssistantMessage, Notice, ShownImage, UserMessage
+from ollama_tui.ui.widgets.chat_message import AssistantMessage, ShownImage, UserMessage
 from ollama_tui.ui.widgets.figures_footer import FiguresFooter
 from ollama_tui.ui.widgets.folding import FoldedParagraphs
 from ollama_tui.ui.widgets.prompt import PromptInput
@@ -41,10 +39,9 @@ from ollama_tui.ui.widgets.transcript import Transcript, welcome_text
 
 if TYPE_CHECKING:
     from ollama_tui.history.store import Conversation as KeptConversation
-    from ollama_tui.ui.app import OllamaApp
 
 
-class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
+class ChatScreen(ReplyReceiving, ReplyCopying, PaintsNow):
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = CHAT_BINDINGS
@@ -53,18 +50,12 @@ class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
         super().__init__()
         self.views: dict[Turn, AssistantMessage] = {}
         self.ending: set[Turn] = set()
-        """Turns whose end has come, concluded once their last words are painted."""
         self.questions: dict[Turn, UserMessage] = {}
-        """The question's bubble, removed again if nothing comes back."""
         self.taken_back: list[Widget] = []
         """The exchange F4 took back, hidden: shown again if the edit is given up (Esc),
         removed once the edit (or a regeneration) is sent."""
         self.typed_before_edit = ""
-        self.pacer = Pacer(self)
-
-    @property
-    def ollama(self) -> OllamaApp:
-        return self.app  # type: ignore[return-value]
+        self.pacer = Pacer(self, show=self.show_turn)
 
     def compose(self) -> ComposeResult:
         yield Static(id="header", markup=False)
@@ -84,10 +75,6 @@ class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
         yield PromptInput(id="prompt")
         yield StatusBar(self.ollama.clock, id="status")
         yield Footer(compact=True)
-
-    @property
-    def transcript(self) -> Transcript:
-        return self.query_one(Transcript)
 
     async def on_mount(self) -> None:
         self.watch(self.transcript, "scroll_y", lambda _: self.show_below(), init=False)
@@ -124,15 +111,6 @@ class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
 
     # ------------------------------------------------------------------ sending
 
-    @property
-    def session(self) -> ChatSession:
-        return self.ollama.session
-
-    @property
-    def turn(self) -> Turn | None:
-        """The reply streaming now, if any."""
-        return self.session.turn
-
     @on(PromptInput.Submitted)
     async def prompt_submitted(self, event: PromptInput.Submitted) -> None:
         if self.turn is not None:
@@ -166,80 +144,6 @@ class ChatScreen(ImageAttaching, ReplyCopying, PaintsNow):
         await self.transcript.add(view)
         # Listening only now that the view is composed (what arrived meanwhile waits).
         reply.stream.listen(tell(self))
-
-    def mount_in_transcript(self, widget: Widget) -> None:
-        self.transcript.add(widget)
-
-    # ------------------------------------------------------------------ receiving
-
-    @on(StreamUpdated)
-    async def stream_updated(self, message: StreamUpdated) -> None:
-        turn = self.turn
-        if turn is None or message.stream is not turn.reply.stream or turn in self.ending:
-            return
-        if not self.pacer.due(message.stream):
-            return
-        update = self.pacer.take(turn.reply)
-        view, status = self.views[turn], self.query_one(StatusBar)
-        # The figures change in the frame that shows the text; the end's at once (the
-        # end of the reply waits for the frames that show its last words).
-        await view.show(update, (lambda: status.show(update)) if update.end is None else None)
-        if update.end is not None:
-            status.show(update)
-            self.pacer.forget(message.stream)
-            if update.content:
-                # Its last words are drawn and painted first: ending the reply (its
-                # answer made Textual's Markdown) takes frames, they would wait for them.
-                await view.drawn()
-                # Two rounds: the lines ask the screen for their repaint when they are
-                # idle themselves, which may come after the screen's first round.
-                self.ending.add(turn)
-                self.call_after_refresh(
-                    self.call_after_refresh, self._finish_later, turn, update.end
-                )
-            else:
-                await self.finish(turn, update.end)
-        else:
-            self.session.progress(turn)
-        self.show_below()
-
-    async def _finish_later(self, turn: Turn, end: End) -> None:
-        self.ending.discard(turn)
-        if turn is self.turn and turn in self.views:  # not dropped meanwhile (New chat)
-            await self.finish(turn, end)
-
-    async def finish(self, turn: Turn, end: End) -> None:
-        view = self.views.pop(turn)
-        question = self.questions.pop(turn, None)
-        try:
-            await view.conclude(end)
-        finally:
-            # Only now: the reply is complete on screen before a new request can start.
-            stays = self.session.finish(turn)
-        if isinstance(end, StreamError):
-            self.mount_in_transcript(Notice(end.message))
-        if not stays:
-            # Nothing came back: the request is undone (the error stays) and its prompt
-            # goes back into the box, so a resend does not show the question twice.
-            await view.remove()
-            if question is not None:
-                await question.remove()
-            if not turn.exchange.regenerate:
-                self.query_one(PromptInput).restore(turn.exchange.prompt)
-                await self.add_attachments(list(turn.exchange.images))
-
-    # ------------------------------------------------------------------ scrolling
-
-    def show_below(self) -> None:
-        away = self.turn is not None and self.transcript.away
-        below = self.query_one("#below", Static)
-        if away and not below.display:
-            below.update(Content("↓ new text below — Ctrl+↓ to follow"))
-        below.display = away
-
-    def action_follow(self) -> None:
-        self.transcript.follow()
-        self.query_one("#below").display = False
 
     # ------------------------------------------------------------------ actions
 

@@ -318,7 +318,7 @@ class CompareScreen(Screen[None]):
             return
         update, status = self.pacer.take(column.reply), column.status
         # The figures change in the frame that shows the text; the end's at once.
-        await column.view.show(update, None if update.end else lambda: status.show(update))
+        column.view.show(update, None if update.end else lambda: status.show(update))
         if update.end is not None:
             status.show(update)
             self.pacer.forget(message.stream)

@@ -334,7 +334,7 @@ class AssistantMessage(Vertical, RowsKept):
         block.display = True
         self.query_one("#thinking-text", Static).update(Content(self.thinking_text.strip("\n")))
 
-    async def add_content(self, text: str, along: Along | None = None) -> None:
+    def add_content(self, text: str, along: Along | None = None) -> None:
         """Append `text`; `along()` runs in the frame that shows it (now if none comes)."""
         text = clean(text)
         if not text:
@@ -362,11 +362,11 @@ class AssistantMessage(Vertical, RowsKept):
         if self._probe_of_own and self._probing is not None and not self._probing.done():
             self._probing.cancel()  # (shared ones are the holder's)
 
-    async def show(self, update: ReplyUpdate, along: Along | None = None) -> None:
+    def show(self, update: ReplyUpdate, along: Along | None = None) -> None:
         """What arrived since the last update (the text is already clean); `along()`
         runs in the frame that shows its text (the status bar's figures)."""
         self.add_thinking(update.thinking)
-        await self.add_content(update.content, along)
+        self.add_content(update.content, along)
 
     async def conclude(self, end: End) -> None:
         """The reply ended: the rest is shown, the footer names how and its figures."""

@@ -89,7 +89,7 @@ class Shelved:
         if isinstance(widget, AssistantMessage):
             widget.waterfall = self.waterfall
             widget.add_thinking(self.thinking)
-            await widget.add_content(self.text)
+            widget.add_content(self.text)
             await widget.finish(self.footer, self.state)
 
 
