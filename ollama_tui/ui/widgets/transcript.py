@@ -16,11 +16,13 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.events import Click
 from textual.message import Message
+from textual.scrollbar import ScrollBar
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from ollama_tui.core.sanitize import clean
 from ollama_tui.core.waterfall import Waterfall
+from ollama_tui.ui import kept_bar
 from ollama_tui.ui.scroll_ahead import ScrollsAhead
 from ollama_tui.ui.textual_fixes import FocusedAlone, SizedOnce
 from ollama_tui.ui.widgets.chat_message import (
@@ -138,6 +140,11 @@ class Transcript(VerticalScroll, SizedOnce, FocusedAlone, ScrollsAhead):
         self.shelved: list[Shelved] = []
         """Messages above the oldest one mounted, oldest first."""
         self._unshelving = False
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Its rows kept across the moves of each growth's layout (ui/kept_bar.py).
+        return kept_bar.vertical_bar(self) or super().vertical_scrollbar
 
     def on_mount(self) -> None:
         self.anchor()
