@@ -149,3 +149,27 @@ async def test_keys_that_came_together_are_painted_once(server: DemoServer) -> N
         await settle(pilot)
         assert len(terminal.updates) == written + 1  # one frame, after the last key
         assert any("typed ahead" in row for row in terminal.rows())
+
+
+async def test_a_typed_key_writes_the_boxs_text_rows_and_not_its_border(
+    server: DemoServer,
+) -> None:
+    app = make_app(server)
+    terminal = shown_on(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: prompt.text == "a")
+        await settle(pilot)
+        written = len(terminal.updates)
+        prompt.post_message(events.Key("z", "z"))
+        await wait_until(pilot, lambda: prompt.text == "az")
+        await settle(pilot)
+        (frame,) = terminal.updates[written:]
+        rows = {y for y, _, _ in frame.spans}
+        box = prompt.region
+        assert box.y + 1 in rows, "the text row was not written"
+        assert box.y not in rows and box.bottom - 1 not in rows, "the border was written again"
+        shown = terminal.rows()
+        assert shown[box.y].lstrip().startswith("╭") and shown[box.bottom - 1].lstrip()[0] == "╰"
+        assert "az" in shown[box.y + 1]

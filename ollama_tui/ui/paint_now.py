@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -32,6 +33,9 @@ ENABLED = same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8) and same_s
     Widget._check_refresh, CHECK_REFRESH_8_2_8
 )
 """Only over the methods as 8.2.8 has them; elsewhere every paint is Textual's."""
+SET_DIRTY_8_2_8 = "9c280366b8986cc8"
+"""How a widget's whole repaint is asked (`Widget._set_dirty`): its outer region."""
+INSIDE_BORDER = same_source(Widget._set_dirty, SET_DIRTY_8_2_8)
 
 
 class PaintsNow:
@@ -86,3 +90,18 @@ def paint_now(screen: Screen[Any]) -> bool:
 def paint_for(widget: Widget) -> bool:
     """`paint_now` on the screen `widget` is on; False if it is on none (being removed)."""
     return widget.is_attached and paint_now(widget.screen)
+
+
+def inside_border(widget: Widget) -> None:
+    """A repaint of all of `widget` asked for (by a change of its text only) narrowed to
+    the rows inside its border: the border's rows are on the terminal as they were, and
+    rendering them again was half of a key's echo in the prompt box. Not when anything
+    more than a repaint is pending (a new size, new styles: the border may change)."""
+    outer = widget.outer_size.region
+    if not INSIDE_BORDER or _more_than_a_repaint(widget) or widget._repaint_regions != {outer}:
+        return
+    styles = widget.styles
+    top = 1 if styles.border_top[0] else 0
+    bottom = 1 if styles.border_bottom[0] else 0
+    if outer.height > top + bottom:
+        widget._repaint_regions = {Region(0, top, outer.width, outer.height - top - bottom)}

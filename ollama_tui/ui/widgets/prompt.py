@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from ollama_tui.session.attachments import pasted_files
-from ollama_tui.ui.paint_now import paint_for
+from ollama_tui.ui.paint_now import inside_border, paint_for
 from ollama_tui.ui.textual_fixes import ThemedOnce
 from ollama_tui.ui.widgets.keys import KeysInOrder
 
@@ -71,6 +71,7 @@ class PromptInput(KeysInOrder, ThemedOnce):
         # ahead of a busy moment, a paste without bracketed paste) are painted once,
         # after the last of them.
         if not self._keys_behind():
+            inside_border(self)
             paint_for(self)
 
     def _keys_behind(self) -> bool:
