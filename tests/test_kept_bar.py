@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual import messages
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Region
+from textual.message import Message
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widgets import Static
@@ -18,7 +20,7 @@ from ollama_tui.demo import DemoServer
 from ollama_tui.ui import kept_bar
 from ollama_tui.ui.kept_bar import KeptRowsScrollBar
 from ollama_tui.ui.widgets.transcript import Transcript
-from tests.uitools import make_app
+from tests.uitools import make_app, send, wait_until
 
 pytestmark = pytest.mark.skipif(not kept_bar.ENABLED, reason="another Textual: its own bar")
 
@@ -103,3 +105,35 @@ async def test_the_chats_transcript_keeps_its_bars_rows(server: DemoServer) -> N
     app = make_app(server)
     async with app.run_test(size=(100, 30)):
         assert isinstance(app.chat.query_one(Transcript).vertical_scrollbar, KeptRowsScrollBar)
+
+
+async def test_a_growth_that_moves_the_thumb_paints_it_in_the_layouts_frame_only(
+    server: DemoServer,
+) -> None:
+    # Its move asks for a repaint as the layout renders it: painted again in a frame
+    # after each growth, it was the same rows once more.
+    lines = "\n\n".join(f"Line {i} of a long answer." for i in range(60))
+    server.configure(token_rate=300.0, reply=lines)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat
+        bar = screen.query_one(Transcript).vertical_scrollbar
+        places: list[float] = []
+        asked: list[float] = []
+        refresh_layout, post = screen._refresh_layout, screen.post_message
+
+        def counted_layout(*args: Any, **kwargs: Any) -> None:
+            places.append(bar.position)
+            refresh_layout(*args, **kwargs)
+
+        def noted(message: Message) -> bool:
+            if isinstance(message, messages.Update) and message.widget is bar:
+                asked.append(bar.position)
+            return post(message)
+
+        screen._refresh_layout = counted_layout  # type: ignore[method-assign]
+        screen.post_message = noted  # type: ignore[method-assign]
+        await send(pilot, "hi")
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        assert len(set(places)) >= 5, "the thumb did not move"
+        assert len(asked) <= 1

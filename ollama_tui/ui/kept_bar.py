@@ -71,6 +71,12 @@ class KeptRowsScrollBar(ScrollBar):
         keys = [(segment.text, segment.style) for segment in bar.segments]
         kept = self._kept
         wanted = keys[crop.y : crop.bottom]
+        if crop.height == size.height and not app._batch_count:
+            # All of it, as it is now, in a frame that is written (a layout's, which
+            # moved it): the repaint its move asked for would paint the same again, a
+            # frame of its own after each growth. (A screenshot's render counts too: the
+            # bar it shows is the one on screen but for a move made since the last frame.)
+            self._repaint_required = False
         if len(keys) != size.height or any(key not in kept for key in wanted):
             strips = super().render_lines(Region(0, 0, size.width, size.height))
             if len(strips) == len(keys):
