@@ -16,7 +16,8 @@ from typing import cast
 
 from textual._compositor import Compositor
 from textual.content import Content
-from textual.geometry import Size
+from textual.events import Resize
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.selection import Selection
 from textual.strip import Strip
@@ -75,10 +76,71 @@ class FoldedFence(Static, SizedOnce):
     }
     """
 
-    def __init__(self, content: Content, code: str, lexer: str, classes: str = "") -> None:
+    def __init__(
+        self,
+        content: Content,
+        code: str,
+        lexer: str,
+        classes: str = "",
+        rows: list[Strip] | None = None,
+        theme: str = "",
+    ) -> None:
+        """`rows`: the live segment's rows it replaces (drawn in `theme`), its own from
+        its top margin on (`live_segment.settled`): shown as they are, not rendered
+        again, until its width or its theme changes (a fold's frame rendered its 24-48
+        rows of code anew, 4-5 ms, the same as the segment had drawn them)."""
         super().__init__(content, classes=classes)
         self.code = code
         self.lexer = lexer
+        self._rows = rows
+        self._theme = theme
+        self._width: int | None = None
+        self._cells: list[int] | None = None  # each line's cells (its text, placed)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._rows is not None:
+            kept = self._kept_rows(self._rows, crop)
+            if kept is not None:
+                return kept
+            self._rows = None  # (not its shape: Textual's from now on)
+        return super().render_lines(crop)
+
+    def _kept_rows(self, rows: list[Strip], crop: Region) -> list[Strip] | None:
+        """The rows `crop` asks for, from `rows`, each piece of its text placed as
+        Textual places it (for a mouse selection); None if they do not fit it."""
+        width, height = self.outer_size
+        top, padding = self.styles.margin.top, self.styles.padding
+        if self._cells is None:
+            lines = cast(Content, self.content).split("\n")
+            self._cells = [line.expand_tabs(8).cell_length for line in lines]
+        cells = self._cells
+        if (
+            len(rows) < top + height
+            or len(cells) != height - padding.top - padding.bottom
+            or any(row.cell_length < width for row in rows)
+        ):
+            return None
+        out = []
+        for y in range(crop.y, crop.bottom):
+            row = rows[top + y].crop(0, width)
+            if padding.top <= y < height - padding.bottom:
+                # Its text placed, as Textual places a line's (not the fill after it).
+                end = padding.left + cells[y - padding.top]
+                left, text, right = row.divide([padding.left, end, width])
+                row = Strip.join([left, placed(text, y - padding.top), right])
+            out.append(row.crop(crop.x, crop.right))
+        return out
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._rows is not None and self.is_mounted and self.app.theme != self._theme:
+            self._rows = None  # a new theme: drawn anew
+
+    def on_resize(self, event: Resize) -> None:
+        if self._width is None:
+            self._width = event.size.width  # its first layout: the rows' width
+        elif event.size.width != self._width:
+            self._rows = None  # laid out anew at another width: drawn anew
 
     @classmethod
     def of(cls, fence: MarkdownFence) -> FoldedFence:

@@ -264,7 +264,7 @@ def settled(live: LiveSegment) -> Widget | None:
         return FoldedParagraphs(joined, classes="continues" if live.continues else "")
     if len(nodes) == 1 and kinds <= {"fence", "code_block"}:
         content, code, lexer = fence_text(probes, nodes[0])
-        return FoldedFence(content, code, lexer, cut)
+        return FoldedFence(content, code, lexer, cut, list(live._strips), live.app.theme)
     if kinds & {"fence", "code_block"}:
         return None
     if not live.marks_drawn:
