@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ollama_tui.core.protocol import chat_request
 from ollama_tui.demo import DemoServer
+from ollama_tui.session.runner import LiveStream
 from ollama_tui.ui.app import OllamaApp
 from ollama_tui.ui.messages import StreamUpdated
 from ollama_tui.ui.widgets.status_bar import State, StatusBar
@@ -80,3 +82,20 @@ async def test_an_end_taken_by_the_clock_concludes_the_reply(server: DemoServer)
         assert reply.text == WORDS
         assert reply.markdown.source == WORDS
         assert shows[0] == 1 and counted.posted == []  # its end came at the clock's turn
+
+
+async def test_a_new_chat_mid_reply_leaves_the_clock_free_for_the_next(
+    server: DemoServer,
+) -> None:
+    server.configure(token_rate=30.0, reply=WORDS)
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hello")
+        await wait_until(pilot, lambda: bool(replies(app)) and "word3" in replies(app)[-1].text)
+        pacer = app.chat.pacer
+        assert pacer._waiting, "the reply was not waiting for its next turn"
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        # Nothing pending for the dropped reply: the next one's first words go out at once.
+        assert not pacer._waiting
+        assert pacer.due(LiveStream("requests", chat_request("demo", []), started=0.0))

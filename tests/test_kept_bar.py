@@ -137,3 +137,22 @@ async def test_a_growth_that_moves_the_thumb_paints_it_in_the_layouts_frame_only
         await wait_until(pilot, lambda: app.chat.turn is None)
         assert len(set(places)) >= 5, "the thumb did not move"
         assert len(asked) <= 1
+
+
+async def test_a_row_of_a_new_kind_is_kept_as_textual_renders_it_now() -> None:
+    # Textual's render comes from caches emptied only when the bar is told to refresh:
+    # a change of what it shows without one (the screen's scroll bar colour made
+    # transparent: all track) kept the old rows under the new kinds, for good.
+    app = Pair()
+    async with app.run_test(size=(80, 40)) as pilot:
+        kept, plain = app.query_one("#kept"), app.query_one("#plain")
+        for container in (kept, plain):
+            container.scroll_to(y=40, animate=False)
+        await pilot.pause()
+        rows(kept.vertical_scrollbar)
+        app.screen.styles.scrollbar_color = "transparent"
+        rows(kept.vertical_scrollbar)  # rendered before it is told (Textual's: stale)
+        for container in (kept, plain):
+            container.vertical_scrollbar.refresh()
+        await pilot.pause()
+        assert same(rows(kept.vertical_scrollbar), rows(plain.vertical_scrollbar))

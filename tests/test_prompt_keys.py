@@ -173,3 +173,22 @@ async def test_a_typed_key_writes_the_boxs_text_rows_and_not_its_border(
         shown = terminal.rows()
         assert shown[box.y].lstrip().startswith("╭") and shown[box.bottom - 1].lstrip()[0] == "╰"
         assert "az" in shown[box.y + 1]
+
+
+async def test_a_key_after_the_box_is_restyled_writes_its_border_too(server: DemoServer) -> None:
+    # A new look (the focus, a theme) may change the border: the next key's frame has it.
+    app = make_app(server)
+    terminal = shown_on(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.chat.query_one(PromptInput)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: prompt.text == "a")
+        await settle(pilot)
+        prompt.notify_style_update()
+        written = len(terminal.updates)
+        prompt.post_message(events.Key("z", "z"))
+        await wait_until(pilot, lambda: prompt.text == "az")
+        await settle(pilot)
+        rows = {y for frame in terminal.updates[written:] for y, _, _ in frame.spans}
+        box = prompt.region
+        assert {box.y, box.y + 1, box.bottom - 1} <= rows

@@ -23,6 +23,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ollama_tui.ui import textual_fixes
 from ollama_tui.ui.textual_fixes import same_sources
 
 TEXTUAL_8_2_8 = (
@@ -71,13 +72,18 @@ class KeptRowsScrollBar(ScrollBar):
         keys = [(segment.text, segment.style) for segment in bar.segments]
         kept = self._kept
         wanted = keys[crop.y : crop.bottom]
-        if crop.height == size.height and not app._batch_count:
+        if crop.height == size.height and not app._batch_count and textual_fixes.rows_applied():
             # All of it, as it is now, in a frame that is written (a layout's, which
             # moved it): the repaint its move asked for would paint the same again, a
             # frame of its own after each growth. (A screenshot's render counts too: the
             # bar it shows is the one on screen but for a move made since the last frame.)
             self._repaint_required = False
         if len(keys) != size.height or any(key not in kept for key in wanted):
+            # Rendered anew, not from Textual's caches (emptied only when it is told to
+            # refresh): what it renders now is kept under what it shows now.
+            self._layout_cache.clear()
+            self._styles_cache.clear()
+            self._dirty_regions.add(size.region)
             strips = super().render_lines(Region(0, 0, size.width, size.height))
             if len(strips) == len(keys):
                 kept.update(zip(keys, strips, strict=True))

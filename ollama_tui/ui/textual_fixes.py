@@ -335,6 +335,12 @@ def needs_rows_fix() -> bool:
     )
 
 
+def rows_applied() -> bool:
+    """Whether fix 4 is in place: a widget rendered whole in a frame is written whole
+    (Textual's own renders every widget in a frame's box and writes only its cells)."""
+    return Compositor._get_renders is _get_renders_in_rows
+
+
 def needs_divide_fix(divide: Divide) -> bool:
     """Whether `divide` keeps `[strip]` cached in the strip: the same list, holding the
     strip itself, comes back for the same cut."""

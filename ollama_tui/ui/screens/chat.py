@@ -243,7 +243,10 @@ class ChatScreen(ReplyReceiving, ReplyCopying, PaintsNow):
 
     def action_new_chat(self) -> None:
         # A reply in flight is kept as it stands; its own end arrives after it is dropped.
+        turn = self.turn
         self.session.new_chat()
+        if turn is not None:
+            self.pacer.forget(turn.reply.stream)  # the next reply's first words at once
         self.views.clear()
         self.questions.clear()
         self.taken_back = []

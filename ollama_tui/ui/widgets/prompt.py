@@ -47,6 +47,7 @@ class PromptInput(KeysInOrder, ThemedOnce):
         self.cursor_blink = False
         self.past_prompts: list[str] = []
         self._recall: int | None = None
+        self._restyled = True
 
     # Nothing above the box listens to these: stopped here, they are not dispatched to
     # the screen and the app as well (two messages, four dispatches a key).
@@ -71,8 +72,15 @@ class PromptInput(KeysInOrder, ThemedOnce):
         # ahead of a busy moment, a paste without bracketed paste) are painted once,
         # after the last of them.
         if not self._keys_behind():
-            inside_border(self)
+            if not self._restyled:
+                inside_border(self)
+            self._restyled = False
             paint_for(self)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # Its border may look otherwise now (the focus): the next key paints it too.
+        self._restyled = True
 
     def _keys_behind(self) -> bool:
         # Textual's queue, and the message its loop took out of it to look at (8.2.8).
