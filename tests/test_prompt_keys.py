@@ -116,6 +116,20 @@ def asked_of(screen: Screen[Any]) -> list[Message]:
     return asked
 
 
+async def typed_a(pilot: Pilot[None], prompt: PromptInput) -> None:
+    """ "a" typed into the box, and everything it set off done."""
+    await pilot.press("a")
+    await wait_until(pilot, lambda: prompt.text == "a")
+    await settle(pilot)
+
+
+async def then_z(pilot: Pilot[None], prompt: PromptInput) -> None:
+    """ "z" posted to the box as the app forwards a key, and everything it set off done."""
+    prompt.post_message(events.Key("z", "z"))
+    await wait_until(pilot, lambda: prompt.text == "az")
+    await settle(pilot)
+
+
 async def test_a_typed_key_is_painted_as_its_handling_ends(server: DemoServer) -> None:
     # Painted by the box (`paint_now`), not by the screen's tick after the box's idle
     # has told the screen: the screen is asked for nothing.
@@ -123,13 +137,9 @@ async def test_a_typed_key_is_painted_as_its_handling_ends(server: DemoServer) -
     terminal = shown_on(app)
     async with app.run_test(size=(80, 24)) as pilot:
         prompt = app.chat.query_one(PromptInput)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: prompt.text == "a")
-        await settle(pilot)
+        await typed_a(pilot, prompt)
         asked, written = asked_of(app.chat), len(terminal.updates)
-        prompt.post_message(events.Key("z", "z"))  # as the app forwards a key
-        await wait_until(pilot, lambda: prompt.text == "az")
-        await settle(pilot)
+        await then_z(pilot, prompt)
         assert asked == []
         assert len(terminal.updates) == written + 1
         assert any("az" in row for row in terminal.rows())
@@ -158,13 +168,9 @@ async def test_a_typed_key_writes_the_boxs_text_rows_and_not_its_border(
     terminal = shown_on(app)
     async with app.run_test(size=(80, 24)) as pilot:
         prompt = app.chat.query_one(PromptInput)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: prompt.text == "a")
-        await settle(pilot)
+        await typed_a(pilot, prompt)
         written = len(terminal.updates)
-        prompt.post_message(events.Key("z", "z"))
-        await wait_until(pilot, lambda: prompt.text == "az")
-        await settle(pilot)
+        await then_z(pilot, prompt)
         (frame,) = terminal.updates[written:]
         rows = {y for y, _, _ in frame.spans}
         box = prompt.region
@@ -181,14 +187,10 @@ async def test_a_key_after_the_box_is_restyled_writes_its_border_too(server: Dem
     terminal = shown_on(app)
     async with app.run_test(size=(80, 24)) as pilot:
         prompt = app.chat.query_one(PromptInput)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: prompt.text == "a")
-        await settle(pilot)
+        await typed_a(pilot, prompt)
         prompt.notify_style_update()
         written = len(terminal.updates)
-        prompt.post_message(events.Key("z", "z"))
-        await wait_until(pilot, lambda: prompt.text == "az")
-        await settle(pilot)
+        await then_z(pilot, prompt)
         rows = {y for frame in terminal.updates[written:] for y, _, _ in frame.spans}
         box = prompt.region
         assert {box.y, box.y + 1, box.bottom - 1} <= rows
