@@ -59,37 +59,34 @@ class ReplyReceiving(ImageAttaching):
 
     @on(StreamUpdated)
     async def stream_updated(self, message: StreamUpdated) -> None:
-        turn = self._receiving(message.stream)
-        if turn is None or not self.pacer.due(message.stream):
-            return
-        update = self.pacer.take(turn.reply)
-        if update.end is None:
-            self._show_update(turn, update)
-        else:
-            await self._end(turn, update)
+        ended = self._take(message.stream)
+        if ended is not None:
+            await self._end(*ended)
 
     def show_turn(self, stream: LiveStream) -> bool:
         """The pacer's clock: `stream`'s turn came; shown now, not by a message (a step
         of this screen's loop at every paint). Its end goes by message (it awaits)."""
         if not self.app.is_running or self._closing or self._closed:
             return True  # quitting: its widgets are going (a message would not be read)
-        turn = self._receiving(stream)
-        if turn is None or not self.pacer.due(stream):
-            return True
-        update = self.pacer.take(turn.reply)
-        if update.end is None:
-            self._show_update(turn, update)
-        else:
-            self.ending.add(turn)  # what is told meanwhile waits: its end is being shown
-            self.call_later(self._end, turn, update)
+        ended = self._take(stream)
+        if ended is not None:
+            self.ending.add(ended[0])  # what is told meanwhile waits: its end is shown
+            self.call_later(self._end, *ended)
         return True
 
-    def _receiving(self, stream: LiveStream) -> Turn | None:
-        """The turn streaming into `stream`, unless its end is being shown."""
+    def _take(self, stream: LiveStream) -> tuple[Turn, ReplyUpdate] | None:
+        """Show what `stream` holds, if its turn came; an update with its end is
+        returned instead, to be shown by `_end`."""
         turn = self.turn
         if turn is None or stream is not turn.reply.stream or turn in self.ending:
+            return None  # (not the reply streaming here, or its end is being shown)
+        if not self.pacer.due(stream):
             return None
-        return turn
+        update = self.pacer.take(turn.reply)
+        if update.end is not None:
+            return turn, update
+        self._show_update(turn, update)
+        return None
 
     def _show_update(self, turn: Turn, update: ReplyUpdate) -> None:
         view, status = self.views[turn], self.query_one(StatusBar)
