@@ -23,7 +23,10 @@ marker first shows. Per transport, shape and rate:
 - **keystroke echo**: a character typed every 250 ms while the reply streams and 10
   after it (each erased again), from the key's write to its first appearance, and
   the keys that never showed;
-- **idle CPU** of the app over 3 s, 1 s after the echo-after keys.
+- **idle CPU** of the app over 3 s, 1 s after the echo-after keys;
+- the **machine's speed** then: a fixed piece of Python timed in CPU
+  (:mod:`ollama_tui.bench.speed`) while the app is quiet, before the prompt and after
+  the idle reading. The same work every time: its time moves only with the machine.
 
 The app keeps the conversation, in a temporary data directory, as it would for a person.
 It prints figures and asserts nothing; the machine is shared, so the load average is
@@ -49,6 +52,7 @@ from typing import Any
 from ollama_tui.bench.meter import MARKER, PtyMeter
 from ollama_tui.bench.proctree import CpuSampler, TreeCpu, tree_cpu
 from ollama_tui.bench.server import DemoProcess
+from ollama_tui.bench.speed import reference_ms
 from ollama_tui.bench.terminal import Terminal
 from ollama_tui.demo.numbered import DEFAULT_TOKENS, numbered_reply
 
@@ -81,6 +85,9 @@ class PtyRun:
     # draws; the rest is the threads that read the network and write the terminal.
     # (NaN in a run's JSON from before it was measured.)
     ui_thread_cpu_ms_per_1k_tokens: float = float("nan")
+    # The reference work's CPU before the prompt and after the idle reading (ms; more is
+    # a slower machine). NaN in a run's JSON from before it was measured.
+    machine_ref_ms: list[float] = field(default_factory=lambda: [float("nan")] * 2)
     errors: list[str] = field(default_factory=list)
 
 
@@ -169,6 +176,7 @@ def measure(
                 raise RuntimeError("the app did not draw its first screen within 60 s")
             meter.wait_quiet(0.5, 15)  # start-up work (models, history) drawn
             stamps.unlink(missing_ok=True)
+            reference = [reference_ms()]
             load = [round(x, 2) for x in os.getloadavg()]
             since = meter.position()
             cpu0 = tree_cpu(term.pid)
@@ -192,6 +200,7 @@ def measure(
             idle0, idle_at = tree_cpu(term.pid), time.perf_counter()
             time.sleep(3.0)
             idle = (tree_cpu(term.pid).total - idle0.total) / (time.perf_counter() - idle_at)
+            reference.append(reference_ms())
         finally:
             quit_and_reap(term, meter)
             with contextlib.suppress(OSError):
@@ -236,6 +245,7 @@ def measure(
         stream_s=end - start,
         load_avg=load,
         ui_thread_cpu_ms_per_1k_tokens=(cpu1.main - cpu0.main) * 1e6 / tokens,
+        machine_ref_ms=reference,
         errors=errors,
     )
 
@@ -300,7 +310,8 @@ def run_pty_bench(
 HEADER = (
     f"{'transport':<12} {'shape':<10} {'rate':>5} {'tokens':>6}  "
     f"{'lag p50':>7} {'p95':>6} {'max':>6} ms  {'cpu/1k':>7} {'ui':>5} ms  {'gap max':>7} ms  "
-    f"{'echo p50':>8} {'p95':>5} ms  {'after':>5} ms  {'lost':>4}  {'idle':>5}  {'unseen':>6}  load"
+    f"{'echo p50':>8} {'p95':>5} ms  {'after':>5} ms  {'lost':>4}  {'idle':>5}  {'unseen':>6}  "
+    f"load  {'ref ms':>9}"
 )
 
 
@@ -313,5 +324,6 @@ def format_row(r: PtyRun) -> str:
         f"{r.echo_ms['p50']:>8.1f} {r.echo_ms['p95']:>5.1f} ms  "
         f"{r.echo_after_ms['p50']:>5.1f} ms  {r.echo_lost:>4}  {r.idle_cpu_pct:>4.1f}%  "
         f"{r.unseen_tokens:>6}  "
-        f"{r.load_avg[0]:.2f}" + (f"  ERRORS {r.errors}" if r.errors else "")
+        f"{r.load_avg[0]:.2f}  {r.machine_ref_ms[0]:>4.0f}/{r.machine_ref_ms[-1]:<4.0f}"
+        + (f"  ERRORS {r.errors}" if r.errors else "")
     )
