@@ -177,8 +177,11 @@ def test_a_tiny_real_run_writes_the_documented_json(
     assert run["unseen_tokens"] == 0 and run["errors"] == []
     assert set(run["echo_after_ms"]) >= {"p50", "p95", "max"}
     assert len(run["load_avg"]) == 3
-    before, after = run["machine_ref_ms"]  # the reference work, before and after the reply
-    assert all(isinstance(x, float) and 0 < x < 10_000 for x in (before, after)), run
+    # The reference works, each before and after the reply.
+    assert sorted(run["machine_ref_ms"]) == ["memory", "python"]
+    for kind in ("memory", "python"):
+        before, after = run["machine_ref_ms"][kind]
+        assert all(isinstance(x, float) and 0 < x < 10_000 for x in (before, after)), run
     assert re.search(r"aiohttp\s+paragraph\s+1000\s+\d+", capsys.readouterr().out)
 
 

@@ -24,9 +24,10 @@ marker first shows. Per transport, shape and rate:
   after it (each erased again), from the key's write to its first appearance, and
   the keys that never showed;
 - **idle CPU** of the app over 3 s, 1 s after the echo-after keys;
-- the **machine's speed** then: a fixed piece of Python timed in CPU
-  (:mod:`ollama_tui.bench.speed`) while the app is quiet, before the prompt and after
-  the idle reading. The same work every time: its time moves only with the machine.
+- the **machine's speed** then: two fixed pieces of Python timed in CPU
+  (:mod:`ollama_tui.bench.speed`: interpreter work, and a walk through memory) while
+  the app is quiet, before the prompt and after the idle reading. The same work every
+  time: its time moves only with the machine.
 
 The app keeps the conversation, in a temporary data directory, as it would for a person.
 It prints figures and asserts nothing; the machine is shared, so the load average is
@@ -52,7 +53,7 @@ from typing import Any
 from ollama_tui.bench.meter import MARKER, PtyMeter
 from ollama_tui.bench.proctree import CpuSampler, TreeCpu, tree_cpu
 from ollama_tui.bench.server import DemoProcess
-from ollama_tui.bench.speed import reference_ms
+from ollama_tui.bench.speed import chase, reference_ms
 from ollama_tui.bench.terminal import Terminal
 from ollama_tui.demo.numbered import DEFAULT_TOKENS, numbered_reply
 
@@ -85,9 +86,10 @@ class PtyRun:
     # draws; the rest is the threads that read the network and write the terminal.
     # (NaN in a run's JSON from before it was measured.)
     ui_thread_cpu_ms_per_1k_tokens: float = float("nan")
-    # The reference work's CPU before the prompt and after the idle reading (ms; more is
-    # a slower machine). NaN in a run's JSON from before it was measured.
-    machine_ref_ms: list[float] = field(default_factory=lambda: [float("nan")] * 2)
+    # The reference works' CPU (bench/speed.py), "python" and "memory", each before the
+    # prompt and after the idle reading (ms; more is a slower machine). Absent from a
+    # run's JSON from before it was measured.
+    machine_ref_ms: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -176,7 +178,7 @@ def measure(
                 raise RuntimeError("the app did not draw its first screen within 60 s")
             meter.wait_quiet(0.5, 15)  # start-up work (models, history) drawn
             stamps.unlink(missing_ok=True)
-            reference = [reference_ms()]
+            reference = speed_now()
             load = [round(x, 2) for x in os.getloadavg()]
             since = meter.position()
             cpu0 = tree_cpu(term.pid)
@@ -200,7 +202,8 @@ def measure(
             idle0, idle_at = tree_cpu(term.pid), time.perf_counter()
             time.sleep(3.0)
             idle = (tree_cpu(term.pid).total - idle0.total) / (time.perf_counter() - idle_at)
-            reference.append(reference_ms())
+            for kind, ms in speed_now().items():
+                reference[kind] += ms
         finally:
             quit_and_reap(term, meter)
             with contextlib.suppress(OSError):
@@ -248,6 +251,11 @@ def measure(
         machine_ref_ms=reference,
         errors=errors,
     )
+
+
+def speed_now() -> dict[str, list[float]]:
+    """The machine's speed now: the reference works' CPU, in ms."""
+    return {"python": [reference_ms()], "memory": [reference_ms(task=chase)]}
 
 
 def type_while_streaming(
@@ -311,7 +319,7 @@ HEADER = (
     f"{'transport':<12} {'shape':<10} {'rate':>5} {'tokens':>6}  "
     f"{'lag p50':>7} {'p95':>6} {'max':>6} ms  {'cpu/1k':>7} {'ui':>5} ms  {'gap max':>7} ms  "
     f"{'echo p50':>8} {'p95':>5} ms  {'after':>5} ms  {'lost':>4}  {'idle':>5}  {'unseen':>6}  "
-    f"load  {'ref ms':>9}"
+    f"load  {'python':>6}  {'memory':>6} ms (reference)"
 )
 
 
@@ -324,6 +332,13 @@ def format_row(r: PtyRun) -> str:
         f"{r.echo_ms['p50']:>8.1f} {r.echo_ms['p95']:>5.1f} ms  "
         f"{r.echo_after_ms['p50']:>5.1f} ms  {r.echo_lost:>4}  {r.idle_cpu_pct:>4.1f}%  "
         f"{r.unseen_tokens:>6}  "
-        f"{r.load_avg[0]:.2f}  {r.machine_ref_ms[0]:>4.0f}/{r.machine_ref_ms[-1]:<4.0f}"
+        f"{r.load_avg[0]:.2f}  {_speed(r.machine_ref_ms)}"
         + (f"  ERRORS {r.errors}" if r.errors else "")
+    )
+
+
+def _speed(reference: Mapping[str, list[float]]) -> str:
+    return "  ".join(
+        f"{'/'.join(f'{ms:.0f}' for ms in reference.get(kind, [])) or '-':>6}"
+        for kind in ("python", "memory")
     )

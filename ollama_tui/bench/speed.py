@@ -6,16 +6,23 @@ charged grows with them), which no load average shows. `bench --ui` times this
 reference beside each cell, so a slow cell can be told apart from a slow hour: the
 work is the same every time, so its time moves only with the machine.
 
-The work is the kind the app's threads do: JSON lines decoded, text cut into words by a
-regular expression, small objects made and joined, in the interpreter, with no I/O and
-no library outside the standard one. It is timed with the calling thread's CPU clock
-(`time.thread_time`), as the app's threads are charged, and the median of a few
-samples is kept (one sample may meet a page fault or a collection).
+Two kinds of work, each timed with the calling thread's CPU clock (`time.thread_time`),
+as the app's threads are charged, the median of a few samples kept (one sample may meet
+a page fault or a collection):
+
+- `work`, the kind the app's threads do in the interpreter: JSON lines decoded, text cut
+  into words by a regular expression, small objects made and joined. It fits in the
+  core's own caches, so it moves with the core's clock;
+- `chase`, a walk through a chain of 200,000 small objects in shuffled order (about
+  20 MB): each step a miss in the caches, as the app's walks over its widgets and
+  segments often are, so it moves with what the neighbours do to the shared cache and
+  memory.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import statistics
 import time
@@ -49,6 +56,33 @@ def work(rounds: int = ROUNDS) -> int:
         words = _WORD.findall(line["message"]["content"])
         cells = [_Cell(w, "b" if w.isalpha() else "") for w in words]
         total += len("".join(c.text for c in cells if c.style)) + len(json.dumps(line))
+    return total
+
+
+class _Link:
+    __slots__ = ("next", "value")
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        self.next: _Link = self
+
+
+LINKS = 200_000
+_chain: list[_Link] = []
+
+
+def chase() -> int:
+    """The memory work: one walk along the chain (made on first use, then kept)."""
+    if not _chain:
+        _chain.extend(_Link(i) for i in range(LINKS))
+        order = list(range(LINKS))
+        random.Random(1).shuffle(order)  # the same chain every time
+        for here, there in zip(order, order[1:] + order[:1], strict=True):
+            _chain[here].next = _chain[there]
+    total, link = 0, _chain[0]
+    for _ in range(LINKS):
+        total += link.value
+        link = link.next
     return total
 
 
