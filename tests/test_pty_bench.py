@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +258,35 @@ def test_the_paired_bench_runs_two_cells_at_once_and_one_can_type_nothing(
     assert all(math.isnan(x) for x in echo["after"]), echo
     assert all(math.isfinite(x) for x in echo["before"]), echo
     assert re.search(r"CPU after / before: \d+\.\d{3} \(main thread \d+\.\d{3}\)", out)
+
+
+def test_a_run_from_before_the_speed_reference_reads_and_prints() -> None:
+    # `bench.paired` reads the "before" side's JSON back; an older tree writes no
+    # `machine_ref_ms`.
+    from ollama_tui.bench.pty_ui import PtyRun, format_row
+
+    old: dict[str, Any] = {
+        "transport": "requests",
+        "shape": "prose",
+        "rate": 100.0,
+        "tokens": 2001,
+        "lag_ms": {"p50": 24.0, "p95": 45.0, "max": 57.0},
+        "cpu_ms_per_1k_tokens": 840.0,
+        "worker_cpu_ms_per_1k_tokens": 0.0,
+        "markers": 1403,
+        "unseen_tokens": 0,
+        "gap_max_ms": 55.0,
+        "echo_ms": {"p50": 1.9, "p95": 3.0, "max": 4.0, "n": 100},
+        "echo_after_ms": {"p50": 2.1, "p95": 2.5, "max": 3.0, "n": 10},
+        "echo_lost": 0,
+        "idle_cpu_pct": 0.3,
+        "first_shown_ms": 30.0,
+        "stream_s": 20.0,
+        "load_avg": [0.5, 0.4, 0.3],
+        "ui_thread_cpu_ms_per_1k_tokens": 635.0,
+        "errors": [],
+    }
+    row = format_row(PtyRun(**json.loads(json.dumps(old))))
+    assert re.search(r"0\.50\s+-\s+-$", row), row
+    new = PtyRun(**{**old, "machine_ref_ms": {"python": [36.2, 36.6], "memory": [13.4, 135.0]}})
+    assert re.search(r"0\.50\s+36/37\s+13/135$", format_row(new)), format_row(new)

@@ -14,9 +14,10 @@ a page fault or a collection):
   into words by a regular expression, small objects made and joined. It fits in the
   core's own caches, so it moves with the core's clock;
 - `chase`, a walk through a chain of 200,000 small objects in shuffled order (about
-  20 MB): each step a miss in the caches, as the app's walks over its widgets and
-  segments often are, so it moves with what the neighbours do to the shared cache and
-  memory.
+  18 MB): each step misses the core's own caches (1 MB of L2 here) and lands in the
+  shared L3 (32 MB) only as far as the neighbours on the host leave room in it, as the
+  app's walks over its widgets and segments often do; so it moves with what they do to
+  the shared cache and memory.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _LINE = json.dumps(
     }
 )
 ROUNDS = 4000
-"""Rounds of the work in one sample: about 35 ms on this machine in a fast stretch."""
+"""Rounds of the work in one sample: about 36 ms on this machine."""
 
 
 class _Cell:
