@@ -1,9 +1,9 @@
-"""How fast this machine runs Python right now: a fixed piece of work, timed in CPU.
+"""How fast this machine runs Python right now: two fixed pieces of work, timed in CPU.
 
 This shared machine's speed moves the app's CPU figures by a quarter to a half within
 an hour (neighbours on the host share its caches and cores; the CPU time a process is
-charged grows with them), which no load average shows. `bench --ui` times this
-reference beside each cell, so a slow cell can be told apart from a slow hour: the
+charged grows with them), which no load average shows. `bench --ui` times these
+references beside each cell, so a slow cell can be told apart from a slow hour: the
 work is the same every time, so its time moves only with the machine.
 
 Two kinds of work, each timed with the calling thread's CPU clock (`time.thread_time`),
