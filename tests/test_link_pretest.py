@@ -11,7 +11,7 @@ import threading
 import pytest
 from markdown_it import MarkdownIt
 
-from ollama_tui.ui.widgets import link_pretest
+from ollama_tui.ui.widgets import link_pretest, segment
 from ollama_tui.ui.widgets.link_pretest import SPAN, GrowingPretest
 from ollama_tui.ui.widgets.segment import parser
 
@@ -107,9 +107,10 @@ def test_another_expression_is_left_alone() -> None:
 
 
 def test_two_threads_parsing_at_once_with_the_same_parser() -> None:
-    # Textual's `Markdown.update` parses on a worker thread, the live lines on the app's.
-    growing = MarkdownIt("gfm-like", {"html": False})
-    link_pretest.install(growing)
+    # Textual's `Markdown.update` parses on a worker thread, the live lines on the app's:
+    # the app's parser, made anew, first used by both at once.
+    growing = segment.parser.__wrapped__()
+    assert isinstance(getattr(growing.linkify, "pretest", None), link_pretest.GrowingPretest)
     errors: list[BaseException] = []
 
     def parse(tag: str) -> None:
@@ -130,3 +131,11 @@ def test_two_threads_parsing_at_once_with_the_same_parser() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def test_the_apps_parser_has_its_rules_made_before_any_thread_parses() -> None:
+    # markdown-it-py makes each ruler's rules at its first use; a thread parsing while
+    # another made them found none (CI: "none of the block rules matched").
+    made = segment.parser.__wrapped__()
+    rulers = [made.core.ruler, made.block.ruler, made.inline.ruler, made.inline.ruler2]
+    assert all(getattr(ruler, "__cache__") is not None for ruler in rulers)  # noqa: B009

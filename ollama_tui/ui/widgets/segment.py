@@ -50,6 +50,11 @@ def parser() -> MarkdownIt:
     made = MarkdownIt("gfm-like", {"html": False})
     made.core.ruler.push("clean_text", _clean_tokens)
     link_pretest.install(made)  # a growing paragraph's text searched where it grew
+    # Each ruler's rules made now, while one thread holds the parser: markdown-it-py
+    # makes them at first use, and a second thread parsing meanwhile (Textual's
+    # `Markdown.update` on its worker) found none ("none of the block rules matched").
+    for ruler in (made.core.ruler, made.block.ruler, made.inline.ruler, made.inline.ruler2):
+        ruler.getRules("")
     return made
 
 
