@@ -33,6 +33,7 @@ from textual.widgets._markdown import MarkdownFence
 
 from ollama_tui.ui.textual_fixes import same_source
 from ollama_tui.ui.widgets.cuts import FENCE_LINES
+from ollama_tui.ui.widgets.first_chars import FirstChars
 
 RESUMED = {"PythonLexer": "cf8166392deaf023"}
 """The lexers resumed, by class name, with the first 16 hex digits of the SHA-256 of
@@ -56,6 +57,10 @@ RESUMABLE = (
 )
 
 Stack = tuple[str, ...]
+
+FIRST_CHARS = FirstChars()
+"""Each lexer state's rules by the character they may start at, shared by every fence
+(a state's rules are its lexer class's: made once)."""
 
 FENCE_LINES_RESUMED = 48
 """`cuts.FENCE_LINES` for a fence whose language is lexed here from its last lines: an
@@ -206,10 +211,14 @@ class GrowingCode:
     ) -> None:
         """Pygments' `RegexLexer.get_tokens_unprocessed` (2.21), from `pos` with
         `stack`, keeping each token's span as Textual's `highlight` makes it and the
-        stack at each line start."""
+        stack at each line start; at each position only the rules that may match its
+        character are tried (`first_chars`: half the time, the same tokens)."""
         tokendefs = lexer._tokens  # type: ignore[attr-defined]  # (the compiled `tokens`)
         statestack = list(stack)
         statetokens = tokendefs[statestack[-1]]
+        first = FIRST_CHARS
+        by_char = first.rules(statetokens)
+        size = len(text)
         end = self._ends[-1] if self._ends else 0
         spans, ends, starts = self._spans, self._ends, self._starts
 
@@ -224,7 +233,16 @@ class GrowingCode:
             ends.append(end)
 
         while True:
-            for rexmatch, action, new_state in statetokens:
+            # Only the rules that may match at this character, in their order (the
+            # first that matches is the same: `first_chars`); all of them at the end.
+            if pos < size:
+                c = text[pos]
+                rules = by_char.get(c)
+                if rules is None:
+                    rules = first.pick(statetokens, by_char, c)
+            else:
+                rules = statetokens
+            for rexmatch, action, new_state in rules:
                 m = rexmatch(text, pos)
                 if m:
                     if action is not None:
@@ -254,6 +272,7 @@ class GrowingCode:
                         else:
                             raise AssertionError(f"wrong state def: {new_state!r}")
                         statetokens = tokendefs[statestack[-1]]
+                        by_char = first.rules(statetokens)
                     break
             else:
                 if pos >= len(text):
@@ -261,6 +280,7 @@ class GrowingCode:
                 if text[pos] == "\n":
                     statestack = ["root"]
                     statetokens = tokendefs["root"]
+                    by_char = first.rules(statetokens)
                     add(Whitespace, "\n")
                 else:
                     add(Error, text[pos])
