@@ -22,6 +22,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 
+from ollama_tui.ui.direct_paint import paint_directly
 from ollama_tui.ui.textual_fixes import same_source
 
 ON_TIMER_UPDATE_8_2_8 = "421401660de142c5"
@@ -82,6 +83,10 @@ def paint_now(screen: Screen[Any]) -> bool:
         return False
     for widget in asked:
         widget._repaint_required = False  # painted here: its idle posts no `Update`
+    # Rows nothing covers, with nothing else pending: only they are rendered and written
+    # (`direct_paint`); else the compositor's frame.
+    if not screen._dirty_widgets and paint_directly(screen, asked):
+        return True
     compositor.update_widgets(screen._dirty_widgets | asked)
     screen._compositor_refresh()  # (renders, writes, and clears `_dirty_widgets`)
     return True

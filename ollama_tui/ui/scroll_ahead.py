@@ -83,6 +83,11 @@ def _state(compositor: Compositor) -> State:
     return found
 
 
+def scroll_owed(compositor: Compositor) -> bool:
+    """Whether a layout's scroll is still to be written by the next frame."""
+    return _state(compositor).scroll is not None
+
+
 class ScrolledUpdate(ChopsUpdate):
     """Textual's partial update, after rows `top` to `bottom` (exclusive) are scrolled up
     by `rows`: a scrolling region, line feeds at its bottom row, the region reset."""

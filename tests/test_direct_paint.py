@@ -1,0 +1,190 @@
+"""Repaints of rows nothing covers are put together without the compositor's frame
+(ui/direct_paint.py): the same bytes as the compositor writes, and the compositor's own
+way wherever anything else is on those rows or pending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+
+from ollama_tui.demo import DemoServer
+from ollama_tui.ui import direct_paint, paint_now, scroll_ahead
+from ollama_tui.ui.direct_paint import direct_update
+from ollama_tui.ui.paint_now import PaintsNow
+from tests.uitools import TextTerminal, make_app, screen_text, send, settle, wait_until
+
+WIDTH, HEIGHT = 40, 8
+
+
+class Line(Widget):
+    DEFAULT_CSS = "Line { height: 1; }"
+    text = reactive("")
+
+    def __init__(self, text: str, id: str) -> None:
+        super().__init__(id=id)
+        self.text = text
+
+    def render(self) -> str:
+        return self.text
+
+
+class Chat(PaintsNow, Screen[None]):
+    pass
+
+
+class Lines(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal = TextTerminal(WIDTH, HEIGHT)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return Chat()
+
+    def compose(self) -> ComposeResult:
+        for n in range(HEIGHT):
+            yield Line(f"line {n}", id=f"l{n}")
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        self.terminal.write(renderable)
+
+
+def test_textual_is_the_version_it_was_written_against() -> None:
+    assert direct_paint.ENABLED
+
+
+def compositors_update(screen: Screen[Any], widgets: list[Widget]) -> Any:
+    """What the compositor makes for `widgets`' repaints (as `_compositor_refresh`)."""
+    compositor = screen._compositor
+    compositor.update_widgets(set(widgets))
+    return compositor.render_update(screen_stack=screen.app._background_screens)
+
+
+def both(screen: Screen[Any], widgets: list[Widget]) -> tuple[str | None, Any]:
+    """The direct update's bytes, and the compositor's update for the same repaints."""
+    asked = {widget: set(widget._repaint_regions) for widget in widgets}
+    update = direct_update(screen, widgets)
+    ours = None if update is None else str(update.render_segments(screen.app.console))
+    for widget, regions in asked.items():
+        widget._repaint_regions.update(regions)  # the compositor's turn with the same
+    return ours, compositors_update(screen, widgets)
+
+
+def written(screen: Screen[Any], update: Any) -> str:
+    return str(update.render_segments(screen.app.console))
+
+
+async def test_a_line_changed_is_written_as_the_compositor_writes_it() -> None:
+    app = Lines()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        first, third = app.query_one("#l1", Line), app.query_one("#l3", Line)
+        with app.batch_update():  # (painted by neither until asked here)
+            first.text = "changed"
+            third.text = "changed too"
+            ours, theirs = both(app.screen, [first, third])
+        assert ours is not None
+        assert "changed too" in ours
+        assert ours == written(app.screen, theirs)
+
+
+class Layered(Lines):
+    """A line in front of a shorter one: the row has cuts inside the front line."""
+
+    CSS = """
+    Screen { layers: below above; }
+    #behind { layer: below; width: 10; margin-left: 10; }
+    #front { layer: above; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Line("behind", id="behind")
+        yield Line("front", id="front")
+
+
+async def test_a_row_is_divided_at_the_cuts_of_what_lies_behind_as_the_compositor_does() -> None:
+    app = Layered()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        front = app.query_one("#front", Line)
+        assert app.screen._compositor.cuts[0] == [0, 10, 20, WIDTH]
+        with app.batch_update():
+            front.text = "x" * WIDTH
+            ours, theirs = both(app.screen, [front])
+        assert ours is not None
+        assert ours == written(app.screen, theirs)
+        assert ours.count("x") == WIDTH
+
+
+async def test_anything_in_front_or_pending_is_left_to_the_compositor() -> None:
+    app = Lines()
+    async with app.run_test(size=(WIDTH, HEIGHT), notifications=True) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        under = app.query_one("#l5", Line)
+        app.notify("a toast", timeout=30)  # over rows 4 to 6, on the right
+        await wait_until(pilot, lambda: len(app.query("Toast")) == 1)
+        await pilot.pause()
+        with app.batch_update():
+            under.text = "under the toast"
+            assert direct_update(screen, [under]) is None
+            assert under._repaint_regions, "taken though not painted"
+            top = app.query_one("#l0", Line)
+            top.text = "free"
+            # Another region pending, a scroll owed, a region outside its widget: not here.
+            screen._compositor._dirty_regions.add(Region(0, 2, 5, 1))
+            assert direct_update(screen, [top]) is None
+            screen._compositor._dirty_regions.clear()
+            scroll_ahead._state(screen._compositor).scroll = (0, 4, 1)
+            assert direct_update(screen, [top]) is None
+            scroll_ahead._state(screen._compositor).scroll = None
+            top._repaint_regions.add(Region(0, 0, WIDTH, 2))
+            assert direct_update(screen, [top]) is None
+            top._repaint_regions = {Region(0, 0, WIDTH, 1)}
+            assert direct_update(screen, [top]) is not None
+            assert not top._repaint_regions
+
+
+async def test_a_streamed_reply_and_keys_are_written_as_the_compositor_would(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every direct paint of a real reply (prose, a list, a code fence) and of keys typed
+    meanwhile: the bytes the compositor would have written for the same repaints."""
+    compared: list[bool] = []
+
+    def checked(screen: Screen[Any], widgets: Any) -> bool:
+        ours, theirs = both(screen, list(widgets))
+        if ours is not None:
+            compared.append(ours == written(screen, theirs))
+        # The compositor's update is what is written (made already, for the comparison).
+        screen.app._display(screen, theirs)
+        screen._dirty_widgets.clear()
+        return True
+
+    monkeypatch.setattr(paint_now, "paint_directly", checked)
+    server.configure(
+        token_rate=300.0,
+        reply="## A heading\n\nSome *words* and `code`.\n\n- one\n- two\n\n"
+        + "```python\n"
+        + "".join(f"def f{n}(x):\n    return x + {n}  # {n}\n" for n in range(30))
+        + "```\n\nThe end.",
+    )
+    app = make_app(server)
+    terminal = TextTerminal(100, 30)
+
+    app._display = lambda screen, renderable: terminal.write(renderable)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await send(pilot, "hello")
+        for key in "typing":
+            await pilot.press(key)
+        await wait_until(pilot, lambda: app.chat.turn is None)
+        await settle(pilot)
+        assert len(compared) >= 10, compared
+        assert all(compared), compared
+        assert terminal.rows() == [row.rstrip() for row in screen_text(app).split("\n")]
