@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ollama_tui.demo import DemoServer
@@ -119,6 +120,85 @@ async def test_a_row_is_divided_at_the_cuts_of_what_lies_behind_as_the_composito
         assert ours is not None
         assert ours == written(app.screen, theirs)
         assert ours.count("x") == WIDTH
+
+
+class Overlapping(Lines):
+    """A short line in front of a long one: both asked on the row they share."""
+
+    CSS = """
+    Screen { layers: below above; }
+    #behind { layer: below; }
+    #front { layer: above; width: 10; margin-left: 10; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Line("behind", id="behind")
+        yield Line("front", id="front")
+
+
+@pytest.mark.parametrize("front_first", [True, False])
+async def test_the_widget_in_front_fills_the_cells_two_asked_widgets_share(
+    front_first: bool,
+) -> None:
+    # The one behind asks for cells beside the one in front (nothing covers them), but
+    # renders the whole row: the compositor takes the front one's cells first.
+    app = Overlapping()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        behind, front = app.query_one("#behind", Line), app.query_one("#front", Line)
+        with app.batch_update():
+            behind.text = "B" * WIDTH
+            front.text = "F" * 10
+            behind._repaint_regions = {Region(0, 0, WIDTH, 1)}
+            widgets = [front, behind] if front_first else [behind, front]
+            ours, theirs = both(app.screen, widgets)
+        assert ours is None  # the front one covers part of the row behind asked for
+        with app.batch_update():
+            behind.text, front.text = "b" * WIDTH, "f" * 10
+            behind._repaint_regions = {Region(0, 0, 5, 1)}  # beside the front one
+            ours, theirs = both(app.screen, widgets)
+        assert ours is not None and "f" * 10 in ours
+        assert ours == written(app.screen, theirs)
+
+
+class Narrow(Line):
+    """Renders fewer cells than its width (the compositor shows what lies behind)."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        return [Strip.blank(max(0, crop.width - 5)) for _ in crop.line_range]
+
+
+class Renews(Line):
+    """Asks for another repaint while it renders (as an animation would)."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.text == "new":
+            self.refresh(Region(0, 0, 3, 1))
+        return super().render_lines(crop)
+
+
+class Odd(Lines):
+    def compose(self) -> ComposeResult:
+        yield Narrow("narrow", id="narrow")
+        yield Renews("renews", id="renews")
+
+
+async def test_a_narrow_render_is_left_to_the_compositor_and_a_repaint_asked_meanwhile_kept() -> (
+    None
+):
+    app = Odd()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        narrow, renews = app.query_one("#narrow", Narrow), app.query_one("#renews", Renews)
+        with app.batch_update():
+            narrow.text = "changed"
+            asked = set(narrow._repaint_regions)
+            assert direct_update(app.screen, [narrow]) is None
+            assert narrow._repaint_regions == asked  # given back for the compositor
+            narrow._repaint_regions.clear()
+            renews.text = "new"
+            assert direct_update(app.screen, [renews]) is not None
+            assert renews._repaint_regions == {Region(0, 0, 3, 1)}  # for the next frame
 
 
 async def test_anything_in_front_or_pending_is_left_to_the_compositor() -> None:

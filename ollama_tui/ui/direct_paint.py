@@ -39,6 +39,10 @@ ENABLED = same_sources(
         (Compositor.update_widgets, "86c02b2f8d6d93dd"),
         (ChopsUpdate.render_segments, "4c1cdb567e0b8354"),
         (Screen._compositor_refresh, "7a40efe563816a06"),
+        (scroll_ahead._render_update, "772c6b21953aff0e"),  # (Textual's `render_update`)
+        (Widget._exchange_repaint_regions, "a2d797888f08a6a7"),
+        (ChopsUpdate.__init__, "f40588bd8fbd6469"),
+        (ChopsUpdate.__rich_console__, "c45d5804ef810b78"),
     ]
 )
 """Only over the methods as Textual 8.2.8 has them (their sources hashed): the update
@@ -89,6 +93,24 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
             asked.append((widget, region, clip, regions))
     if not asked:
         return None
+    # Rendered front to back, as the compositor does: where two asked widgets share a
+    # row, the one in front fills the chops it covers (found by a review).
+    asked.sort(key=lambda found: order[found[0]])
+    # Taken before rendering, as `update_widgets` takes them: a repaint asked while
+    # rendering is for the next frame.
+    taken = {widget: widget._exchange_repaint_regions() for widget, *_ in asked}
+    update = _chops(compositor, asked)
+    if update is None:
+        for widget, given in taken.items():
+            widget._repaint_regions.update(given)  # for the compositor, as they were
+    return update
+
+
+def _chops(
+    compositor: Compositor, asked: list[tuple[Widget, Region, Region, list[Region]]]
+) -> ChopsUpdate | None:
+    """`_render_chops`' update for the rows of `asked`' regions only; None if a widget
+    renders fewer rows or cells than asked (the compositor shows what lies behind)."""
     cuts = compositor.cuts
     chops: dict[int, dict[int, Strip | None]] = {}  # the rows rendered
     dirty_regions: list[Region] = []
@@ -102,8 +124,10 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
             if not (width and height):
                 continue
             lines = widget.render_lines(Region(x - region.x, y - region.y, width, height))
+            if len(lines) != height or any(line.cell_length != width for line in lines):
+                return None
             # As `_render_chops` places a render: divided at the row's cuts, each chop
-            # the first one's to fill it (front to back: nothing is in front here).
+            # the first one's to fill it (front to back).
             first_cut, last_cut = shown.column_span
             for row, strip in zip(shown.line_range, lines, strict=False):
                 line = chops.setdefault(row, dict.fromkeys(cuts[row][:-1]))
@@ -113,8 +137,6 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
                     if line.get(cut) is None:
                         line[cut] = piece
     spans = list(compositor._regions_to_spans(dirty_regions))
-    for widget, *_ in asked:
-        widget._repaint_regions.clear()  # taken, as `update_widgets` takes them
     # Every row, as Textual's: those not rendered hold no chop (and are not written).
     rows_chops: list[Mapping[int, Strip | None]] = [NO_CHOPS] * len(cuts)
     ends: list[list[int]] = [[]] * len(cuts)
