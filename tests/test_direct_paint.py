@@ -4,6 +4,7 @@ way wherever anything else is on those rows or pending."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -59,14 +60,14 @@ def test_textual_is_the_version_it_was_written_against() -> None:
     assert direct_paint.ENABLED
 
 
-def compositors_update(screen: Screen[Any], widgets: list[Widget]) -> Any:
+def compositors_update(screen: Screen[Any], widgets: Sequence[Widget]) -> Any:
     """What the compositor makes for `widgets`' repaints (as `_compositor_refresh`)."""
     compositor = screen._compositor
     compositor.update_widgets(set(widgets))
     return compositor.render_update(screen_stack=screen.app._background_screens)
 
 
-def both(screen: Screen[Any], widgets: list[Widget]) -> tuple[str | None, Any]:
+def both(screen: Screen[Any], widgets: Sequence[Widget]) -> tuple[str | None, Any]:
     """The direct update's bytes, and the compositor's update for the same repaints."""
     asked = {widget: set(widget._repaint_regions) for widget in widgets}
     update = direct_update(screen, widgets)
