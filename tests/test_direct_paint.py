@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.geometry import Region
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -18,42 +17,24 @@ from textual.widget import Widget
 from ollama_tui.demo import DemoServer
 from ollama_tui.ui import direct_paint, paint_now, scroll_ahead
 from ollama_tui.ui.direct_paint import direct_update
-from ollama_tui.ui.paint_now import PaintsNow
-from tests.uitools import TextTerminal, make_app, screen_text, send, settle, wait_until
+from tests.uitools import (
+    Line,
+    PaintingApp,
+    TextTerminal,
+    make_app,
+    screen_text,
+    send,
+    settle,
+    wait_until,
+)
 
-WIDTH, HEIGHT = 40, 8
-
-
-class Line(Widget):
-    DEFAULT_CSS = "Line { height: 1; }"
-    text = reactive("")
-
-    def __init__(self, text: str, id: str) -> None:
-        super().__init__(id=id)
-        self.text = text
-
-    def render(self) -> str:
-        return self.text
+WIDTH, HEIGHT = PaintingApp.SIZE
 
 
-class Chat(PaintsNow, Screen[None]):
-    pass
-
-
-class Lines(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.terminal = TextTerminal(WIDTH, HEIGHT)
-
-    def get_default_screen(self) -> Screen[Any]:
-        return Chat()
-
+class Lines(PaintingApp):
     def compose(self) -> ComposeResult:
         for n in range(HEIGHT):
             yield Line(f"line {n}", id=f"l{n}")
-
-    def _display(self, screen: Screen[Any], renderable: Any) -> None:
-        self.terminal.write(renderable)
 
 
 def test_textual_is_the_version_it_was_written_against() -> None:
@@ -95,22 +76,28 @@ async def test_a_line_changed_is_written_as_the_compositor_writes_it() -> None:
         assert ours == written(app.screen, theirs)
 
 
-class Layered(Lines):
-    """A line in front of a shorter one: the row has cuts inside the front line."""
+def layered(behind: str, front: str) -> Lines:
+    """Two lines on one row, in two layers, each with the given rules."""
 
-    CSS = """
-    Screen { layers: below above; }
-    #behind { layer: below; width: 10; margin-left: 10; }
-    #front { layer: above; }
-    """
+    class Layered(Lines):
+        CSS = f"""
+        Screen {{ layers: below above; }}
+        #behind {{ layer: below; {behind} }}
+        #front {{ layer: above; {front} }}
+        """
 
-    def compose(self) -> ComposeResult:
-        yield Line("behind", id="behind")
-        yield Line("front", id="front")
+        def compose(self) -> ComposeResult:
+            yield Line("behind", id="behind")
+            yield Line("front", id="front")
+
+    return Layered()
+
+
+SHORT = "width: 10; margin-left: 10;"
 
 
 async def test_a_row_is_divided_at_the_cuts_of_what_lies_behind_as_the_compositor_does() -> None:
-    app = Layered()
+    app = layered(behind=SHORT, front="")  # a short line behind a long one
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         await pilot.pause()
         front = app.query_one("#front", Line)
@@ -123,27 +110,13 @@ async def test_a_row_is_divided_at_the_cuts_of_what_lies_behind_as_the_composito
         assert ours.count("x") == WIDTH
 
 
-class Overlapping(Lines):
-    """A short line in front of a long one: both asked on the row they share."""
-
-    CSS = """
-    Screen { layers: below above; }
-    #behind { layer: below; }
-    #front { layer: above; width: 10; margin-left: 10; }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield Line("behind", id="behind")
-        yield Line("front", id="front")
-
-
 @pytest.mark.parametrize("front_first", [True, False])
 async def test_the_widget_in_front_fills_the_cells_two_asked_widgets_share(
     front_first: bool,
 ) -> None:
     # The one behind asks for cells beside the one in front (nothing covers them), but
     # renders the whole row: the compositor takes the front one's cells first.
-    app = Overlapping()
+    app = layered(behind="", front=SHORT)
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         await pilot.pause()
         behind, front = app.query_one("#behind", Line), app.query_one("#front", Line)

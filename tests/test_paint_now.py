@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from textual import messages
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -19,44 +18,25 @@ from ollama_tui.demo import DemoServer
 from ollama_tui.transports import TRANSPORT_NAMES
 from ollama_tui.ui import paint_now as module
 from ollama_tui.ui.paint_now import PaintsNow, paint_for, paint_now
-from tests.uitools import TextTerminal, make_app, screen_text, send, settle, wait_until
+from tests.uitools import (
+    Line,
+    PaintingApp,
+    TextTerminal,
+    make_app,
+    screen_text,
+    send,
+    settle,
+    wait_until,
+)
 
-WIDTH, HEIGHT = 40, 8
-
-
-class Line(Widget):
-    """One row whose text changes in place: a repaint, no layout."""
-
-    DEFAULT_CSS = "Line { height: 1; }"
-    text = reactive("")
-
-    def __init__(self, text: str, id: str) -> None:
-        super().__init__(id=id)
-        self.text = text
-
-    def render(self) -> str:
-        return self.text
+WIDTH, HEIGHT = PaintingApp.SIZE
 
 
-class Chat(PaintsNow, Screen[None]):
-    """As the chat screen is (the compare view is not: test below)."""
-
-
-class Shown(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.terminal = TextTerminal(WIDTH, HEIGHT)
-
-    def get_default_screen(self) -> Screen[Any]:
-        return Chat()
-
+class Shown(PaintingApp):
     def compose(self) -> ComposeResult:
         yield Line("first", id="line")
         yield Static("status", id="status")
         yield Line("figures", id="figures")
-
-    def _display(self, screen: Screen[Any], renderable: Any) -> None:
-        self.terminal.write(renderable)
 
 
 def test_textual_is_the_version_it_was_written_against() -> None:

@@ -15,12 +15,16 @@ from rich.console import Console
 from textual.app import App
 from textual.content import Content
 from textual.pilot import Pilot
+from textual.reactive import reactive
+from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ollama_tui.core.connection import ConnectionSettings
 from ollama_tui.demo import DemoConfig, DemoServer, RequestRecord
 from ollama_tui.transports.replay import replaying
 from ollama_tui.ui.app import OllamaApp
+from ollama_tui.ui.paint_now import PaintsNow
 from ollama_tui.ui.widgets.chat_message import AssistantMessage
 from tests.replayed import DemoRecording
 
@@ -199,3 +203,39 @@ def contents_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Content, "render_strips", counted)
     return rendered
+
+
+class Line(Widget):
+    """One row whose text changes in place: a repaint, no layout."""
+
+    DEFAULT_CSS = "Line { height: 1; }"
+    text = reactive("")
+
+    def __init__(self, text: str, id: str) -> None:
+        super().__init__(id=id)
+        self.text = text
+
+    def render(self) -> str:
+        return self.text
+
+
+class PaintingScreen(PaintsNow, Screen[None]):
+    """A screen whose repaints are painted as they are asked, as the chat screen's are
+    (the compare view's are not)."""
+
+
+class PaintingApp(App[None]):
+    """An app on a `PaintingScreen` whose frames are written to a `TextTerminal` of
+    `SIZE`: the test's own widgets in `compose`."""
+
+    SIZE = (40, 8)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal = TextTerminal(*self.SIZE)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return PaintingScreen()
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        self.terminal.write(renderable)
