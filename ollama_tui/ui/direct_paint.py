@@ -30,7 +30,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ollama_tui.ui import scroll_ahead, textual_fixes
-from ollama_tui.ui.textual_fixes import same_sources
+from ollama_tui.ui.textual_fixes import row_runs, same_sources
 
 ENABLED = same_sources(
     [
@@ -77,6 +77,7 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
     order = {widget: index for index, widget in enumerate(visible)}
     placed = list(visible.items())
     asked: list[tuple[Widget, Region, Region, list[Region]]] = []
+    checked: list[Widget] = []
     for widget in widgets:
         index = order.get(widget)
         if index is None:
@@ -89,6 +90,7 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
             for _, (front, front_clip) in placed[:index]:
                 if front_clip.intersection(front).overlaps(dirty):
                     return None  # something drawn over it: the compositor decides
+        checked.append(widget)
         if regions:
             asked.append((widget, region, clip, regions))
     if not asked:
@@ -98,7 +100,7 @@ def direct_update(screen: Screen[Any], widgets: Iterable[Widget]) -> ChopsUpdate
     asked.sort(key=lambda found: order[found[0]])
     # Taken before rendering, as `update_widgets` takes them: a repaint asked while
     # rendering is for the next frame.
-    taken = {widget: widget._exchange_repaint_regions() for widget, *_ in asked}
+    taken = {widget: widget._exchange_repaint_regions() for widget in checked}
     update = _chops(compositor, asked)
     if update is None:
         for widget, given in taken.items():
@@ -116,9 +118,8 @@ def _chops(
     dirty_regions: list[Region] = []
     for widget, region, clip, regions in asked:
         dirty_regions.extend(regions)
-        rows = sorted({y for dirty in regions for y in dirty.line_range})
-        for start, stop in _runs(rows):
-            band = clip.intersection(Region(clip.x, start, clip.width, stop - start))
+        for run in row_runs(regions):  # (as `_get_renders_in_rows` renders them)
+            band = clip.intersection(Region(clip.x, run.start, clip.width, len(run)))
             shown = region.intersection(band)
             x, y, width, height = shown
             if not (width and height):
@@ -143,17 +144,6 @@ def _chops(
     for y, line in chops.items():
         rows_chops[y], ends[y] = line, cuts[y][1:]
     return ChopsUpdate(rows_chops, spans, ends)
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows as runs of consecutive rows: (first, after the last)."""
-    runs: list[tuple[int, int]] = []
-    for y in rows:
-        if runs and runs[-1][1] == y:
-            runs[-1] = (runs[-1][0], y + 1)
-        else:
-            runs.append((y, y + 1))
-    return runs
 
 
 def paint_directly(screen: Screen[Any], widgets: Iterable[Widget]) -> bool:

@@ -288,7 +288,7 @@ def _get_renders_in_rows(
         if not overlaps(clip):
             continue
         seen_at = clip.intersection(region)
-        for run in _runs(r for r in repainting if r.overlaps(seen_at)):
+        for run in row_runs(r for r in repainting if r.overlaps(seen_at)):
             rows = clip.intersection(Region(clip.x, run.start, clip.width, len(run)))
             shown = region.intersection(rows)
             x, y, width, height = shown
@@ -305,7 +305,7 @@ def _get_renders_in_rows(
             yield region, rows, lines
 
 
-def _runs(regions: Iterable[Region]) -> list[range]:
+def row_runs(regions: Iterable[Region]) -> list[range]:
     """The runs of consecutive rows `regions` cover."""
     runs: list[range] = []
     for y in sorted({y for region in regions for y in region.line_range}):
