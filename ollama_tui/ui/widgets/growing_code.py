@@ -77,6 +77,16 @@ def fence_limit(language: str, ansi: bool = False) -> int:
     return FENCE_LINES_RESUMED if resumed else FENCE_LINES
 
 
+def warm(language: str) -> int:
+    """`fence_limit(language)`, with its lexer loaded and checked and its rules' patterns
+    read (`first_chars`): ahead of the first fence, off the main thread (`ProbeHolder`)."""
+    limit = fence_limit(language)
+    lexer = _lexer(language) if RESUMABLE else None
+    if lexer is not None:
+        FIRST_CHARS.learn(lexer._tokens.values())  # type: ignore[attr-defined]
+    return limit
+
+
 @functools.cache
 def _resumed(lexer_class: type) -> bool:
     """Whether `lexer_class` is a lexer resumed here: its source as checked (reading it

@@ -14,7 +14,7 @@ import asyncio
 
 from textual.widget import Widget
 
-from ollama_tui.ui.widgets.growing_code import fence_limit
+from ollama_tui.ui.widgets.growing_code import warm
 from ollama_tui.ui.widgets.probes import PROBE, Probes
 from ollama_tui.ui.widgets.segment import segment
 
@@ -34,10 +34,10 @@ class ProbeHolder(Widget):
 
     def _ahead(self) -> None:
         self.probes().add_done_callback(self._made)
-        # Python's lexer loaded and checked off the main thread, once: the first code
-        # block drawn waited 40-60 ms for it, its first words with it
-        # (docs/ui-performance.md).
-        warming = asyncio.get_running_loop().run_in_executor(None, fence_limit, "python")
+        # Python's lexer loaded and checked, and its rules read, off the main thread,
+        # once: the first code block drawn waited 40-60 ms for it, its first words with
+        # it (docs/ui-performance.md).
+        warming = asyncio.get_running_loop().run_in_executor(None, warm, "python")
         warming.add_done_callback(self._warmed)
 
     def _warmed(self, warming: asyncio.Future[int]) -> None:
