@@ -96,6 +96,8 @@ class _First:
 
 
 _ANY = _First(_always, True)
+_EMPTY = _First(lambda _: False, True)
+"""What matches nothing but the empty string (a zero-width assertion, `{0}`)."""
 
 
 def _sequence(items: Sequence[tuple[Any, Any]], flags: int) -> _First:
@@ -119,7 +121,7 @@ def _any_of(tests: list[Admits]) -> Admits:
 def _item(item: tuple[Any, Any], flags: int) -> _First:
     op, arg = item
     if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-        return _First(lambda _: False, True)  # zero-width: nothing consumed
+        return _EMPTY  # zero-width: nothing consumed
     if flags & re.IGNORECASE and op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN):
         return _First(_always, False)  # (case folding has Unicode surprises: K, k, K)
     if op is sre.LITERAL:
@@ -141,7 +143,7 @@ def _item(item: tuple[Any, Any], flags: int) -> _First:
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
         low, high, body = arg
         if high == 0:
-            return _First(lambda _: False, True)
+            return _EMPTY
         inner = _sequence(body, flags)
         return _First(inner.consumes, low == 0 or inner.empty)
     return _ANY  # back-references and the rest: may be anything
