@@ -260,6 +260,88 @@ def test_the_paired_bench_runs_two_cells_at_once_and_one_can_type_nothing(
     assert re.search(r"CPU after / before: \d+\.\d{3} \(main thread \d+\.\d{3}\)", out)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and a pty")
+def test_a_repeated_cell_writes_each_run_and_their_medians(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "runs.json"
+    argv = ["--transports", "aiohttp", "--shapes", "paragraph", "--tokens", "60"]
+    assert ui_main([*argv, "--rate", "1000", "--repeat", "2", "--json", str(path)]) == 0
+    document = json.loads(path.read_text())
+    assert list(document) == ["runs", "medians"]
+    first, second = document["runs"]
+    (median,) = document["medians"]
+    assert set(median) == set(first)
+    cell = (median["transport"], median["shape"], median["rate"])
+    assert cell == ("aiohttp", "paragraph", 1000.0)
+    for key in ("cpu_ms_per_1k_tokens", "gap_max_ms", "ui_thread_cpu_ms_per_1k_tokens"):
+        assert median[key] == pytest.approx((first[key] + second[key]) / 2), key
+    assert median["lag_ms"]["p95"] == pytest.approx(
+        (first["lag_ms"]["p95"] + second["lag_ms"]["p95"]) / 2
+    )
+    assert sorted(median["machine_ref_ms"]) == ["memory", "python"]
+    out = capsys.readouterr().out
+    runs, medians = out.split("median of 2 runs per cell:")
+    assert len(re.findall(r"aiohttp\s+paragraph\s+1000\s+\d+", runs)) == 2
+    assert len(re.findall(r"aiohttp\s+paragraph\s+1000\s+\d+", medians)) == 1
+
+
+def test_each_round_starts_with_the_next_transport() -> None:
+    from ollama_tui.bench.pty_medians import rotated
+
+    assert rotated(["a", "b", "c"], 1) == ["a", "b", "c"]
+    assert rotated(["a", "b", "c"], 4) == [*"abc", *"bca", *"cab", *"abc"]
+    assert rotated(["a"], 3) == ["a", "a", "a"]
+
+
+def test_a_cells_medians_take_each_figure_apart_and_keep_every_loss() -> None:
+    from ollama_tui.bench.pty_medians import cells, median_run
+    from ollama_tui.bench.pty_ui import PtyRun
+
+    def run(transport: str, cpu: float, p95: float, unseen: int, errors: list[str]) -> PtyRun:
+        return PtyRun(
+            transport=transport,
+            shape="prose",
+            rate=100.0,
+            tokens=2001,
+            lag_ms={"p50": 24.0, "p95": p95, "max": 60.0},
+            cpu_ms_per_1k_tokens=cpu,
+            worker_cpu_ms_per_1k_tokens=0.0,
+            markers=1403,
+            unseen_tokens=unseen,
+            gap_max_ms=cpu / 10,
+            echo_ms={"p50": 1.9, "p95": 3.0, "max": 4.0, "n": 100},
+            echo_after_ms={"p50": 2.1, "p95": 2.5, "max": 3.0, "n": 10},
+            echo_lost=0,
+            idle_cpu_pct=0.3,
+            first_shown_ms=30.0,
+            stream_s=20.0,
+            load_avg=[cpu / 1000, 0.4, 0.3],
+            ui_thread_cpu_ms_per_1k_tokens=cpu / 2,
+            machine_ref_ms={"python": [cpu / 20, 36.0], "memory": [30.0, 30.0]},
+            errors=errors,
+        )
+
+    runs = [
+        run("a", 900.0, 45.0, 0, []),
+        run("b", 700.0, 44.0, 0, []),
+        run("a", 1100.0, 47.0, 2, ["late"]),
+        run("b", 710.0, 44.0, 0, []),
+        run("a", 800.0, 46.0, 0, []),
+    ]
+    grouped = cells(runs)
+    assert [[r.transport for r in cell] for cell in grouped] == [["a"] * 3, ["b"] * 2]
+    a, b = (median_run(cell) for cell in grouped)
+    assert a.cpu_ms_per_1k_tokens == 900.0 and b.cpu_ms_per_1k_tokens == 705.0
+    assert a.lag_ms == {"p50": 24.0, "p95": 46.0, "max": 60.0}
+    assert a.gap_max_ms == 90.0 and a.ui_thread_cpu_ms_per_1k_tokens == 450.0
+    assert a.load_avg == [0.9, 0.4, 0.3]
+    assert a.machine_ref_ms == {"python": [45.0, 36.0], "memory": [30.0, 30.0]}
+    # A loss in any run is not a median's to hide.
+    assert a.unseen_tokens == 2 and a.errors == ["late"]
+    assert (b.unseen_tokens, b.errors) == (0, [])
+
+
 def test_a_run_from_before_the_speed_reference_reads_and_prints() -> None:
     # `bench.paired` reads the "before" side's JSON back; an older tree writes no
     # `machine_ref_ms`.

@@ -69,10 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeat",
         type=positive_int,
-        default=DEFAULT_REPEAT,
+        default=None,
         metavar="K",
         help="run every cell K times, in a rotated order, and pool the results "
-        f"(default {DEFAULT_REPEAT})",
+        f"(default {DEFAULT_REPEAT}); with --ui, each cell K times (default 1), transports "
+        "rotated, then the median of each figure",
     )
     # SUPPRESS: --api and --api-key-env also exist on the main parser
     # (`ollama-tui --api openai bench`); a default here would overwrite the value given there.

@@ -135,7 +135,7 @@ class BenchOptions:
             # explicit flag (which wins) from a default.
             levels=_first(args.concurrency, preset.levels, DEFAULT_LEVELS),
             requests=args.requests,
-            repeat=args.repeat,
+            repeat=_first(args.repeat, DEFAULT_REPEAT),
             endpoint=_first(args.endpoint, preset.endpoint, "generate"),
             prompt=args.prompt,
             model=model or DEFAULT_MODEL,

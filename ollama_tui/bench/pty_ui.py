@@ -31,7 +31,9 @@ marker first shows. Per transport, shape and rate:
 
 The app keeps the conversation, in a temporary data directory, as it would for a person.
 It prints figures and asserts nothing; the machine is shared, so the load average is
-recorded with each run.
+recorded with each run. With `--repeat K` each cell runs K times, the transports in a
+rotated order each round, and the median of each figure over its K runs is printed
+after them (JSON `medians`): one run's CPU moves by 10-20 % on a shared machine.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from typing import Any
 
 from ollama_tui.bench.meter import MARKER, PtyMeter
 from ollama_tui.bench.proctree import CpuSampler, TreeCpu, tree_cpu
+from ollama_tui.bench.pty_medians import cells, median_run, rotated
 from ollama_tui.bench.server import DemoProcess
 from ollama_tui.bench.speed import chase, reference_ms
 from ollama_tui.bench.terminal import Terminal
@@ -295,7 +298,11 @@ def run_pty_bench(
     tokens: int | None,
     json_path: str | None,
     app_env: Mapping[str, str] | None = None,
+    *,
+    repeat: int = 1,
 ) -> int:
+    """Every cell `repeat` times (the transports rotated each round), then, if more
+    than once, each cell's medians."""
     runs: list[PtyRun] = []
     # The walk's chain made now, not in the first cell's reference, and frozen: kept for
     # the bench's life, it would make each full collection of the meter's process some
@@ -311,12 +318,19 @@ def run_pty_bench(
                 command = [sys.executable, "-m", "ollama_tui.demo.stamped", "--shape", shape]
                 command += ["--tokens", str(tokens or DEFAULT_TOKENS[shape]), "--rate", str(rate)]
                 with DemoProcess(rate, 0.0, command=[*command, "--stamps", str(stamps)]) as server:
-                    for transport in transports:
+                    for transport in rotated(transports, repeat):
                         run = measure(server.url, stamps, transport, shape, rate, reply, app_env)
                         runs.append(run)
                         print(format_row(run), flush=True)
+    medians = [median_run(cell) for cell in cells(runs)] if repeat > 1 else []
+    if medians:
+        print(f"\nmedian of {repeat} runs per cell:\n{HEADER}", flush=True)
+        for run in medians:
+            print(format_row(run), flush=True)
     if json_path:
         document: dict[str, Any] = {"runs": [asdict(r) for r in runs]}
+        if medians:
+            document["medians"] = [asdict(r) for r in medians]
         Path(json_path).write_text(json.dumps(document, indent=2) + "\n")
     return 0
 

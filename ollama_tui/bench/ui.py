@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ollama_tui.bench.options import ALL_TRANSPORTS, transport_list
+from ollama_tui.bench.options import ALL_TRANSPORTS, positive_int, transport_list
 
 if TYPE_CHECKING:  # at run time through __getattr__, so the CLI does not import them
     from ollama_tui.bench.ui_headless import Server, make_reply, quit_app, startup_time
@@ -100,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         return run_headless(args)
     from ollama_tui.bench.pty_ui import run_pty_bench
 
-    return run_pty_bench(args.transports, args.shapes, args.rate, args.tokens, args.json)
+    repeat = getattr(args, "repeat", None) or 1
+    return run_pty_bench(
+        args.transports, args.shapes, args.rate, args.tokens, args.json, repeat=repeat
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma list (default {','.join(ALL_TRANSPORTS)})",
     )
     parser.add_argument("--json", metavar="PATH", help="write the runs to PATH as JSON")
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="each cell K times, transports rotated, then the median of each figure",
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
