@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -231,11 +233,22 @@ def test_killed_mid_reply_keeps_the_text_so_far(tmp_path: Path) -> None:
         check=True,
     )
     assert check.stdout.strip() == "ok"
+    # Saved as it streamed, kept out of the search index meanwhile (schema.V6)...
+    raw = sqlite3.connect(data / "history.sqlite3")
+    ((streaming, text),) = raw.execute(
+        "SELECT streaming, content FROM messages WHERE role = 'assistant'"
+    ).fetchall()
+    word = max(re.findall(r"[A-Za-z]{4,}", text), key=len)
+    found = raw.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (word,))
+    assert streaming == 1 and found.fetchall() == []
+    raw.close()
     history = stored(data)
     (summary,) = history.list_conversations()
     user, reply = history.load(summary.id).messages
     assert user.content == "Write a markdown table"
     assert not reply.complete and len(reply.content) > 20
+    # ... and found by search once the history is opened again.
+    assert [s.id for s in history.search(word)] == [summary.id]
     history.close()
 
 

@@ -95,6 +95,7 @@ class AsyncHistory:
         stats: dict[str, Any] | None = None,
         images: Sequence[Attachment] = (),
         api: str | None = None,
+        streaming: bool = False,
     ) -> int:
         return await self._run(
             self._history.add_message,
@@ -109,6 +110,7 @@ class AsyncHistory:
             stats=stats,
             images=tuple(images),
             api=api,
+            streaming=streaming,
         )
 
     async def update_message(
@@ -120,6 +122,7 @@ class AsyncHistory:
         complete: bool,
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
+        streaming: bool = False,
     ) -> None:
         await self._run(
             self._history.update_message,
@@ -129,6 +132,7 @@ class AsyncHistory:
             complete=complete,
             figures=figures,
             stats=stats,
+            streaming=streaming,
         )
 
     async def supersede(self, message_id: int) -> None:

@@ -96,7 +96,22 @@ class History:
         temporary directory, or at worst into memory) and the warning names both.
         """
         conn, path, warning = open_database(data_dir, busy_timeout)
-        return cls(conn, path, clock), warning
+        history = cls(conn, path, clock)
+        history._index_interrupted()
+        return history, warning
+
+    def _index_interrupted(self) -> None:
+        """Replies left `streaming` (the app was stopped mid-reply) put in the search
+        index as they stand. (One another instance is still writing is taken out again
+        by its next save, and put back by its last.)"""
+        found = "SELECT 1 FROM messages WHERE streaming LIMIT 1"
+        try:
+            if self._conn.execute(found).fetchone() is not None:
+                with self._write() as conn:
+                    conn.execute("UPDATE messages SET streaming = 0 WHERE streaming")
+        except sqlite3.Error:
+            # Busy past the timeout: they stay out of search until a later start.
+            return
 
     @classmethod
     def open_existing(cls, path: Path, *, busy_timeout: float = OPEN_BUSY_TIMEOUT) -> History:
@@ -190,9 +205,12 @@ class History:
         stats: dict[str, Any] | None = None,
         images: Sequence[Attachment] = (),
         api: str | None = None,
+        streaming: bool = False,
     ) -> int:
         """A new message; its `images` are kept with it (their files written once).
-        `api`: the wire API it went over, kept for good (None: Ollama's)."""
+        `api`: the wire API it went over, kept for good (None: Ollama's). `streaming`:
+        a reply still being written, kept out of the search index until a save
+        without it (schema.V6)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         now = self._clock()
@@ -205,8 +223,8 @@ class History:
             message_id = low + 1 if last is None else last + 1
             conn.execute(
                 "INSERT INTO messages (id, conversation_id, role, content, content_cjk,"
-                " thinking, model, transport, complete, figures, stats, created_at, api)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " thinking, model, transport, complete, figures, stats, created_at, api,"
+                " streaming) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     conversation_id,
@@ -221,6 +239,7 @@ class History:
                     _dumps(stats),
                     now,
                     api,
+                    streaming,
                 ),
             )
             self._images.link(message_id, images)
@@ -235,15 +254,17 @@ class History:
         complete: bool,
         figures: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
+        streaming: bool = False,
     ) -> None:
         """Replace a message's text, thinking, figures and stats (one committed write);
-        the rest (its model, transport, API, images) stays as it was added."""
+        the rest (its model, transport, API, images) stays as it was added. `streaming`:
+        as `add_message`'s (the save at a reply's end is without it: indexed then)."""
         now = self._clock()
         with self._write() as conn:
             conversation_id = self._conversation_of(conn, message_id)
             conn.execute(
                 "UPDATE messages SET content = ?, content_cjk = ?, thinking = ?, complete = ?,"
-                " figures = ?, stats = ? WHERE id = ?",
+                " figures = ?, stats = ?, streaming = ? WHERE id = ?",
                 (
                     content,
                     cjk_column(content),
@@ -251,6 +272,7 @@ class History:
                     complete,
                     _dumps(figures),
                     _dumps(stats),
+                    streaming,
                     message_id,
                 ),
             )

@@ -212,7 +212,8 @@ class Recorder:
         api: str = "ollama",
     ) -> Saved | None:
         """Save the reply so far (a new row the first time); at most once a second
-        unless `force` (its end). Returns the row, or None with history off. `api`:
+        unless `force` (its end: only then is it searchable, re-indexed whole at each
+        save before, `schema.V6`). Returns the row, or None with history off. `api`:
         the wire API it came over, kept with the row when it is added (the saves after
         it leave it as it is)."""
         if self.history is None:
@@ -245,6 +246,7 @@ class Recorder:
                     figures=figures,
                     stats=server,
                     api=api,
+                    streaming=not force,
                 )
             else:
                 await history.update_message(
@@ -254,6 +256,7 @@ class Recorder:
                     complete=complete,
                     figures=figures,
                     stats=server,
+                    streaming=not force,
                 )
 
         self._submit(write)
