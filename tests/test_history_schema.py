@@ -1,7 +1,7 @@
 """Schema version 3 (prefix index, CJK columns): a frozen version 2 database and the
 version 1 one migrate to it with every row found by prefix and CJK search; migration 2
 still builds the frozen v2 schema; a failed step leaves version 2 as it was; a database
-newer than the code is still refused."""
+newer than the code is still refused. Version 6 (`streaming`) keeps every row indexed."""
 
 from __future__ import annotations
 
@@ -132,3 +132,30 @@ def test_a_database_newer_than_the_code_is_still_refused(tmp_path: Path) -> None
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION + 1,)
     conn.close()
+
+
+def test_migration_6_indexes_every_row_it_finds_as_before(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "built.sqlite3", isolation_level=None)
+    migrate(conn, target=5)
+    conn.execute(
+        "INSERT INTO conversations (id, title, model, transport, settings, created_at,"
+        " updated_at) VALUES (1, 'Old', 'm', 'requests', '{}', 0, 0)"
+    )
+    for number, text in ((1, "an old question"), (2, "an answer cut short")):
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, role, content, complete, created_at)"
+            " VALUES (?, 1, 'user', ?, ?, 0)",
+            ((1 << 32) + number, text, number == 1),
+        )
+    before = {name: sql for _, name, sql in schema_of(conn)}
+    assert migrate(conn) == (5, 6)
+    after = {name: sql for _, name, sql in schema_of(conn)}
+    changed = {name for name in after if after[name] != before.get(name)}
+    triggers = {f"messages_fts_{event}" for event in ("insert", "delete", "update")}
+    assert changed == {"messages", "messages_streaming", *triggers}
+    columns = conn.execute("PRAGMA table_info(messages)").fetchall()
+    assert columns[-1][1:] == ("streaming", "INTEGER", 1, "0", 0)
+    h = History(conn, tmp_path / "built.sqlite3")
+    assert ids(h.search("old question")) == [1] and ids(h.search("cut short")) == [1]
+    check_indexes(h)
+    h.close()

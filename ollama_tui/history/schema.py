@@ -238,7 +238,8 @@ V5: tuple[str, ...] = (
 # A row left streaming (the app was killed) is indexed when the history is next opened
 # (`History.open`). Every row stored so far is not streaming: nothing to backfill.
 V6: tuple[str, ...] = (
-    "ALTER TABLE messages ADD COLUMN streaming INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE messages ADD COLUMN streaming INTEGER NOT NULL DEFAULT 0"
+    " CHECK (streaming IN (0, 1))",
     # The rows left streaming, found at each opening without reading every message.
     "CREATE INDEX messages_streaming ON messages (id) WHERE streaming",
     "DROP TRIGGER messages_fts_insert",
