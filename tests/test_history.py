@@ -31,7 +31,6 @@ from ollama_tui.history.export import (
     to_json,
     to_markdown,
 )
-from ollama_tui.history.records import ConversationSummary
 from ollama_tui.history.schema import LATEST_VERSION, migrate
 from ollama_tui.history.store import (
     DB_NAME,
@@ -311,47 +310,6 @@ def test_search_content_and_titles_newest_first(history: History) -> None:
     assert hit.snippet == "How long to proof sourdough?"
     assert history.search("SOURDOUGH")[0].snippet is None  # a title hit has no excerpt
     assert history.search("sourdough", limit=1)[0].id == titled
-
-
-def ids(found: list[ConversationSummary]) -> list[int]:
-    return [s.id for s in found]
-
-
-def fts_ok(h: History) -> None:  # FTS5's own check: the index matches the table
-    for table in ("messages_fts", "conversations_fts"):
-        h._conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
-
-
-def test_a_streaming_reply_is_indexed_once_it_ends_not_at_each_save(history: History) -> None:
-    cid = conversation(history, "Draft", "question")
-    reply = history.add_message(
-        cid, role="assistant", content="early", complete=False, streaming=True
-    )
-    history.update_message(reply, content="early words", complete=False, streaming=True)
-    assert history.search("early") == []  # (saved every second: not indexed each time)
-    # Its end (a stop: still incomplete) is the save that indexes it, as it stands.
-    history.update_message(reply, content="early words stopped", complete=False)
-    assert ids(history.search("early stopped")) == [cid]
-    fts_ok(history)
-    # Written again as a stream (another instance indexed it at its opening): taken out.
-    history.update_message(reply, content="early words again", complete=False, streaming=True)
-    assert history.search("early") == [] and history.search("again") == []
-    history.delete(cid)  # a row out of the index is deleted without touching it
-    fts_ok(history)
-    assert history.search("question") == []
-
-
-def test_a_reply_left_streaming_is_indexed_at_the_next_opening(data_dir: Path) -> None:
-    h, _ = History.open(data_dir)
-    cid = conversation(h, "Killed", "question")
-    h.add_message(cid, role="assistant", content="cut short", complete=False, streaming=True)
-    assert h.search("short") == []
-    h.close()
-    h, _ = History.open(data_dir)
-    assert ids(h.search("short")) == [cid]
-    assert h.load(cid).messages[1].complete is False
-    fts_ok(h)
-    h.close()
 
 
 def test_search_follows_updates_and_renames(history: History) -> None:

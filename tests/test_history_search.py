@@ -289,3 +289,38 @@ def test_any_cjk_substring_finds_it(words: tuple[History, int], start: int, leng
     typed = CJK_TEXT[start : start + length]
     if any(ch.isalnum() for ch in typed):
         assert ids(h.search(typed)) == [cid], typed
+
+
+# -- a reply being written (schema version 6) -------------------------------------------
+
+
+def test_a_streaming_reply_is_indexed_once_it_ends_not_at_each_save(history: History) -> None:
+    cid = conversation(history, "Draft", "question")
+    reply = history.add_message(
+        cid, role="assistant", content="early", complete=False, streaming=True
+    )
+    history.update_message(reply, content="early words", complete=False, streaming=True)
+    assert history.search("early") == []  # (saved every second: not indexed each time)
+    # Its end (a stop: still incomplete) is the save that indexes it, as it stands.
+    history.update_message(reply, content="early words stopped", complete=False)
+    assert ids(history.search("early stopped")) == [cid]
+    check_indexes(history)
+    # Written again as a stream (another instance indexed it at its opening): taken out.
+    history.update_message(reply, content="early words again", complete=False, streaming=True)
+    assert history.search("early") == [] and history.search("again") == []
+    history.delete(cid)  # a row out of the index is deleted without touching it
+    check_indexes(history)
+    assert history.search("question") == []
+
+
+def test_a_reply_left_streaming_is_indexed_at_the_next_opening(tmp_path: Path) -> None:
+    h = open_history(tmp_path / "data")
+    cid = conversation(h, "Killed", "question")
+    h.add_message(cid, role="assistant", content="cut short", complete=False, streaming=True)
+    assert h.search("short") == []
+    h.close()
+    h = open_history(tmp_path / "data")
+    assert ids(h.search("short")) == [cid]
+    assert h.load(cid).messages[1].complete is False
+    check_indexes(h)
+    h.close()

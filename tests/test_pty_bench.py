@@ -152,14 +152,20 @@ def test_rates_are_a_comma_list() -> None:
         rate_list("fast")
 
 
+def tiny_run(tmp_path: Path, *extra: str) -> dict[str, Any]:
+    """The JSON of `bench --ui` on a 60-token paragraph at 1,000 tok/s over aiohttp."""
+    path = tmp_path / "runs.json"
+    argv = ["--transports", "aiohttp", "--shapes", "paragraph", "--tokens", "60"]
+    assert ui_main([*argv, "--rate", "1000", *extra, "--json", str(path)]) == 0
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and a pty")
 def test_a_tiny_real_run_writes_the_documented_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "runs.json"
-    argv = ["--transports", "aiohttp", "--shapes", "paragraph", "--tokens", "60"]
-    assert ui_main([*argv, "--rate", "1000", "--json", str(path)]) == 0
-    document = json.loads(path.read_text())
+    document = tiny_run(tmp_path)
     assert list(document) == ["runs"]
     (run,) = document["runs"]
     assert (run["transport"], run["shape"], run["rate"]) == ("aiohttp", "paragraph", 1000.0)
@@ -264,10 +270,7 @@ def test_the_paired_bench_runs_two_cells_at_once_and_one_can_type_nothing(
 def test_a_repeated_cell_writes_each_run_and_their_medians(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "runs.json"
-    argv = ["--transports", "aiohttp", "--shapes", "paragraph", "--tokens", "60"]
-    assert ui_main([*argv, "--rate", "1000", "--repeat", "2", "--json", str(path)]) == 0
-    document = json.loads(path.read_text())
+    document = tiny_run(tmp_path, "--repeat", "2")
     assert list(document) == ["runs", "medians"]
     first, second = document["runs"]
     (median,) = document["medians"]
