@@ -8,7 +8,7 @@ each round so none always runs first or last.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,8 +37,7 @@ def median_run(runs: Sequence[PtyRun]) -> PtyRun:
     """One cell's runs as one: the median of each figure (each percentile apart), the
     most tokens unseen and keys lost in any run, the errors of all."""
 
-    def mid(values: Iterable[float]) -> float:
-        return statistics.median(values)
+    mid = statistics.median
 
     def mids(pick: Callable[[PtyRun], Mapping[str, float]]) -> dict[str, float]:
         return {key: mid(pick(r)[key] for r in runs) for key in pick(runs[0])}

@@ -212,10 +212,10 @@ class Recorder:
         api: str = "ollama",
     ) -> Saved | None:
         """Save the reply so far (a new row the first time); at most once a second
-        unless `force` (its end: only then is it searchable, re-indexed whole at each
-        save before, `schema.V6`). Returns the row, or None with history off. `api`:
-        the wire API it came over, kept with the row when it is added (the saves after
-        it leave it as it is)."""
+        unless `force` (its end, the save that puts it in the search index: those before
+        are `streaming`, out of it, schema.V6). Returns the row, or None with history
+        off. `api`: the wire API it came over, kept with the row when it is added (the
+        saves after it leave it as it is)."""
         if self.history is None:
             return None
         now = time.monotonic()
