@@ -64,6 +64,21 @@ def _tighten(path: Path) -> None:
                 os.chmod(file, mode & 0o700)
 
 
+def _index_interrupted(conn: sqlite3.Connection) -> None:
+    """Replies left `streaming` (the app was stopped mid-reply) put in the search index
+    as they stand (schema.V6; one another instance is still writing is taken out again
+    by its next save, and put back by its last). Within the opening's wait for a lock."""
+    try:
+        if conn.execute("SELECT 1 FROM messages WHERE streaming LIMIT 1").fetchone():
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE messages SET streaming = 0 WHERE streaming")
+            conn.execute("COMMIT")
+    except sqlite3.Error:
+        # Busy past the wait: they stay out of search until a later opening.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
     """A configured, migrated connection to `path`, proven writable; raises if not."""
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
@@ -86,6 +101,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(f"PRAGMA user_version = {after}")
             conn.execute("ROLLBACK")
+        _index_interrupted(conn)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
     except BaseException:
         conn.close()

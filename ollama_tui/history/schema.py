@@ -236,7 +236,8 @@ V5: tuple[str, ...] = (
 # message when it stops being one, unindex it when it becomes one, and follow its
 # text otherwise; so a row is in the index exactly while `streaming` is 0, as written.
 # A row left streaming (the app was killed) is indexed when the history is next opened
-# (`History.open`). Every row stored so far is not streaming: nothing to backfill.
+# (`opening._index_interrupted`). FTS5's 'rebuild' would index every row, streaming ones
+# too: it is run only by migrations. Every row stored so far is not streaming: nothing to backfill.
 V6: tuple[str, ...] = (
     "ALTER TABLE messages ADD COLUMN streaming INTEGER NOT NULL DEFAULT 0"
     " CHECK (streaming IN (0, 1))",

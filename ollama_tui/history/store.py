@@ -96,22 +96,7 @@ class History:
         temporary directory, or at worst into memory) and the warning names both.
         """
         conn, path, warning = open_database(data_dir, busy_timeout)
-        history = cls(conn, path, clock)
-        history._index_interrupted()
-        return history, warning
-
-    def _index_interrupted(self) -> None:
-        """Replies left `streaming` (the app was stopped mid-reply) put in the search
-        index as they stand. (One another instance is still writing is taken out again
-        by its next save, and put back by its last.)"""
-        found = "SELECT 1 FROM messages WHERE streaming LIMIT 1"
-        try:
-            if self._conn.execute(found).fetchone() is not None:
-                with self._write() as conn:
-                    conn.execute("UPDATE messages SET streaming = 0 WHERE streaming")
-        except sqlite3.Error:
-            # Busy past the timeout: they stay out of search until a later start.
-            return
+        return cls(conn, path, clock), warning
 
     @classmethod
     def open_existing(cls, path: Path, *, busy_timeout: float = OPEN_BUSY_TIMEOUT) -> History:
