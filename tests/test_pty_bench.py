@@ -220,9 +220,29 @@ def test_the_frames_bench_times_the_apps_frames_on_a_pty(
     assert re.search(r"aiohttp\s+paragraph\s+200\s+\d+", out), out  # the bench's own row
     summary = re.search(r"(\d+) frames in ([\d.]+) s of streaming", out)
     assert summary and int(summary[1]) > 1, out  # the probe ran in the app and wrote them
-    # The live answer's repaints, timed: a row of that kind with its rate and CPU.
-    row = r"^(layout )?LiveSegment\S*\s+[\d.]+\s+[\d.]+ms\s+[\d.]+ms\s+\d+ ms$"
+    # The live answer's repaints, timed: a row of that kind with its rate and CPU. Its
+    # appends are painted as they end (`paint_now`), as in the app people run: the probe
+    # must not make the app leave them to Textual's timer.
+    row = r"^now LiveSegment\S*\s+[\d.]+\s+[\d.]+ms\s+[\d.]+ms\s+\d+ ms$"
     assert re.search(row, out, re.M), out
+
+
+def test_the_frames_probe_leaves_the_apps_source_checks_as_they_are(tmp_path: Path) -> None:
+    # In a process of its own: the probe patches Textual for good. Installed before the
+    # app's modules, as its `sitecustomize` does, the wrapped timer must still read as
+    # Textual's own (else the app paints every append at the timer, not as it ends).
+    import subprocess
+
+    code = f"""
+from ollama_tui.bench.frame_probe import install
+install({str(tmp_path / "frames.json")!r})
+from textual.screen import Screen
+from ollama_tui.ui.paint_now import ON_TIMER_UPDATE_8_2_8
+from ollama_tui.ui.textual_fixes import same_source
+print(same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True"], done.stderr
 
 
 def test_the_frames_report_keeps_the_streaming_frames_and_adds_up_each_kind() -> None:
