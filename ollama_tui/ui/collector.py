@@ -59,14 +59,19 @@ SETTLE = 0.5
 """Seconds with no stream and no input before the deferred collection runs."""
 MAX_WAIT = 5.0
 """Seconds after the last stream when it runs even if the person is still typing."""
-MAX_DEFER = 20.0
+MAX_DEFER = 10.0
 """Seconds of streaming after which one runs anyway (bounded memory), and every as many
 after it while the stream lasts: it scans what young collections kept since the last
 one, so the shorter the period, the shorter the pause. At 120 s (full), a
 20,000-token reply at 100 tok/s paused 78 ms there (17,000 objects found) and its frames
 were up to 110-135 ms apart on a terminal; at 20 s, ten pauses of 5-13 ms, frames up to
-78 ms apart (docs/ui-performance.md)."""
-FULL_EVERY = 6
+78 ms apart, but a 3,000-token code reply's one pause took 24-60 ms (what its first
+20 s kept: the lexer's and the rows' objects) and made the longest gap between its
+frames (64 ms, one 80). At 10 s the code reply pauses 17 ms, then 7 ms; the paragraph
+14 ms, then 2-4 ms every 10 s (docs/ui-performance.md, twenty-third session). Each
+freeze keeps what dies after it (about 2,000 objects in a code reply) until an idle
+compaction."""
+FULL_EVERY = 12
 """With another screen than the chat open (nothing frozen), every this many collections
 inside a stream is a full one, the others middle ones: what is older is scanned whole
 only then, every 120 s, as it was before."""
