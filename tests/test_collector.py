@@ -267,7 +267,7 @@ def test_with_another_screen_open_a_long_stream_scans_the_old_objects_every_full
         collector.tick()
         assert young() is None, f"period {period}: the young garbage stayed"
         full = period == collector_module.FULL_EVERY
-        assert (old() is None) == full, f"period {period}: a full collection is every 6th"
+        assert (old() is None) == full, f"period {period}: a full collection is every FULL_EVERY-th"
 
 
 def test_a_stream_freezes_nothing_unscanned(fake: Fake) -> None:

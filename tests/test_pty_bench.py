@@ -227,22 +227,36 @@ def test_the_frames_bench_times_the_apps_frames_on_a_pty(
     assert re.search(row, out, re.M), out
 
 
-def test_the_frames_probe_leaves_the_apps_source_checks_as_they_are(tmp_path: Path) -> None:
-    # In a process of its own: the probe patches Textual for good. Installed before the
-    # app's modules, as its `sitecustomize` does, the wrapped timer must still read as
-    # Textual's own (else the app paints every append at the timer, not as it ends).
+def test_the_frames_probe_leaves_the_app_as_people_run_it(tmp_path: Path) -> None:
+    # The probe's `sitecustomize`, loaded as the bench loads it (first on the path of a
+    # process of its own: it patches Textual for good). The wrapped timer must read as
+    # the method itself (else `paint_now` leaves every append to the timer), and Textual
+    # must run at the app's frame rate (it reads it when first imported: by the probe).
     import subprocess
 
-    code = f"""
-from ollama_tui.bench.frame_probe import install
-install({str(tmp_path / "frames.json")!r})
+    from textual.screen import Screen
+
+    from ollama_tui.bench.frame_probe import ENV
+    from ollama_tui.bench.frames import SITECUSTOMIZE
+    from ollama_tui.cli import TEXTUAL_FPS
+    from ollama_tui.ui.paint_now import ON_TIMER_UPDATE_8_2_8
+    from ollama_tui.ui.textual_fixes import same_source
+
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    code = """
+from textual import constants
 from textual.screen import Screen
 from ollama_tui.ui.paint_now import ON_TIMER_UPDATE_8_2_8
 from ollama_tui.ui.textual_fixes import same_source
-print(same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8))
+print(same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8), constants.MAX_FPS)
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True"], done.stderr
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_FPS"}
+    env.update({"PYTHONPATH": str(tmp_path), ENV: str(tmp_path / "frames.json")})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    unprobed = same_source(Screen._on_timer_update, ON_TIMER_UPDATE_8_2_8)
+    assert done.stdout.split() == [str(unprobed), TEXTUAL_FPS], done.stderr
 
 
 def test_the_frames_report_keeps_the_streaming_frames_and_adds_up_each_kind() -> None:

@@ -4,8 +4,9 @@
 
 Runs one `ollama-tui bench --ui` cell (the same server, reply and typing) with a probe
 loaded into the app (`frame_probe`, through a `sitecustomize` on its PYTHONPATH) that
-times each of Textual's screen updates with the main thread's CPU clock and notes what
-it found to do: a layout, and the widgets it repainted. Prints the bench's row, then,
+times each frame with the main thread's CPU clock, those of Textual's update timer and
+those the app paints as an append or a key ends (`paint_now`, kinds "now ..."), and
+notes what each found to do: a layout, and the widgets it repainted. Prints the bench's row, then,
 for the frames between the first and the last that repainted the live answer, each kind
 of frame: how many a second, the CPU of one (median and mean), and its CPU per 1,000
 tokens at the stream's rate. The probe's own cost is in the bench's CPU figure (small:
@@ -23,13 +24,17 @@ from pathlib import Path
 
 from ollama_tui.bench.frame_probe import ENV
 from ollama_tui.bench.pty_ui import path_first, run_pty_bench
+from ollama_tui.cli import TEXTUAL_FPS
 
 LIVE = "LiveSegment"
 """A frame that repaints the live answer (its growing rows)."""
 
+# Textual reads its frame rate when first imported: the probe imports it before the
+# app's `main` sets the app's rate, so it is set here as `main` sets it.
 SITECUSTOMIZE = f"""\
 import os
 if os.environ.get({ENV!r}):
+    os.environ.setdefault("TEXTUAL_FPS", {TEXTUAL_FPS!r})
     from ollama_tui.bench.frame_probe import install
     install(os.environ[{ENV!r}])
 """

@@ -77,6 +77,10 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, cfg.Resolved], int]] = 
 }
 
 
+TEXTUAL_FPS = "240"
+"""The frame rate Textual is started with, unless the person set one (`main`)."""
+
+
 def flags(args: argparse.Namespace) -> dict[str, object]:
     """The settings given as flags, by `Settings` field (None: not given)."""
     return {key.field: getattr(args, key.field, None) for key in cfg.KEYS}
@@ -89,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 240, CPU unchanged: frames are still only painted when something changed;
     # docs/ui-performance.md). Read when Textual is first imported (the parser does, to
     # check a theme's name); a value the person set is kept.
-    os.environ.setdefault("TEXTUAL_FPS", "240")
+    os.environ.setdefault("TEXTUAL_FPS", TEXTUAL_FPS)
     args = build_parser().parse_args(argv)
     try:
         # The bench keeps its own defaults so that its figures do not depend on a file.

@@ -31,7 +31,8 @@ second while a reply streamed, 60-140 ms each, the app's longest stalls
 - so are objects alive at a deferred collection that die later in a cycle (pooled
   connections that expire between replies: about 6 objects a reply,
   docs/ui-performance.md; a reply longer than `MAX_DEFER`, its growing blocks frozen at
-  each in-stream collection: about 19,000 objects in a 19,000-token code reply). In a
+  each in-stream collection: about 19,000 objects in a 19,000-token code reply, with a
+  collection every 20 s; every 10 s now, so up to about twice that). In a
   long chat with no New chat, once the heap has grown
   `COMPACT_GROWTH` times over since the last compaction (or start-up), a deferred
   collection compacts as well. A compaction scans the whole transcript (0.4-0.8 s
@@ -66,11 +67,10 @@ one, so the shorter the period, the shorter the pause. At 120 s (full), a
 20,000-token reply at 100 tok/s paused 78 ms there (17,000 objects found) and its frames
 were up to 110-135 ms apart on a terminal; at 20 s, ten pauses of 5-13 ms, frames up to
 78 ms apart, but a 3,000-token code reply's one pause took 24-60 ms (what its first
-20 s kept: the lexer's and the rows' objects) and made the longest gap between its
-frames (64 ms, one 80). At 10 s the code reply pauses 17 ms, then 7 ms; the paragraph
-14 ms, then 2-4 ms every 10 s (docs/ui-performance.md, twenty-third session). Each
-freeze keeps what dies after it (about 2,000 objects in a code reply) until an idle
-compaction."""
+20 s kept: the lexer's and the rows' objects), its longest. At 10 s the code reply
+pauses 17 ms, then 7 ms; the paragraph 14 ms, then 2-4 ms every 10 s
+(docs/ui-performance.md, twenty-third session). Each freeze keeps what dies after it
+(about 2,000 objects in a code reply) until an idle compaction."""
 FULL_EVERY = 12
 """With another screen than the chat open (nothing frozen), every this many collections
 inside a stream is a full one, the others middle ones: what is older is scanned whole
