@@ -238,7 +238,7 @@ def test_the_frames_probe_leaves_the_app_as_people_run_it(tmp_path: Path) -> Non
 
     from ollama_tui.bench.frame_probe import ENV
     from ollama_tui.bench.frames import SITECUSTOMIZE
-    from ollama_tui.cli import TEXTUAL_FPS
+    from ollama_tui.ui import TEXTUAL_FPS
     from ollama_tui.ui.paint_now import ON_TIMER_UPDATE_8_2_8
     from ollama_tui.ui.textual_fixes import same_source
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ollama_tui.bench.frame_probe import ENV
 from ollama_tui.bench.pty_ui import path_first, run_pty_bench
-from ollama_tui.cli import TEXTUAL_FPS
+from ollama_tui.ui import TEXTUAL_FPS
 
 LIVE = "LiveSegment"
 """A frame that repaints the live answer (its growing rows)."""

@@ -42,6 +42,7 @@ from ollama_tui.cli.parser import (
     flag_type,
     setting,
 )
+from ollama_tui.ui import TEXTUAL_FPS
 
 __all__ = [
     "COMMANDS",
@@ -77,10 +78,6 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, cfg.Resolved], int]] = 
 }
 
 
-TEXTUAL_FPS = "240"
-"""The frame rate Textual is started with, unless the person set one (`main`)."""
-
-
 def flags(args: argparse.Namespace) -> dict[str, object]:
     """The settings given as flags, by `Settings` field (None: not given)."""
     return {key.field: getattr(args, key.field, None) for key in cfg.KEYS}
@@ -93,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 240, CPU unchanged: frames are still only painted when something changed;
     # docs/ui-performance.md). Read when Textual is first imported (the parser does, to
     # check a theme's name); a value the person set is kept.
-    os.environ.setdefault("TEXTUAL_FPS", TEXTUAL_FPS)
+    os.environ.setdefault("TEXTUAL_FPS", TEXTUAL_FPS)  # (`ollama_tui.ui` alone: no Textual)
     args = build_parser().parse_args(argv)
     try:
         # The bench keeps its own defaults so that its figures do not depend on a file.
