@@ -37,15 +37,10 @@ def kind(screen: Screen[object]) -> str:
 
 
 def asked(screen: Screen[object]) -> str:
-    """The widgets `paint_now` is about to repaint, if it paints: the visible ones that
-    asked (as it finds them) and any the screen holds dirty."""
-    widgets = {
-        widget
-        for widget in screen._compositor.visible_widgets
-        if widget._repaint_required and widget._parent is not None and widget.display
-    }
-    names = {type(widget).__name__ for widget in widgets | screen._dirty_widgets}
-    return NOW + "+".join(sorted(names))
+    """The widgets `paint_now` is about to repaint, if it paints: those that asked, and
+    any the screen holds dirty."""
+    widgets = paint_now.asked_for_repaint(screen) | screen._dirty_widgets
+    return NOW + "+".join(sorted({type(widget).__name__ for widget in widgets}))
 
 
 def install(out: str) -> None:

@@ -6,8 +6,8 @@ Runs one `ollama-tui bench --ui` cell (the same server, reply and typing) with a
 loaded into the app (`frame_probe`, through a `sitecustomize` on its PYTHONPATH) that
 times each frame with the main thread's CPU clock, those of Textual's update timer and
 those the app paints as an append or a key ends (`paint_now`, kinds "now ..."), and
-notes what each found to do: a layout, and the widgets it repainted. Prints the bench's row, then,
-for the frames between the first and the last that repainted the live answer, each kind
+notes what each found to do: a layout, and the widgets it repainted. Prints the bench's
+row, then, for the frames between the first and the last that repainted the live answer, each kind
 of frame: how many a second, the CPU of one (median and mean), and its CPU per 1,000
 tokens at the stream's rate. The probe's own cost is in the bench's CPU figure (small:
 one clock read and one list append a frame), not in the frames'.

@@ -54,6 +54,17 @@ def _more_than_a_repaint(widget: Widget) -> bool:
     )
 
 
+def asked_for_repaint(screen: Screen[Any]) -> set[Widget]:
+    """The visible widgets that asked for a repaint, as a widget's idle tells the screen
+    (`_check_refresh`): attached, and displayed, which a widget being removed (closing,
+    pruned) is not."""
+    return {
+        widget
+        for widget in screen._compositor.visible_widgets
+        if widget._repaint_required and widget._parent is not None and widget.display
+    }
+
+
 def paint_now(screen: Screen[Any]) -> bool:
     """Render and write the repaints the visible widgets asked for; False (nothing done)
     where Textual's own tick must paint."""
@@ -71,13 +82,7 @@ def paint_now(screen: Screen[Any]) -> bool:
     ):
         return False
     compositor = screen._compositor
-    # As a widget's idle tells the screen (`_check_refresh`): attached, and displayed,
-    # which a widget being removed (closing, pruned) is not.
-    asked = {
-        widget
-        for widget in compositor.visible_widgets
-        if widget._repaint_required and widget._parent is not None and widget.display
-    }
+    asked = asked_for_repaint(screen)
     # One of them to be laid out too (the answer grown): the tick lays out and paints.
     if not asked or any(_more_than_a_repaint(widget) for widget in asked):
         return False
