@@ -219,7 +219,9 @@ async def test_cancel_mid_stream_closes_the_servers_stream(
     assert stopped.timing.tokens == 4
     assert text_of(events) == REPLY[: len(text_of(events))]
     (record,) = server.wait_for_requests(1)
-    assert record.finished.wait(2), "the server never noticed the client left"
+    # Waited for off this loop: asyncio closes the client's socket at the loop's next turn,
+    # which a blocking wait would hold back (since 3.12 `wait_for` returns with no turn).
+    assert await asyncio.to_thread(record.finished.wait, 2), "the server never saw it go"
     assert record.outcome == "disconnected"
     assert record.lines_sent < 20
 
@@ -241,7 +243,7 @@ async def test_cancel_wakes_a_stalled_read_at_once(
     assert isinstance(terminal(events), Stopped)
     assert time.perf_counter() - started < 2.0
     (record,) = server.wait_for_requests(1)
-    assert record.finished.wait(2)
+    assert await asyncio.to_thread(record.finished.wait, 2)  # (off the loop: see above)
     assert record.outcome == "disconnected"
 
 
@@ -265,7 +267,7 @@ async def test_cancel_during_a_model_load_returns_at_once(
     # The timer may fire a hair before `started` plus 0.2 s; what matters is the bound.
     assert 0.15 <= elapsed < 1.5
     record = server.wait_for_requests(1 + reused)[-1]
-    assert record.finished.wait(2)
+    assert await asyncio.to_thread(record.finished.wait, 2)  # (off the loop: see above)
     assert record.outcome == "disconnected" and record.lines_sent == 0
 
 
