@@ -78,7 +78,7 @@ async def test_a_growing_answer_moves_the_screen_once_per_hand_of_lines(
     # The others: two or three for each of the 8 segments it streams through (mounted,
     # sized), and a few at its end (its last segment made Markdown, its footer, the
     # scroll bar). 18-26 in all when idle, up to 34 beside three CPU hogs (Python 3.12);
-    # a layout at each paint would be over a hundred.
+    # a layout at every paint would be several times that.
     segments = {layout[0] for layout in layouts if layout}
     assert len(layouts) <= len(grown) + 3 * len(segments) + 6, (len(layouts), len(segments))
 
