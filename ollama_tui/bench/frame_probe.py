@@ -16,10 +16,12 @@ import atexit
 import functools
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from textual.screen import Screen
+from textual.widget import Widget
 
 from ollama_tui.ui import paint_now
 
@@ -30,17 +32,19 @@ NOW = "now "
 """The kind's prefix of a frame `paint_now` painted (not the timer)."""
 
 
+def _names(widgets: Iterable[Widget]) -> str:
+    return "+".join(sorted({type(widget).__name__ for widget in widgets}))
+
+
 def kind(screen: Screen[object]) -> str:
     """What a timer's frame is about to do: a layout or not, and the widgets it repaints."""
-    dirty = "+".join(sorted({type(widget).__name__ for widget in screen._dirty_widgets}))
-    return ("layout " if screen._layout_required else "") + (dirty or "-")
+    return ("layout " if screen._layout_required else "") + (_names(screen._dirty_widgets) or "-")
 
 
 def asked(screen: Screen[object]) -> str:
     """The widgets `paint_now` is about to repaint, if it paints: those that asked, and
     any the screen holds dirty."""
-    widgets = paint_now.asked_for_repaint(screen) | screen._dirty_widgets
-    return NOW + "+".join(sorted({type(widget).__name__ for widget in widgets}))
+    return NOW + _names(paint_now.asked_for_repaint(screen) | screen._dirty_widgets)
 
 
 def install(out: str) -> None:
